@@ -1,0 +1,68 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/wrnc/wrnc/compiler"
+)
+
+func runInspect(args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("inspect", "FILE.wrn [--json]", "Print the layer table, parameter and MAC counts of a network.", stdout)
+	asJSON := fs.Bool("json", false, "print one JSON object instead of the table")
+	files, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(files) != 1 {
+		return &usageError{fmt.Sprintf("want one .wrn file, got %d", len(files))}
+	}
+	p, err := load(files[0])
+	if err != nil {
+		return err
+	}
+	s := compiler.Summarize(p)
+	if *asJSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(s)
+	}
+	return writeTable(stdout, s)
+}
+
+// writeTable prints a summary for people: a header, one row per layer, totals.
+func writeTable(w io.Writer, s compiler.Summary) error {
+	fmt.Fprintf(w, "%s (%s family), input %dx%dx%d, %d classes, batch %d, %s\n\n",
+		s.Name, s.Family, s.Input[0], s.Input[1], s.Input[2], s.Classes, s.Batch, s.Precision)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "layer\top\toutput\tparams\tMACs")
+	for _, l := range s.Layers {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", l.Name, l.Op, shape(l.Shape), group(l.Params), group(l.MACs))
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	_, err := fmt.Fprintf(w, "\ntotal: %s trainable parameters (%.1fM), %s MACs per image (%.3f GMAC)\n",
+		group(s.Params), float64(s.Params)/1e6, group(s.MACs), float64(s.MACs)/1e9)
+	return err
+}
+
+func shape(dims []int) string {
+	s := make([]string, len(dims))
+	for i, d := range dims {
+		s[i] = fmt.Sprint(d)
+	}
+	return strings.Join(s, "x")
+}
+
+// group writes n with thousands separators.
+func group(n int64) string {
+	s := fmt.Sprint(n)
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
+}

@@ -1,0 +1,103 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func runWrnc(args ...string) (code int, stdout, stderr string) {
+	var out, errb bytes.Buffer
+	code = run(args, &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+func write(t *testing.T, name, src string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(path, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func TestExitStatus(t *testing.T) {
+	good := write(t, "good.wrn", "model WRN-16-4")
+	bad := write(t, "bad.wrn", "model WRN-41-4")
+	tests := []struct {
+		args   []string
+		code   int
+		stdout string // a substring, "" for none expected
+		stderr string
+	}{
+		{[]string{}, 2, "", "Usage:"},
+		{[]string{"--help"}, 0, "wrnc compile FILE.wrn", ""},
+		{[]string{"frobnicate"}, 2, "", `unknown command "frobnicate"`},
+		{[]string{"check", good}, 0, "", ""},
+		{[]string{"check", good, bad}, 1, "", "bad.wrn:1:7: WRN-41-4: depth 41"},
+		{[]string{"check"}, 2, "", "no .wrn file given"},
+		{[]string{"check", "--nope", good}, 2, "", "flag provided but not defined: -nope"},
+		{[]string{"check", filepath.Join(t.TempDir(), "missing.wrn")}, 1, "", "no such file"},
+		{[]string{"check", "--help"}, 0, "Usage: wrnc check", ""},
+		{[]string{"inspect", good}, 0, "2,748,890 trainable parameters", ""},
+		{[]string{"inspect", bad}, 1, "", "nearest valid depths: 40, 46"},
+		{[]string{"inspect", good, good}, 2, "", "want one .wrn file, got 2"},
+		{[]string{"inspect", "--help"}, 0, "-json", ""},
+		{[]string{"compile", "--help"}, 0, "-device", ""},
+	}
+	for _, tt := range tests {
+		code, stdout, stderr := runWrnc(tt.args...)
+		if code != tt.code || !strings.Contains(stdout, tt.stdout) || !strings.Contains(stderr, tt.stderr) {
+			t.Errorf("wrnc %q: exit %d, stdout %q, stderr %q; want exit %d, stdout with %q, stderr with %q",
+				tt.args, code, stdout, stderr, tt.code, tt.stdout, tt.stderr)
+		}
+	}
+}
+
+// TestInspectJSON checks the fields of `inspect --json` on networks of both families that no
+// table of the paper lists, against counts worked out by hand.
+func TestInspectJSON(t *testing.T) {
+	tests := []struct {
+		src    string
+		fields map[string]any
+	}{
+		{"model WRN-10-1 {\n input 1x28x28\n classes 10\n}", map[string]any{
+			"name": "WRN-10-1", "family": "cifar", "depth": 10.0, "width": 1.0, "kernels": []any{3.0, 3.0},
+			"input": []any{1.0, 28.0, 28.0}, "classes": 10.0,
+			// conv0 144, group0 32+2304+32+2304, group1 32+4608+64+9216+512, group2 64+18432+128+36864+2048, bn 128, fc 650
+			"params": 77562.0,
+		}},
+		{"model WRN-34-1 {\n family imagenet\n input 3x64x64\n classes 200\n}", map[string]any{
+			"name": "WRN-34-1", "family": "imagenet", "kernels": []any{3.0, 3.0}, "classes": 200.0,
+			// torchvision resnet34 has 21,797,672 parameters with 1000 classes; 800 fewer outputs of 513 each
+			"params": 21797672.0 - 800*513,
+		}},
+	}
+	for _, tt := range tests {
+		path := write(t, "n.wrn", tt.src)
+		code, stdout, stderr := runWrnc("inspect", path, "--json")
+		if code != 0 {
+			t.Fatalf("exit %d: %s", code, stderr)
+		}
+		var got map[string]any
+		if err := json.Unmarshal([]byte(stdout), &got); err != nil {
+			t.Fatalf("not JSON: %v\n%s", err, stdout)
+		}
+		for k, want := range tt.fields {
+			if g, _ := json.Marshal(got[k]); string(g) != mustJSON(want) {
+				t.Errorf("%s: %s = %s, want %s", tt.src, k, g, mustJSON(want))
+			}
+		}
+		if macs, _ := got["macs"].(float64); macs <= 0 {
+			t.Errorf("macs = %v", got["macs"])
+		}
+	}
+}
+
+func mustJSON(v any) string {
+	b, _ := json.Marshal(v)
+	return string(b)
+}

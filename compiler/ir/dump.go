@@ -1,0 +1,36 @@
+package ir
+
+import (
+	"fmt"
+	"io"
+	"strings"
+)
+
+// Dump writes p as text, one line per parameter and per op, for golden files and debugging.
+// The output depends only on p (no map order).
+func Dump(w io.Writer, p *Program) error {
+	var b strings.Builder
+	fmt.Fprintf(&b, "program %s family=%s depth=%d width=%g kernels=%v input=%v classes=%d dropout=%g batch=%d precision=%s\n",
+		p.Name, p.Family, p.Depth, p.Width, p.Kernels, p.Input, p.Classes, p.Dropout, p.Batch, p.Precision)
+	r := p.Recipe
+	fmt.Fprintf(&b, "recipe epochs=%d lr=%g momentum=%g nesterov=%t weight_decay=%g dampening=%g gamma=%g at=%v flip=%t crop=%d padding=%s normalize=%s seed=%d\n",
+		r.Epochs, r.LR, r.Momentum, r.Nesterov, r.WeightDecay, r.Dampening, r.Gamma, r.Milestones, r.Flip, r.Crop, r.Padding, r.Normalize, r.Seed)
+	for _, x := range p.Params {
+		fmt.Fprintf(&b, "param %s %v %s\n", x.Name, x.Shape, x.Role)
+	}
+	for _, op := range p.Ops {
+		fmt.Fprintf(&b, "%%%d %v = %s", op.Out, p.Values[op.Out].Shape, op.Kind)
+		for _, in := range op.In {
+			fmt.Fprintf(&b, " %%%d", in)
+		}
+		switch op.Kind {
+		case OpConv, OpMaxPool:
+			fmt.Fprintf(&b, " k=%d s=%d p=%d", op.Kernel, op.Stride, op.Pad)
+		case OpDropout:
+			fmt.Fprintf(&b, " p=%g", op.P)
+		}
+		fmt.Fprintf(&b, " # %s\n", op.Name)
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}

@@ -1,0 +1,124 @@
+// Package ir is wrnc's intermediate representation: a network as a list of operations on
+// values with static shapes, its named parameters, and the recipe that trains it.
+package ir
+
+// Family is the layout family of DSL.md.
+type Family string
+
+// The two families.
+const (
+	Cifar    Family = "cifar"
+	ImageNet Family = "imagenet"
+)
+
+// Program is one network and its training recipe.
+type Program struct {
+	Name       string  // canonical name, e.g. "WRN-40-4" or "WRN-22-2-B(3,1,3)"
+	Source     string  // the file it came from
+	Family     Family  //
+	Depth      int     //
+	Width      float64 // k
+	Kernels    []int   // B(M) for cifar; nil for imagenet
+	Bottleneck bool    // imagenet bottleneck blocks
+	Input      [3]int  // C, H, W
+	Classes    int     //
+	Dropout    float64 //
+	Batch      int     // the compiled batch
+	Precision  string  // fp32, tf32, bf16
+	Recipe     Recipe  //
+
+	Params []*Param // in definition order (the order of the original code)
+	Values []*Value // Values[i].ID == i; Values[0] is the input image
+	Ops    []*Op    // in execution order
+}
+
+// Recipe is the training recipe of a `train { }` block with its defaults filled in.
+type Recipe struct {
+	Epochs      int     `json:"epochs"`
+	LR          float64 `json:"lr"`
+	Momentum    float64 `json:"momentum"`
+	Nesterov    bool    `json:"nesterov"`
+	WeightDecay float64 `json:"weight_decay"`
+	Dampening   float64 `json:"dampening"`
+	Gamma       float64 `json:"gamma"`
+	Milestones  []int   `json:"milestones"`
+	Flip        bool    `json:"flip"`
+	Crop        int     `json:"crop"`      // padding of the random crop; 0 for none
+	Padding     string  `json:"padding"`   // reflect or zero
+	Normalize   string  `json:"normalize"` // meanstd, zca or scale
+	Seed        int64   `json:"seed"`
+}
+
+// Role says what a parameter is for.
+type Role string
+
+// Parameter roles.
+const (
+	ConvWeight Role = "conv"
+	BNWeight   Role = "bn.weight"
+	BNBias     Role = "bn.bias"
+	BNMean     Role = "bn.running_mean"
+	BNVar      Role = "bn.running_var"
+	FCWeight   Role = "fc.weight"
+	FCBias     Role = "fc.bias"
+)
+
+// Param is a named tensor of the network, shaped as PyTorch has it.
+type Param struct {
+	Name  string
+	Shape []int
+	Role  Role
+}
+
+// Trainable reports whether the optimizer updates p (running statistics are not trained).
+func (p *Param) Trainable() bool { return p.Role != BNMean && p.Role != BNVar }
+
+// Size is the number of elements of p.
+func (p *Param) Size() int { return Prod(p.Shape) }
+
+// Value is a tensor computed by the network, per image: [C, H, W] or [F]. The batch
+// dimension is implicit.
+type Value struct {
+	ID    int
+	Name  string
+	Shape []int // nil until shapes are inferred
+}
+
+// OpKind names an operation.
+type OpKind string
+
+// Operations. Attributes are those of Op.
+const (
+	OpInput   OpKind = "input"   // no inputs; the image
+	OpConv    OpKind = "conv"    // Params[0] weight [Co, Ci, K, K]; Stride, Pad
+	OpBN      OpKind = "bn"      // Params: weight, bias, running_mean, running_var
+	OpReLU    OpKind = "relu"    //
+	OpBNReLU  OpKind = "bnrelu"  // OpBN then OpReLU (made by the fuse pass)
+	OpDropout OpKind = "dropout" // P
+	OpAdd     OpKind = "add"     // In[0] + In[1]
+	OpMaxPool OpKind = "maxpool" // Kernel, Stride, Pad
+	OpAvgPool OpKind = "avgpool" // global average pooling to [C]
+	OpFC      OpKind = "fc"      // Params: weight [classes, F], bias [classes]
+)
+
+// Op is one operation of the network.
+type Op struct {
+	Kind   OpKind
+	Name   string   // the parameter prefix or a descriptive name, e.g. "group0.block0.conv0"
+	In     []int    // value IDs
+	Out    int      // value ID
+	Params []string // parameter names, in the order the kind defines
+	Kernel int      // conv, maxpool
+	Stride int      // conv, maxpool
+	Pad    int      // conv, maxpool
+	P      float64  // dropout probability
+}
+
+// Prod is the product of dims (1 for none).
+func Prod(dims []int) int {
+	n := 1
+	for _, d := range dims {
+		n *= d
+	}
+	return n
+}
