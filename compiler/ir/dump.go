@@ -31,6 +31,40 @@ func Dump(w io.Writer, p *Program) error {
 		}
 		fmt.Fprintf(&b, " # %s\n", op.Name)
 	}
+	for _, k := range p.Fused {
+		fmt.Fprintf(&b, "kernel %s %s in=%%%d", k.Kind, k.Name, k.In)
+		if k.Pre != nil {
+			fmt.Fprintf(&b, " pre=%s", k.Pre.Name)
+		}
+		if k.Drop > 0 {
+			fmt.Fprintf(&b, " drop=%g", k.Drop)
+		}
+		if k.Out >= 0 {
+			fmt.Fprintf(&b, " out=%%%d", k.Out)
+		}
+		if k.Res >= 0 {
+			fmt.Fprintf(&b, " res=%%%d", k.Res)
+		}
+		b.WriteString("\n")
+	}
+	for _, ph := range p.Phases {
+		fmt.Fprintf(&b, "phase %s batch=%d steps=%d peak=%d floats\n", ph.Name, ph.Batch, len(ph.Steps), ph.Peak)
+		for _, st := range ph.Steps {
+			fmt.Fprintf(&b, "  %s %s", st.Kind, st.K.Name)
+			for _, x := range []struct {
+				role string
+				buf  *Buffer
+			}{{"x", st.X}, {"y", st.Y}, {"res", st.Res}, {"dy", st.DY}, {"dz", st.DZ}, {"dx", st.DX}} {
+				if x.buf != nil {
+					fmt.Fprintf(&b, " %s=%s@%d", x.role, x.buf.Name, x.buf.Offset)
+				}
+			}
+			if st.Acc {
+				b.WriteString(" acc")
+			}
+			b.WriteString("\n")
+		}
+	}
 	_, err := io.WriteString(w, b.String())
 	return err
 }

@@ -30,6 +30,11 @@ type Program struct {
 	Params []*Param // in definition order (the order of the original code)
 	Values []*Value // Values[i].ID == i; Values[0] is the input image
 	Ops    []*Op    // in execution order
+
+	// Set by the backend passes: the fused kernels in execution order (Fuse), the steps of
+	// every phase (Schedule) and their memory plans (PlanMemory).
+	Fused  []*Kernel
+	Phases []*Phase
 }
 
 // Recipe is the training recipe of a `train { }` block with its defaults filled in.
@@ -65,9 +70,10 @@ const (
 
 // Param is a named tensor of the network, shaped as PyTorch has it.
 type Param struct {
-	Name  string
-	Shape []int
-	Role  Role
+	Name   string
+	Shape  []int
+	Role   Role
+	Offset int // in the flat trainable or statistics buffer, set by PlanMemory
 }
 
 // Trainable reports whether the optimizer updates p (running statistics are not trained).

@@ -35,6 +35,9 @@ func Func(name string, f func(*ir.Program) error) Pipeline {
 // Default is the compiler's pipeline.
 var Default = Concat(
 	Func("infer-shapes", InferShapes),
+	Func("fuse", Fuse),
+	Func("schedule", Schedule),
+	Func("plan-memory", PlanMemory),
 )
 
 // Execute runs every pass, verifying the program after each one.

@@ -1,0 +1,129 @@
+package codegen
+
+import (
+	"encoding/json"
+	"fmt"
+
+	"github.com/dave/jennifer/jen"
+	"github.com/wrnc/wrnc/compiler"
+	"github.com/wrnc/wrnc/compiler/ir"
+)
+
+// Info is what a generated binary's `info --json` prints: the fields of `wrnc inspect
+// --json` plus the memory plan.
+type Info struct {
+	compiler.Summary
+	PeakBytes int64            `json:"peak_bytes"`
+	Memory    map[string]int64 `json:"memory"` // arena bytes per phase: train, infer, infer1
+	Devices   []string         `json:"devices"`
+}
+
+// MakeInfo describes a scheduled program.
+func MakeInfo(p *ir.Program) Info {
+	info := Info{Summary: compiler.Summarize(p), Memory: map[string]int64{}, Devices: []string{"cpu"}}
+	for _, ph := range p.Phases {
+		b := 4 * int64(ph.Peak)
+		info.Memory[ph.Name] = b
+		info.PeakBytes = max(info.PeakBytes, b)
+	}
+	return info
+}
+
+// specCode emits `var spec = model.Spec{...}` and the Spec method.
+func specCode(p *ir.Program) ([]jen.Code, error) {
+	info, err := json.Marshal(MakeInfo(p))
+	if err != nil {
+		return nil, err
+	}
+	var params []jen.Code
+	paramsSize, statsSize := 0, 0
+	for _, x := range p.Params {
+		shape := make([]jen.Code, len(x.Shape))
+		for i, d := range x.Shape {
+			shape[i] = jen.Lit(d)
+		}
+		fanIn := 0
+		if len(x.Shape) > 1 {
+			fanIn = ir.Prod(x.Shape[1:])
+		}
+		params = append(params, jen.Values(fields("Name", x.Name, "Shape", jen.Index().Int().Values(shape...),
+			"Role", jen.Qual(rtModel, roleConst[x.Role]), "Offset", x.Offset, "FanIn", fanIn)...))
+		if x.Trainable() {
+			paramsSize += x.Size()
+		} else {
+			statsSize += x.Size()
+		}
+	}
+	r := p.Recipe
+	milestones := make([]jen.Code, len(r.Milestones))
+	for i, m := range r.Milestones {
+		milestones[i] = jen.Lit(m)
+	}
+	var convs []jen.Code
+	for _, k := range p.Fused {
+		if k.Kind == ir.KConv {
+			convs = append(convs, jen.Values(convFields(p, k)...))
+		}
+	}
+	spec := jen.Dict{
+		jen.Id("Name"):       jen.Lit(p.Name),
+		jen.Id("Input"):      jen.Index(jen.Lit(3)).Int().Values(jen.Lit(p.Input[0]), jen.Lit(p.Input[1]), jen.Lit(p.Input[2])),
+		jen.Id("Classes"):    jen.Lit(p.Classes),
+		jen.Id("Batch"):      jen.Lit(p.Batch),
+		jen.Id("Dropout"):    jen.Lit(p.Dropout),
+		jen.Id("Params"):     jen.Index().Qual(rtModel, "Param").Custom(multiline, params...),
+		jen.Id("ParamsSize"): jen.Lit(paramsSize),
+		jen.Id("StatsSize"):  jen.Lit(statsSize),
+		jen.Id("Recipe"): jen.Qual(rtModel, "Recipe").Values(jen.Dict{
+			jen.Id("Epochs"): jen.Lit(r.Epochs), jen.Id("LR"): jen.Lit(r.LR), jen.Id("Momentum"): jen.Lit(r.Momentum),
+			jen.Id("Nesterov"): jen.Lit(r.Nesterov), jen.Id("WeightDecay"): jen.Lit(r.WeightDecay),
+			jen.Id("Dampening"): jen.Lit(r.Dampening), jen.Id("Gamma"): jen.Lit(r.Gamma),
+			jen.Id("Milestones"): jen.Index().Int().Values(milestones...), jen.Id("Flip"): jen.Lit(r.Flip),
+			jen.Id("Crop"): jen.Lit(r.Crop), jen.Id("Reflect"): jen.Lit(r.Padding == "reflect"),
+			jen.Id("Normalize"): jen.Lit(r.Normalize), jen.Id("Seed"): jen.Lit(uint64(r.Seed)),
+		}),
+		jen.Id("Info"):        jen.Lit(string(info)),
+		jen.Id("MACs"):        jen.Lit(compiler.MACs(p)),
+		jen.Id("TrainArena"):  jen.Lit(p.Phases[0].Peak),
+		jen.Id("InferArena"):  jen.Lit(p.Phases[1].Peak),
+		jen.Id("Infer1Arena"): jen.Lit(p.Phases[2].Peak),
+		jen.Id("Workspace"):   jen.Qual(rtNN, "WorkspaceFor").Call(jen.Id("convs").Op("...")),
+	}
+	return []jen.Code{
+		jen.Comment("convs lists every convolution of the network, to size the kernels' workspace."),
+		jen.Var().Id("convs").Op("=").Index().Qual(rtNN, "Conv").Custom(multiline, convs...),
+		jen.Line(),
+		jen.Comment(fmt.Sprintf("spec describes %s: %d trainable parameters, %d MACs per image.", p.Name, compiler.Params(p), compiler.MACs(p))),
+		jen.Var().Id("spec").Op("=").Qual(rtModel, "Spec").Values(spec),
+		jen.Line(),
+		jen.Func().Params(jen.Id("net")).Id("Spec").Params().Op("*").Qual(rtModel, "Spec").Block(jen.Return(jen.Op("&").Id("spec"))),
+	}, nil
+}
+
+var roleConst = map[ir.Role]string{
+	ir.ConvWeight: "ConvWeight", ir.BNWeight: "BNWeight", ir.BNBias: "BNBias", ir.BNMean: "BNMean",
+	ir.BNVar: "BNVar", ir.FCWeight: "FCWeight", ir.FCBias: "FCBias",
+}
+
+// multiline lays out a composite literal with one element per line.
+var multiline = jen.Options{Open: "{", Close: "}", Separator: ",", Multi: true}
+
+// convFields are the fields of the nn.Conv of a conv kernel.
+func convFields(p *ir.Program, k *ir.Kernel) []jen.Code {
+	in, out := p.Values[k.In].Shape, p.Values[k.Out].Shape
+	op := k.Op
+	return fields("C", in[0], "H", in[1], "W", in[2], "K", out[0], "R", op.Kernel, "S", op.Stride, "P", op.Pad, "OH", out[1], "OW", out[2])
+}
+
+// fields makes `Key: value` items, in the order given, for a one-line composite literal.
+func fields(kv ...any) []jen.Code {
+	var out []jen.Code
+	for i := 0; i < len(kv); i += 2 {
+		v, ok := kv[i+1].(jen.Code)
+		if !ok {
+			v = jen.Lit(kv[i+1])
+		}
+		out = append(out, jen.Id(kv[i].(string)).Op(":").Add(v))
+	}
+	return out
+}

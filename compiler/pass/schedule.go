@@ -1,0 +1,211 @@
+package pass
+
+import (
+	"fmt"
+
+	"github.com/wrnc/wrnc/compiler/ir"
+)
+
+// Schedule turns the fused kernels into the steps of three phases: training (forward with
+// batch statistics and dropout, then backward in reverse order) at the compiled batch,
+// inference at the compiled batch, and inference of one image.
+func Schedule(p *ir.Program) error {
+	p.Phases = nil
+	if p.Fused == nil {
+		return nil
+	}
+	train, err := schedulePhase(p, "train", p.Batch, true)
+	if err != nil {
+		return err
+	}
+	infer, _ := schedulePhase(p, "infer", p.Batch, false)
+	infer1, _ := schedulePhase(p, "infer1", 1, false)
+	p.Phases = []*ir.Phase{train, infer, infer1}
+	return nil
+}
+
+type scheduler struct {
+	p       *ir.Program
+	ph      *ir.Phase
+	val     map[int]*ir.Buffer
+	bn      map[*ir.Kernel]*ir.BNBuffers
+	grad    map[int]*ir.Buffer
+	dz      map[*ir.Kernel]*ir.Buffer
+	written map[*ir.Buffer]bool
+}
+
+func schedulePhase(p *ir.Program, name string, batch int, train bool) (*ir.Phase, error) {
+	s := &scheduler{p: p, ph: &ir.Phase{Name: name, Batch: batch}, val: map[int]*ir.Buffer{},
+		bn: map[*ir.Kernel]*ir.BNBuffers{}, grad: map[int]*ir.Buffer{}, dz: map[*ir.Kernel]*ir.Buffer{},
+		written: map[*ir.Buffer]bool{}}
+	// Training keeps its own copy of the input, which the backward pass reads again.
+	s.ph.Input = &ir.Buffer{Name: "input", PerImage: ir.Prod(p.Values[0].Shape), External: !train}
+	s.val[0] = s.ph.Input
+	for i, k := range p.Fused {
+		s.forward(i, k, train)
+	}
+	if train {
+		s.ph.Backward = len(s.ph.Steps)
+		s.ph.DLogits = &ir.Buffer{Name: "dlogits", PerImage: p.Classes, External: true}
+		for i := len(p.Fused) - 1; i >= 0; i-- {
+			if err := s.backward(i, p.Fused[i]); err != nil {
+				return nil, fmt.Errorf("%s: %w", p.Fused[i].Name, err)
+			}
+		}
+	}
+	return s.ph, nil
+}
+
+func (s *scheduler) value(id int) *ir.Buffer {
+	if b := s.val[id]; b != nil {
+		return b
+	}
+	v := s.p.Values[id]
+	b := &ir.Buffer{Name: v.Name, PerImage: ir.Prod(v.Shape)}
+	s.val[id] = b
+	return b
+}
+
+func (s *scheduler) bnBuffers(k *ir.Kernel) *ir.BNBuffers {
+	if k == nil {
+		return nil
+	}
+	if b := s.bn[k]; b != nil {
+		return b
+	}
+	c := s.p.Values[k.In].Shape[0]
+	mk := func(what string) *ir.Buffer { return &ir.Buffer{Name: k.Name + "." + what, Fixed: c} }
+	b := &ir.BNBuffers{Mean: mk("mean"), Invstd: mk("invstd"), Scale: mk("scale"), Shift: mk("shift")}
+	s.bn[k] = b
+	return b
+}
+
+func (s *scheduler) add(st *ir.Step) { s.ph.Steps = append(s.ph.Steps, st) }
+
+func (s *scheduler) forward(i int, k *ir.Kernel, train bool) {
+	switch k.Kind {
+	case ir.KBN:
+		kind := ir.SBNInfer
+		if train {
+			kind = ir.SBNTrain
+		}
+		s.add(&ir.Step{Kind: kind, K: k, Layer: i, X: s.value(k.In), Pre: s.bnBuffers(k)})
+	case ir.KConv:
+		st := &ir.Step{Kind: ir.SConvFwd, K: k, Layer: i, X: s.value(k.In), Y: s.value(k.Out), Pre: s.bnBuffers(k.Pre)}
+		if train {
+			st.Drop, st.DropSeed = k.Drop, s.index(k.Pre)
+		}
+		if k.Res >= 0 {
+			st.Res = s.value(k.Res)
+		}
+		s.add(st)
+	case ir.KHead:
+		c := s.p.Values[k.In].Shape[0]
+		s.ph.Logits = s.value(k.Out)
+		s.add(&ir.Step{Kind: ir.SHeadFwd, K: k, Layer: i, X: s.value(k.In), Y: s.ph.Logits,
+			Pre: s.bnBuffers(k.Pre), Pooled: &ir.Buffer{Name: "pooled", PerImage: c}})
+	}
+}
+
+// gradient returns the buffer that holds d loss / d value, creating it.
+func (s *scheduler) gradient(id int) *ir.Buffer {
+	if b := s.grad[id]; b != nil {
+		return b
+	}
+	v := s.p.Values[id]
+	b := &ir.Buffer{Name: "d." + v.Name, PerImage: ir.Prod(v.Shape)}
+	s.grad[id] = b
+	return b
+}
+
+func (s *scheduler) backward(i int, k *ir.Kernel) error {
+	switch k.Kind {
+	case ir.KHead:
+		fwd := s.forwardStep(k)
+		dz := s.dzOf(k.Pre)
+		s.add(&ir.Step{Kind: ir.SHeadBwd, K: k, Layer: i, Pooled: fwd.Pooled, DY: s.ph.DLogits, DZ: dz})
+		s.written[dz] = true
+	case ir.KConv:
+		dy := s.grad[k.Out]
+		if dy == nil {
+			return fmt.Errorf("its output has no gradient")
+		}
+		if k.Res >= 0 {
+			if s.grad[k.Res] != nil {
+				return fmt.Errorf("the residual input already has a gradient")
+			}
+			s.grad[k.Res] = dy // the add passes the gradient through unchanged
+		}
+		st := &ir.Step{Kind: ir.SConvBwd, K: k, Layer: i, X: s.value(k.In), DY: dy, Pre: s.bnBuffers(k.Pre),
+			Drop: k.Drop, DropSeed: s.index(k.Pre)}
+		switch {
+		case k.Pre != nil:
+			st.DZ = s.dzOf(k.Pre)
+		case k.In != 0:
+			st.DZ = s.gradient(k.In)
+		}
+		if st.DZ != nil {
+			st.Acc = s.written[st.DZ]
+			s.written[st.DZ] = true
+		}
+		s.add(st)
+	case ir.KBN:
+		dz := s.dz[k]
+		if dz == nil || !s.written[dz] {
+			return fmt.Errorf("no kernel loads through this BN")
+		}
+		drop, err := s.consumerDrop(k)
+		if err != nil {
+			return err
+		}
+		dx := s.gradient(k.In)
+		s.add(&ir.Step{Kind: ir.SBNReLUBwd, K: k, Layer: i, X: s.value(k.In), Pre: s.bnBuffers(k), DZ: dz, DX: dx,
+			Acc: s.written[dx], Drop: drop, DropSeed: i})
+		s.written[dx] = true
+	}
+	return nil
+}
+
+func (s *scheduler) dzOf(bn *ir.Kernel) *ir.Buffer {
+	if b := s.dz[bn]; b != nil {
+		return b
+	}
+	b := &ir.Buffer{Name: "dz." + bn.Name, PerImage: ir.Prod(s.p.Values[bn.In].Shape)}
+	s.dz[bn] = b
+	return b
+}
+
+func (s *scheduler) forwardStep(k *ir.Kernel) *ir.Step {
+	for _, st := range s.ph.Steps {
+		if st.K == k {
+			return st
+		}
+	}
+	return nil
+}
+
+// index is the position of k in Program.Fused, or -1 for nil.
+func (s *scheduler) index(k *ir.Kernel) int {
+	for i, x := range s.p.Fused {
+		if x == k {
+			return i
+		}
+	}
+	return -1
+}
+
+// consumerDrop is the dropout that the kernels loading through bn apply; they must agree,
+// since the backward pass of the BN-ReLU undoes one mask.
+func (s *scheduler) consumerDrop(bn *ir.Kernel) (float64, error) {
+	drop, seen := 0.0, false
+	for _, k := range s.p.Fused {
+		if k.Pre != bn {
+			continue
+		}
+		if seen && k.Drop != drop {
+			return 0, fmt.Errorf("kernels loading through %s apply different dropout", bn.Name)
+		}
+		drop, seen = k.Drop, true
+	}
+	return drop, nil
+}

@@ -1,0 +1,159 @@
+package ckpt
+
+import (
+	"bufio"
+	"bytes"
+	"cmp"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"slices"
+)
+
+// File is a safetensors file read into memory.
+type File struct {
+	Path    string
+	Tensors []Tensor // in the order of their data in the file
+	Meta    map[string]string
+}
+
+// Get returns the tensor called name.
+func (f *File) Get(name string) (Tensor, bool) {
+	for _, t := range f.Tensors {
+		if t.Name == name {
+			return t, true
+		}
+	}
+	return Tensor{}, false
+}
+
+// Read reads a safetensors file holding only F32 tensors. It checks the whole
+// file and returns an error that names the file and the defect: a file
+// shorter than 8 bytes, a header length beyond the end of the file, a header
+// that is not a JSON object (or not UTF-8), a dtype other than F32, a missing
+// or malformed shape or data_offsets, offsets beyond the data, overlapping,
+// leaving gaps or not matching the shape, bytes after the last tensor, and a
+// name given twice.
+func Read(path string) (*File, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if st.Mode().IsRegular() {
+		return decode(path, bufio.NewReaderSize(f, bufSize(st.Size())), st.Size())
+	}
+	b, err := io.ReadAll(f)
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", path, err)
+	}
+	return decode(path, bytes.NewReader(b), int64(len(b)))
+}
+
+// bufSize is the read buffer size for a file of size bytes.
+func bufSize(size int64) int { return int(max(4096, min(size, 1<<20))) }
+
+// entry is one tensor's header entry.
+type entry struct {
+	name       string
+	shape      []int
+	begin, end int64
+}
+
+// decode reads a safetensors file of size bytes from r; path names it in
+// errors.
+func decode(path string, r io.Reader, size int64) (*File, error) {
+	bad := func(format string, args ...any) error {
+		return fmt.Errorf("%s: "+format, append([]any{path}, args...)...)
+	}
+	readErr := func(err error) error {
+		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+			return bad("file ends early (was it truncated while being read?)")
+		}
+		return fmt.Errorf("read %s: %w", path, err)
+	}
+	if size < 8 {
+		return nil, bad("%d bytes is too short for a safetensors file (it starts with an 8-byte header length)", size)
+	}
+	var lenBuf [8]byte
+	if _, err := io.ReadFull(r, lenBuf[:]); err != nil {
+		return nil, readErr(err)
+	}
+	n := binary.LittleEndian.Uint64(lenBuf[:])
+	if n > uint64(size-8) {
+		return nil, bad("header length %d goes beyond the end of the file (%d bytes); not a safetensors file, or truncated", n, size)
+	}
+	hdr := make([]byte, n)
+	if _, err := io.ReadFull(r, hdr); err != nil {
+		return nil, readErr(err)
+	}
+	entries, meta, err := parseHeader(hdr)
+	if err != nil {
+		return nil, bad("header: %v", err)
+	}
+	if err := checkLayout(entries, size-8-int64(n)); err != nil {
+		return nil, bad("%v", err)
+	}
+	out := &File{Path: path, Tensors: make([]Tensor, len(entries)), Meta: meta}
+	for i, e := range entries {
+		data := make([]float32, (e.end-e.begin)/4)
+		if err := readFloats(r, data); err != nil {
+			return nil, readErr(err)
+		}
+		out.Tensors[i] = Tensor{Name: e.name, Shape: e.shape, Data: data}
+	}
+	return out, nil
+}
+
+// checkLayout sorts entries by offset and checks that they tile the data
+// section of dataSize bytes exactly, from 0, without gaps or overlaps.
+func checkLayout(entries []entry, dataSize int64) error {
+	for _, e := range entries {
+		if e.end > dataSize {
+			return fmt.Errorf("tensor %q: data_offsets [%d, %d] go beyond the data section (%d bytes)", e.name, e.begin, e.end, dataSize)
+		}
+	}
+	slices.SortStableFunc(entries, func(a, b entry) int {
+		return cmp.Or(cmp.Compare(a.begin, b.begin), cmp.Compare(a.end, b.end))
+	})
+	var pos int64
+	prev := ""
+	for _, e := range entries {
+		switch {
+		case e.begin < pos:
+			return fmt.Errorf("tensor %q: data_offsets [%d, %d] overlap tensor %q, which ends at %d", e.name, e.begin, e.end, prev, pos)
+		case e.begin > pos && prev == "":
+			return fmt.Errorf("tensor %q: data_offsets [%d, %d] leave %d unused bytes at the start of the data", e.name, e.begin, e.end, e.begin)
+		case e.begin > pos:
+			return fmt.Errorf("tensor %q: data_offsets [%d, %d] leave %d unused bytes after tensor %q", e.name, e.begin, e.end, e.begin-pos, prev)
+		}
+		pos, prev = e.end, e.name
+	}
+	if pos < dataSize {
+		return fmt.Errorf("%d bytes of trailing data after the last tensor (data section is %d bytes, tensors end at %d)", dataSize-pos, dataSize, pos)
+	}
+	return nil
+}
+
+// readFloats fills v with little-endian float32 values from r.
+func readFloats(r io.Reader, v []float32) error {
+	var buf [16 << 10]byte
+	for len(v) > 0 {
+		k := min(len(v), len(buf)/4)
+		if _, err := io.ReadFull(r, buf[:4*k]); err != nil {
+			return err
+		}
+		for i := range v[:k] {
+			v[i] = math.Float32frombits(binary.LittleEndian.Uint32(buf[4*i:]))
+		}
+		v = v[k:]
+	}
+	return nil
+}

@@ -1,0 +1,157 @@
+package cli
+
+import (
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"time"
+
+	"github.com/wrnc/wrnc/runtime/nn"
+	"github.com/wrnc/wrnc/runtime/optim"
+)
+
+const benchAbout = `Measure the speed of inference and of one training step (forward, backward and
+SGD update at the compiled batch size) on random weights and random normal inputs. Each
+figure is the median of several timed runs after a warm-up; GFLOP/s counts 2 x MACs x
+images/s, and a training step 3x the forward MACs. Without --batch, inference is measured
+at batch 1 and at the compiled batch (--json reports the compiled batch).
+--json prints {"device", "threads", "batch", "inference": {"images_per_sec", "gflops"},
+"train": {"images_per_sec", "gflops"}}.`
+
+// Timing: every run repeats the work until it takes at least benchRunTime, and the
+// figure is the median of benchRuns runs (benchRunsSlow when one call exceeds benchSlow).
+const (
+	benchRunTime  = 200 * time.Millisecond
+	benchRuns     = 5
+	benchRunsSlow = 3
+	benchSlow     = 2 * time.Second
+)
+
+// speed is one measured figure.
+type speed struct {
+	ImagesPerSec float64 `json:"images_per_sec"`
+	GFLOPS       float64 `json:"gflops"`
+}
+
+// benchResult is the JSON form of bench.
+type benchResult struct {
+	Device    string `json:"device"`
+	Threads   int    `json:"threads"`
+	Batch     int    `json:"batch"`
+	Inference speed  `json:"inference"`
+	Train     speed  `json:"train"`
+}
+
+func runBench(c *cmd) func() error {
+	batch := c.fs.Int("batch", 0, "inference batch `N` (default: 1 and the compiled batch)")
+	asJSON := c.fs.Bool("json", false, "print the figures as one JSON object")
+	c.computeFlags()
+	return func() error {
+		if err := c.noArgs(); err != nil {
+			return err
+		}
+		if *batch < 0 {
+			return usagef("--batch must be at least 1, got %d", *batch)
+		}
+		return bench(c, *batch, *asJSON)
+	}
+}
+
+func bench(c *cmd, batch int, asJSON bool) error {
+	spec := c.net.Spec()
+	batches := []int{batch}
+	switch {
+	case batch == 0 && asJSON:
+		batches = []int{spec.Batch}
+	case batch == 0 && spec.Batch > 1:
+		batches = []int{1, spec.Batch}
+	case batch == 0:
+		batches = []int{1}
+	}
+	m := newMachine(c.net, c.threads, true)
+	defer m.close()
+	if err := optim.Init(spec, m.st.Params, m.st.Stats, 1); err != nil {
+		return err
+	}
+	d, k := m.imageSize(), spec.Classes
+	rng := rand.New(rand.NewPCG(1, 2))
+	x := make([]float32, max(slices.Max(batches), spec.Batch)*d)
+	for i := range x {
+		x[i] = float32(rng.NormFloat64())
+	}
+	labels := make([]int32, spec.Batch)
+	for i := range labels {
+		labels[i] = int32(rng.IntN(k))
+	}
+	gflops := func(imgs float64, factor int64) float64 { return 2 * float64(factor*spec.MACs) * imgs / 1e9 }
+	res := benchResult{Device: "cpu", Threads: c.threads, Batch: batches[len(batches)-1]}
+	var lines []string
+	for _, b := range batches {
+		fmt.Fprintf(c.env.Stderr, "measuring inference at batch %d ...\n", b)
+		logits := make([]float32, b*k)
+		sec := measure(func() { m.infer(b, x, logits) })
+		res.Inference = speed{ImagesPerSec: float64(b) / sec}
+		res.Inference.GFLOPS = gflops(res.Inference.ImagesPerSec, 1)
+		lines = append(lines, fmt.Sprintf("inference  batch %-5d %10.1f images/s %8.1f GFLOP/s", b, res.Inference.ImagesPerSec, res.Inference.GFLOPS))
+	}
+	fmt.Fprintf(c.env.Stderr, "measuring a training step at batch %d ...\n", spec.Batch)
+	sgd := optim.NewSGD(spec.Recipe)
+	dl := make([]float32, spec.Batch*k)
+	var stepErr error
+	sec := measure(func() {
+		logits := c.net.TrainForward(m.st, spec.Batch, x[:spec.Batch*d])
+		nn.SoftmaxCE(spec.Batch, k, logits, labels, dl)
+		c.net.TrainBackward(m.st, spec.Batch, dl)
+		// A zero learning rate: the update costs the same and the weights stay put.
+		if err := sgd.Step(m.st.Params, m.st.Grads, 0, m.pool); err != nil {
+			stepErr = err
+		}
+		m.st.Step++
+	})
+	if stepErr != nil {
+		return stepErr
+	}
+	res.Train = speed{ImagesPerSec: float64(spec.Batch) / sec}
+	res.Train.GFLOPS = gflops(res.Train.ImagesPerSec, 3)
+	lines = append(lines, fmt.Sprintf("training   batch %-5d %10.1f images/s %8.1f GFLOP/s (forward, backward, SGD step)", spec.Batch, res.Train.ImagesPerSec, res.Train.GFLOPS))
+	if asJSON {
+		b, err := json.Marshal(res)
+		if err != nil {
+			return err
+		}
+		_, err = fmt.Fprintln(c.env.Stdout, string(b))
+		return err
+	}
+	fmt.Fprintf(c.env.Stdout, "%s on cpu, %d threads, %.3f GMAC per image forward\n", spec.Name, c.threads, float64(spec.MACs)/1e9)
+	for _, l := range lines {
+		fmt.Fprintln(c.env.Stdout, l)
+	}
+	return nil
+}
+
+// measure returns the seconds one call of f takes: the median of several timed runs
+// after a warm-up call, each run repeating f until it lasts benchRunTime.
+func measure(f func()) float64 {
+	t0 := time.Now()
+	f()
+	one := time.Since(t0)
+	reps := 1
+	if one < benchRunTime {
+		reps = int(benchRunTime/max(one, time.Microsecond)) + 1
+	}
+	runs := benchRuns
+	if one > benchSlow {
+		runs = benchRunsSlow
+	}
+	times := make([]float64, runs)
+	for r := range times {
+		t := time.Now()
+		for range reps {
+			f()
+		}
+		times[r] = time.Since(t).Seconds() / float64(reps)
+	}
+	slices.Sort(times)
+	return times[len(times)/2]
+}

@@ -1,0 +1,231 @@
+package cli
+
+import (
+	"encoding/json"
+	"fmt"
+	"maps"
+	"math"
+	"os"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	"github.com/wrnc/wrnc/runtime/ckpt"
+	"github.com/wrnc/wrnc/runtime/data"
+	"github.com/wrnc/wrnc/runtime/model"
+	"github.com/wrnc/wrnc/runtime/nn"
+	"github.com/wrnc/wrnc/runtime/optim"
+	"github.com/wrnc/wrnc/runtime/progress"
+)
+
+// Metadata keys of a checkpoint written by train (besides the normalization's).
+const (
+	metaNetwork = "network"         // Spec.Name
+	metaEpoch   = "epoch"           // epochs completed
+	metaEpochs  = "epochs"          // epochs the run was asked for
+	metaStep    = "step"            // optimizer steps taken
+	metaBest    = "best_test_error" // the lowest test error of the run so far
+	metaClasses = "classes"         // class names, a JSON array (when the data set has them)
+	metaLog     = "log"             // the log.jsonl record of this epoch
+)
+
+// trainer is one training run.
+type trainer struct {
+	c    *cmd
+	o    trainOpts
+	r    model.Recipe
+	ds   *data.Dataset
+	m    *machine
+	sgd  *optim.SGD
+	norm *data.Norm
+
+	loader *data.Loader // the training split, shuffled and augmented
+
+	start   int        // epochs already done
+	best    float64    // best test error so far (2 before any)
+	resumed *ckpt.File // the checkpoint resumed from, or nil
+}
+
+// epochRecord is one line of log.jsonl.
+type epochRecord struct {
+	Epoch        int     `json:"epoch"`
+	LR           float64 `json:"lr"`
+	TrainLoss    float64 `json:"train_loss"`
+	TrainError   float64 `json:"train_error"`
+	TestLoss     float64 `json:"test_loss"`
+	TestError    float64 `json:"test_error"`
+	Seconds      float64 `json:"seconds"`
+	ImagesPerSec float64 `json:"images_per_sec"`
+}
+
+// kvs is the record in the order log.jsonl lists its keys.
+func (r *epochRecord) kvs() []progress.KV {
+	return []progress.KV{{Key: "epoch", Value: r.Epoch}, {Key: "lr", Value: r.LR},
+		{Key: "train_loss", Value: r.TrainLoss}, {Key: "train_error", Value: r.TrainError},
+		{Key: "test_loss", Value: r.TestLoss}, {Key: "test_error", Value: r.TestError},
+		{Key: "seconds", Value: r.Seconds}, {Key: "images_per_sec", Value: r.ImagesPerSec}}
+}
+
+// parseRecord reads a record back from checkpoint metadata.
+func parseRecord(s string) (epochRecord, bool) {
+	var r epochRecord
+	err := json.Unmarshal([]byte(s), &r)
+	return r, err == nil && s != ""
+}
+
+// run trains the remaining epochs.
+func (t *trainer) run() error {
+	out := t.c.env.Stdout
+	if t.start >= t.r.Epochs {
+		fmt.Fprintf(out, "%s already holds epoch %d of %d: nothing to train (raise --epochs to go on)\n",
+			filepath.Join(t.o.out, lastFile), t.start, t.r.Epochs)
+		return nil
+	}
+	if err := os.MkdirAll(t.o.out, 0o755); err != nil {
+		return err
+	}
+	log, err := t.openLog()
+	if err != nil {
+		return err
+	}
+	defer log.Close()
+	aug := &data.Augment{Flip: t.r.Flip, Crop: t.r.Crop, Reflect: t.r.Reflect}
+	t.loader = data.NewLoader(t.ds.Train, t.norm, aug, t.m.spec.Batch, true, t.r.Seed)
+	defer t.loader.Close()
+	fmt.Fprintf(out, "%s: %d training and %d test images (%s) in batches of %d, %d threads; run folder %s\n",
+		t.m.spec.Name, t.ds.Train.N, t.ds.Test.N, t.ds.Format, t.m.spec.Batch, t.c.threads, t.o.out)
+	if t.resumed != nil {
+		fmt.Fprintf(out, "resuming %s at epoch %d of %d\n", t.o.out, t.start+1, t.r.Epochs)
+	}
+	for e := t.start; e < t.r.Epochs; e++ {
+		if err := t.epoch(e, log); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// epoch trains epoch e (0-based), evaluates, saves the checkpoints and logs.
+func (t *trainer) epoch(e int, log *progress.Log) error {
+	spec, st := t.m.spec, t.m.st
+	d, k, b := t.m.imageSize(), spec.Classes, spec.Batch
+	x, y, dl := make([]float32, b*d), make([]int32, b), make([]float32, b*k)
+	lr := optim.StepLR(t.r, e)
+	t0 := time.Now()
+	label := fmt.Sprintf("epoch %d/%d", e+1, t.r.Epochs)
+	bar := progress.NewBar(t.c.env.Stderr, label+" train", t.ds.Train.N)
+	t.loader.Epoch(e)
+	var lossSum float64
+	var wrong, seen int
+	for {
+		n, ok := t.loader.Next(x, y)
+		if !ok || (n == 1 && b > 1) { // a last batch of one image would give degenerate BN statistics
+			break
+		}
+		logits := t.m.net.TrainForward(st, n, x[:n*d])
+		l, correct := nn.SoftmaxCE(n, k, logits, y, dl)
+		t.m.net.TrainBackward(st, n, dl[:n*k])
+		if err := t.sgd.Step(st.Params, st.Grads, lr, t.m.pool); err != nil {
+			return err
+		}
+		st.Step++
+		lossSum += l * float64(n)
+		wrong += n - correct
+		seen += n
+		bar.Add(n, progress.Field{Key: "loss", Value: fmt.Sprintf("%.4f", lossSum/float64(seen))},
+			progress.Field{Key: "err", Value: pct(float64(wrong) / float64(seen))})
+	}
+	bar.Finish()
+	trainSec := time.Since(t0).Seconds()
+	rec := epochRecord{Epoch: e + 1, LR: lr, TrainLoss: lossSum / float64(seen), TrainError: float64(wrong) / float64(seen),
+		ImagesPerSec: float64(seen) / trainSec}
+	if math.IsNaN(rec.TrainLoss) || math.IsInf(rec.TrainLoss, 0) {
+		kept := "no checkpoint was written"
+		if e > 0 {
+			kept = fmt.Sprintf("%s still holds epoch %d", filepath.Join(t.o.out, lastFile), e)
+		}
+		return fmt.Errorf("training diverged in epoch %d (the loss is %v at learning rate %g); %s", e+1, rec.TrainLoss, lr, kept)
+	}
+	tbar := progress.NewBar(t.c.env.Stderr, label+" test", t.ds.Test.N)
+	rec.TestLoss, rec.TestError = evaluate(t.m, t.ds.Test, t.norm, tbar)
+	tbar.Finish()
+	improved := rec.TestError < t.best
+	if improved {
+		t.best = rec.TestError
+	}
+	rec.Seconds = time.Since(t0).Seconds() // training and testing; the checkpoint holds the same record
+	if err := t.save(e+1, &rec, improved); err != nil {
+		return err
+	}
+	if err := log.Write(rec.kvs()); err != nil {
+		return err
+	}
+	mark := ""
+	if improved {
+		mark = "  (best)"
+	}
+	fmt.Fprintf(t.c.env.Stdout, "%s  lr %.6g  train loss %.4f error %s  test loss %.4f error %s  %.1f s, %.0f img/s%s\n",
+		label, lr, rec.TrainLoss, pct(rec.TrainError), rec.TestLoss, pct(rec.TestError), rec.Seconds, rec.ImagesPerSec, mark)
+	return nil
+}
+
+// save writes RUN/last.safetensors, and RUN/best.safetensors when improved, after
+// epoch epochs.
+func (t *trainer) save(epoch int, rec *epochRecord, improved bool) error {
+	spec := t.m.spec
+	tensors := weightTensors(t.m.st, spec)
+	tensors = append(tensors, momentumTensors(t.sgd.Buf, spec)...)
+	tensors = append(tensors, normTensors(t.norm)...)
+	meta := map[string]string{
+		metaNetwork: spec.Name,
+		metaEpoch:   strconv.Itoa(epoch),
+		metaEpochs:  strconv.Itoa(t.r.Epochs),
+		metaStep:    strconv.FormatUint(t.m.st.Step, 10),
+		metaBest:    strconv.FormatFloat(t.best, 'g', -1, 64),
+	}
+	if b, err := json.Marshal(rec); err == nil {
+		meta[metaLog] = string(b)
+	}
+	if len(t.ds.Classes) > 0 {
+		if b, err := json.Marshal(t.ds.Classes); err == nil {
+			meta[metaClasses] = string(b)
+		}
+	}
+	maps.Copy(meta, t.norm.Metadata())
+	if err := ckpt.Write(filepath.Join(t.o.out, lastFile), tensors, meta); err != nil {
+		return err
+	}
+	if improved {
+		return ckpt.Write(filepath.Join(t.o.out, bestFile), tensors, meta)
+	}
+	return nil
+}
+
+// evaluate runs inference on the whole set (chunks of the compiled batch) and returns
+// the mean loss and the error as a fraction. bar, when not nil, counts the images.
+func evaluate(m *machine, set *data.Set, norm *data.Norm, bar *progress.Bar) (loss, errFrac float64) {
+	d, k, b := m.imageSize(), m.spec.Classes, m.spec.Batch
+	x, y := make([]float32, b*d), make([]int32, b)
+	logits, dl := make([]float32, b*k), make([]float32, b*k)
+	ld := data.NewLoader(set, norm, nil, b, false, 0)
+	defer ld.Close()
+	var sum float64
+	var wrong int
+	for {
+		n, ok := ld.Next(x, y)
+		if !ok {
+			break
+		}
+		m.infer(n, x, logits)
+		l, correct := nn.SoftmaxCE(n, k, logits, y, dl)
+		sum += l * float64(n)
+		wrong += n - correct
+		if bar != nil {
+			bar.Add(n)
+		}
+	}
+	return sum / float64(set.N), float64(wrong) / float64(set.N)
+}
+
+// pct formats a fraction as a percentage.
+func pct(f float64) string { return fmt.Sprintf("%.2f%%", 100*f) }

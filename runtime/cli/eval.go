@@ -1,0 +1,96 @@
+package cli
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+
+	"github.com/wrnc/wrnc/runtime/data"
+	"github.com/wrnc/wrnc/runtime/progress"
+)
+
+const evalAbout = `Evaluate weights on the test split of a data set: top-1 error and mean softmax
+cross-entropy loss. The normalization is the one stored in the weights file; weights
+without one (trained elsewhere) get the recipe's, fitted on the data set's training split.
+--json prints {"error": fraction, "loss": x, "n": examples}.`
+
+func runEval(c *cmd) func() error {
+	weights := c.fs.String("weights", "", "weights `W` (safetensors) to evaluate (required)")
+	dir := c.fs.String("data", "", "data `DIR` whose test split is evaluated (required)")
+	asJSON := c.fs.Bool("json", false, `print {"error", "loss", "n"} as one JSON object`)
+	c.computeFlags()
+	return func() error {
+		if err := c.noArgs(); err != nil {
+			return err
+		}
+		switch {
+		case *weights == "":
+			return usagef("--weights W is required")
+		case *dir == "":
+			return usagef("--data DIR is required")
+		}
+		return eval(c, *weights, *dir, *asJSON)
+	}
+}
+
+// evalResult is the JSON form of eval.
+type evalResult struct {
+	Error float64 `json:"error"`
+	Loss  any     `json:"loss"` // float64, or nil (null) when not finite
+	N     int     `json:"n"`
+}
+
+func eval(c *cmd, weights, dir string, asJSON bool) error {
+	spec := c.net.Spec()
+	f, err := readWeights(weights, spec, c.env.Stderr)
+	if err != nil {
+		return err
+	}
+	n, err := normFromWeights(f, spec.Input)
+	if err != nil {
+		return err
+	}
+	ds, err := data.Load(dir, spec.Input, spec.Classes, 0)
+	if err != nil {
+		return err
+	}
+	if ds.Test.N == 0 {
+		return fmt.Errorf("%s: the test split is empty: nothing to evaluate", dir)
+	}
+	if n == nil {
+		fmt.Fprintf(c.env.Stderr, "note: %s holds no normalization; fitting %q on the training split of %s\n", weights, spec.Recipe.Normalize, dir)
+		if n, err = data.FitNorm(spec.Recipe.Normalize, ds.Train); err != nil {
+			return fmt.Errorf("%s: %v", dir, err)
+		}
+	}
+	m := newMachine(c.net, c.threads, false)
+	defer m.close()
+	loadWeights(m.st, spec, f)
+	var bar *progress.Bar
+	if !asJSON {
+		bar = progress.NewBar(c.env.Stderr, "eval", ds.Test.N)
+	}
+	loss, errFrac := evaluate(m, ds.Test, n, bar)
+	if bar != nil {
+		bar.Finish()
+	}
+	if asJSON {
+		b, err := json.Marshal(evalResult{Error: errFrac, Loss: jsonFloat(loss), N: ds.Test.N})
+		if err != nil {
+			return err
+		}
+		_, err = fmt.Fprintln(c.env.Stdout, string(b))
+		return err
+	}
+	wrong := int(math.Round(errFrac * float64(ds.Test.N)))
+	_, err = fmt.Fprintf(c.env.Stdout, "test error %s (%d of %d wrong), loss %.4f\n", pct(errFrac), wrong, ds.Test.N, loss)
+	return err
+}
+
+// jsonFloat is x, or nil (JSON null) when x is NaN or infinite.
+func jsonFloat(x float64) any {
+	if math.IsNaN(x) || math.IsInf(x, 0) {
+		return nil
+	}
+	return x
+}

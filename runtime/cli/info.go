@@ -1,0 +1,142 @@
+package cli
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+
+	"github.com/wrnc/wrnc/runtime/model"
+)
+
+const infoAbout = `Describe the network this binary was compiled for: input, classes, trainable
+parameters, multiply-accumulates per image, memory plan, training recipe and the devices
+built in. --json prints the fields of 'wrnc inspect --json' plus peak_bytes.`
+
+// devicesBuiltIn lists the devices of this build, for info.
+const devicesBuiltIn = "cpu"
+
+func runInfo(c *cmd) func() error {
+	asJSON := c.fs.Bool("json", false, "print the description as one JSON object")
+	return func() error {
+		if err := c.noArgs(); err != nil {
+			return err
+		}
+		spec := c.net.Spec()
+		if *asJSON {
+			s := strings.TrimSpace(spec.Info)
+			if s == "" {
+				return fmt.Errorf("this binary carries no JSON description of its network")
+			}
+			_, err := fmt.Fprintln(c.env.Stdout, s)
+			return err
+		}
+		return writeInfo(c.env.Stdout, spec)
+	}
+}
+
+// writeInfo prints the readable summary of spec.
+func writeInfo(w io.Writer, spec *model.Spec) error {
+	var stats int
+	for i := range spec.Params {
+		if !spec.Params[i].Trainable() {
+			stats += spec.Params[i].Size()
+		}
+	}
+	r := spec.Recipe
+	rows := [][2]string{
+		{"network", spec.Name},
+		{"input", fmt.Sprintf("%dx%dx%d (channels x height x width)", spec.Input[0], spec.Input[1], spec.Input[2])},
+		{"classes", strconv.Itoa(spec.Classes)},
+		{"batch", fmt.Sprintf("%d (compiled; other sizes run in chunks, single images on batch-1 kernels)", spec.Batch)},
+		{"dropout", strconv.FormatFloat(spec.Dropout, 'g', -1, 64)},
+		{"params", fmt.Sprintf("%s trainable (+ %s running statistics) in %d tensors", group(int64(spec.ParamsSize)), group(int64(stats)), len(spec.Params))},
+		{"MACs", fmt.Sprintf("%s per image, forward (%.3f GFLOP)", group(spec.MACs), 2*float64(spec.MACs)/1e9)},
+		{"memory", fmt.Sprintf("training arena %s at batch %d, inference %s at batch %d, %s at batch 1",
+			bytesString(4*int64(spec.TrainArena)), spec.Batch, bytesString(4*int64(spec.InferArena)), spec.Batch, bytesString(4*int64(spec.Infer1Arena)))},
+	}
+	if pb, ok := peakBytes(spec.Info); ok {
+		rows = append(rows, [2]string{"peak bytes", fmt.Sprintf("%s (%s)", group(pb), bytesString(pb))})
+	}
+	rows = append(rows,
+		[2]string{"weights", fmt.Sprintf("%s of parameters and statistics", bytesString(4*int64(spec.ParamsSize+stats)))},
+		[2]string{"recipe", recipeString(r)},
+		[2]string{"devices", devicesBuiltIn},
+	)
+	var b strings.Builder
+	for _, row := range rows {
+		fmt.Fprintf(&b, "%-11s %s\n", row[0], row[1])
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// recipeString is the training recipe in the words of the .wrn file.
+func recipeString(r model.Recipe) string {
+	ms := make([]string, len(r.Milestones))
+	for i, m := range r.Milestones {
+		ms[i] = strconv.Itoa(m)
+	}
+	aug := "none"
+	if r.Flip || r.Crop > 0 {
+		var parts []string
+		if r.Flip {
+			parts = append(parts, "flip")
+		}
+		if r.Crop > 0 {
+			pad := "zero"
+			if r.Reflect {
+				pad = "reflect"
+			}
+			parts = append(parts, fmt.Sprintf("crop=%d padding=%s", r.Crop, pad))
+		}
+		aug = strings.Join(parts, " ")
+	}
+	return fmt.Sprintf("epochs %d; sgd lr=%g momentum=%g nesterov=%v weight_decay=%g dampening=%g; schedule step gamma=%g at=%s; augment %s; normalize %s; seed %d",
+		r.Epochs, r.LR, r.Momentum, r.Nesterov, r.WeightDecay, r.Dampening, r.Gamma, strings.Join(ms, ","), aug, r.Normalize, r.Seed)
+}
+
+// peakBytes reads peak_bytes from the info JSON.
+func peakBytes(info string) (int64, bool) {
+	var v struct {
+		PeakBytes *int64 `json:"peak_bytes"`
+	}
+	if err := json.Unmarshal([]byte(info), &v); err != nil || v.PeakBytes == nil {
+		return 0, false
+	}
+	return *v.PeakBytes, true
+}
+
+// group writes n with thousands separators: 2,748,890.
+func group(n int64) string {
+	s := strconv.FormatInt(n, 10)
+	neg := strings.HasPrefix(s, "-")
+	s = strings.TrimPrefix(s, "-")
+	var b strings.Builder
+	for i, ch := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(ch)
+	}
+	if neg {
+		return "-" + b.String()
+	}
+	return b.String()
+}
+
+// bytesString writes a byte count in binary units: 12.3 MiB.
+func bytesString(n int64) string {
+	units := []string{"B", "KiB", "MiB", "GiB", "TiB"}
+	f := float64(n)
+	i := 0
+	for f >= 1024 && i < len(units)-1 {
+		f /= 1024
+		i++
+	}
+	if i == 0 {
+		return fmt.Sprintf("%d B", n)
+	}
+	return fmt.Sprintf("%.1f %s", f, units[i])
+}

@@ -1,0 +1,222 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strconv"
+
+	"github.com/wrnc/wrnc/runtime/ckpt"
+	"github.com/wrnc/wrnc/runtime/data"
+	"github.com/wrnc/wrnc/runtime/optim"
+	"github.com/wrnc/wrnc/runtime/progress"
+)
+
+const trainAbout = `Train the network with the recipe compiled into this binary (SGD, step schedule,
+augmentation, normalization fitted on the training split). After every epoch it evaluates
+on the test split, appends one JSON line to RUN/log.jsonl (epoch, lr, train_loss,
+train_error, test_loss, test_error, seconds, images_per_sec), writes RUN/last.safetensors
+atomically (weights, optimizer state, normalization) and RUN/best.safetensors when the test
+error improves. --resume continues an interrupted run from RUN/last.safetensors; --init
+starts from weights trained elsewhere (with a fresh optimizer state).`
+
+// Files of a run folder.
+const (
+	lastFile = "last.safetensors"
+	bestFile = "best.safetensors"
+	logFile  = "log.jsonl"
+)
+
+// trainOpts are the flags of train.
+type trainOpts struct {
+	data, out, init string
+	epochs, limit   int
+	resume          bool
+}
+
+func runTrain(c *cmd) func() error {
+	var o trainOpts
+	c.fs.StringVar(&o.data, "data", "", "data `DIR`: CIFAR-10/100 binary batches, MNIST-style IDX files or train/CLASS/*.png|jpg and test/CLASS/* (required)")
+	c.fs.StringVar(&o.out, "out", "run", "run `folder` for log.jsonl, last.safetensors and best.safetensors")
+	c.fs.IntVar(&o.epochs, "epochs", 0, "epochs to train (default: the recipe's)")
+	c.fs.IntVar(&o.limit, "limit", 0, "train on the first `N` training examples only (default: all)")
+	c.fs.BoolVar(&o.resume, "resume", false, "continue the run in --out from its last.safetensors")
+	c.fs.StringVar(&o.init, "init", "", "start from the weights in `W` (safetensors) instead of a fresh initialisation")
+	c.computeFlags()
+	return func() error {
+		if err := c.noArgs(); err != nil {
+			return err
+		}
+		switch {
+		case o.data == "":
+			return usagef("--data DIR is required")
+		case o.epochs < 0:
+			return usagef("--epochs must be positive, got %d", o.epochs)
+		case o.limit < 0:
+			return usagef("--limit must be positive, got %d", o.limit)
+		case o.resume && o.init != "":
+			return usagef("--resume and --init exclude each other (a resumed run already has its weights)")
+		case o.out == "":
+			return usagef("--out must name a folder")
+		}
+		t, err := newTrainer(c, o)
+		if err != nil {
+			return err
+		}
+		defer t.m.close()
+		return t.run()
+	}
+}
+
+// newTrainer checks the run folder, loads the data and sets up the weights, the
+// optimizer and the normalization: fresh, from --init, or from the run's last
+// checkpoint.
+func newTrainer(c *cmd, o trainOpts) (*trainer, error) {
+	spec := c.net.Spec()
+	r := spec.Recipe
+	if o.epochs > 0 {
+		r.Epochs = o.epochs
+	}
+	last := filepath.Join(o.out, lastFile)
+	exists, err := fileExists(last)
+	switch {
+	case err != nil:
+		return nil, err
+	case exists && !o.resume:
+		return nil, fmt.Errorf("%s already holds a run (%s exists); continue it with --resume, or choose another --out", o.out, last)
+	case !exists && o.resume:
+		return nil, fmt.Errorf("--resume: %s does not exist, so there is no run to continue in %s (train without --resume to start one)", last, o.out)
+	}
+	// The weights come first: a bad file is refused before the data is read.
+	var f *ckpt.File
+	switch {
+	case o.resume:
+		f, err = readWeights(last, spec, c.env.Stderr)
+	case o.init != "":
+		f, err = readWeights(o.init, spec, c.env.Stderr)
+	}
+	if err != nil {
+		return nil, err
+	}
+	ds, err := data.Load(o.data, spec.Input, spec.Classes, o.limit)
+	if err != nil {
+		return nil, err
+	}
+	if ds.Train.N < 2 {
+		return nil, fmt.Errorf("%s: the training split has %d examples; training needs at least 2", o.data, ds.Train.N)
+	}
+	if ds.Test.N < 1 {
+		return nil, fmt.Errorf("%s: the test split is empty; training evaluates on it after every epoch", o.data)
+	}
+	t := &trainer{c: c, o: o, r: r, ds: ds, sgd: optim.NewSGD(r), best: 2}
+	t.m = newMachine(c.net, c.threads, true)
+	if err := t.setup(f); err != nil {
+		t.m.close()
+		return nil, err
+	}
+	return t, nil
+}
+
+// setup fills the weights, optimizer and normalization of t: from the run's last
+// checkpoint f (--resume), from the weights f (--init), or fresh (f nil).
+func (t *trainer) setup(f *ckpt.File) error {
+	spec, st := t.m.spec, t.m.st
+	switch {
+	case t.o.resume:
+		return t.resumeFrom(f)
+	case f != nil:
+		loadWeights(st, spec, f)
+	default:
+		if err := optim.Init(spec, st.Params, st.Stats, t.r.Seed); err != nil {
+			return err
+		}
+	}
+	n, err := data.FitNorm(t.r.Normalize, t.ds.Train)
+	if err != nil {
+		return fmt.Errorf("%s: %v", t.o.data, err)
+	}
+	t.norm = n
+	return nil
+}
+
+// resumeFrom restores weights, statistics, momentum, epoch, step, best error and
+// normalization from the run's last checkpoint.
+func (t *trainer) resumeFrom(f *ckpt.File) error {
+	spec, st := t.m.spec, t.m.st
+	loadWeights(st, spec, f)
+	buf, err := readMomentum(f, spec)
+	if err != nil {
+		return err
+	}
+	t.sgd.Buf = buf
+	epoch, err1 := strconv.Atoi(f.Meta[metaEpoch])
+	step, err2 := strconv.ParseUint(f.Meta[metaStep], 10, 64)
+	best, err3 := strconv.ParseFloat(f.Meta[metaBest], 64)
+	if err := errors.Join(err1, err2, err3); err != nil || epoch < 1 {
+		return fmt.Errorf("%s: not a checkpoint written by train: its metadata lacks a valid epoch, step or best test error (%q, %q, %q); start a new run, or use it with --init",
+			f.Path, f.Meta[metaEpoch], f.Meta[metaStep], f.Meta[metaBest])
+	}
+	n, err := normFromWeights(f, spec.Input)
+	if err != nil {
+		return err
+	}
+	if n == nil {
+		return fmt.Errorf("%s: the metadata lacks the normalization; not a checkpoint written by train", f.Path)
+	}
+	t.start, st.Step, t.best, t.norm = epoch, step, best, n
+	t.resumed = f
+	return nil
+}
+
+// fileExists reports whether path exists; errors other than its absence are returned.
+func fileExists(path string) (bool, error) {
+	_, err := os.Stat(path)
+	switch {
+	case err == nil:
+		return true, nil
+	case errors.Is(err, fs.ErrNotExist):
+		return false, nil
+	}
+	return false, err
+}
+
+// openLog opens RUN/log.jsonl. A fresh run empties a log left by a run that never
+// finished an epoch; a resumed run appends the record of the checkpoint's epoch if a
+// crash between the checkpoint and the log write lost it.
+func (t *trainer) openLog() (*progress.Log, error) {
+	path := filepath.Join(t.o.out, logFile)
+	if t.resumed == nil {
+		if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return nil, err
+		}
+	}
+	l, err := progress.OpenLog(path)
+	if err != nil {
+		return nil, err
+	}
+	if t.resumed == nil {
+		return l, nil
+	}
+	recs, err := progress.ReadLog(path)
+	if err != nil {
+		l.Close()
+		return nil, err
+	}
+	logged := 0
+	for _, r := range recs {
+		if e, ok := r["epoch"].(float64); ok {
+			logged = max(logged, int(e))
+		}
+	}
+	if logged < t.start {
+		if rec, ok := parseRecord(t.resumed.Meta[metaLog]); ok && rec.Epoch == t.start {
+			if err := l.Write(rec.kvs()); err != nil {
+				l.Close()
+				return nil, err
+			}
+		}
+	}
+	return l, nil
+}

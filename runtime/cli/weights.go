@@ -1,0 +1,143 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"slices"
+	"strings"
+
+	"github.com/wrnc/wrnc/runtime/ckpt"
+	"github.com/wrnc/wrnc/runtime/model"
+)
+
+// The extra tensors of a training checkpoint are named so that they cannot collide with
+// a parameter (no network has a name starting with "__").
+const (
+	extraPrefix    = "__"
+	momentumPrefix = "__optim__.momentum." // + parameter name: SGD momentum buffer
+)
+
+// paramSpecs lists the tensors the network needs from a weights file.
+func paramSpecs(spec *model.Spec) []ckpt.Spec {
+	out := make([]ckpt.Spec, len(spec.Params))
+	for i, p := range spec.Params {
+		out[i] = ckpt.Spec{Name: p.Name, Shape: p.Shape}
+	}
+	return out
+}
+
+// readWeights reads a safetensors file and checks that it holds every tensor of the
+// network with its shape; names the network does not know (other than this runtime's
+// own "__" tensors) are reported on warn and ignored.
+func readWeights(path string, spec *model.Spec, warn io.Writer) (*ckpt.File, error) {
+	f, err := ckpt.Read(path)
+	if err != nil {
+		return nil, fileError(err, "the weights file")
+	}
+	extra, err := f.Check(paramSpecs(spec))
+	if err != nil {
+		return nil, err
+	}
+	var unknown []string
+	for _, name := range extra {
+		if !strings.HasPrefix(name, extraPrefix) {
+			unknown = append(unknown, name)
+		}
+	}
+	if len(unknown) > 0 {
+		shown := unknown[:min(len(unknown), 5)]
+		more := ""
+		if len(unknown) > len(shown) {
+			more = fmt.Sprintf(" and %d more", len(unknown)-len(shown))
+		}
+		fmt.Fprintf(warn, "warning: %s: ignoring %d tensors this network does not have: %s%s\n",
+			path, len(unknown), strings.Join(shown, ", "), more)
+	}
+	return f, nil
+}
+
+// paramData returns the slice of the state that holds p.
+func paramData(st *model.State, p *model.Param) []float32 {
+	if p.Trainable() {
+		return st.Params[p.Offset : p.Offset+p.Size()]
+	}
+	return st.Stats[p.Offset : p.Offset+p.Size()]
+}
+
+// loadWeights copies the network's tensors from f (checked by readWeights) into st.
+func loadWeights(st *model.State, spec *model.Spec, f *ckpt.File) {
+	for i := range spec.Params {
+		p := &spec.Params[i]
+		t, _ := f.Get(p.Name)
+		copy(paramData(st, p), t.Data)
+	}
+}
+
+// weightTensors returns the network's tensors as views of st, in the order of Spec.Params.
+func weightTensors(st *model.State, spec *model.Spec) []ckpt.Tensor {
+	out := make([]ckpt.Tensor, len(spec.Params))
+	for i := range spec.Params {
+		p := &spec.Params[i]
+		out[i] = ckpt.Tensor{Name: p.Name, Shape: p.Shape, Data: paramData(st, p)}
+	}
+	return out
+}
+
+// momentumTensors returns the SGD momentum buffer buf (flat, laid out as Params) as one
+// tensor per trainable parameter; nil when buf is nil.
+func momentumTensors(buf []float32, spec *model.Spec) []ckpt.Tensor {
+	if buf == nil {
+		return nil
+	}
+	var out []ckpt.Tensor
+	for i := range spec.Params {
+		p := &spec.Params[i]
+		if p.Trainable() {
+			out = append(out, ckpt.Tensor{Name: momentumPrefix + p.Name, Shape: p.Shape, Data: buf[p.Offset : p.Offset+p.Size()]})
+		}
+	}
+	return out
+}
+
+// readMomentum assembles the momentum buffer from f: nil when f has none, an error when
+// it has only some, or one of the wrong shape.
+func readMomentum(f *ckpt.File, spec *model.Spec) ([]float32, error) {
+	var buf []float32
+	var have, missing []string
+	for i := range spec.Params {
+		p := &spec.Params[i]
+		if !p.Trainable() {
+			continue
+		}
+		t, ok := f.Get(momentumPrefix + p.Name)
+		if !ok {
+			missing = append(missing, p.Name)
+			continue
+		}
+		if !slices.Equal(t.Shape, p.Shape) {
+			return nil, fmt.Errorf("%s: momentum of %s has shape %v, the parameter %v", f.Path, p.Name, t.Shape, p.Shape)
+		}
+		if buf == nil {
+			buf = make([]float32, spec.ParamsSize)
+		}
+		copy(buf[p.Offset:], t.Data)
+		have = append(have, p.Name)
+	}
+	if len(have) > 0 && len(missing) > 0 {
+		return nil, fmt.Errorf("%s: the optimizer state is incomplete: it has the momentum of %d tensors but not of %d (the first missing: %s)",
+			f.Path, len(have), len(missing), momentumPrefix+missing[0])
+	}
+	return buf, nil
+}
+
+// fileError turns a failure to open or read a file (*fs.PathError) into "PATH: problem
+// (what)"; other errors, which name their file already, pass unchanged.
+func fileError(err error, what string) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return fmt.Errorf("%s: %v (%s)", pe.Path, pe.Err, what)
+	}
+	return err
+}

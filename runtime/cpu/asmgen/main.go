@@ -1,0 +1,361 @@
+// Command asmgen writes the amd64 assembly of package cpu with avo: the AVX2/FMA
+// GEMM micro-kernels (6x16 tiles, A read in place row-major or transposed), the
+// B packers, an FMA-throughput probe for the benchmarks, and the CPUID/XGETBV
+// probes used for feature detection.
+//
+// Run it through go generate in runtime/cpu:
+//
+//	go run ./asmgen -out kernel_amd64.s -stubs kernel_stub_amd64.go -pkg cpu
+package main
+
+import (
+	"fmt"
+
+	. "github.com/mmcloughlin/avo/build"
+	. "github.com/mmcloughlin/avo/operand"
+	. "github.com/mmcloughlin/avo/reg"
+)
+
+// The layout shared with gemm.go: A is read in place, mr rows at a time; a
+// packed B micro-panel holds nr columns, k-major (nr floats per k).
+const (
+	mr     = 6  // rows of a full micro-tile
+	nr     = 16 // columns of a micro-tile: two 8-float ymm vectors
+	unroll = 4  // k steps per loop iteration
+)
+
+func main() {
+	for _, transA := range []bool{false, true} {
+		for rows := 1; rows <= mr; rows++ {
+			kernelAVX2(rows, transA)
+		}
+	}
+	packBRows()
+	packBTrans()
+	fmaPeak()
+	cpuid()
+	xgetbv()
+	Generate()
+}
+
+// kernelAVX2 emits kernAVX2NxR (A row-major: element (i, k) at a + i*lda + k)
+// or kernAVX2TxR (A stored transposed: element (i, k) at a + k*lda + i):
+// C[0:rows, 0:16] = A*B (+ C when acc) for rows rows of A, read in place, and
+// one packed B micro-panel (16 floats per k).
+// Accumulators are Y0..Y(2*rows-1); Y12, Y13 hold the B row; Y14, Y15 take
+// the broadcast A values in turn so that consecutive FMAs do not wait on one register.
+func kernelAVX2(rows int, transA bool) {
+	name := fmt.Sprintf("kernAVX2Nx%d", rows)
+	layout := "row-major A (element (i, k) at a[i*lda+k])"
+	if transA {
+		name = fmt.Sprintf("kernAVX2Tx%d", rows)
+		layout = "transposed A (element (i, k) at a[k*lda+i])"
+	}
+	TEXT(name, NOSPLIT, "func(k int, a *float32, lda int, b, c *float32, ldc int, acc bool)")
+	Doc(fmt.Sprintf("%s computes a %dx%d tile of C from %s", name, rows, nr, layout),
+		"and a packed panel of B with AVX2 FMA. k must be at least 1; lda and ldc are in elements.")
+	k := Load(Param("k"), RCX)
+	a := Load(Param("a"), RSI)
+	b := Load(Param("b"), RDI)
+	c := Load(Param("c"), RDX)
+	ldc := Load(Param("ldc"), R8)
+	SHLQ(U8(2), ldc)
+	lda := Load(Param("lda"), R11)
+	SHLQ(U8(2), lda)
+	a2 := R12 // row 3 of A (N), or depth 2 (T)
+	// aElem(i, u) addresses A[i, u] relative to the current depth;
+	// advance(steps) moves the depth on.
+	var aElem func(i, u int) Mem
+	var advance func(steps int)
+	if !transA {
+		LEAQ(Mem{Base: a, Index: lda, Scale: 2}, a2)
+		ADDQ(lda, a2)
+		aElem = func(i, u int) Mem {
+			base := a
+			if i >= 3 {
+				base, i = a2, i-3
+			}
+			m := Mem{Base: base, Disp: 4 * u}
+			if i > 0 {
+				m.Index, m.Scale = lda, uint8(i)
+			}
+			return m
+		}
+		advance = func(steps int) {
+			ADDQ(U32(4*steps), a)
+			ADDQ(U32(4*steps), a2)
+			ADDQ(U32(steps*nr*4), b)
+		}
+	} else {
+		LEAQ(Mem{Base: a, Index: lda, Scale: 2}, a2)
+		aElem = func(i, u int) Mem {
+			base := a
+			if u >= 2 {
+				base, u = a2, u-2
+			}
+			m := Mem{Base: base, Disp: 4 * i}
+			if u > 0 {
+				m.Index, m.Scale = lda, uint8(u)
+			}
+			return m
+		}
+		advance = func(steps int) {
+			for _, r := range []Register{a, a2} {
+				if steps == 1 {
+					ADDQ(lda, r)
+				} else {
+					LEAQ(Mem{Base: r, Index: lda, Scale: uint8(steps)}, r)
+				}
+			}
+			ADDQ(U32(steps*nr*4), b)
+		}
+	}
+
+	accs := make([][2]VecPhysical, rows)
+	all := []VecPhysical{Y0, Y1, Y2, Y3, Y4, Y5, Y6, Y7, Y8, Y9, Y10, Y11}
+	for i := range accs {
+		accs[i] = [2]VecPhysical{all[2*i], all[2*i+1]}
+		VXORPS(accs[i][0], accs[i][0], accs[i][0])
+		VXORPS(accs[i][1], accs[i][1], accs[i][1])
+	}
+	// Warm the C rows the tile will write at the end.
+	row := R9
+	MOVQ(c, row)
+	for i := 0; i < rows; i++ {
+		PREFETCHT0(Mem{Base: row})
+		PREFETCHT0(Mem{Base: row, Disp: 60})
+		if i+1 < rows {
+			ADDQ(ldc, row)
+		}
+	}
+
+	step := func(u int) {
+		bOff := u * nr * 4
+		VMOVUPS(Mem{Base: b, Disp: bOff}, Y12)
+		VMOVUPS(Mem{Base: b, Disp: bOff + 32}, Y13)
+		for i := 0; i < rows; i++ {
+			bc := Y14
+			if i%2 == 1 {
+				bc = Y15
+			}
+			VBROADCASTSS(aElem(i, u), bc)
+			VFMADD231PS(Y12, bc, accs[i][0])
+			VFMADD231PS(Y13, bc, accs[i][1])
+		}
+	}
+
+	loop := name + "_loop"
+	tail := name + "_tail"
+	tailLoop := name + "_tailloop"
+	store := name + "_store"
+	CMPQ(k, U8(unroll))
+	JL(LabelRef(tail))
+	Label(loop)
+	for u := 0; u < unroll; u++ {
+		step(u)
+	}
+	advance(unroll)
+	SUBQ(U8(unroll), k)
+	CMPQ(k, U8(unroll))
+	JGE(LabelRef(loop))
+
+	Label(tail)
+	TESTQ(k, k)
+	JE(LabelRef(store))
+	Label(tailLoop)
+	step(0)
+	advance(1)
+	DECQ(k)
+	JNE(LabelRef(tailLoop))
+
+	Label(store)
+	flag := Load(Param("acc"), R10B)
+	MOVQ(c, row)
+	TESTB(flag, flag)
+	JE(LabelRef(name + "_plain"))
+	for i := 0; i < rows; i++ {
+		VADDPS(Mem{Base: row}, accs[i][0], accs[i][0])
+		VADDPS(Mem{Base: row, Disp: 32}, accs[i][1], accs[i][1])
+		VMOVUPS(accs[i][0], Mem{Base: row})
+		VMOVUPS(accs[i][1], Mem{Base: row, Disp: 32})
+		if i+1 < rows {
+			ADDQ(ldc, row)
+		}
+	}
+	VZEROUPPER()
+	RET()
+
+	Label(name + "_plain")
+	for i := 0; i < rows; i++ {
+		VMOVUPS(accs[i][0], Mem{Base: row})
+		VMOVUPS(accs[i][1], Mem{Base: row, Disp: 32})
+		if i+1 < rows {
+			ADDQ(ldc, row)
+		}
+	}
+	VZEROUPPER()
+	RET()
+}
+
+// cpuid emits cpuid: the CPUID instruction for leaf eaxArg, sub-leaf ecxArg.
+func cpuid() {
+	TEXT("cpuid", NOSPLIT, "func(eaxArg, ecxArg uint32) (eax, ebx, ecx, edx uint32)")
+	Doc("cpuid executes CPUID for leaf eaxArg and sub-leaf ecxArg.")
+	Load(Param("eaxArg"), EAX)
+	Load(Param("ecxArg"), ECX)
+	CPUID()
+	Store(EAX, Return("eax"))
+	Store(EBX, Return("ebx"))
+	Store(ECX, Return("ecx"))
+	Store(EDX, Return("edx"))
+	RET()
+}
+
+// xgetbv emits xgetbv: XCR0, the register state the OS saves on context switches.
+func xgetbv() {
+	TEXT("xgetbv", NOSPLIT, "func() (eax, edx uint32)")
+	Doc("xgetbv returns XCR0 (call only when CPUID reports OSXSAVE).")
+	XORL(ECX, ECX)
+	XGETBV()
+	Store(EAX, Return("eax"))
+	Store(EDX, Return("edx"))
+	RET()
+}
+
+// packBRows emits packBRows: for k rows of a row-major B (leading dimension
+// ldb), copy panels full 16-column groups into packed micro-panels, panel p
+// at dst + p*k*16, row r at +r*16. Reading row by row keeps the source
+// sequential.
+func packBRows() {
+	TEXT("packBRows", NOSPLIT, "func(dst, src *float32, ldb, k, panels int)")
+	Doc("packBRows packs k rows of panels 16-column groups of row-major B into micro-panels.",
+		"k and panels must be at least 1.")
+	dst := Load(Param("dst"), RDI)
+	src := Load(Param("src"), RSI)
+	ldb := Load(Param("ldb"), RDX)
+	SHLQ(U8(2), ldb)
+	k := Load(Param("k"), RCX)
+	panels := Load(Param("panels"), R8)
+	stride := R9 // bytes between panels in dst
+	MOVQ(k, stride)
+	SHLQ(U8(6), stride)
+	s, d, p := R10, R11, R12
+	Label("packBRows_row")
+	MOVQ(src, s)
+	MOVQ(dst, d)
+	MOVQ(panels, p)
+	Label("packBRows_panel")
+	VMOVUPS(Mem{Base: s}, Y0)
+	VMOVUPS(Mem{Base: s, Disp: 32}, Y1)
+	VMOVUPS(Y0, Mem{Base: d})
+	VMOVUPS(Y1, Mem{Base: d, Disp: 32})
+	ADDQ(U8(64), s)
+	ADDQ(stride, d)
+	DECQ(p)
+	JNE(LabelRef("packBRows_panel"))
+	ADDQ(ldb, src)
+	ADDQ(U8(64), dst)
+	DECQ(k)
+	JNE(LabelRef("packBRows_row"))
+	VZEROUPPER()
+	RET()
+}
+
+// fmaPeak emits fmaPeak: n iterations of 12 independent ymm FMAs, the
+// machine's FMA throughput ceiling that the benchmarks quote ratios against.
+func fmaPeak() {
+	TEXT("fmaPeak", NOSPLIT, "func(n int)")
+	Doc("fmaPeak runs n iterations of 12 independent 8-wide FMAs (192 flops each).")
+	n := Load(Param("n"), RCX)
+	accs := []VecPhysical{Y0, Y1, Y2, Y3, Y4, Y5, Y6, Y7, Y8, Y9, Y10, Y11}
+	for _, r := range append(accs, Y12, Y13) {
+		VXORPS(r, r, r)
+	}
+	TESTQ(n, n)
+	JE(LabelRef("fmaPeak_done"))
+	Label("fmaPeak_loop")
+	for _, r := range accs {
+		VFMADD231PS(Y12, Y13, r)
+	}
+	DECQ(n)
+	JNE(LabelRef("fmaPeak_loop"))
+	Label("fmaPeak_done")
+	VZEROUPPER()
+	RET()
+}
+
+// packBTrans emits packBTrans: for a B stored transposed (N x K row-major,
+// leading dimension ldb), pack panels groups of 16 columns of op(B) (16 rows
+// of the stored B) over the first k8 (a multiple of 8) of k depths; panel p at
+// dst + p*k*16, depth r at +r*16. Each 8x8 block is transposed in registers.
+func packBTrans() {
+	TEXT("packBTrans", NOSPLIT, "func(dst, src *float32, ldb, k, k8, panels int)")
+	Doc("packBTrans packs panels 16-column groups of op(B) = B^T over k8 depths (a multiple of 8, >= 8).",
+		"Panel p goes to dst + p*k*16.")
+	dst := Load(Param("dst"), RDI)
+	src := Load(Param("src"), RSI)
+	l := Load(Param("ldb"), RDX)
+	SHLQ(U8(2), l)
+	l3 := RBX
+	LEAQ(Mem{Base: l, Index: l, Scale: 2}, l3)
+	// fix is what dst needs past the k8 depths to reach the next panel.
+	fix := Load(Param("k"), RCX)
+	k8 := Load(Param("k8"), R8)
+	SUBQ(k8, fix)
+	SHLQ(U8(6), fix)
+	SHRQ(U8(3), k8)
+	panels := Load(Param("panels"), R9)
+	s0, s4, s8, s12, d, kk := R10, R11, R12, R13, RDI, RAX
+	rows := func(lo, hi Register) []Mem {
+		return []Mem{
+			{Base: lo}, {Base: lo, Index: l, Scale: 1}, {Base: lo, Index: l, Scale: 2}, {Base: lo, Index: l3, Scale: 1},
+			{Base: hi}, {Base: hi, Index: l, Scale: 1}, {Base: hi, Index: l, Scale: 2}, {Base: hi, Index: l3, Scale: 1},
+		}
+	}
+	r := []VecPhysical{Y0, Y1, Y2, Y3, Y4, Y5, Y6, Y7}
+	t := []VecPhysical{Y8, Y9, Y10, Y11, Y12, Y13, Y14, Y15}
+	half := func(lo, hi Register, off int) {
+		for i, m := range rows(lo, hi) {
+			VMOVUPS(m, r[i])
+		}
+		for i := 0; i < 8; i += 2 {
+			VUNPCKLPS(r[i+1], r[i], t[i])
+			VUNPCKHPS(r[i+1], r[i], t[i+1])
+		}
+		for g := 0; g < 8; g += 4 {
+			VSHUFPS(U8(0x44), t[g+2], t[g], r[g])
+			VSHUFPS(U8(0xEE), t[g+2], t[g], r[g+1])
+			VSHUFPS(U8(0x44), t[g+3], t[g+1], r[g+2])
+			VSHUFPS(U8(0xEE), t[g+3], t[g+1], r[g+3])
+		}
+		for q := 0; q < 4; q++ {
+			VPERM2F128(U8(0x20), r[q+4], r[q], t[q])
+			VPERM2F128(U8(0x31), r[q+4], r[q], t[q+4])
+		}
+		for q := 0; q < 8; q++ {
+			VMOVUPS(t[q], Mem{Base: d, Disp: q*nr*4 + off})
+		}
+	}
+	Label("packBTrans_panel")
+	MOVQ(src, s0)
+	LEAQ(Mem{Base: s0, Index: l, Scale: 4}, s4)
+	LEAQ(Mem{Base: s4, Index: l, Scale: 4}, s8)
+	LEAQ(Mem{Base: s8, Index: l, Scale: 4}, s12)
+	MOVQ(k8, kk)
+	Label("packBTrans_k")
+	half(s0, s4, 0)
+	half(s8, s12, 32)
+	for _, s := range []Register{s0, s4, s8, s12} {
+		ADDQ(U8(32), s)
+	}
+	ADDQ(U32(8*nr*4), d)
+	DECQ(kk)
+	JNE(LabelRef("packBTrans_k"))
+	LEAQ(Mem{Base: src, Index: l, Scale: 8}, src)
+	LEAQ(Mem{Base: src, Index: l, Scale: 8}, src)
+	ADDQ(fix, dst)
+	DECQ(panels)
+	JNE(LabelRef("packBTrans_panel"))
+	VZEROUPPER()
+	RET()
+}

@@ -1,0 +1,128 @@
+package cpu
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"testing"
+)
+
+// benchShapes are the convolution GEMMs of WRN-16-4 for one image (the
+// forward pass of a 3x3 conv of each group: M = output channels,
+// N = OH*OW, K = 9 * input channels) and a square reference.
+var benchShapes = []struct {
+	name    string
+	m, n, k int
+}{
+	{"group0_64x1024x576", 64, 1024, 576},
+	{"group1_128x256x1152", 128, 256, 1152},
+	{"group2_256x64x2304", 256, 64, 2304},
+	{"square_1024", 1024, 1024, 1024},
+}
+
+func BenchmarkGemm(b *testing.B) {
+	for _, s := range benchShapes {
+		for _, threads := range []int{1, 2} {
+			b.Run(fmt.Sprintf("%s/threads=%d", s.name, threads), func(b *testing.B) {
+				benchGemm(b, threads, false, false, s.m, s.n, s.k)
+			})
+		}
+	}
+}
+
+// BenchmarkGemmBackward runs the two GEMMs of a conv's backward pass for the
+// WRN-16-4 groups: the weight gradient dW = dY * col^T (transB: M = Cout,
+// N = C*9, K = OH*OW) and the column gradient dcol = W^T * dY (transA:
+// M = C*9, N = OH*OW, K = Cout).
+func BenchmarkGemmBackward(b *testing.B) {
+	for _, s := range benchShapes[:3] {
+		for _, threads := range []int{1, 2} {
+			b.Run(fmt.Sprintf("%s/dW/threads=%d", s.name, threads), func(b *testing.B) {
+				benchGemm(b, threads, false, true, s.m, s.k, s.n)
+			})
+			b.Run(fmt.Sprintf("%s/dcol/threads=%d", s.name, threads), func(b *testing.B) {
+				benchGemm(b, threads, true, false, s.k, s.n, s.m)
+			})
+		}
+	}
+}
+
+func benchGemm(b *testing.B, threads int, transA, transB bool, m, n, k int) {
+	p := NewPool(threads)
+	defer p.Close()
+	g := NewGemm(p)
+	r := rand.New(rand.NewPCG(1, 2))
+	a, bm, c := randSlice(r, m*k), randSlice(r, k*n), make([]float32, m*n)
+	lda, ldb := k, n
+	if transA {
+		lda = m
+	}
+	if transB {
+		ldb = k
+	}
+	g.Do(transA, transB, m, n, k, a, lda, bm, ldb, c, n, false)
+	b.ResetTimer()
+	for b.Loop() {
+		g.Do(transA, transB, m, n, k, a, lda, bm, ldb, c, n, false)
+	}
+	flops := 2 * float64(m) * float64(n) * float64(k) * float64(b.N)
+	b.ReportMetric(flops/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+}
+
+// BenchmarkKernel runs one micro-kernel family on an L2-resident A (16 row
+// panels, row-major) and an L1-resident packed B panel: the ceiling that Gemm
+// approaches.
+func BenchmarkKernel(b *testing.B) {
+	for _, kind := range []kernelKind{kernelAVX2, kernelGo} {
+		ks, ok := kernelsFor(kind)
+		if !ok {
+			continue
+		}
+		b.Run(kind.String(), func(b *testing.B) {
+			const k, tiles = 256, 16
+			r := rand.New(rand.NewPCG(1, 2))
+			a := randSlice(r, tiles*mr*k)
+			bp := randSlice(r, k*nr)
+			c := make([]float32, mr*nr)
+			for b.Loop() {
+				for t := 0; t < tiles; t++ {
+					ks.rowA[mr](k, &a[t*mr*k], k, &bp[0], &c[0], nr, true)
+				}
+			}
+			flops := 2 * float64(mr*nr*k*tiles) * float64(b.N)
+			b.ReportMetric(flops/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+		})
+	}
+}
+
+// BenchmarkIm2col builds the column matrix of one image for the 3x3 convs of
+// WRN-16-4 (stride 1, pad 1; and the stride-2 entry of group1), with and
+// without the fused BN-ReLU; MB/s counts the column matrix written.
+func BenchmarkIm2col(b *testing.B) {
+	convs := []struct {
+		name       string
+		c, h, w, s int
+	}{
+		{"group0_C64_32x32", 64, 32, 32, 1},
+		{"group1_C128_16x16", 128, 16, 16, 1},
+		{"group1_stride2_C64_32x32", 64, 32, 32, 2},
+		{"group2_C256_8x8", 256, 8, 8, 1},
+	}
+	for _, cv := range convs {
+		for _, bn := range []bool{false, true} {
+			b.Run(fmt.Sprintf("%s/bn=%v", cv.name, bn), func(b *testing.B) {
+				r := rand.New(rand.NewPCG(3, 4))
+				oh, ow := (cv.h+2-3)/cv.s+1, (cv.w+2-3)/cv.s+1
+				x := randSlice(r, cv.c*cv.h*cv.w)
+				col := make([]float32, cv.c*9*oh*ow)
+				var scale, shift []float32
+				if bn {
+					scale, shift = randSlice(r, cv.c), randSlice(r, cv.c)
+				}
+				b.SetBytes(int64(4 * len(col)))
+				for b.Loop() {
+					Im2col(x, cv.c, cv.h, cv.w, 3, 3, cv.s, 1, oh, ow, scale, shift, col)
+				}
+			})
+		}
+	}
+}

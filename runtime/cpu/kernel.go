@@ -1,0 +1,145 @@
+package cpu
+
+import "unsafe"
+
+// Micro-tile geometry, shared with asmgen: a kernel reads up to mr rows of A in
+// place and a packed B micro-panel of nr columns, k-major (nr floats per k,
+// zero columns past N).
+const (
+	mr = 6
+	nr = 16
+)
+
+// kernelFunc computes C[0:rows, 0:nr] = A*B (+ C when acc) for rows rows of
+// A read in place and one packed B micro-panel b, of depth k >= 1; rows is
+// fixed by the function (see kernelSet); lda and ldc are in elements.
+type kernelFunc func(k int, a *float32, lda int, b, c *float32, ldc int, acc bool)
+
+// packBTransFunc packs panels full nr-column groups of op(B) = B^T (B
+// stored N x K, leading dimension ldb) over the first k8 of k depths (k8 a
+// multiple of 8, >= 8) into micro-panels, panel p at dst + p*k*nr.
+type packBTransFunc func(dst, src *float32, ldb, k, k8, panels int)
+
+// packBFunc packs k rows of panels full nr-column groups of a row-major B
+// (leading dimension ldb) into micro-panels, panel p at dst + p*k*nr.
+type packBFunc func(dst, src *float32, ldb, k, panels int)
+
+// kernelKind names a family of micro-kernels.
+type kernelKind int
+
+const (
+	kernelGo   kernelKind = iota // portable Go, every GOARCH
+	kernelAVX2                   // AVX2 + FMA assembly, amd64
+)
+
+func (k kernelKind) String() string {
+	switch k {
+	case kernelGo:
+		return "go"
+	case kernelAVX2:
+		return "avx2"
+	}
+	return "unknown"
+}
+
+// kernelSet is one family: kernels per row count (rowA[r] and colA[r] compute
+// r rows, 1 <= r <= mr; rowA reads a row-major A, element (i, k) at
+// a[i*lda+k], colA a transposed one, at a[k*lda+i]) and the B packers.
+type kernelSet struct {
+	kind   kernelKind
+	rowA   [mr + 1]kernelFunc
+	colA   [mr + 1]kernelFunc
+	packB  packBFunc
+	packBT packBTransFunc
+}
+
+// goKernels is the portable kernel family.
+func goKernels() kernelSet {
+	s := kernelSet{kind: kernelGo, packB: goPackBRows, packBT: goPackBTrans}
+	for r := 1; r <= mr; r++ {
+		s.rowA[r] = func(k int, a *float32, lda int, b, c *float32, ldc int, acc bool) {
+			goTile(r, k, a, lda, 1, b, c, ldc, acc)
+		}
+		s.colA[r] = func(k int, a *float32, lda int, b, c *float32, ldc int, acc bool) {
+			goTile(r, k, a, 1, lda, b, c, ldc, acc)
+		}
+	}
+	return s
+}
+
+// goTile is the portable micro-kernel: the same inputs and the same result as
+// the assembly, with a 6x16 accumulator array in Go. Element (i, p) of A is
+// at a + i*rowStride + p*kStride.
+func goTile(rows, k int, a *float32, rowStride, kStride int, b, c *float32, ldc int, acc bool) {
+	ap := unsafe.Slice(a, (rows-1)*rowStride+(k-1)*kStride+1)
+	bp := unsafe.Slice(b, k*nr)
+	var t [mr][nr]float32
+	for i := 0; i < rows; i++ {
+		ti := &t[i]
+		ar := ap[i*rowStride:]
+		for p := 0; p < k; p++ {
+			bv := (*[nr]float32)(bp[p*nr:])
+			ai := ar[p*kStride]
+			for j := range ti {
+				ti[j] += ai * bv[j]
+			}
+		}
+	}
+	cs := unsafe.Slice(c, (rows-1)*ldc+nr)
+	for i := 0; i < rows; i++ {
+		ci := (*[nr]float32)(cs[i*ldc:])
+		if acc {
+			for j := range ci {
+				ci[j] += t[i][j]
+			}
+		} else {
+			*ci = t[i]
+		}
+	}
+}
+
+// kernelsFor returns the kernel family of the given kind, or false when this
+// machine cannot run it.
+func kernelsFor(kind kernelKind) (kernelSet, bool) {
+	switch kind {
+	case kernelGo:
+		return goKernels(), true
+	case kernelAVX2:
+		return avx2Kernels()
+	}
+	return kernelSet{}, false
+}
+
+// bestKernels returns the fastest kernel family this machine runs.
+func bestKernels() kernelSet {
+	if s, ok := avx2Kernels(); ok {
+		return s
+	}
+	return goKernels()
+}
+
+// goPackBRows is the portable packBFunc.
+func goPackBRows(dst, src *float32, ldb, k, panels int) {
+	d := unsafe.Slice(dst, panels*k*nr)
+	s := unsafe.Slice(src, (k-1)*ldb+panels*nr)
+	for r := 0; r < k; r++ {
+		row := s[r*ldb : r*ldb+panels*nr]
+		for p := 0; p < panels; p++ {
+			copy(d[(p*k+r)*nr:(p*k+r+1)*nr], row[p*nr:(p+1)*nr])
+		}
+	}
+}
+
+// goPackBTrans is the portable packBTransFunc.
+func goPackBTrans(dst, src *float32, ldb, k, k8, panels int) {
+	d := unsafe.Slice(dst, panels*k*nr)
+	s := unsafe.Slice(src, (panels*nr-1)*ldb+k8)
+	for p := 0; p < panels; p++ {
+		for c := 0; c < nr; c++ {
+			row := s[(p*nr+c)*ldb : (p*nr+c)*ldb+k8]
+			for r, v := range row {
+				d[(p*k+r)*nr+c] = v
+			}
+		}
+	}
+}

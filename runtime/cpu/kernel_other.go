@@ -1,0 +1,5 @@
+//go:build !amd64
+
+package cpu
+
+func avx2Kernels() (kernelSet, bool) { return kernelSet{}, false }

@@ -1,0 +1,117 @@
+// Package model is the contract between a generated network and the runtime: the static
+// description of the network (Spec), the buffers one run of it needs (State), and the
+// functions the generated code provides (Net).
+package model
+
+import "github.com/wrnc/wrnc/runtime/nn"
+
+// Role says what a parameter tensor is for (the same words as the compiler's IR).
+type Role string
+
+// Parameter roles.
+const (
+	ConvWeight Role = "conv"
+	BNWeight   Role = "bn.weight"
+	BNBias     Role = "bn.bias"
+	BNMean     Role = "bn.running_mean"
+	BNVar      Role = "bn.running_var"
+	FCWeight   Role = "fc.weight"
+	FCBias     Role = "fc.bias"
+)
+
+// Param is one named tensor, shaped as PyTorch has it. Trainable tensors live in
+// State.Params (and their gradients at the same offset in State.Grads); running statistics
+// live in State.Stats.
+type Param struct {
+	Name   string
+	Shape  []int
+	Role   Role
+	Offset int // into Params or Stats, in float32s
+	FanIn  int // for initialisation: in*kh*kw of a conv, in of the FC layer
+}
+
+// Size is the number of elements of p.
+func (p *Param) Size() int {
+	n := 1
+	for _, d := range p.Shape {
+		n *= d
+	}
+	return n
+}
+
+// Trainable reports whether p lives in Params (true) or Stats (false).
+func (p *Param) Trainable() bool { return p.Role != BNMean && p.Role != BNVar }
+
+// Recipe is the training recipe of the .wrn file, defaults filled in.
+type Recipe struct {
+	Epochs      int
+	LR          float64
+	Momentum    float64
+	Nesterov    bool
+	WeightDecay float64
+	Dampening   float64
+	Gamma       float64
+	Milestones  []int
+	Flip        bool
+	Crop        int
+	Reflect     bool
+	Normalize   string // meanstd, zca or scale
+	Seed        uint64
+}
+
+// Spec describes a compiled network.
+type Spec struct {
+	Name       string
+	Input      [3]int // C, H, W
+	Classes    int
+	Batch      int // the compiled batch: the most images one call of the batch kernels takes
+	Dropout    float64
+	Params     []Param // every tensor, in the order of the original code
+	ParamsSize int     // floats in State.Params
+	StatsSize  int     // floats in State.Stats
+	Recipe     Recipe
+	Info       string // `info --json`: the fields of `wrnc inspect --json` plus peak_bytes
+	MACs       int64  // per image, forward
+
+	// Arena sizes in float32s of the three plans: training (forward, backward) at Batch,
+	// inference at Batch, inference at batch 1.
+	TrainArena, InferArena, Infer1Arena int
+	// Workspace is the float32s of kernel workspace (im2col columns and the like) that
+	// nn.NewCtx must provide for every kernel of this network.
+	Workspace int
+}
+
+// State is what one network instance computes with. Params, Grads and Stats are shared
+// between plans; Arena is sized for the plan in use.
+type State struct {
+	Params []float32 // trainable tensors, flat, Param.Offset
+	Grads  []float32 // same layout as Params; written (not accumulated) by Backward
+	Stats  []float32 // running means and variances
+	Arena  []float32 // activations, gradients and workspace, laid out by the memory plan
+
+	// Ctx holds the thread pool, GEMM packing buffers and kernel workspace (runtime/nn);
+	// make it with nn.NewCtx and the workspace size the Spec asks for.
+	Ctx *nn.Ctx
+
+	// Dropout draws its mask from a counter-based generator keyed by Seed, Step and the
+	// layer, so that Backward sees the same mask as the Forward of the same step.
+	Seed, Step uint64
+}
+
+// Net is implemented by the generated code of one network. Every call takes n, the images
+// in this call: 1 <= n <= Spec.Batch (n == 1 for Infer1). Inputs are float32 [n, C, H, W],
+// already normalized.
+type Net interface {
+	Spec() *Spec
+	// TrainForward runs the training-mode forward pass (batch statistics, running
+	// statistics updated with momentum 0.1, dropout) of x and returns the logits
+	// [n, classes], a view into s.Arena valid until the next call.
+	TrainForward(s *State, n int, x []float32) []float32
+	// TrainBackward takes dlogits [n, classes] (d loss / d logits) after TrainForward of the
+	// same n and writes the gradient of every trainable tensor into s.Grads.
+	TrainBackward(s *State, n int, dlogits []float32)
+	// Infer runs the inference forward pass (running statistics, no dropout).
+	Infer(s *State, n int, x []float32) []float32
+	// Infer1 is Infer for one image, with kernels and a plan specialized for batch 1.
+	Infer1(s *State, x []float32) []float32
+}

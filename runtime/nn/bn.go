@@ -1,0 +1,89 @@
+package nn
+
+import "math"
+
+// Batch normalization constants, PyTorch's defaults.
+const (
+	bnEps      = 1e-5
+	bnMomentum = 0.1
+)
+
+// bnCall holds the arguments of the BNTrain or BNReLUBackward in progress.
+type bnCall struct {
+	n, c, hw                   int
+	x, gamma, beta             []float32
+	runMean, runVar            []float32
+	mean, invstd, scale, shift []float32
+	ld                         loader
+	dz, dx, dgamma, dbeta      []float32
+	accDx                      bool
+}
+
+// BNTrain computes the batch mean and 1/sqrt(var+eps) (var the biased variance) of x
+// [n, C, HW] per channel, accumulating in float64, into mean and invstd (kept for the
+// backward pass); updates runMean and runVar with momentum 0.1 (runVar with the unbiased
+// variance; when n*HW == 1 runVar is left as it is, where PyTorch raises an error); and
+// writes scale = gamma*invstd, shift = beta - mean*scale for the Pre of the next conv.
+func BNTrain(ctx *Ctx, n, C, HW int, x, gamma, beta, runMean, runVar, mean, invstd, scale, shift []float32) {
+	const op = "BNTrain"
+	mustPositive(op, n, C, HW)
+	mustLen(op, "x", x, n*C*HW)
+	for _, s := range [...]struct {
+		name string
+		v    []float32
+	}{{"gamma", gamma}, {"beta", beta}, {"runMean", runMean}, {"runVar", runVar}, {"mean", mean}, {"invstd", invstd}, {"scale", scale}, {"shift", shift}} {
+		mustLen(op, s.name, s.v, C)
+	}
+	ctx.bn = bnCall{n: n, c: C, hw: HW, x: x, gamma: gamma, beta: beta, runMean: runMean, runVar: runVar,
+		mean: mean, invstd: invstd, scale: scale, shift: shift}
+	ctx.pool.For(C, ctx.bnTrainBody)
+	ctx.bn = bnCall{}
+}
+
+// bnTrainChannels computes the statistics of channels [lo, hi).
+func (ctx *Ctx) bnTrainChannels(lo, hi int) {
+	b := &ctx.bn
+	cnt := float64(b.n * b.hw)
+	for ch := lo; ch < hi; ch++ {
+		var s float64
+		for i := 0; i < b.n; i++ {
+			for _, v := range b.x[(i*b.c+ch)*b.hw : (i*b.c+ch+1)*b.hw] {
+				s += float64(v)
+			}
+		}
+		m := s / cnt
+		var q float64
+		for i := 0; i < b.n; i++ {
+			for _, v := range b.x[(i*b.c+ch)*b.hw : (i*b.c+ch+1)*b.hw] {
+				d := float64(v) - m
+				q += d * d
+			}
+		}
+		is := 1 / math.Sqrt(q/cnt+bnEps)
+		b.mean[ch], b.invstd[ch] = float32(m), float32(is)
+		sc := float64(b.gamma[ch]) * is
+		b.scale[ch], b.shift[ch] = float32(sc), float32(float64(b.beta[ch])-m*sc)
+		b.runMean[ch] = float32((1-bnMomentum)*float64(b.runMean[ch]) + bnMomentum*m)
+		if cnt > 1 {
+			b.runVar[ch] = float32((1-bnMomentum)*float64(b.runVar[ch]) + bnMomentum*q/(cnt-1))
+		}
+	}
+}
+
+// BNInfer writes scale = gamma/sqrt(runVar+eps) and shift = beta - runMean*scale from the
+// running statistics of C channels.
+func BNInfer(C int, gamma, beta, runMean, runVar, scale, shift []float32) {
+	const op = "BNInfer"
+	mustPositive(op, C)
+	for _, s := range [...]struct {
+		name string
+		v    []float32
+	}{{"gamma", gamma}, {"beta", beta}, {"runMean", runMean}, {"runVar", runVar}, {"scale", scale}, {"shift", shift}} {
+		mustLen(op, s.name, s.v, C)
+	}
+	for ch := 0; ch < C; ch++ {
+		sc := float64(gamma[ch]) / math.Sqrt(float64(runVar[ch])+bnEps)
+		scale[ch] = float32(sc)
+		shift[ch] = float32(float64(beta[ch]) - float64(runMean[ch])*sc)
+	}
+}

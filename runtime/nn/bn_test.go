@@ -1,0 +1,154 @@
+package nn
+
+import (
+	"fmt"
+	"math"
+	"testing"
+)
+
+type bnCase struct {
+	n, C, HW, threads int
+}
+
+func (tc bnCase) String() string {
+	return fmt.Sprintf("n=%d,C=%d,HW=%d,t=%d", tc.n, tc.C, tc.HW, tc.threads)
+}
+
+var bnCases = []bnCase{
+	{1, 1, 35, 1},
+	{3, 3, 35, 2},
+	{1, 8, 54, 2},
+	{3, 17, 15, 3},
+	{4, 8, 1, 2},
+	{1, 3, 1, 2}, // one value per channel: the running variance stays
+}
+
+// bnParams are BN parameters and running statistics, as float32.
+type bnParams struct {
+	gamma, beta, runMean, runVar []float32
+}
+
+func randBN(seed uint64, C int) bnParams {
+	r := newRand(seed)
+	return bnParams{
+		gamma:   randF32(r, C, 0.5, 1.5),
+		beta:    randF32(r, C, -0.3, 0.3),
+		runMean: randF32(r, C, -0.2, 0.2),
+		runVar:  randF32(r, C, 0.8, 1.2),
+	}
+}
+
+// TestBNTrain checks the batch statistics, the scale and shift, and the running statistics
+// against the float64 reference and PyTorch's update rule.
+func TestBNTrain(t *testing.T) {
+	for i, tc := range bnCases {
+		t.Run(tc.String(), func(t *testing.T) {
+			r := newRand(uint64(200 + i))
+			x := randF32(r, tc.n*tc.C*tc.HW, -1, 3)
+			p := randBN(uint64(300+i), tc.C)
+			rm0, rv0 := f64(p.runMean), f64(p.runVar)
+			mean, invstd := make([]float32, tc.C), make([]float32, tc.C)
+			scale, shift := make([]float32, tc.C), make([]float32, tc.C)
+			ctx := newTestCtx(t, tc.threads, 0)
+			BNTrain(ctx, tc.n, tc.C, tc.HW, x, p.gamma, p.beta, p.runMean, p.runVar, mean, invstd, scale, shift)
+
+			wm, wv := refBNStats(tc.n, tc.C, tc.HW, f64(x))
+			wis := make([]float64, tc.C)
+			for ch := range wis {
+				wis[ch] = 1 / math.Sqrt(wv[ch]+1e-5)
+			}
+			wsc, wsh := refBNAffine(f64(p.gamma), f64(p.beta), wm, wv)
+			wrm, wrv := refRunning(tc.n*tc.HW, rm0, rv0, wm, wv)
+			checkClose(t, "mean", mean, wm, tol)
+			checkClose(t, "invstd", invstd, wis, tol)
+			checkClose(t, "scale", scale, wsc, tol)
+			checkClose(t, "shift", shift, wsh, tol)
+			checkClose(t, "running_mean", p.runMean, wrm, tol)
+			checkClose(t, "running_var", p.runVar, wrv, tol)
+		})
+	}
+}
+
+// TestBNRunningUpdate checks the running statistics against numbers worked out by hand
+// with PyTorch's formulas: x = {1, 2, 3, 6} in one channel has mean 3, biased variance 3.5
+// and unbiased variance 14/3; from running_mean 0.5, running_var 2 one step gives
+// 0.9*0.5 + 0.1*3 = 0.75 and 0.9*2 + 0.1*14/3 = 2.2666...
+func TestBNRunningUpdate(t *testing.T) {
+	ctx := newTestCtx(t, 2, 0)
+	x := []float32{1, 2, 3, 6}
+	rm, rv := []float32{0.5}, []float32{2}
+	mean, invstd, scale, shift := make([]float32, 1), make([]float32, 1), make([]float32, 1), make([]float32, 1)
+	BNTrain(ctx, 2, 1, 2, x, []float32{2}, []float32{1}, rm, rv, mean, invstd, scale, shift)
+	for _, c := range []struct {
+		name      string
+		got, want float64
+	}{
+		{"running_mean", float64(rm[0]), 0.75},
+		{"running_var", float64(rv[0]), 0.9*2 + 0.1*14.0/3},
+		{"mean", float64(mean[0]), 3},
+		{"invstd", float64(invstd[0]), 1 / math.Sqrt(3.5+1e-5)},
+		{"scale", float64(scale[0]), 2 / math.Sqrt(3.5+1e-5)},
+		{"shift", float64(shift[0]), 1 - 3*2/math.Sqrt(3.5+1e-5)},
+	} {
+		if math.Abs(c.got-c.want) > 1e-6*math.Abs(c.want) {
+			t.Errorf("%s = %.8g, want %.8g", c.name, c.got, c.want)
+		}
+	}
+}
+
+func TestBNInfer(t *testing.T) {
+	const C = 17
+	p := randBN(400, C)
+	scale, shift := make([]float32, C), make([]float32, C)
+	BNInfer(C, p.gamma, p.beta, p.runMean, p.runVar, scale, shift)
+	wsc, wsh := refBNAffine(f64(p.gamma), f64(p.beta), f64(p.runMean), f64(p.runVar))
+	checkClose(t, "scale", scale, wsc, tol)
+	checkClose(t, "shift", shift, wsh, tol)
+}
+
+// TestBNReLUBackward runs BNTrain then BNReLUBackward with the Pre that BNTrain's scale and
+// shift make (with and without dropout, overwriting and accumulating dx) and compares with
+// the reference gradient through the batch statistics.
+func TestBNReLUBackward(t *testing.T) {
+	for i, tc := range bnCases {
+		if tc.n*tc.HW == 1 {
+			continue // one value per channel: BN output is beta alone, a degenerate case
+		}
+		for _, drop := range []float32{0, 0.3} {
+			for _, mode := range []string{"overwrite", "accumulate", "in place"} {
+				acc := mode == "accumulate"
+				t.Run(fmt.Sprintf("%v/drop=%g/%s", tc, drop, mode), func(t *testing.T) {
+					r := newRand(uint64(500 + i))
+					x := randF32(r, tc.n*tc.C*tc.HW, -1, 3)
+					p := randBN(uint64(600+i), tc.C)
+					mean, invstd := make([]float32, tc.C), make([]float32, tc.C)
+					scale, shift := make([]float32, tc.C), make([]float32, tc.C)
+					ctx := newTestCtx(t, tc.threads, 0)
+					BNTrain(ctx, tc.n, tc.C, tc.HW, x, p.gamma, p.beta, p.runMean, p.runVar, mean, invstd, scale, shift)
+					pre := &Pre{Scale: scale, Shift: shift, Drop: drop, Seed: 99}
+					dz := randF32(r, len(x), -1, 1)
+					dx0 := randF32(r, len(x), -1, 1)
+					dx := append([]float32(nil), dx0...)
+					if mode == "in place" {
+						dx = dz
+						dz = append([]float32(nil), dz...) // the reference's copy
+					}
+					dgamma, dbeta := randF32(r, tc.C, -9, 9), randF32(r, tc.C, -9, 9)
+					in := dz
+					if mode == "in place" {
+						in = dx
+					}
+					BNReLUBackward(ctx, tc.n, tc.C, tc.HW, x, mean, invstd, p.gamma, pre, in, dx, acc, dgamma, dbeta)
+
+					wdx, wdg, wdb := refBNReLUDropBackward(tc.n, tc.C, tc.HW, f64(x), f64(p.gamma), f64(p.beta), drop, 99, f64(dz))
+					if acc {
+						wdx = addF64(wdx, f64(dx0))
+					}
+					checkClose(t, "dx", dx, wdx, tol)
+					checkClose(t, "dgamma", dgamma, wdg, tol)
+					checkClose(t, "dbeta", dbeta, wdb, tol)
+				})
+			}
+		}
+	}
+}

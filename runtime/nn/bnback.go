@@ -1,0 +1,82 @@
+package nn
+
+// BNReLUBackward takes dz [n, C, HW], the gradient w.r.t. z = drop(relu(bn(x))) where bn
+// normalized x with its batch statistics (mean, invstd as BNTrain saved them) and pre is
+// the Pre that BNTrain's scale and shift (and the dropout) made for the conv that loaded z.
+// It writes dgamma and dbeta (overwritten) and dx, the gradient w.r.t. x through the batch
+// statistics: added to dx when accDx, else overwriting it (then dx may be dz itself, for an
+// in-place update). Sums are in float64.
+func BNReLUBackward(ctx *Ctx, n, C, HW int, x, mean, invstd, gamma []float32, pre *Pre, dz, dx []float32, accDx bool, dgamma, dbeta []float32) {
+	const op = "BNReLUBackward"
+	mustPositive(op, n, C, HW)
+	if pre == nil {
+		panic("nn.BNReLUBackward: pre is nil, want the Pre of the forward pass (its Scale and Shift give the ReLU mask)")
+	}
+	mustPre(op, pre, C)
+	for _, s := range [...]struct {
+		name string
+		v    []float32
+		want int
+	}{{"x", x, n * C * HW}, {"dz", dz, n * C * HW}, {"dx", dx, n * C * HW},
+		{"mean", mean, C}, {"invstd", invstd, C}, {"gamma", gamma, C}, {"dgamma", dgamma, C}, {"dbeta", dbeta, C}} {
+		mustLen(op, s.name, s.v, s.want)
+	}
+	ctx.bn = bnCall{n: n, c: C, hw: HW, x: x, mean: mean, invstd: invstd, gamma: gamma, ld: makeLoader(pre),
+		dz: dz, dx: dx, accDx: accDx, dgamma: dgamma, dbeta: dbeta}
+	ctx.pool.For(C, ctx.bnBackBody)
+	ctx.bn = bnCall{}
+}
+
+// bnBackChannels computes the gradients of channels [lo, hi).
+//
+// With g = dz * drop mask/(1-p) * [bn(x) > 0] and xhat = (x-mean)*invstd over the N = n*HW
+// values of a channel: dbeta = sum g, dgamma = sum g*xhat,
+// dx = gamma*invstd/N * (N*g - dbeta - xhat*dgamma).
+func (ctx *Ctx) bnBackChannels(lo, hi int) {
+	b := &ctx.bn
+	cnt := float64(b.n * b.hw)
+	for ch := lo; ch < hi; ch++ {
+		m, is := float64(b.mean[ch]), float64(b.invstd[ch])
+		var sg, sgx float64
+		for i := 0; i < b.n; i++ {
+			off := (i*b.c + ch) * b.hw
+			dz := b.dz[off : off+b.hw]
+			for j, v := range b.x[off : off+b.hw] {
+				g := b.grad(ch, off+j, v, dz[j])
+				sg += g
+				sgx += g * (float64(v) - m) * is
+			}
+		}
+		b.dbeta[ch], b.dgamma[ch] = float32(sg), float32(sgx)
+		k := float64(b.gamma[ch]) * is / cnt
+		for i := 0; i < b.n; i++ {
+			off := (i*b.c + ch) * b.hw
+			dz, dx := b.dz[off:off+b.hw], b.dx[off:off+b.hw]
+			for j, v := range b.x[off : off+b.hw] {
+				g := b.grad(ch, off+j, v, dz[j])
+				d := float32(k * (cnt*g - sg - (float64(v)-m)*is*sgx))
+				if b.accDx {
+					dx[j] += d
+				} else {
+					dx[j] = d
+				}
+			}
+		}
+	}
+}
+
+// grad returns the gradient w.r.t. bn(x) of element idx (value v, channel ch) given dz:
+// dz through the dropout mask and the ReLU.
+func (b *bnCall) grad(ch, idx int, v, dz float32) float64 {
+	l := &b.ld
+	if bnrelu(v, l.scale[ch], l.shift[ch]) <= 0 {
+		return 0
+	}
+	if !l.drop {
+		return float64(dz)
+	}
+	if keepBits(l.seed, uint64(idx)) < l.thr {
+		return 0
+	}
+	return float64(dz) * float64(l.inv)
+}

@@ -1,0 +1,142 @@
+package nn
+
+import (
+	"fmt"
+
+	"github.com/wrnc/wrnc/runtime/cpu"
+)
+
+// Conv describes one convolution: input C x H x W, K output channels, R x R kernel, stride
+// S, padding P, output OH x OW.
+type Conv struct{ C, H, W, K, R, S, P, OH, OW int }
+
+// Validate reports whether c is a consistent convolution: positive sizes, P >= 0, a kernel
+// no larger than the padded input, and OH, OW equal to (H+2P-R)/S+1, (W+2P-R)/S+1.
+func (c *Conv) Validate() error {
+	if c.C < 1 || c.H < 1 || c.W < 1 || c.K < 1 || c.R < 1 || c.S < 1 || c.P < 0 {
+		return fmt.Errorf("nn.Conv %+v: want C, H, W, K, R, S >= 1 and P >= 0", *c)
+	}
+	if c.H+2*c.P < c.R || c.W+2*c.P < c.R {
+		return fmt.Errorf("nn.Conv %+v: kernel %dx%d larger than the padded input %dx%d", *c, c.R, c.R, c.H+2*c.P, c.W+2*c.P)
+	}
+	if oh, ow := (c.H+2*c.P-c.R)/c.S+1, (c.W+2*c.P-c.R)/c.S+1; c.OH != oh || c.OW != ow {
+		return fmt.Errorf("nn.Conv %+v: output %dx%d, want %dx%d", *c, c.OH, c.OW, oh, ow)
+	}
+	return nil
+}
+
+// MACs returns the multiply-accumulates of the convolution of one image.
+func (c *Conv) MACs() int { return c.K * c.C * c.R * c.R * c.OH * c.OW }
+
+// pointwise reports a 1x1, stride 1, unpadded convolution, whose CHW input already is its
+// column matrix.
+func (c *Conv) pointwise() bool { return c.R == 1 && c.S == 1 && c.P == 0 }
+
+// Sizes of the parts of one thread's workspace for c: the column matrix (C*R*R x OH*OW),
+// a partial weight gradient (K x C*R*R) and one transformed input plane (H*W).
+func (c *Conv) colSize() int   { return c.C * c.R * c.R * c.OH * c.OW }
+func (c *Conv) dwSize() int    { return c.K * c.C * c.R * c.R }
+func (c *Conv) workspace() int { return c.colSize() + c.dwSize() + c.H*c.W }
+
+// WorkspaceFor returns the workspace, in float32s per thread, that NewCtx needs for the
+// convolutions given.
+func WorkspaceFor(convs ...Conv) int {
+	ws := 0
+	for i := range convs {
+		ws = max(ws, convs[i].workspace())
+	}
+	return ws
+}
+
+// Ctx bundles what the kernels need besides their arguments: the pool, the shared parallel
+// GEMM, one single-threaded GEMM and one workspace per pool thread, and the state of the
+// call in progress. It is made once and reused; a Ctx is not safe for concurrent use (give
+// each goroutine its own; they may share a Pool).
+type Ctx struct {
+	pool    *cpu.Pool
+	gemm    *cpu.Gemm
+	threads int
+	ws      int         // workspace floats per thread
+	buf     []float32   // threads * ws
+	serial  []*cpu.Gemm // serial[t] runs on thread t alone
+	used    []bool      // used[t]: chunk t of the current image loop ran
+
+	conv convCall
+	bn   bnCall
+	head headCall
+
+	// Loop bodies bound once, so that handing them to the pool does not allocate.
+	fwdBody, bwdBody, loadBody, col2imBody func(t, lo, hi int)
+	reduceBody, bnTrainBody, bnBackBody    func(lo, hi int)
+	headFwdBody, headBwdBody               func(lo, hi int)
+}
+
+// NewCtx returns a context running on pool's threads with workspace float32s per thread
+// (see WorkspaceFor). gemm is the parallel GEMM used for single images; nil makes one.
+func NewCtx(pool *cpu.Pool, gemm *cpu.Gemm, workspace int) *Ctx {
+	if gemm == nil {
+		gemm = cpu.NewGemm(pool)
+	}
+	t := pool.Threads()
+	ctx := &Ctx{
+		pool:    pool,
+		gemm:    gemm,
+		threads: t,
+		ws:      max(workspace, 0),
+		buf:     make([]float32, t*max(workspace, 0)),
+		serial:  make([]*cpu.Gemm, t),
+		used:    make([]bool, t),
+	}
+	for i := range ctx.serial {
+		ctx.serial[i] = cpu.NewGemm(cpu.NewPool(1))
+	}
+	ctx.fwdBody = ctx.forwardImages
+	ctx.bwdBody = ctx.backwardImages
+	ctx.loadBody = ctx.loadChannels
+	ctx.col2imBody = ctx.col2imChannels
+	ctx.reduceBody = ctx.reduceDW
+	ctx.bnTrainBody = ctx.bnTrainChannels
+	ctx.bnBackBody = ctx.bnBackChannels
+	ctx.headFwdBody = ctx.headForwardImages
+	ctx.headBwdBody = ctx.headBackwardChannels
+	return ctx
+}
+
+// Threads returns the number of threads the kernels use.
+func (ctx *Ctx) Threads() int { return ctx.threads }
+
+// Check reports whether c is valid and fits the workspace of ctx.
+func (ctx *Ctx) Check(c *Conv) error {
+	if err := c.Validate(); err != nil {
+		return err
+	}
+	if need := c.workspace(); need > ctx.ws {
+		return fmt.Errorf("nn.Ctx: conv %+v needs %d workspace floats per thread, the Ctx has %d (size it with WorkspaceFor)", *c, need, ctx.ws)
+	}
+	return nil
+}
+
+// scratch returns thread t's workspace for the conv of the current call.
+func (ctx *Ctx) scratch(t int) (col, dwp, plane []float32) {
+	c := &ctx.conv.c
+	s := ctx.buf[t*ctx.ws : (t+1)*ctx.ws]
+	nc, nd := c.colSize(), c.dwSize()
+	return s[:nc], s[nc : nc+nd], s[nc+nd : nc+nd+c.H*c.W]
+}
+
+// mustLen panics when a slice argument of kernel op is shorter than it must be.
+func mustLen(op, name string, s []float32, want int) {
+	if len(s) < want {
+		panic(fmt.Sprintf("nn.%s: %s has %d values, want >= %d", op, name, len(s), want))
+	}
+}
+
+// mustPositive panics when a size argument of kernel op is below 1.
+func mustPositive(op string, sizes ...int) {
+	for _, v := range sizes {
+		if v < 1 {
+			// Copied so that sizes itself does not escape (no allocation when all is well).
+			panic(fmt.Sprintf("nn.%s: sizes %v, want all >= 1", op, append([]int(nil), sizes...)))
+		}
+	}
+}

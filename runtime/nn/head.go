@@ -1,0 +1,102 @@
+package nn
+
+// headCall holds the arguments of the HeadForward or HeadBackward in progress.
+type headCall struct {
+	n, c, hw, f               int
+	x, scale, shift, fcW, fcB []float32
+	pooled, logits            []float32
+	dlogits, dfcW, dz         []float32
+}
+
+// HeadForward computes pooled[n,C] = the mean over HW of relu(x*scale+shift) (x is
+// [n,C,HW]) and logits[n,F] = pooled * fcW^T + fcB (fcW is [F,C]), accumulating in float64.
+func HeadForward(ctx *Ctx, n, C, HW, F int, x, scale, shift, fcW, fcB, pooled, logits []float32) {
+	const op = "HeadForward"
+	mustPositive(op, n, C, HW, F)
+	for _, s := range [...]struct {
+		name string
+		v    []float32
+		want int
+	}{{"x", x, n * C * HW}, {"scale", scale, C}, {"shift", shift, C}, {"fcW", fcW, F * C}, {"fcB", fcB, F},
+		{"pooled", pooled, n * C}, {"logits", logits, n * F}} {
+		mustLen(op, s.name, s.v, s.want)
+	}
+	ctx.head = headCall{n: n, c: C, hw: HW, f: F, x: x, scale: scale, shift: shift, fcW: fcW, fcB: fcB,
+		pooled: pooled, logits: logits}
+	ctx.pool.For(n, ctx.headFwdBody)
+	ctx.head = headCall{}
+}
+
+// headForwardImages runs images [lo, hi).
+func (ctx *Ctx) headForwardImages(lo, hi int) {
+	h := &ctx.head
+	for i := lo; i < hi; i++ {
+		p := h.pooled[i*h.c : (i+1)*h.c]
+		for ch := range p {
+			sc, sh := h.scale[ch], h.shift[ch]
+			var s float64
+			for _, v := range h.x[(i*h.c+ch)*h.hw : (i*h.c+ch+1)*h.hw] {
+				s += float64(bnrelu(v, sc, sh))
+			}
+			p[ch] = float32(s / float64(h.hw))
+		}
+		for f := 0; f < h.f; f++ {
+			s := float64(h.fcB[f])
+			for ch, w := range h.fcW[f*h.c : (f+1)*h.c] {
+				s += float64(p[ch]) * float64(w)
+			}
+			h.logits[i*h.f+f] = float32(s)
+		}
+	}
+}
+
+// HeadBackward takes dlogits [n,F] and writes dfcW [F,C] and dfcB [F] (overwritten) and
+// dz [n,C,HW] (overwritten), the gradient w.r.t. relu(bn(x)) of HeadForward, which the
+// caller passes on to BNReLUBackward of the head's BN. pooled is HeadForward's.
+func HeadBackward(ctx *Ctx, n, C, HW, F int, pooled, fcW, dlogits, dfcW, dfcB, dz []float32) {
+	const op = "HeadBackward"
+	mustPositive(op, n, C, HW, F)
+	for _, s := range [...]struct {
+		name string
+		v    []float32
+		want int
+	}{{"pooled", pooled, n * C}, {"fcW", fcW, F * C}, {"dlogits", dlogits, n * F}, {"dfcW", dfcW, F * C},
+		{"dfcB", dfcB, F}, {"dz", dz, n * C * HW}} {
+		mustLen(op, s.name, s.v, s.want)
+	}
+	for f := 0; f < F; f++ {
+		var s float64
+		for i := 0; i < n; i++ {
+			s += float64(dlogits[i*F+f])
+		}
+		dfcB[f] = float32(s)
+	}
+	ctx.head = headCall{n: n, c: C, hw: HW, f: F, pooled: pooled, fcW: fcW, dlogits: dlogits, dfcW: dfcW, dz: dz}
+	ctx.pool.For(C, ctx.headBwdBody)
+	ctx.head = headCall{}
+}
+
+// headBackwardChannels computes the gradients of channels [lo, hi).
+func (ctx *Ctx) headBackwardChannels(lo, hi int) {
+	h := &ctx.head
+	for ch := lo; ch < hi; ch++ {
+		for f := 0; f < h.f; f++ {
+			var s float64
+			for i := 0; i < h.n; i++ {
+				s += float64(h.dlogits[i*h.f+f]) * float64(h.pooled[i*h.c+ch])
+			}
+			h.dfcW[f*h.c+ch] = float32(s)
+		}
+		for i := 0; i < h.n; i++ {
+			var s float64
+			for f, d := range h.dlogits[i*h.f : (i+1)*h.f] {
+				s += float64(d) * float64(h.fcW[f*h.c+ch])
+			}
+			g := float32(s / float64(h.hw))
+			dz := h.dz[(i*h.c+ch)*h.hw : (i*h.c+ch+1)*h.hw]
+			for j := range dz {
+				dz[j] = g
+			}
+		}
+	}
+}

@@ -1,0 +1,41 @@
+// Package runtime carries the source of what generated binaries link (its subpackages), so
+// that wrnc can write it next to a generated package and build the binary offline.
+package runtime
+
+import (
+	"embed"
+	"io/fs"
+	"path"
+	"strings"
+)
+
+//go:embed cli ckpt cpu data model nn optim progress
+var source embed.FS
+
+// Module is the module path of the runtime's packages.
+const Module = "github.com/wrnc/wrnc"
+
+// Files calls fn for every file a build needs, with its path relative to the module root
+// (e.g. "runtime/cpu/gemm.go"): Go sources and assembly, without tests, test data or the
+// generators of committed code.
+func Files(fn func(name string, data []byte) error) error {
+	return fs.WalkDir(source, ".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			if base := path.Base(p); base == "testdata" || base == "asmgen" {
+				return fs.SkipDir
+			}
+			return nil
+		}
+		if strings.HasSuffix(p, "_test.go") || !(strings.HasSuffix(p, ".go") || strings.HasSuffix(p, ".s") || strings.HasSuffix(p, ".h")) {
+			return nil
+		}
+		data, err := source.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		return fn(path.Join("runtime", p), data)
+	})
+}
