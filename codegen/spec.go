@@ -21,6 +21,9 @@ type Info struct {
 // MakeInfo describes a scheduled program.
 func MakeInfo(p *ir.Program) Info {
 	info := Info{Summary: compiler.Summarize(p), Memory: map[string]int64{}, Devices: []string{"cpu"}}
+	if len(p.Phases) == 0 {
+		info.Devices = []string{}
+	}
 	for _, ph := range p.Phases {
 		b := 4 * int64(ph.Peak)
 		info.Memory[ph.Name] = b

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"text/tabwriter"
 
-	"github.com/wrnc/wrnc/compiler"
+	"github.com/wrnc/wrnc/codegen"
 )
 
 func runInspect(args []string, stdout, stderr io.Writer) error {
@@ -24,17 +24,18 @@ func runInspect(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	s := compiler.Summarize(p)
+	info := codegen.MakeInfo(p)
 	if *asJSON {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
-		return enc.Encode(s)
+		return enc.Encode(info)
 	}
-	return writeTable(stdout, s)
+	return writeTable(stdout, info)
 }
 
-// writeTable prints a summary for people: a header, one row per layer, totals.
-func writeTable(w io.Writer, s compiler.Summary) error {
+// writeTable prints a summary for people: a header, one row per layer, totals, memory.
+func writeTable(w io.Writer, info codegen.Info) error {
+	s := info.Summary
 	fmt.Fprintf(w, "%s (%s family), input %dx%dx%d, %d classes, batch %d, %s\n\n",
 		s.Name, s.Family, s.Input[0], s.Input[1], s.Input[2], s.Classes, s.Batch, s.Precision)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
@@ -45,10 +46,18 @@ func writeTable(w io.Writer, s compiler.Summary) error {
 	if err := tw.Flush(); err != nil {
 		return err
 	}
-	_, err := fmt.Fprintf(w, "\ntotal: %s trainable parameters (%.1fM), %s MACs per image (%.3f GMAC)\n",
+	fmt.Fprintf(w, "\ntotal: %s trainable parameters (%.1fM), %s MACs per image (%.3f GMAC)\n",
 		group(s.Params), float64(s.Params)/1e6, group(s.MACs), float64(s.MACs)/1e9)
+	if len(info.Memory) == 0 {
+		_, err := fmt.Fprintf(w, "memory plan: none (code generation for the %s family is not implemented yet)\n", s.Family)
+		return err
+	}
+	_, err := fmt.Fprintf(w, "memory plan (arena): training %s, inference at batch %d %s, inference at batch 1 %s\n",
+		mib(info.Memory["train"]), s.Batch, mib(info.Memory["infer"]), mib(info.Memory["infer1"]))
 	return err
 }
+
+func mib(bytes int64) string { return fmt.Sprintf("%.1f MiB", float64(bytes)/(1<<20)) }
 
 func shape(dims []int) string {
 	s := make([]string, len(dims))

@@ -71,9 +71,7 @@ func fitZCA(s *Set, eps float64, maxImages, workers int) (*Norm, error) {
 			c[i*d+j], c[j*d+i] = v, v
 		}
 	}
-	cov = nil
 	vals, vecs, err := symEigen(c, d, workers)
-	c = nil
 	if err != nil {
 		return nil, fmt.Errorf("data: zca: %v", err)
 	}
@@ -87,7 +85,6 @@ func fitZCA(s *Set, eps float64, maxImages, workers int) (*Norm, error) {
 			rt[p*dp+k] = sg * v
 		}
 	}
-	vecs = nil
 	z64 := make([]float64, dp*dp)
 	gramLower(rt, dp, dp, z64, workers)
 	n := &Norm{Kind: NormZCA, Mean: make([]float32, d), ZCA: make([]float32, d*d), Eps: eps}

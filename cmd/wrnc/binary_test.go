@@ -1,0 +1,218 @@
+package main
+
+import (
+	"bytes"
+	"compress/gzip"
+	"encoding/binary"
+	"encoding/json"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/wrnc/wrnc/runtime/ckpt"
+	"github.com/wrnc/wrnc/runtime/progress"
+)
+
+// compileBinary runs `wrnc compile` on src and returns the binary.
+func compileBinary(t *testing.T, src string) string {
+	t.Helper()
+	wrn := filepath.Join(t.TempDir(), "net.wrn")
+	if err := os.WriteFile(wrn, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	bin := filepath.Join(t.TempDir(), "net")
+	if code, _, stderr := runWrnc("compile", wrn, "-o", bin); code != 0 {
+		t.Fatalf("wrnc compile: exit %d\n%s", code, stderr)
+	}
+	return bin
+}
+
+// writeIDX writes a gzipped MNIST-style data set of n images of side x side pixels in 3
+// classes, told apart by which horizontal band of the image is bright, under dir with prefix
+// ("train" or "t10k").
+func writeIDX(t *testing.T, dir, prefix string, n, side int, rng *rand.Rand) {
+	t.Helper()
+	images := []byte{0, 0, 8, 3}
+	images = binary.BigEndian.AppendUint32(images, uint32(n))
+	images = binary.BigEndian.AppendUint32(images, uint32(side))
+	images = binary.BigEndian.AppendUint32(images, uint32(side))
+	labels := []byte{0, 0, 8, 1}
+	labels = binary.BigEndian.AppendUint32(labels, uint32(n))
+	for i := 0; i < n; i++ {
+		class := i % 3
+		labels = append(labels, byte(class))
+		for y := 0; y < side; y++ {
+			for x := 0; x < side; x++ {
+				v := rng.IntN(90)
+				if y*3/side == class { // rows, so that a horizontal flip keeps the class
+					v += 140
+				}
+				images = append(images, byte(v))
+			}
+		}
+	}
+	for name, data := range map[string][]byte{"images-idx3-ubyte.gz": images, "labels-idx1-ubyte.gz": labels} {
+		var b bytes.Buffer
+		zw := gzip.NewWriter(&b)
+		zw.Write(data)
+		zw.Close()
+		if err := os.WriteFile(filepath.Join(dir, prefix+"-"+name), b.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func exe(t *testing.T, env []string, bin string, args ...string) (string, string, int) {
+	t.Helper()
+	cmd := exec.Command(bin, args...)
+	cmd.Env = env
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	return out.String(), errb.String(), code
+}
+
+// TestBinaryTrainsAndRuns compiles a network no other test uses, trains it on a small data
+// set through its command line, and uses it as a user would, with no Go toolchain on PATH.
+func TestBinaryTrainsAndRuns(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and trains a binary")
+	}
+	bin := compileBinary(t, `model WRN-10-1-B(3,1) {
+    input 1x12x12
+    classes 3
+    batch 7
+}
+train {
+    epochs 3
+    sgd lr=0.05
+    schedule step gamma=0.5 at=2
+    augment flip crop=2 padding=zero
+    normalize scale
+}`)
+	data := t.TempDir()
+	rng := rand.New(rand.NewPCG(1, 2))
+	writeIDX(t, data, "train", 300, 12, rng)
+	writeIDX(t, data, "t10k", 60, 12, rng)
+	noGo := []string{"PATH=/nonexistent", "HOME=" + t.TempDir()}
+	run := filepath.Join(t.TempDir(), "run")
+
+	if _, stderr, code := exe(t, noGo, bin, "train", "--data", data, "--out", run); code != 0 {
+		t.Fatalf("train: exit %d\n%s", code, stderr)
+	}
+	log, err := progress.ReadLog(filepath.Join(run, "log.jsonl"))
+	if err != nil || len(log) != 3 {
+		t.Fatalf("log.jsonl: %d records, %v", len(log), err)
+	}
+	for i, rec := range log {
+		for _, k := range []string{"epoch", "lr", "train_loss", "train_error", "test_loss", "test_error", "seconds", "images_per_sec"} {
+			if _, ok := rec[k]; !ok {
+				t.Errorf("record %d lacks %s", i+1, k)
+			}
+		}
+	}
+	if lr := log[2]["lr"].(float64); lr != 0.025 {
+		t.Errorf("epoch 3 lr = %g, want 0.025 after the milestone at 2", lr)
+	}
+	final := log[2]["test_error"].(float64)
+	if final > 0.1 {
+		t.Errorf("test error after 3 epochs = %.3f, want under 0.1 (chance is 0.67)", final)
+	}
+
+	out, stderr, code := exe(t, noGo, bin, "eval", "--weights", filepath.Join(run, "last.safetensors"), "--data", data, "--json")
+	var ev struct {
+		Error, Loss float64
+		N           int
+	}
+	if code != 0 || json.Unmarshal([]byte(out), &ev) != nil {
+		t.Fatalf("eval: exit %d, %q %s", code, out, stderr)
+	}
+	if ev.N != 60 || ev.Error != final {
+		t.Errorf("eval = %+v, want n 60 and the logged error %g", ev, final)
+	}
+
+	// Bad inputs: each a clear message and a non-zero exit.
+	weights := filepath.Join(run, "last.safetensors")
+	raw, _ := os.ReadFile(weights)
+	truncated := filepath.Join(t.TempDir(), "cut.safetensors")
+	os.WriteFile(truncated, raw[:len(raw)/2], 0o644)
+	other := filepath.Join(t.TempDir(), "other.safetensors")
+	ckpt.Write(other, []ckpt.Tensor{{Name: "conv0", Shape: []int{16, 3, 3, 3}, Data: make([]float32, 432)}}, nil)
+	x := filepath.Join(t.TempDir(), "x.npy")
+	ckpt.WriteNPY(x, []int{2, 3, 12, 12}, make([]float32, 2*3*144))
+	for _, tt := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"eval", "--weights", truncated, "--data", data}, "cut.safetensors"},
+		{[]string{"eval", "--weights", other, "--data", data}, "conv0"},
+		{[]string{"eval", "--weights", weights, "--data", filepath.Join(data, "missing")}, "missing"},
+		{[]string{"predict", "--weights", weights, "--npy", x, "--out", filepath.Join(t.TempDir(), "y.npy")}, "x.npy"},
+		{[]string{"train", "--data", data, "--out", run}, "last.safetensors"},
+	} {
+		_, stderr, code := exe(t, noGo, bin, tt.args...)
+		if code == 0 || !strings.Contains(stderr, tt.want) || strings.Contains(stderr, "panic") {
+			t.Errorf("%v: exit %d, stderr %q; want a refusal naming %q", tt.args, code, stderr, tt.want)
+		}
+	}
+}
+
+// TestKillAndResume kills training with SIGKILL once a checkpoint exists and checks that
+// --resume continues from it: the log holds every epoch once, in order.
+func TestKillAndResume(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and trains a binary")
+	}
+	bin := compileBinary(t, "model WRN-10-1 {\n input 1x12x12\n classes 3\n batch 8\n}\ntrain {\n epochs 100\n augment none\n normalize scale\n}")
+	data := t.TempDir()
+	rng := rand.New(rand.NewPCG(3, 4))
+	writeIDX(t, data, "train", 600, 12, rng)
+	writeIDX(t, data, "t10k", 30, 12, rng)
+	run := filepath.Join(t.TempDir(), "run")
+	cmd := exec.Command(bin, "train", "--data", data, "--out", run)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(2 * time.Minute)
+	for {
+		if _, err := os.Stat(filepath.Join(run, "last.safetensors")); err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			cmd.Process.Kill()
+			t.Fatal("no checkpoint after 2 minutes")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	time.Sleep(300 * time.Millisecond) // let it get into the next epoch
+	cmd.Process.Kill()
+	cmd.Wait()
+	before, err := progress.ReadLog(filepath.Join(run, "log.jsonl"))
+	if err != nil || len(before) == 0 {
+		t.Fatalf("log after the kill: %d records, %v", len(before), err)
+	}
+	epochs := len(before) + 1
+	if _, stderr, code := exe(t, os.Environ(), bin, "train", "--data", data, "--out", run, "--resume", "--epochs", strconv.Itoa(epochs)); code != 0 {
+		t.Fatalf("resume: exit %d\n%s", code, stderr)
+	}
+	after, err := progress.ReadLog(filepath.Join(run, "log.jsonl"))
+	if err != nil || len(after) != epochs {
+		t.Fatalf("log after resuming: %d records, want %d (%v)", len(after), epochs, err)
+	}
+	for i, rec := range after {
+		if int(rec["epoch"].(float64)) != i+1 {
+			t.Errorf("record %d is epoch %v", i, rec["epoch"])
+		}
+	}
+}
