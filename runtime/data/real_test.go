@@ -93,9 +93,10 @@ func TestRealCIFAR10JPEG(t *testing.T) {
 	if testing.Short() {
 		t.Skip("decodes 60,000 JPEG files")
 	}
-	archive := "/work/shared/data/cifar10-jpeg.tar.gz"
+	// shared/ sits beside the repository (../shared from its root), as in CI.
+	archive := filepath.Join("..", "..", "..", "shared", "data", "cifar10-jpeg.tar.gz")
 	if _, err := os.Stat(archive); err != nil {
-		t.Skip("CIFAR-10 JPEG archive not present")
+		t.Skip("CIFAR-10 JPEG archive not present at ../shared/data beside the repository")
 	}
 	dir := t.TempDir()
 	if err := untar(archive, dir); err != nil {
