@@ -90,7 +90,11 @@ func bench(c *cmd, batch int, asJSON bool) error {
 	for _, b := range batches {
 		fmt.Fprintf(c.env.Stderr, "measuring inference at batch %d ...\n", b)
 		logits := make([]float32, b*k)
-		sec := measure(func() { m.infer(b, x, logits) })
+		var inferErr error
+		sec := measure(func() { inferErr = m.infer(b, x, logits) })
+		if inferErr != nil {
+			return inferErr
+		}
 		res.Inference = speed{ImagesPerSec: float64(b) / sec}
 		res.Inference.GFLOPS = gflops(res.Inference.ImagesPerSec, 1)
 		lines = append(lines, fmt.Sprintf("inference  batch %-5d %10.1f images/s %8.1f GFLOP/s", b, res.Inference.ImagesPerSec, res.Inference.GFLOPS))
@@ -103,6 +107,9 @@ func bench(c *cmd, batch int, asJSON bool) error {
 		logits := c.net.TrainForward(m.st, spec.Batch, x[:spec.Batch*d])
 		nn.SoftmaxCE(spec.Batch, k, logits, labels, dl)
 		c.net.TrainBackward(m.st, spec.Batch, dl)
+		if err := deviceErr(c.net); err != nil {
+			stepErr = err
+		}
 		// A zero learning rate: the update costs the same and the weights stay put.
 		if err := sgd.Step(m.st.Params, m.st.Grads, 0, m.pool); err != nil {
 			stepErr = err

@@ -125,6 +125,9 @@ func (t *trainer) epoch(e int, log *progress.Log) error {
 		logits := t.m.net.TrainForward(st, n, x[:n*d])
 		l, correct := nn.SoftmaxCE(n, k, logits, y, dl)
 		t.m.net.TrainBackward(st, n, dl[:n*k])
+		if err := deviceErr(t.m.net); err != nil {
+			return err
+		}
 		if err := t.sgd.Step(st.Params, st.Grads, lr, t.m.pool); err != nil {
 			return err
 		}
@@ -147,7 +150,11 @@ func (t *trainer) epoch(e int, log *progress.Log) error {
 		return fmt.Errorf("training diverged in epoch %d (the loss is %v at learning rate %g); %s", e+1, rec.TrainLoss, lr, kept)
 	}
 	tbar := progress.NewBar(t.c.env.Stderr, label+" test", t.ds.Test.N)
-	rec.TestLoss, rec.TestError = evaluate(t.m, t.ds.Test, t.norm, tbar)
+	var err error
+	rec.TestLoss, rec.TestError, err = evaluate(t.m, t.ds.Test, t.norm, tbar)
+	if err != nil {
+		return err
+	}
 	tbar.Finish()
 	improved := rec.TestError < t.best
 	if improved {
@@ -203,7 +210,7 @@ func (t *trainer) save(epoch int, rec *epochRecord, improved bool) error {
 
 // evaluate runs inference on the whole set (chunks of the compiled batch) and returns
 // the mean loss and the error as a fraction. bar, when not nil, counts the images.
-func evaluate(m *machine, set *data.Set, norm *data.Norm, bar *progress.Bar) (loss, errFrac float64) {
+func evaluate(m *machine, set *data.Set, norm *data.Norm, bar *progress.Bar) (loss, errFrac float64, err error) {
 	d, k, b := m.imageSize(), m.spec.Classes, m.spec.Batch
 	x, y := make([]float32, b*d), make([]int32, b)
 	logits, dl := make([]float32, b*k), make([]float32, b*k)
@@ -216,7 +223,9 @@ func evaluate(m *machine, set *data.Set, norm *data.Norm, bar *progress.Bar) (lo
 		if !ok {
 			break
 		}
-		m.infer(n, x, logits)
+		if err := m.infer(n, x, logits); err != nil {
+			return 0, 0, err
+		}
 		l, correct := nn.SoftmaxCE(n, k, logits, y, dl)
 		sum += l * float64(n)
 		wrong += n - correct
@@ -224,7 +233,7 @@ func evaluate(m *machine, set *data.Set, norm *data.Norm, bar *progress.Bar) (lo
 			bar.Add(n)
 		}
 	}
-	return sum / float64(set.N), float64(wrong) / float64(set.N)
+	return sum / float64(set.N), float64(wrong) / float64(set.N), nil
 }
 
 // pct formats a fraction as a percentage.

@@ -70,7 +70,10 @@ func eval(c *cmd, weights, dir string, asJSON bool) error {
 	if !asJSON {
 		bar = progress.NewBar(c.env.Stderr, "eval", ds.Test.N)
 	}
-	loss, errFrac := evaluate(m, ds.Test, n, bar)
+	loss, errFrac, err := evaluate(m, ds.Test, n, bar)
+	if err != nil {
+		return err
+	}
 	if bar != nil {
 		bar.Finish()
 	}

@@ -27,12 +27,25 @@ type Env struct {
 	Stdout, Stderr io.Writer
 }
 
+// Device is a compute device built into a binary besides the CPU: the PTX simulator
+// ("sim") or an NVIDIA GPU ("cuda").
+type Device struct {
+	Name string
+	// Available reports whether the device can run here (a GPU and its driver are
+	// present); the default --device is the first available non-sim device, else cpu.
+	Available func() bool
+	// Open makes the network run on the device. The returned Net computes into the same
+	// model.State as the CPU's and reports device failures through an Err() error method.
+	Open func() (model.Net, io.Closer, error)
+}
+
 // Main runs the command line args (without the program name) of a generated binary
-// for net and returns its exit status; a generated main is
+// for net, with the extra devices built into it, and returns its exit status; a
+// generated main is
 //
 //	func main() { os.Exit(cli.Main(os.Args[1:], net{})) }
-func Main(args []string, net model.Net) int {
-	return Run(Env{Prog: filepath.Base(os.Args[0]), Stdout: os.Stdout, Stderr: os.Stderr}, args, net)
+func Main(args []string, net model.Net, devices ...Device) int {
+	return Run(Env{Prog: filepath.Base(os.Args[0]), Stdout: os.Stdout, Stderr: os.Stderr}, args, net, devices...)
 }
 
 // usageError is a mistake on the command line (exit status 2).
@@ -63,7 +76,7 @@ var verbs = []verb{
 }
 
 // Run is Main with the output streams and program name given.
-func Run(env Env, args []string, net model.Net) int {
+func Run(env Env, args []string, net model.Net, devices ...Device) int {
 	if env.Prog == "" {
 		env.Prog = "net"
 	}
@@ -88,7 +101,7 @@ func Run(env Env, args []string, net model.Net) int {
 		if v.name != name {
 			continue
 		}
-		c := &cmd{env: env, net: net, verb: v}
+		c := &cmd{env: env, net: net, verb: v, devices: devices}
 		err := c.parseAndRun(args[1:])
 		var ue *usageError
 		switch {
@@ -119,10 +132,11 @@ func usage(prog string, net model.Net) string {
 
 // cmd is one run of a verb: its flags and where it writes.
 type cmd struct {
-	env  Env
-	net  model.Net
-	verb *verb
-	fs   *flag.FlagSet
+	env     Env
+	net     model.Net
+	verb    *verb
+	fs      *flag.FlagSet
+	devices []Device
 
 	positional []string // the arguments left after the flags
 
@@ -157,10 +171,66 @@ func (c *cmd) exec(pos []string, run func() error) error {
 	if c.threads == 0 {
 		c.threads = runtime.NumCPU()
 	}
-	if err := checkDevice(c.device); err != nil {
+	closer, err := c.openDevice()
+	if err != nil {
 		return err
 	}
+	if closer != nil {
+		defer closer.Close()
+	}
 	return run()
+}
+
+// openDevice switches c.net to the device --device names (or, when the flag was not
+// given, to the first available GPU of the build).
+func (c *cmd) openDevice() (io.Closer, error) {
+	given := false
+	c.fs.Visit(func(f *flag.Flag) { given = given || f.Name == "device" })
+	if !given && c.device == "cpu" {
+		for _, d := range c.devices {
+			if d.Name != "sim" && d.Available != nil && d.Available() {
+				c.device = d.Name
+				break
+			}
+		}
+	}
+	if c.device == "" || c.device == "cpu" {
+		return nil, nil
+	}
+	for _, d := range c.devices {
+		if d.Name == c.device {
+			net, closer, err := d.Open()
+			if err != nil {
+				return nil, fmt.Errorf("--device %s: %w", d.Name, err)
+			}
+			c.net = net
+			return closer, nil
+		}
+	}
+	switch c.device {
+	case "cuda", "sim":
+		return nil, fmt.Errorf("--device %s: this binary was built without the %s device (it has %s); rebuild it with 'wrnc compile --device %s'",
+			c.device, c.device, c.deviceList(), c.device)
+	}
+	return nil, usagef("--device must be cpu, cuda or sim, got %q", c.device)
+}
+
+// deviceList names the devices of this build, e.g. "cpu, sim".
+func (c *cmd) deviceList() string {
+	names := []string{"cpu"}
+	for _, d := range c.devices {
+		names = append(names, d.Name)
+	}
+	return strings.Join(names, ", ")
+}
+
+// deviceErr is the failure of a device computation since the last check (always nil
+// on the CPU).
+func deviceErr(net model.Net) error {
+	if e, ok := net.(interface{ Err() error }); ok {
+		return e.Err()
+	}
+	return nil
 }
 
 // printHelp writes the verb's usage and flags to standard output.
@@ -174,7 +244,7 @@ func (c *cmd) printHelp() {
 
 // computeFlags declares --device and --threads.
 func (c *cmd) computeFlags() {
-	c.fs.StringVar(&c.device, "device", "cpu", "where to compute: cpu (the only device built into this binary)")
+	c.fs.StringVar(&c.device, "device", "cpu", "where to compute: "+c.deviceList()+" (the devices built into this binary)")
 	c.fs.IntVar(&c.threads, "threads", 0, "CPU threads (default: all cores)")
 }
 
@@ -184,15 +254,4 @@ func (c *cmd) noArgs() error {
 		return usagef("unexpected argument %q", c.positional[0])
 	}
 	return nil
-}
-
-// checkDevice accepts the devices built into this binary.
-func checkDevice(d string) error {
-	switch d {
-	case "", "cpu":
-		return nil
-	case "cuda", "sim":
-		return fmt.Errorf("--device %s: this binary was built without the %s device (only cpu); rebuild it with 'wrnc compile --device %s'", d, d, d)
-	}
-	return usagef("--device must be cpu, cuda or sim, got %q", d)
 }

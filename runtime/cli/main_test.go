@@ -78,7 +78,7 @@ func TestUsageErrors(t *testing.T) {
 		{"bench negative batch", []string{"bench", "--batch", "-3"}, ExitUsage, "--batch must be at least 1"},
 		{"threads", []string{"bench", "--threads", "-1"}, ExitUsage, "--threads must be at least 1"},
 		{"unknown device", []string{"bench", "--device", "tpu"}, ExitUsage, `--device must be cpu, cuda or sim, got "tpu"`},
-		{"cuda", []string{"bench", "--device", "cuda"}, ExitRefused, "this binary was built without the cuda device (only cpu)"},
+		{"cuda", []string{"bench", "--device", "cuda"}, ExitRefused, "this binary was built without the cuda device (it has cpu)"},
 		{"sim", []string{"eval", "--weights", "w", "--data", "d", "--device", "sim"}, ExitRefused, "built without the sim device"},
 		{"train cuda", []string{"train", "--data", "d", "--device", "cuda"}, ExitRefused, "built without the cuda device"},
 		{"export", []string{"export", "--weights", "w", "--onnx", "m.onnx"}, ExitRefused, "ONNX export is not built yet"},

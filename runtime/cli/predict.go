@@ -65,7 +65,9 @@ func predictNPY(c *cmd, weights, in, out string) error {
 	loadWeights(m.st, spec, f)
 	n := shape[0]
 	logits := make([]float32, n*spec.Classes)
-	m.infer(n, x, logits)
+	if err := m.infer(n, x, logits); err != nil {
+		return err
+	}
 	return ckpt.WriteNPY(out, []int{n, spec.Classes}, logits)
 }
 
@@ -102,7 +104,9 @@ func predictImages(c *cmd, weights string, files []string) error {
 	loadWeights(m.st, spec, f)
 	k := spec.Classes
 	logits := make([]float32, len(files)*k)
-	m.infer(len(files), x, logits)
+	if err := m.infer(len(files), x, logits); err != nil {
+		return err
+	}
 	var b strings.Builder
 	for i, path := range files {
 		p := softmax(logits[i*k : (i+1)*k])

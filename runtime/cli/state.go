@@ -46,7 +46,7 @@ func (m *machine) imageSize() int { return m.spec.Input[0] * m.spec.Input[1] * m
 // infer runs inference on n images x ([n, C, H, W]) and writes their logits
 // [n, classes] to out: chunks of the compiled batch, the batch-1 kernels for a single
 // image.
-func (m *machine) infer(n int, x, out []float32) {
+func (m *machine) infer(n int, x, out []float32) error {
 	d, k, b := m.imageSize(), m.spec.Classes, m.spec.Batch
 	for i := 0; i < n; {
 		c := min(b, n-i)
@@ -56,7 +56,11 @@ func (m *machine) infer(n int, x, out []float32) {
 		} else {
 			y = m.net.Infer(m.st, c, x[i*d:(i+c)*d])
 		}
+		if err := deviceErr(m.net); err != nil {
+			return err
+		}
 		copy(out[i*k:(i+c)*k], y[:c*k])
 		i += c
 	}
+	return nil
 }
