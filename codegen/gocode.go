@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/dave/jennifer/jen"
+	"github.com/wrnc/wrnc/codegen/ptx"
 	"github.com/wrnc/wrnc/compiler/ir"
 )
 
@@ -16,16 +17,19 @@ const (
 	rtCLI   = "github.com/wrnc/wrnc/runtime/cli"
 )
 
-// File is one generated Go file of the main package.
+// File is one generated file of the main package: Go code, or raw bytes (the PTX module).
 type File struct {
 	Name string
 	Code *jen.File
+	Raw  []byte
 }
 
 // Go emits the main package of a network: its Spec, the entry points of model.Net (one Go
 // function per phase, each a straight line of kernel calls whose shapes, strides, padding,
-// parameter offsets and arena offsets are constants) and main.
-func Go(p *ir.Program, source string) ([]File, error) {
+// parameter offsets and arena offsets are constants) and main. devices names the devices
+// built in besides the CPU ("sim", "cuda"): with any, the package also holds the network's
+// PTX module (kernels.ptx, embedded) and the launch lists that run it.
+func Go(p *ir.Program, source string, devices ...string) ([]File, error) {
 	if p.Fused == nil || len(p.Phases) != 3 {
 		return nil, fmt.Errorf("%s: code generation for the %s family is not implemented yet", p.Name, p.Family)
 	}
@@ -38,14 +42,18 @@ func Go(p *ir.Program, source string) ([]File, error) {
 	mainFile := newFile()
 	mainFile.Comment(fmt.Sprintf("Command %s trains, evaluates, runs and benchmarks %s.", binaryName(p), p.Name))
 	mainFile.Comment("Run it with --help for its commands.")
+	mainArgs := []jen.Code{jen.Qual("os", "Args").Index(jen.Lit(1), jen.Empty()), jen.Id("net").Values()}
+	if len(devices) > 0 {
+		mainArgs = append(mainArgs, jen.Id("devices").Call().Op("..."))
+	}
 	mainFile.Func().Id("main").Params().Block(
-		jen.Qual("os", "Exit").Call(jen.Qual(rtCLI, "Main").Call(jen.Qual("os", "Args").Index(jen.Lit(1), jen.Empty()), jen.Id("net").Values())),
+		jen.Qual("os", "Exit").Call(jen.Qual(rtCLI, "Main").Call(mainArgs...)),
 	)
 	mainFile.Comment(fmt.Sprintf("net is %s as a model.Net.", p.Name))
 	mainFile.Type().Id("net").Struct()
 
 	specFile := newFile()
-	spec, err := specCode(p)
+	spec, err := specCode(p, devices)
 	if err != nil {
 		return nil, err
 	}
@@ -63,7 +71,52 @@ func Go(p *ir.Program, source string) ([]File, error) {
 			addAll(inferFile, code)
 		}
 	}
-	return []File{{"main.go", mainFile}, {"spec.go", specFile}, {"train.go", trainFile}, {"infer.go", inferFile}}, nil
+	files := []File{{Name: "main.go", Code: mainFile}, {Name: "spec.go", Code: specFile},
+		{Name: "train.go", Code: trainFile}, {Name: "infer.go", Code: inferFile}}
+	if len(devices) == 0 {
+		return files, nil
+	}
+	code, err := GPU(p)
+	if err != nil {
+		return nil, err
+	}
+	gpuFile := newFile()
+	gpuFile.Anon("embed")
+	addAll(gpuFile, code.Program)
+	addAll(gpuFile, devicesCode(devices))
+	return append(files, File{Name: "gpu.go", Code: gpuFile}, File{Name: "kernels.ptx", Raw: []byte(code.PTX[ptx.SM80])}), nil
+}
+
+// devicesCode emits devices(), the cli.Device list of the build.
+func devicesCode(devices []string) []jen.Code {
+	var items []jen.Code
+	for _, d := range devices {
+		var open, avail jen.Code
+		switch d {
+		case "sim":
+			avail = jen.Func().Params().Bool().Block(jen.Return(jen.True()))
+			open = jen.Func().Params().Params(jen.Qual(rtModel, "Net"), jen.Qual("io", "Closer"), jen.Error()).Block(
+				jen.Id("dev").Op(":=").Qual(rtGPU, "NewSim").Call(),
+				jen.List(jen.Id("n"), jen.Err()).Op(":=").Qual(rtGPU, "NewNet").Call(jen.Id("dev"), jen.Op("&").Id("spec"), jen.Op("&").Id("gpuProgram")),
+				jen.Return(jen.Id("n"), jen.Id("dev"), jen.Err()),
+			)
+		case "cuda":
+			avail = jen.Qual(rtGPU, "CUDAAvailable")
+			open = jen.Func().Params().Params(jen.Qual(rtModel, "Net"), jen.Qual("io", "Closer"), jen.Error()).Block(
+				jen.List(jen.Id("dev"), jen.Err()).Op(":=").Qual(rtGPU, "NewCUDA").Call(),
+				jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Nil(), jen.Nil(), jen.Err())),
+				jen.List(jen.Id("n"), jen.Err()).Op(":=").Qual(rtGPU, "NewNet").Call(jen.Id("dev"), jen.Op("&").Id("spec"), jen.Op("&").Id("gpuProgram")),
+				jen.Return(jen.Id("n"), jen.Id("dev"), jen.Err()),
+			)
+		}
+		items = append(items, jen.Values(fields("Name", d, "Available", avail, "Open", open)...))
+	}
+	return []jen.Code{
+		jen.Comment("devices lists the compute devices built into this binary besides the CPU."),
+		jen.Func().Id("devices").Params().Index().Qual(rtCLI, "Device").Block(
+			jen.Return(jen.Index().Qual(rtCLI, "Device").Custom(multiline, items...)),
+		),
+	}
 }
 
 // binaryName is the file name wrnc suggests for a network's binary.

@@ -18,9 +18,9 @@ type Info struct {
 	Devices   []string         `json:"devices"`
 }
 
-// MakeInfo describes a scheduled program.
-func MakeInfo(p *ir.Program) Info {
-	info := Info{Summary: compiler.Summarize(p), Memory: map[string]int64{}, Devices: []string{"cpu"}}
+// MakeInfo describes a scheduled program built with the devices given besides the CPU.
+func MakeInfo(p *ir.Program, devices ...string) Info {
+	info := Info{Summary: compiler.Summarize(p), Memory: map[string]int64{}, Devices: append([]string{"cpu"}, devices...)}
 	if len(p.Phases) == 0 {
 		info.Devices = []string{}
 	}
@@ -33,8 +33,8 @@ func MakeInfo(p *ir.Program) Info {
 }
 
 // specCode emits `var spec = model.Spec{...}` and the Spec method.
-func specCode(p *ir.Program) ([]jen.Code, error) {
-	info, err := json.Marshal(MakeInfo(p))
+func specCode(p *ir.Program, devices []string) ([]jen.Code, error) {
+	info, err := json.Marshal(MakeInfo(p, devices...))
 	if err != nil {
 		return nil, err
 	}

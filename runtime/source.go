@@ -9,7 +9,7 @@ import (
 	"strings"
 )
 
-//go:embed cli ckpt cpu data model nn optim progress
+//go:embed cli ckpt cpu data gpu model nn optim progress sim
 var source embed.FS
 
 // Module is the module path of the runtime's packages.

@@ -24,11 +24,15 @@ func writePackage(dir string, files []codegen.File, module bool) error {
 		return err
 	}
 	for _, f := range files {
-		var b bytes.Buffer
-		if err := f.Code.Render(&b); err != nil {
-			return fmt.Errorf("rendering %s: %w", f.Name, err)
+		data := f.Raw
+		if f.Code != nil {
+			var b bytes.Buffer
+			if err := f.Code.Render(&b); err != nil {
+				return fmt.Errorf("rendering %s: %w", f.Name, err)
+			}
+			data = b.Bytes()
 		}
-		if err := os.WriteFile(filepath.Join(dir, f.Name), b.Bytes(), 0o644); err != nil {
+		if err := os.WriteFile(filepath.Join(dir, f.Name), data, 0o644); err != nil {
 			return err
 		}
 	}

@@ -27,10 +27,13 @@ runtime) to DIR and stop before building.`, stdout)
 	if len(files) != 1 {
 		return &usageError{fmt.Sprintf("want one .wrn file, got %d", len(files))}
 	}
+	var devices []string
 	switch *device {
 	case "cpu":
-	case "cuda", "sim":
-		return fmt.Errorf("wrnc compile: --device %s is not built yet; this wrnc builds cpu binaries", *device)
+	case "sim":
+		devices = []string{"sim"}
+	case "cuda":
+		return fmt.Errorf("wrnc compile: --device cuda is not built yet; --device sim builds the GPU code path with the PTX simulator")
 	default:
 		return &usageError{fmt.Sprintf("--device must be cpu, cuda or sim, got %q", *device)}
 	}
@@ -41,7 +44,7 @@ runtime) to DIR and stop before building.`, stdout)
 	if err != nil {
 		return err
 	}
-	gofiles, err := codegen.Go(p, filepath.Base(files[0]))
+	gofiles, err := codegen.Go(p, filepath.Base(files[0]), devices...)
 	if err != nil {
 		return fmt.Errorf("wrnc compile: %w", err)
 	}

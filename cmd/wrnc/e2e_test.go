@@ -16,14 +16,21 @@ import (
 )
 
 // buildHarness compiles src as `wrnc compile` does, with testdata/harness/harness.go added
-// to the package, and returns the program and the binary.
-func buildHarness(t *testing.T, src string) (*ir.Program, string) {
+// to the package, and returns the program and the binary. The harness runs the network on
+// device: "cpu", or a GPU device built in ("sim").
+func buildHarness(t *testing.T, src, device string) (*ir.Program, string) {
 	t.Helper()
 	p, err := compiler.Compile("net.wrn", []byte(src))
 	if err != nil {
 		t.Fatal(err)
 	}
-	files, err := codegen.Go(p, "net.wrn")
+	var devices []string
+	pick := "func harnessNet() (model.Net, error) { return net{}, nil }\n"
+	if device != "cpu" {
+		devices = []string{device}
+		pick = "func harnessNet() (model.Net, error) { n, _, err := devices()[0].Open(); return n, err }\n"
+	}
+	files, err := codegen.Go(p, "net.wrn", devices...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -36,6 +43,10 @@ func buildHarness(t *testing.T, src string) (*ir.Program, string) {
 		t.Fatal(err)
 	}
 	if err := os.WriteFile(filepath.Join(dir, "harness.go"), h, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	pickSrc := "package main\n\nimport \"github.com/wrnc/wrnc/runtime/model\"\n\n" + pick
+	if err := os.WriteFile(filepath.Join(dir, "harness_net.go"), []byte(pickSrc), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	bin := filepath.Join(t.TempDir(), "net")
@@ -125,7 +136,13 @@ func dropoutKeep(p *ir.Program, seed, step uint64) func(op, i int) float64 {
 // compares every entry point of the generated code with the float64 reference: inference
 // at the compiled batch and at batch 1, training-mode logits, the gradient of every
 // trainable tensor and the running statistics after one step.
-func TestGeneratedMatchesReference(t *testing.T) {
+func TestGeneratedMatchesReference(t *testing.T) { testAgainstReference(t, "cpu") }
+
+// TestSimMatchesReference runs the same comparison with the generated PTX kernels on the
+// sim device: forward, backward and the running statistics of tiny networks.
+func TestSimMatchesReference(t *testing.T) { testAgainstReference(t, "sim") }
+
+func testAgainstReference(t *testing.T, device string) {
 	if testing.Short() {
 		t.Skip("builds binaries")
 	}
@@ -140,7 +157,7 @@ func TestGeneratedMatchesReference(t *testing.T) {
 	}
 	for ti, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			p, bin := buildHarness(t, tt.src)
+			p, bin := buildHarness(t, tt.src, device)
 			rng := rand.New(rand.NewPCG(uint64(ti), 99))
 			params := randomParams(p, rng)
 			in := ir.Prod(p.Input[:])

@@ -14,9 +14,6 @@ const infoAbout = `Describe the network this binary was compiled for: input, cla
 parameters, multiply-accumulates per image, memory plan, training recipe and the devices
 built in. --json prints the fields of 'wrnc inspect --json' plus peak_bytes.`
 
-// devicesBuiltIn lists the devices of this build, for info.
-const devicesBuiltIn = "cpu"
-
 func runInfo(c *cmd) func() error {
 	asJSON := c.fs.Bool("json", false, "print the description as one JSON object")
 	return func() error {
@@ -32,12 +29,12 @@ func runInfo(c *cmd) func() error {
 			_, err := fmt.Fprintln(c.env.Stdout, s)
 			return err
 		}
-		return writeInfo(c.env.Stdout, spec)
+		return writeInfo(c.env.Stdout, spec, c.deviceList())
 	}
 }
 
-// writeInfo prints the readable summary of spec.
-func writeInfo(w io.Writer, spec *model.Spec) error {
+// writeInfo prints the readable summary of spec and the devices of the build.
+func writeInfo(w io.Writer, spec *model.Spec, devices string) error {
 	var stats int
 	for i := range spec.Params {
 		if !spec.Params[i].Trainable() {
@@ -62,7 +59,7 @@ func writeInfo(w io.Writer, spec *model.Spec) error {
 	rows = append(rows,
 		[2]string{"weights", fmt.Sprintf("%s of parameters and statistics", bytesString(4*int64(spec.ParamsSize+stats)))},
 		[2]string{"recipe", recipeString(r)},
-		[2]string{"devices", devicesBuiltIn},
+		[2]string{"devices", devices},
 	)
 	var b strings.Builder
 	for _, row := range rows {

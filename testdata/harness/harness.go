@@ -1,6 +1,7 @@
 // This file is added to a generated package by the tests of cmd/wrnc: with WRNC_HARNESS=DIR
 // set, the binary reads DIR/params.safetensors, DIR/x.npy and DIR/labels.npy, runs every entry
-// point of the network once, and writes what they computed into DIR, then exits.
+// point of the network once, and writes what they computed into DIR, then exits. The test
+// also adds harnessNet(), which picks the device (the CPU's net{} or a GPU device's Net).
 package main
 
 import (
@@ -27,7 +28,11 @@ func init() {
 }
 
 func harness(dir string) error {
-	sp := net{}.Spec()
+	nt, err := harnessNet()
+	if err != nil {
+		return err
+	}
+	sp := nt.Spec()
 	f, err := ckpt.Read(filepath.Join(dir, "params.safetensors"))
 	if err != nil {
 		return err
@@ -68,20 +73,23 @@ func harness(dir string) error {
 		return ckpt.WriteNPY(filepath.Join(dir, name), shape, append([]float32(nil), data...))
 	}
 	F := sp.Classes
-	if err := save("infer.npy", net{}.Infer(s, n, x), n, F); err != nil {
+	if err := save("infer.npy", nt.Infer(s, n, x), n, F); err != nil {
 		return err
 	}
 	one := make([]float32, 0, n*F)
 	for i := 0; i < n; i++ {
-		one = append(one, net{}.Infer1(s, x[i*per:(i+1)*per])...)
+		one = append(one, nt.Infer1(s, x[i*per:(i+1)*per])...)
 	}
 	if err := save("infer1.npy", one, n, F); err != nil {
 		return err
 	}
-	logits := append([]float32(nil), net{}.TrainForward(s, n, x)...)
+	logits := append([]float32(nil), nt.TrainForward(s, n, x)...)
 	dlogits := make([]float32, n*F)
 	nn.SoftmaxCE(n, F, logits, labels, dlogits)
-	net{}.TrainBackward(s, n, dlogits)
+	nt.TrainBackward(s, n, dlogits)
+	if e, ok := nt.(interface{ Err() error }); ok && e.Err() != nil {
+		return e.Err()
+	}
 	if err := save("train.npy", logits, n, F); err != nil {
 		return err
 	}

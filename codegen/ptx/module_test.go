@@ -1,0 +1,130 @@
+package ptx
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/wrnc/wrnc/runtime/nn"
+	"github.com/wrnc/wrnc/runtime/sim"
+)
+
+func TestModuleHeader(t *testing.T) {
+	e, err := BNInfer("bn_infer", 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, target := range []Target{SM80, SM90} {
+		got, err := Module(target, e)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := ".version 7.8\n.target " + string(target) + "\n.address_size 64\n"
+		if !strings.Contains(got, want) {
+			t.Errorf("%s: module does not start with %q:\n%s", target, want, got[:200])
+		}
+	}
+	if _, err := Module("sm_70", e); err == nil || !strings.Contains(err.Error(), "sm_70") {
+		t.Errorf("target sm_70: error %v, want one naming it", err)
+	}
+	if _, err := Module(SM80, e, e); err == nil || !strings.Contains(err.Error(), "bn_infer appears twice") {
+		t.Errorf("duplicate kernel: error %v", err)
+	}
+}
+
+// TestDeterministic emits every sample kernel twice and compares the text.
+func TestDeterministic(t *testing.T) {
+	a, err := Module(SM90, emitAll(t, sampleKernels())...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := Module(SM90, emitAll(t, sampleKernels())...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a != b {
+		t.Error("two emissions of the same kernels differ")
+	}
+}
+
+// TestSimLoadsAll loads every sample and wide kernel in the simulator: everything emitted is
+// in its PTX subset, and the parameters it sees are the Kernel's.
+func TestSimLoadsAll(t *testing.T) {
+	entries := emitAll(t, append(sampleKernels(), wideKernels()...))
+	text, err := Module(SM80, entries...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := sim.Load(text)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		k, err := m.Kernel(e.Name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := make([]string, len(e.Params))
+		for i, p := range e.Params {
+			want[i] = "p_" + p
+		}
+		if diff := cmp.Diff(want, k.Params()); diff != "" {
+			t.Errorf("%s params (-want +got):\n%s", e.Name, diff)
+		}
+		if k.StaticShared() != e.Shared {
+			t.Errorf("%s: shared %d bytes, the simulator lays out %d", e.Name, e.Shared, k.StaticShared())
+		}
+		if e.Threads() < 1 || e.Threads() > 1024 || e.Threads()%32 != 0 {
+			t.Errorf("%s: block %v", e.Name, e.Block)
+		}
+	}
+}
+
+func TestGridFor(t *testing.T) {
+	c := conv(3, 7, 5, 70, 3, 1)
+	e, err := ConvForward("f", c, Pre{}, false, FP32)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([3]int{1, 2, 3}, e.GridFor(3)); diff != "" {
+		t.Errorf("conv grid for 3 images (-want +got):\n%s", diff)
+	}
+	w, err := ConvBackwardWeight("w", c, Pre{}, FP32)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := w.GridFor(5); got != [3]int{1, 2, 1} {
+		t.Errorf("weight-gradient grid %v, want [1 2 1] for any n", got)
+	}
+}
+
+func TestBadInput(t *testing.T) {
+	good := conv(3, 7, 5, 8, 3, 1)
+	bad := good
+	bad.OH = 9
+	tests := []struct {
+		name string
+		f    func() (Entry, error)
+		want string
+	}{
+		{"conv shape", func() (Entry, error) { return ConvForward("k", bad, Pre{}, false, FP32) }, "kernel k: nn.Conv"},
+		{"drop without bn", func() (Entry, error) { return ConvForward("k", good, Pre{Drop: 0.5}, false, FP32) }, "dropout 0.5 without BN-ReLU"},
+		{"drop 1", func() (Entry, error) { return ConvBackwardWeight("k", good, Pre{On: true, Drop: 1}, FP32) }, "dropout rate 1, want [0, 1)"},
+		{"huge image", func() (Entry, error) {
+			return ConvBackwardData("k", nn.Conv{C: 1024, H: 128, W: 128, K: 1, R: 1, S: 1, OH: 128, OW: 128}, false, FP32)
+		}, "over 2^24 elements"},
+		{"bn channels", func() (Entry, error) { return BNTrain("k", 0, 4) }, "kernel k: BN of 0 channels"},
+		{"bn back without pre", func() (Entry, error) { return BNReLUBackward("k", 3, 4, Pre{}, false) }, "needs the forward pass's BN-ReLU Pre"},
+		{"head", func() (Entry, error) { return HeadForward("k", 3, 4, 0) }, "head of 3 channels of 4 values and 0 classes"},
+		{"softmax", func() (Entry, error) { return SoftmaxCE("k", 0) }, "softmax over 0 classes"},
+		{"sgd", func() (Entry, error) { return SGDStep("k", 0, SGD{}) }, "kernel k: 0 parameters"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := tc.f()
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("error %v, want one containing %q", err, tc.want)
+			}
+		})
+	}
+}
