@@ -10,7 +10,10 @@ require (
 )
 
 require (
+	github.com/google/uuid v1.1.1 // indirect
+	github.com/pkg/errors v0.9.1 // indirect
 	golang.org/x/mod v0.6.0 // indirect
 	golang.org/x/sys v0.1.0 // indirect
 	golang.org/x/tools v0.2.0 // indirect
+	gorgonia.org/cu v0.9.6 // indirect
 )

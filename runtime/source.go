@@ -12,6 +12,14 @@ import (
 //go:embed cli ckpt cpu data gpu model nn optim progress sim
 var source embed.FS
 
+// CUDASum is the go.sum a cuda build needs for gorgonia.org/cu and its requirements.
+//
+//go:embed gpu/cuda.sum
+var CUDASum []byte
+
+// CUDAModule is the module that the cuda device links.
+const CUDAModule = "gorgonia.org/cu v0.9.6"
+
 // Module is the module path of the runtime's packages.
 const Module = "github.com/wrnc/wrnc"
 

@@ -18,8 +18,9 @@ import (
 const runtimeDir = "wrnc"
 
 // writePackage writes the generated files into dir and, for a standalone module, a go.mod
-// and the runtime's source, so that `go build` there needs no network.
-func writePackage(dir string, files []codegen.File, module bool) error {
+// and the runtime's source, so that `go build` there needs no network. A cuda module also
+// requires gorgonia.org/cu (from the module cache, or the module proxy).
+func writePackage(dir string, files []codegen.File, module, cuda bool) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
@@ -39,8 +40,15 @@ func writePackage(dir string, files []codegen.File, module bool) error {
 	if !module {
 		return nil
 	}
-	gomod := fmt.Sprintf("module wrnc.build/network\n\ngo 1.26\n\nrequire %s v0.0.0\n\nreplace %s => ./%s\n",
-		wrnrt.Module, wrnrt.Module, runtimeDir)
+	require := wrnrt.Module + " v0.0.0"
+	if cuda {
+		require = "(\n\t" + require + "\n\t" + wrnrt.CUDAModule + "\n)"
+		if err := os.WriteFile(filepath.Join(dir, "go.sum"), wrnrt.CUDASum, 0o644); err != nil {
+			return err
+		}
+	}
+	gomod := fmt.Sprintf("module wrnc.build/network\n\ngo 1.26\n\nrequire %s\n\nreplace %s => ./%s\n",
+		require, wrnrt.Module, runtimeDir)
 	if err := os.WriteFile(filepath.Join(dir, "go.mod"), []byte(gomod), 0o644); err != nil {
 		return err
 	}
@@ -78,8 +86,28 @@ func goTool() (string, error) {
 	return "", fmt.Errorf("wrnc compile: the Go toolchain (go 1.26 or later) is needed to build a binary and was not found; install it or add it to PATH, or use --emit DIR to write the sources only")
 }
 
-// goBuild builds the module in dir into bin, offline and statically linked.
-func goBuild(dir, bin string, stderr io.Writer) error {
+// findCUDA finds the CUDA folder of a cuda build: dir, else $CUDA_HOME, else
+// /usr/local/cuda, in the toolkit's layout.
+func findCUDA(dir string) (string, error) {
+	from := "--cuda"
+	if dir == "" {
+		dir, from = os.Getenv("CUDA_HOME"), "$CUDA_HOME"
+	}
+	if dir == "" {
+		dir, from = "/usr/local/cuda", "the default"
+	}
+	for _, need := range []string{"include/cuda.h", "lib64/stubs/libcuda.so"} {
+		if _, err := os.Stat(filepath.Join(dir, need)); err != nil {
+			return "", fmt.Errorf("wrnc compile --device cuda: %s (%s) is not a CUDA folder: it lacks %s; pass --cuda DIR, or make one with .ci/cuda-setup DIR", dir, from, need)
+		}
+	}
+	return filepath.Abs(dir)
+}
+
+// goBuild builds the module in dir into bin: offline and statically linked, or, with a
+// CUDA folder, with cgo against its headers and driver stub (and the module proxy, if
+// gorgonia.org/cu is not in the module cache yet).
+func goBuild(dir, bin, cuda string, stderr io.Writer) error {
 	goCmd, err := goTool()
 	if err != nil {
 		return err
@@ -88,10 +116,21 @@ func goBuild(dir, bin string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	cmd := exec.Command(goCmd, "build", "-trimpath", "-o", abs, ".")
+	args := []string{"build", "-trimpath", "-o", abs}
+	env := append(cleanEnv(os.Environ()), "GOFLAGS=-mod=mod -buildvcs=false", "GOWORK=off", "GOTOOLCHAIN=local")
+	if cuda == "" {
+		env = append(env, "GOPROXY=off", "CGO_ENABLED=0")
+	} else {
+		args = append(args, "-tags", "cuda")
+		env = append(env, "CGO_ENABLED=1", "CGO_CFLAGS=-I"+filepath.Join(cuda, "include"),
+			"CGO_LDFLAGS=-L"+filepath.Join(cuda, "lib64", "stubs")+" -L"+filepath.Join(cuda, "lib64"))
+		if p := os.Getenv("GOPROXY"); p != "" {
+			env = append(env, "GOPROXY="+p)
+		}
+	}
+	cmd := exec.Command(goCmd, append(args, ".")...)
 	cmd.Dir = dir
-	cmd.Env = append(cleanEnv(os.Environ()),
-		"GOFLAGS=-mod=mod -buildvcs=false", "GOPROXY=off", "GOWORK=off", "GOTOOLCHAIN=local", "CGO_ENABLED=0")
+	cmd.Env = env
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Run(); err != nil {
@@ -105,7 +144,7 @@ func cleanEnv(env []string) []string {
 	var out []string
 	for _, kv := range env {
 		switch strings.SplitN(kv, "=", 2)[0] {
-		case "GOFLAGS", "GOPROXY", "GOWORK", "GOTOOLCHAIN", "CGO_ENABLED":
+		case "GOFLAGS", "GOPROXY", "GOWORK", "GOTOOLCHAIN", "CGO_ENABLED", "CGO_CFLAGS", "CGO_LDFLAGS":
 			continue
 		}
 		out = append(out, kv)

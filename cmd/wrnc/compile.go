@@ -17,7 +17,8 @@ benchmarks it. Building needs the Go toolchain (go 1.26) but no network: the run
 travels inside wrnc. With --emit, write the generated package (a Go module with its
 runtime) to DIR and stop before building.`, stdout)
 	out := fs.String("o", "", "the binary to write (default: the network's name in the current folder)")
-	device := fs.String("device", "cpu", "devices to build in: cpu, cuda or sim")
+	device := fs.String("device", "cpu", "devices to build in: cpu, sim (the GPU code on the PTX simulator) or cuda (an NVIDIA GPU, and sim)")
+	cudaDir := fs.String("cuda", "", "with --device cuda: the CUDA folder (include/cuda.h, lib64/stubs/libcuda.so); default $CUDA_HOME, else /usr/local/cuda")
 	emit := fs.String("emit", "", "write the generated package to DIR and stop before building")
 	packageOnly := fs.Bool("package-only", false, "with --emit: write only the generated Go files (for go generate inside the wrnc module)")
 	files, err := parse(fs, args)
@@ -33,7 +34,7 @@ runtime) to DIR and stop before building.`, stdout)
 	case "sim":
 		devices = []string{"sim"}
 	case "cuda":
-		return fmt.Errorf("wrnc compile: --device cuda is not built yet; --device sim builds the GPU code path with the PTX simulator")
+		devices = []string{"cuda", "sim"}
 	default:
 		return &usageError{fmt.Sprintf("--device must be cpu, cuda or sim, got %q", *device)}
 	}
@@ -48,8 +49,14 @@ runtime) to DIR and stop before building.`, stdout)
 	if err != nil {
 		return fmt.Errorf("wrnc compile: %w", err)
 	}
+	var cuda string
+	if *device == "cuda" && (*emit == "" || !*packageOnly) {
+		if cuda, err = findCUDA(*cudaDir); err != nil {
+			return err
+		}
+	}
 	if *emit != "" {
-		if err := writePackage(*emit, gofiles, !*packageOnly); err != nil {
+		if err := writePackage(*emit, gofiles, !*packageOnly, cuda != ""); err != nil {
 			return fmt.Errorf("wrnc compile: %w", err)
 		}
 		fmt.Fprintf(stderr, "wrote the package of %s to %s\n", p.Name, *emit)
@@ -64,9 +71,13 @@ runtime) to DIR and stop before building.`, stdout)
 		return fmt.Errorf("wrnc compile: %w", err)
 	}
 	defer os.RemoveAll(dir)
-	if err := writePackage(dir, gofiles, true); err != nil {
+	if err := writePackage(dir, gofiles, true, cuda != ""); err != nil {
 		return fmt.Errorf("wrnc compile: %w", err)
 	}
-	fmt.Fprintf(stderr, "compiling %s to %s\n", p.Name, bin)
-	return goBuild(dir, bin, stderr)
+	fmt.Fprintf(stderr, "compiling %s to %s (devices: cpu", p.Name, bin)
+	for _, d := range devices {
+		fmt.Fprintf(stderr, ", %s", d)
+	}
+	fmt.Fprintln(stderr, ")")
+	return goBuild(dir, bin, cuda, stderr)
 }

@@ -35,7 +35,7 @@ func buildHarness(t *testing.T, src, device string) (*ir.Program, string) {
 		t.Fatal(err)
 	}
 	dir := t.TempDir()
-	if err := writePackage(dir, files, true); err != nil {
+	if err := writePackage(dir, files, true, false); err != nil {
 		t.Fatal(err)
 	}
 	h, err := os.ReadFile(filepath.Join("..", "..", "testdata", "harness", "harness.go"))
@@ -50,7 +50,7 @@ func buildHarness(t *testing.T, src, device string) (*ir.Program, string) {
 		t.Fatal(err)
 	}
 	bin := filepath.Join(t.TempDir(), "net")
-	if err := goBuild(dir, bin, os.Stderr); err != nil {
+	if err := goBuild(dir, bin, "", os.Stderr); err != nil {
 		t.Fatal(err)
 	}
 	return p, bin

@@ -21,3 +21,5 @@ type Device interface {
 	// Close releases the device.
 	Close() error
 }
+
+//go:generate cp ../../go.sum cuda.sum

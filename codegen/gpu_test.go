@@ -1,0 +1,93 @@
+package codegen_test
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"testing"
+
+	"github.com/wrnc/wrnc/codegen"
+	"github.com/wrnc/wrnc/codegen/ptx"
+	"github.com/wrnc/wrnc/compiler"
+)
+
+// ptxas finds the assembler: $CUDA_HOME/bin/ptxas, else /usr/local/cuda/bin/ptxas.
+func ptxas(t *testing.T) string {
+	for _, dir := range []string{os.Getenv("CUDA_HOME"), "/usr/local/cuda"} {
+		if p := filepath.Join(dir, "bin", "ptxas"); dir != "" {
+			if _, err := os.Stat(p); err == nil {
+				return p
+			}
+		}
+	}
+	if os.Getenv("CI") != "" {
+		t.Fatal("no ptxas: .ci/run makes a CUDA folder with .ci/cuda-setup and sets CUDA_HOME")
+	}
+	t.Skip("no ptxas; make a CUDA folder with .ci/cuda-setup DIR and set CUDA_HOME")
+	return ""
+}
+
+// Budget of every kernel of the reference networks.
+const (
+	maxRegisters = 128
+	maxSpill     = 0
+)
+
+var usedRE = regexp.MustCompile(`Function properties for (\S+)\n\s*(\d+) bytes stack frame, (\d+) bytes spill stores, (\d+) bytes spill loads\n.*?Used (\d+) registers`)
+
+// TestReferenceModulesAssemble assembles the whole PTX module of each reference network in
+// each precision with ptxas for sm_80 and sm_90, and checks every kernel's registers and
+// spills against the budget (ptxas -v), reporting the largest.
+func TestReferenceModulesAssemble(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs ptxas on large modules")
+	}
+	as := ptxas(t)
+	for _, net := range []string{"wrn-16-4", "wrn-28-10"} {
+		for _, precision := range []string{"fp32", "tf32", "bf16"} {
+			t.Run(net+"/"+precision, func(t *testing.T) {
+				src, err := os.ReadFile(filepath.Join("..", "testdata", net+".wrn"))
+				if err != nil {
+					t.Fatal(err)
+				}
+				p, err := compiler.Compile(net+".wrn", src)
+				if err != nil {
+					t.Fatal(err)
+				}
+				p.Precision = precision // what `precision` in the model block sets
+				code, err := codegen.GPU(p)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, target := range []ptx.Target{ptx.SM80, ptx.SM90} {
+					path := filepath.Join(t.TempDir(), "k.ptx")
+					if err := os.WriteFile(path, []byte(code.PTX[target]), 0o644); err != nil {
+						t.Fatal(err)
+					}
+					out, err := exec.Command(as, "-v", "-arch="+string(target), "-o", os.DevNull, path).CombinedOutput()
+					if err != nil {
+						t.Fatalf("ptxas -arch=%s: %v\n%.2000s", target, err, out)
+					}
+					ms := usedRE.FindAllStringSubmatch(string(out), -1)
+					if len(ms) != len(code.Entries) {
+						t.Fatalf("%s: ptxas reported %d kernels, the module has %d", target, len(ms), len(code.Entries))
+					}
+					worst, worstName := 0, ""
+					for _, m := range ms {
+						regs, _ := strconv.Atoi(m[5])
+						spill, _ := strconv.Atoi(m[3])
+						if regs > maxRegisters || spill > maxSpill {
+							t.Errorf("%s %s: %d registers, %d bytes spilled; budget %d and %d", target, m[1], regs, spill, maxRegisters, maxSpill)
+						}
+						if regs > worst {
+							worst, worstName = regs, m[1]
+						}
+					}
+					t.Logf("%s: %d kernels, at most %d registers (%s), no spills", target, len(ms), worst, worstName)
+				}
+			})
+		}
+	}
+}
