@@ -7,11 +7,16 @@ import (
 	"github.com/wrnc/wrnc/runtime/nn"
 )
 
-// Net runs a network's Program on a Device and implements model.Net: every call copies
-// the State's tensors and the images to the device, runs the launches of its phase, and
-// copies back what the CPU path would have written into the State (logits, gradients,
-// running statistics). All device memory is one allocation: parameters, gradients,
-// statistics, the arena of the largest plan, the input and the loss gradient.
+// Net runs a network's Program on a Device and implements model.Net: a call copies the
+// images (and the State's tensors, when they may have changed) to the device, runs the
+// launches of its phase, and copies back what the CPU path would have written into the
+// State (logits, gradients, running statistics). All device memory is one allocation:
+// parameters, gradients, statistics, the arena of the largest plan, the input and the
+// loss gradient.
+//
+// The tensors are copied on the first call and whenever State.Step has changed since the
+// last copy: the optimizer step is the only change to them between calls (the command
+// line loads weights before the first call and counts every update in Step).
 type Net struct {
 	dev    Device
 	spec   *model.Spec
@@ -19,6 +24,9 @@ type Net struct {
 	base   [DLogits + 1]uint64
 	logits []float32
 	err    error
+
+	uploaded bool   // the device holds the State's tensors as of step
+	step     uint64 //
 }
 
 // NewNet loads prog's PTX on dev and lays out the device memory of spec.
@@ -55,10 +63,13 @@ func (g *Net) Spec() *model.Spec { return g.spec }
 // Err is the first error of a device computation; after one, calls do nothing.
 func (g *Net) Err() error { return g.err }
 
-// upload copies the tensors of s to the device.
+// upload copies the images, and the tensors of s when they may have changed, to the device.
 func (g *Net) upload(s *model.State, x []float32) {
-	g.write(Params, s.Params)
-	g.write(Stats, s.Stats)
+	if !g.uploaded || g.step != s.Step {
+		g.write(Params, s.Params)
+		g.write(Stats, s.Stats)
+		g.uploaded, g.step = true, s.Step
+	}
 	g.write(Input, x)
 }
 
