@@ -85,7 +85,7 @@ func bench(c *cmd, batch int, asJSON bool) error {
 		labels[i] = int32(rng.IntN(k))
 	}
 	gflops := func(imgs float64, factor int64) float64 { return 2 * float64(factor*spec.MACs) * imgs / 1e9 }
-	res := benchResult{Device: "cpu", Threads: c.threads, Batch: batches[len(batches)-1]}
+	res := benchResult{Device: c.device, Threads: c.threads, Batch: batches[len(batches)-1]}
 	var lines []string
 	for _, b := range batches {
 		fmt.Fprintf(c.env.Stderr, "measuring inference at batch %d ...\n", b)
