@@ -63,7 +63,8 @@ func (e *emitter) prologue() []jen.Code {
 	return []jen.Code{
 		jen.Id("a").Op(":=").Id("s").Dot("Arena").Index(jen.Empty(), jen.Lit(e.ph.Peak)),
 		jen.Id("c").Op(":=").Id("s").Dot("Ctx"),
-		jen.Id("_").Op(",").Id("_").Op("=").Id("a").Op(",").Id("c"),
+		jen.Comment("The weights change only with Step (model.State), so transformed weights cached under it stay valid."),
+		jen.Id("c").Dot("SetWeightsVersion").Call(jen.Id("s").Dot("Step").Op("+").Lit(1)),
 	}
 }
 

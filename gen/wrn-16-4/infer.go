@@ -11,7 +11,8 @@ import (
 func (net) Infer(s *model.State, n int, x []float32) []float32 {
 	a := s.Arena[:25166080]
 	c := s.Ctx
-	_, _ = a, c
+	// The weights change only with Step (model.State), so transformed weights cached under it stay valid.
+	c.SetWeightsVersion(s.Step + 1)
 	// conv0: conv-fwd 3x3/1, [3 32 32] -> [16 32 32]
 	nn.ConvForward(c, n, &convs[0], x, s.Params[0:432], nil, nil, a[16777216:16777216+n*16384])
 	// group0.block0.bn0: bn-infer
@@ -79,7 +80,8 @@ func (net) Infer(s *model.State, n int, x []float32) []float32 {
 func (net) Infer1(s *model.State, x []float32) []float32 {
 	a := s.Arena[:196864]
 	c := s.Ctx
-	_, _ = a, c
+	// The weights change only with Step (model.State), so transformed weights cached under it stay valid.
+	c.SetWeightsVersion(s.Step + 1)
 	// conv0: conv-fwd 3x3/1, [3 32 32] -> [16 32 32]
 	nn.ConvForward(c, 1, &convs[0], x, s.Params[0:432], nil, nil, a[131072:147456])
 	// group0.block0.bn0: bn-infer

@@ -11,7 +11,8 @@ import (
 func (net) TrainForward(s *model.State, n int, x []float32) []float32 {
 	a := s.Arena[:65413440]
 	c := s.Ctx
-	_, _ = a, c
+	// The weights change only with Step (model.State), so transformed weights cached under it stay valid.
+	c.SetWeightsVersion(s.Step + 1)
 	copy(a[65011712:65011712+n*3072], x)
 	// conv0: conv-fwd 3x3/1, [3 32 32] -> [16 32 32]
 	nn.ConvForward(c, n, &convs[0], a[65011712:65011712+n*3072], s.Params[0:432], nil, nil, a[58720256:58720256+n*16384])
@@ -80,7 +81,8 @@ func (net) TrainForward(s *model.State, n int, x []float32) []float32 {
 func (net) TrainBackward(s *model.State, n int, dlogits []float32) {
 	a := s.Arena[:65413440]
 	c := s.Ctx
-	_, _ = a, c
+	// The weights change only with Step (model.State), so transformed weights cached under it stay valid.
+	c.SetWeightsVersion(s.Step + 1)
 	// head: head-bwd, BN-ReLU bn on load
 	nn.HeadBackward(c, n, 256, 64, 10, a[62914560:62914560+n*256], s.Params[2746320:2748880], dlogits, s.Grads[2746320:2748880], s.Grads[2748880:2748890], a[60817408:60817408+n*16384])
 	// bn: bnrelu-bwd

@@ -11,7 +11,8 @@ import (
 func (net) TrainForward(s *model.State, n int, x []float32) []float32 {
 	a := s.Arena[:306614592]
 	c := s.Ctx
-	_, _ = a, c
+	// The weights change only with Step (model.State), so transformed weights cached under it stay valid.
+	c.SetWeightsVersion(s.Step + 1)
 	copy(a[306184192:306184192+n*3072], x)
 	// conv0: conv-fwd 3x3/1, [3 32 32] -> [16 32 32]
 	nn.ConvForward(c, n, &convs[0], a[306184192:306184192+n*3072], s.Params[0:432], nil, nil, a[304087040:304087040+n*16384])
@@ -128,7 +129,8 @@ func (net) TrainForward(s *model.State, n int, x []float32) []float32 {
 func (net) TrainBackward(s *model.State, n int, dlogits []float32) {
 	a := s.Arena[:306614592]
 	c := s.Ctx
-	_, _ = a, c
+	// The weights change only with Step (model.State), so transformed weights cached under it stay valid.
+	c.SetWeightsVersion(s.Step + 1)
 	// head: head-bwd, BN-ReLU bn on load
 	nn.HeadBackward(c, n, 640, 64, 10, a[298844160:298844160+n*640], s.Params[36472784:36479184], dlogits, s.Grads[36472784:36479184], s.Grads[36479184:36479194], a[293601280:293601280+n*40960])
 	// bn: bnrelu-bwd

@@ -24,6 +24,15 @@
 // names it. There is no AVX-512 path yet: the development machine (AMD EPYC,
 // CPUID family 25 model 1, Zen 3) has no AVX-512, so such a kernel could not be
 // tested; on Zen 3/4 AVX2 already reaches the full FMA throughput.
+//
+// Kernels exposes one family to callers that lay out their own operands (the
+// convolutions of package nn): MulPanels/MulPacked, a single-threaded GEMM whose B is
+// already in micro-panels (weights packed once and kept), the Winograd F(2x2, 3x3) and
+// F(4x4, 3x3) tile transforms on a channel-blocked layout of 8 interleaved channels
+// ("c8": WinoInput, WinoOutput, WinoDY), the layout changes to and from c8 with the
+// BN-ReLU and the residual fused (PackC8, UnpackC8), and the float64 reductions of batch
+// normalization (SumF64, SqDevF64, ReLUGradSums, ReLUGradDx). Each has an AVX2 assembly
+// form and a portable Go one computing the same values.
 package cpu
 
 //go:generate go run ./asmgen -out kernel_amd64.s -stubs kernel_stub_amd64.go -pkg cpu

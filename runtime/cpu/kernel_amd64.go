@@ -46,3 +46,24 @@ func avx2Kernels() (kernelSet, bool) {
 		packBT: packBTrans,
 	}, true
 }
+
+func avx2Wino() (winoSet, bool) {
+	f := detect()
+	if !f.avx2 || !f.fma {
+		return winoSet{}, false
+	}
+	var s winoSet
+	s.in[2], s.in[4] = winoIn2AVX2, winoIn4AVX2
+	s.out[2], s.out[4] = winoOut2AVX2, winoOut4AVX2
+	s.dy[2], s.dy[4] = winoDY2AVX2, winoDY4AVX2
+	s.pack, s.unpack = packC8AVX2, unpackC8AVX2
+	return s, true
+}
+
+func avx2Stats() (statsSet, bool) {
+	f := detect()
+	if !f.avx2 || !f.fma {
+		return statsSet{}, false
+	}
+	return statsSet{sum: sumF64AVX2, sqDev: sqDevF64AVX2, sums: reluGradSumsAVX2, dx: reluGradDxAVX2}, true
+}

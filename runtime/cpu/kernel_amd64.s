@@ -1983,6 +1983,1807 @@ packBTrans_k:
 	VZEROUPPER
 	RET
 
+// func winoIn2AVX2(src *float32, srcRow int, dst *float32, dstT int, dstTile int, n int)
+// Requires: AVX
+TEXT ·winoIn2AVX2(SB), $512-48
+	MOVQ src+0(FP), SI
+	MOVQ srcRow+8(FP), R8
+	SHLQ $0x02, R8
+	MOVQ dst+16(FP), DI
+	MOVQ dstT+24(FP), R9
+	SHLQ $0x02, R9
+	MOVQ dstTile+32(FP), R10
+	SHLQ $0x02, R10
+	MOVQ n+40(FP), CX
+
+winoIn2AVX2_tile:
+	LEAQ    (SI)(R8*2), R11
+	ADDQ    R8, R11
+	VMOVUPS (SI), Y0
+	VMOVUPS (SI)(R8*1), Y1
+	VMOVUPS (SI)(R8*2), Y2
+	VMOVUPS (R11), Y3
+	VSUBPS  Y2, Y0, Y6
+	VMOVUPS Y6, (SP)
+	VADDPS  Y2, Y1, Y7
+	VMOVUPS Y7, 128(SP)
+	VSUBPS  Y1, Y2, Y8
+	VMOVUPS Y8, 256(SP)
+	VSUBPS  Y3, Y1, Y9
+	VMOVUPS Y9, 384(SP)
+	VMOVUPS 32(SI), Y0
+	VMOVUPS 32(SI)(R8*1), Y1
+	VMOVUPS 32(SI)(R8*2), Y2
+	VMOVUPS 32(R11), Y3
+	VSUBPS  Y2, Y0, Y6
+	VMOVUPS Y6, 32(SP)
+	VADDPS  Y2, Y1, Y7
+	VMOVUPS Y7, 160(SP)
+	VSUBPS  Y1, Y2, Y8
+	VMOVUPS Y8, 288(SP)
+	VSUBPS  Y3, Y1, Y9
+	VMOVUPS Y9, 416(SP)
+	VMOVUPS 64(SI), Y0
+	VMOVUPS 64(SI)(R8*1), Y1
+	VMOVUPS 64(SI)(R8*2), Y2
+	VMOVUPS 64(R11), Y3
+	VSUBPS  Y2, Y0, Y6
+	VMOVUPS Y6, 64(SP)
+	VADDPS  Y2, Y1, Y7
+	VMOVUPS Y7, 192(SP)
+	VSUBPS  Y1, Y2, Y8
+	VMOVUPS Y8, 320(SP)
+	VSUBPS  Y3, Y1, Y9
+	VMOVUPS Y9, 448(SP)
+	VMOVUPS 96(SI), Y0
+	VMOVUPS 96(SI)(R8*1), Y1
+	VMOVUPS 96(SI)(R8*2), Y2
+	VMOVUPS 96(R11), Y3
+	VSUBPS  Y2, Y0, Y6
+	VMOVUPS Y6, 96(SP)
+	VADDPS  Y2, Y1, Y7
+	VMOVUPS Y7, 224(SP)
+	VSUBPS  Y1, Y2, Y8
+	VMOVUPS Y8, 352(SP)
+	VSUBPS  Y3, Y1, Y9
+	VMOVUPS Y9, 480(SP)
+	LEAQ    (R9)(R9*2), R12
+	MOVQ    DI, R13
+	VMOVUPS (SP), Y0
+	VMOVUPS 32(SP), Y1
+	VMOVUPS 64(SP), Y2
+	VMOVUPS 96(SP), Y3
+	LEAQ    (R13)(R12*1), BX
+	VSUBPS  Y2, Y0, Y6
+	VMOVUPS Y6, (R13)
+	VADDPS  Y2, Y1, Y7
+	VMOVUPS Y7, (R13)(R9*1)
+	VSUBPS  Y1, Y2, Y8
+	VMOVUPS Y8, (R13)(R9*2)
+	VSUBPS  Y3, Y1, Y9
+	VMOVUPS Y9, (BX)
+	LEAQ    (R13)(R9*4), R13
+	VMOVUPS 128(SP), Y0
+	VMOVUPS 160(SP), Y1
+	VMOVUPS 192(SP), Y2
+	VMOVUPS 224(SP), Y3
+	LEAQ    (R13)(R12*1), BX
+	VSUBPS  Y2, Y0, Y6
+	VMOVUPS Y6, (R13)
+	VADDPS  Y2, Y1, Y7
+	VMOVUPS Y7, (R13)(R9*1)
+	VSUBPS  Y1, Y2, Y8
+	VMOVUPS Y8, (R13)(R9*2)
+	VSUBPS  Y3, Y1, Y9
+	VMOVUPS Y9, (BX)
+	LEAQ    (R13)(R9*4), R13
+	VMOVUPS 256(SP), Y0
+	VMOVUPS 288(SP), Y1
+	VMOVUPS 320(SP), Y2
+	VMOVUPS 352(SP), Y3
+	LEAQ    (R13)(R12*1), BX
+	VSUBPS  Y2, Y0, Y6
+	VMOVUPS Y6, (R13)
+	VADDPS  Y2, Y1, Y7
+	VMOVUPS Y7, (R13)(R9*1)
+	VSUBPS  Y1, Y2, Y8
+	VMOVUPS Y8, (R13)(R9*2)
+	VSUBPS  Y3, Y1, Y9
+	VMOVUPS Y9, (BX)
+	LEAQ    (R13)(R9*4), R13
+	VMOVUPS 384(SP), Y0
+	VMOVUPS 416(SP), Y1
+	VMOVUPS 448(SP), Y2
+	VMOVUPS 480(SP), Y3
+	LEAQ    (R13)(R12*1), BX
+	VSUBPS  Y2, Y0, Y6
+	VMOVUPS Y6, (R13)
+	VADDPS  Y2, Y1, Y7
+	VMOVUPS Y7, (R13)(R9*1)
+	VSUBPS  Y1, Y2, Y8
+	VMOVUPS Y8, (R13)(R9*2)
+	VSUBPS  Y3, Y1, Y9
+	VMOVUPS Y9, (BX)
+	ADDQ    $0x00000040, SI
+	ADDQ    R10, DI
+	DECQ    CX
+	JNE     winoIn2AVX2_tile
+	VZEROUPPER
+	RET
+
+// func winoOut2AVX2(src *float32, srcT int, srcTile int, dst *float32, dstRow int, n int)
+// Requires: AVX
+TEXT ·winoOut2AVX2(SB), $256-48
+	MOVQ src+0(FP), SI
+	MOVQ srcT+8(FP), R8
+	SHLQ $0x02, R8
+	MOVQ srcTile+16(FP), R9
+	SHLQ $0x02, R9
+	MOVQ dst+24(FP), DI
+	MOVQ dstRow+32(FP), R10
+	SHLQ $0x02, R10
+	MOVQ n+40(FP), CX
+	LEAQ (R8)(R8*2), R11
+
+winoOut2AVX2_tile:
+	MOVQ    SI, R12
+	VMOVUPS (R12), Y0
+	VMOVUPS (R12)(R8*4), Y1
+	VMOVUPS (R12)(R8*8), Y2
+	LEAQ    (R12)(R11*4), R13
+	VMOVUPS (R13), Y3
+	VADDPS  Y1, Y0, Y6
+	VADDPS  Y2, Y6, Y6
+	VMOVUPS Y6, (SP)
+	VSUBPS  Y2, Y1, Y7
+	VSUBPS  Y3, Y7, Y7
+	VMOVUPS Y7, 128(SP)
+	ADDQ    R8, R12
+	VMOVUPS (R12), Y0
+	VMOVUPS (R12)(R8*4), Y1
+	VMOVUPS (R12)(R8*8), Y2
+	LEAQ    (R12)(R11*4), R13
+	VMOVUPS (R13), Y3
+	VADDPS  Y1, Y0, Y6
+	VADDPS  Y2, Y6, Y6
+	VMOVUPS Y6, 32(SP)
+	VSUBPS  Y2, Y1, Y7
+	VSUBPS  Y3, Y7, Y7
+	VMOVUPS Y7, 160(SP)
+	ADDQ    R8, R12
+	VMOVUPS (R12), Y0
+	VMOVUPS (R12)(R8*4), Y1
+	VMOVUPS (R12)(R8*8), Y2
+	LEAQ    (R12)(R11*4), R13
+	VMOVUPS (R13), Y3
+	VADDPS  Y1, Y0, Y6
+	VADDPS  Y2, Y6, Y6
+	VMOVUPS Y6, 64(SP)
+	VSUBPS  Y2, Y1, Y7
+	VSUBPS  Y3, Y7, Y7
+	VMOVUPS Y7, 192(SP)
+	ADDQ    R8, R12
+	VMOVUPS (R12), Y0
+	VMOVUPS (R12)(R8*4), Y1
+	VMOVUPS (R12)(R8*8), Y2
+	LEAQ    (R12)(R11*4), R13
+	VMOVUPS (R13), Y3
+	VADDPS  Y1, Y0, Y6
+	VADDPS  Y2, Y6, Y6
+	VMOVUPS Y6, 96(SP)
+	VSUBPS  Y2, Y1, Y7
+	VSUBPS  Y3, Y7, Y7
+	VMOVUPS Y7, 224(SP)
+	MOVQ    DI, BX
+	VMOVUPS (SP), Y0
+	VMOVUPS 32(SP), Y1
+	VMOVUPS 64(SP), Y2
+	VMOVUPS 96(SP), Y3
+	VADDPS  Y1, Y0, Y6
+	VADDPS  Y2, Y6, Y6
+	VMOVUPS Y6, (BX)
+	VSUBPS  Y2, Y1, Y7
+	VSUBPS  Y3, Y7, Y7
+	VMOVUPS Y7, 32(BX)
+	ADDQ    R10, BX
+	VMOVUPS 128(SP), Y0
+	VMOVUPS 160(SP), Y1
+	VMOVUPS 192(SP), Y2
+	VMOVUPS 224(SP), Y3
+	VADDPS  Y1, Y0, Y6
+	VADDPS  Y2, Y6, Y6
+	VMOVUPS Y6, (BX)
+	VSUBPS  Y2, Y1, Y7
+	VSUBPS  Y3, Y7, Y7
+	VMOVUPS Y7, 32(BX)
+	ADDQ    R9, SI
+	ADDQ    $0x00000040, DI
+	DECQ    CX
+	JNE     winoOut2AVX2_tile
+	VZEROUPPER
+	RET
+
+// func winoDY2AVX2(src *float32, srcRow int, dst *float32, dstT int, dstTile int, n int)
+// Requires: AVX
+TEXT ·winoDY2AVX2(SB), $256-48
+	MOVQ src+0(FP), SI
+	MOVQ srcRow+8(FP), R8
+	SHLQ $0x02, R8
+	MOVQ dst+16(FP), DI
+	MOVQ dstT+24(FP), R9
+	SHLQ $0x02, R9
+	MOVQ dstTile+32(FP), R10
+	SHLQ $0x02, R10
+	MOVQ n+40(FP), CX
+
+winoDY2AVX2_tile:
+	LEAQ    (SI)(R8*2), R11
+	ADDQ    R8, R11
+	VMOVUPS (SI), Y0
+	VMOVUPS (SI)(R8*1), Y1
+	VMOVUPS Y0, (SP)
+	VADDPS  Y1, Y0, Y6
+	VMOVUPS Y6, 64(SP)
+	VSUBPS  Y1, Y0, Y7
+	VMOVUPS Y7, 128(SP)
+	VXORPS  Y8, Y8, Y8
+	VSUBPS  Y1, Y8, Y8
+	VMOVUPS Y8, 192(SP)
+	VMOVUPS 32(SI), Y0
+	VMOVUPS 32(SI)(R8*1), Y1
+	VMOVUPS Y0, 32(SP)
+	VADDPS  Y1, Y0, Y6
+	VMOVUPS Y6, 96(SP)
+	VSUBPS  Y1, Y0, Y7
+	VMOVUPS Y7, 160(SP)
+	VXORPS  Y8, Y8, Y8
+	VSUBPS  Y1, Y8, Y8
+	VMOVUPS Y8, 224(SP)
+	LEAQ    (R9)(R9*2), R12
+	MOVQ    DI, R13
+	VMOVUPS (SP), Y0
+	VMOVUPS 32(SP), Y1
+	LEAQ    (R13)(R12*1), BX
+	VMOVUPS Y0, (R13)
+	VADDPS  Y1, Y0, Y6
+	VMOVUPS Y6, (R13)(R9*1)
+	VSUBPS  Y1, Y0, Y7
+	VMOVUPS Y7, (R13)(R9*2)
+	VXORPS  Y8, Y8, Y8
+	VSUBPS  Y1, Y8, Y8
+	VMOVUPS Y8, (BX)
+	LEAQ    (R13)(R9*4), R13
+	VMOVUPS 64(SP), Y0
+	VMOVUPS 96(SP), Y1
+	LEAQ    (R13)(R12*1), BX
+	VMOVUPS Y0, (R13)
+	VADDPS  Y1, Y0, Y6
+	VMOVUPS Y6, (R13)(R9*1)
+	VSUBPS  Y1, Y0, Y7
+	VMOVUPS Y7, (R13)(R9*2)
+	VXORPS  Y8, Y8, Y8
+	VSUBPS  Y1, Y8, Y8
+	VMOVUPS Y8, (BX)
+	LEAQ    (R13)(R9*4), R13
+	VMOVUPS 128(SP), Y0
+	VMOVUPS 160(SP), Y1
+	LEAQ    (R13)(R12*1), BX
+	VMOVUPS Y0, (R13)
+	VADDPS  Y1, Y0, Y6
+	VMOVUPS Y6, (R13)(R9*1)
+	VSUBPS  Y1, Y0, Y7
+	VMOVUPS Y7, (R13)(R9*2)
+	VXORPS  Y8, Y8, Y8
+	VSUBPS  Y1, Y8, Y8
+	VMOVUPS Y8, (BX)
+	LEAQ    (R13)(R9*4), R13
+	VMOVUPS 192(SP), Y0
+	VMOVUPS 224(SP), Y1
+	LEAQ    (R13)(R12*1), BX
+	VMOVUPS Y0, (R13)
+	VADDPS  Y1, Y0, Y6
+	VMOVUPS Y6, (R13)(R9*1)
+	VSUBPS  Y1, Y0, Y7
+	VMOVUPS Y7, (R13)(R9*2)
+	VXORPS  Y8, Y8, Y8
+	VSUBPS  Y1, Y8, Y8
+	VMOVUPS Y8, (BX)
+	ADDQ    $0x00000040, SI
+	ADDQ    R10, DI
+	DECQ    CX
+	JNE     winoDY2AVX2_tile
+	VZEROUPPER
+	RET
+
+// func winoIn4AVX2(src *float32, srcRow int, dst *float32, dstT int, dstTile int, n int)
+// Requires: AVX, FMA3
+TEXT ·winoIn4AVX2(SB), $1152-48
+	MOVQ src+0(FP), SI
+	MOVQ srcRow+8(FP), R8
+	SHLQ $0x02, R8
+	MOVQ dst+16(FP), DI
+	MOVQ dstT+24(FP), R9
+	SHLQ $0x02, R9
+	MOVQ dstTile+32(FP), R10
+	SHLQ $0x02, R10
+	MOVQ n+40(FP), CX
+
+winoIn4AVX2_tile:
+	LEAQ         (SI)(R8*2), R11
+	ADDQ         R8, R11
+	VMOVUPS      (SI), Y0
+	VMOVUPS      (SI)(R8*1), Y1
+	VMOVUPS      (SI)(R8*2), Y2
+	VMOVUPS      (R11), Y3
+	VMOVUPS      (R11)(R8*1), Y4
+	VMOVUPS      (R11)(R8*2), Y5
+	VMOVAPS      Y4, Y6
+	VFNMADD231PS winoConst5<>+0(SB), Y2, Y6
+	VFMADD231PS  winoConst4<>+0(SB), Y0, Y6
+	VMOVUPS      Y6, (SP)
+	VMOVAPS      Y5, Y7
+	VFNMADD231PS winoConst5<>+0(SB), Y3, Y7
+	VFMADD231PS  winoConst4<>+0(SB), Y1, Y7
+	VMOVUPS      Y7, 960(SP)
+	VMOVAPS      Y4, Y8
+	VFNMADD231PS winoConst4<>+0(SB), Y2, Y8
+	VMOVAPS      Y3, Y9
+	VFNMADD231PS winoConst4<>+0(SB), Y1, Y9
+	VADDPS       Y9, Y8, Y10
+	VMOVUPS      Y10, 192(SP)
+	VSUBPS       Y9, Y8, Y11
+	VMOVUPS      Y11, 384(SP)
+	VSUBPS       Y2, Y4, Y8
+	VSUBPS       Y1, Y3, Y9
+	VMOVAPS      Y8, Y10
+	VFMADD231PS  winoConst2<>+0(SB), Y9, Y10
+	VMOVUPS      Y10, 576(SP)
+	VFNMADD231PS winoConst2<>+0(SB), Y9, Y8
+	VMOVUPS      Y8, 768(SP)
+	VMOVUPS      32(SI), Y0
+	VMOVUPS      32(SI)(R8*1), Y1
+	VMOVUPS      32(SI)(R8*2), Y2
+	VMOVUPS      32(R11), Y3
+	VMOVUPS      32(R11)(R8*1), Y4
+	VMOVUPS      32(R11)(R8*2), Y5
+	VMOVAPS      Y4, Y6
+	VFNMADD231PS winoConst5<>+0(SB), Y2, Y6
+	VFMADD231PS  winoConst4<>+0(SB), Y0, Y6
+	VMOVUPS      Y6, 32(SP)
+	VMOVAPS      Y5, Y7
+	VFNMADD231PS winoConst5<>+0(SB), Y3, Y7
+	VFMADD231PS  winoConst4<>+0(SB), Y1, Y7
+	VMOVUPS      Y7, 992(SP)
+	VMOVAPS      Y4, Y8
+	VFNMADD231PS winoConst4<>+0(SB), Y2, Y8
+	VMOVAPS      Y3, Y9
+	VFNMADD231PS winoConst4<>+0(SB), Y1, Y9
+	VADDPS       Y9, Y8, Y10
+	VMOVUPS      Y10, 224(SP)
+	VSUBPS       Y9, Y8, Y11
+	VMOVUPS      Y11, 416(SP)
+	VSUBPS       Y2, Y4, Y8
+	VSUBPS       Y1, Y3, Y9
+	VMOVAPS      Y8, Y10
+	VFMADD231PS  winoConst2<>+0(SB), Y9, Y10
+	VMOVUPS      Y10, 608(SP)
+	VFNMADD231PS winoConst2<>+0(SB), Y9, Y8
+	VMOVUPS      Y8, 800(SP)
+	VMOVUPS      64(SI), Y0
+	VMOVUPS      64(SI)(R8*1), Y1
+	VMOVUPS      64(SI)(R8*2), Y2
+	VMOVUPS      64(R11), Y3
+	VMOVUPS      64(R11)(R8*1), Y4
+	VMOVUPS      64(R11)(R8*2), Y5
+	VMOVAPS      Y4, Y6
+	VFNMADD231PS winoConst5<>+0(SB), Y2, Y6
+	VFMADD231PS  winoConst4<>+0(SB), Y0, Y6
+	VMOVUPS      Y6, 64(SP)
+	VMOVAPS      Y5, Y7
+	VFNMADD231PS winoConst5<>+0(SB), Y3, Y7
+	VFMADD231PS  winoConst4<>+0(SB), Y1, Y7
+	VMOVUPS      Y7, 1024(SP)
+	VMOVAPS      Y4, Y8
+	VFNMADD231PS winoConst4<>+0(SB), Y2, Y8
+	VMOVAPS      Y3, Y9
+	VFNMADD231PS winoConst4<>+0(SB), Y1, Y9
+	VADDPS       Y9, Y8, Y10
+	VMOVUPS      Y10, 256(SP)
+	VSUBPS       Y9, Y8, Y11
+	VMOVUPS      Y11, 448(SP)
+	VSUBPS       Y2, Y4, Y8
+	VSUBPS       Y1, Y3, Y9
+	VMOVAPS      Y8, Y10
+	VFMADD231PS  winoConst2<>+0(SB), Y9, Y10
+	VMOVUPS      Y10, 640(SP)
+	VFNMADD231PS winoConst2<>+0(SB), Y9, Y8
+	VMOVUPS      Y8, 832(SP)
+	VMOVUPS      96(SI), Y0
+	VMOVUPS      96(SI)(R8*1), Y1
+	VMOVUPS      96(SI)(R8*2), Y2
+	VMOVUPS      96(R11), Y3
+	VMOVUPS      96(R11)(R8*1), Y4
+	VMOVUPS      96(R11)(R8*2), Y5
+	VMOVAPS      Y4, Y6
+	VFNMADD231PS winoConst5<>+0(SB), Y2, Y6
+	VFMADD231PS  winoConst4<>+0(SB), Y0, Y6
+	VMOVUPS      Y6, 96(SP)
+	VMOVAPS      Y5, Y7
+	VFNMADD231PS winoConst5<>+0(SB), Y3, Y7
+	VFMADD231PS  winoConst4<>+0(SB), Y1, Y7
+	VMOVUPS      Y7, 1056(SP)
+	VMOVAPS      Y4, Y8
+	VFNMADD231PS winoConst4<>+0(SB), Y2, Y8
+	VMOVAPS      Y3, Y9
+	VFNMADD231PS winoConst4<>+0(SB), Y1, Y9
+	VADDPS       Y9, Y8, Y10
+	VMOVUPS      Y10, 288(SP)
+	VSUBPS       Y9, Y8, Y11
+	VMOVUPS      Y11, 480(SP)
+	VSUBPS       Y2, Y4, Y8
+	VSUBPS       Y1, Y3, Y9
+	VMOVAPS      Y8, Y10
+	VFMADD231PS  winoConst2<>+0(SB), Y9, Y10
+	VMOVUPS      Y10, 672(SP)
+	VFNMADD231PS winoConst2<>+0(SB), Y9, Y8
+	VMOVUPS      Y8, 864(SP)
+	VMOVUPS      128(SI), Y0
+	VMOVUPS      128(SI)(R8*1), Y1
+	VMOVUPS      128(SI)(R8*2), Y2
+	VMOVUPS      128(R11), Y3
+	VMOVUPS      128(R11)(R8*1), Y4
+	VMOVUPS      128(R11)(R8*2), Y5
+	VMOVAPS      Y4, Y6
+	VFNMADD231PS winoConst5<>+0(SB), Y2, Y6
+	VFMADD231PS  winoConst4<>+0(SB), Y0, Y6
+	VMOVUPS      Y6, 128(SP)
+	VMOVAPS      Y5, Y7
+	VFNMADD231PS winoConst5<>+0(SB), Y3, Y7
+	VFMADD231PS  winoConst4<>+0(SB), Y1, Y7
+	VMOVUPS      Y7, 1088(SP)
+	VMOVAPS      Y4, Y8
+	VFNMADD231PS winoConst4<>+0(SB), Y2, Y8
+	VMOVAPS      Y3, Y9
+	VFNMADD231PS winoConst4<>+0(SB), Y1, Y9
+	VADDPS       Y9, Y8, Y10
+	VMOVUPS      Y10, 320(SP)
+	VSUBPS       Y9, Y8, Y11
+	VMOVUPS      Y11, 512(SP)
+	VSUBPS       Y2, Y4, Y8
+	VSUBPS       Y1, Y3, Y9
+	VMOVAPS      Y8, Y10
+	VFMADD231PS  winoConst2<>+0(SB), Y9, Y10
+	VMOVUPS      Y10, 704(SP)
+	VFNMADD231PS winoConst2<>+0(SB), Y9, Y8
+	VMOVUPS      Y8, 896(SP)
+	VMOVUPS      160(SI), Y0
+	VMOVUPS      160(SI)(R8*1), Y1
+	VMOVUPS      160(SI)(R8*2), Y2
+	VMOVUPS      160(R11), Y3
+	VMOVUPS      160(R11)(R8*1), Y4
+	VMOVUPS      160(R11)(R8*2), Y5
+	VMOVAPS      Y4, Y6
+	VFNMADD231PS winoConst5<>+0(SB), Y2, Y6
+	VFMADD231PS  winoConst4<>+0(SB), Y0, Y6
+	VMOVUPS      Y6, 160(SP)
+	VMOVAPS      Y5, Y7
+	VFNMADD231PS winoConst5<>+0(SB), Y3, Y7
+	VFMADD231PS  winoConst4<>+0(SB), Y1, Y7
+	VMOVUPS      Y7, 1120(SP)
+	VMOVAPS      Y4, Y8
+	VFNMADD231PS winoConst4<>+0(SB), Y2, Y8
+	VMOVAPS      Y3, Y9
+	VFNMADD231PS winoConst4<>+0(SB), Y1, Y9
+	VADDPS       Y9, Y8, Y10
+	VMOVUPS      Y10, 352(SP)
+	VSUBPS       Y9, Y8, Y11
+	VMOVUPS      Y11, 544(SP)
+	VSUBPS       Y2, Y4, Y8
+	VSUBPS       Y1, Y3, Y9
+	VMOVAPS      Y8, Y10
+	VFMADD231PS  winoConst2<>+0(SB), Y9, Y10
+	VMOVUPS      Y10, 736(SP)
+	VFNMADD231PS winoConst2<>+0(SB), Y9, Y8
+	VMOVUPS      Y8, 928(SP)
+	LEAQ         (R9)(R9*2), R12
+	MOVQ         DI, R13
+	VMOVUPS      (SP), Y0
+	VMOVUPS      32(SP), Y1
+	VMOVUPS      64(SP), Y2
+	VMOVUPS      96(SP), Y3
+	VMOVUPS      128(SP), Y4
+	VMOVUPS      160(SP), Y5
+	LEAQ         (R13)(R12*1), BX
+	VMOVAPS      Y4, Y6
+	VFNMADD231PS winoConst5<>+0(SB), Y2, Y6
+	VFMADD231PS  winoConst4<>+0(SB), Y0, Y6
+	VMOVUPS      Y6, (R13)
+	VMOVAPS      Y5, Y7
+	VFNMADD231PS winoConst5<>+0(SB), Y3, Y7
+	VFMADD231PS  winoConst4<>+0(SB), Y1, Y7
+	VMOVUPS      Y7, (BX)(R9*2)
+	VMOVAPS      Y4, Y8
+	VFNMADD231PS winoConst4<>+0(SB), Y2, Y8
+	VMOVAPS      Y3, Y9
+	VFNMADD231PS winoConst4<>+0(SB), Y1, Y9
+	VADDPS       Y9, Y8, Y10
+	VMOVUPS      Y10, (R13)(R9*1)
+	VSUBPS       Y9, Y8, Y11
+	VMOVUPS      Y11, (R13)(R9*2)
+	VSUBPS       Y2, Y4, Y8
+	VSUBPS       Y1, Y3, Y9
+	VMOVAPS      Y8, Y10
+	VFMADD231PS  winoConst2<>+0(SB), Y9, Y10
+	VMOVUPS      Y10, (BX)
+	VFNMADD231PS winoConst2<>+0(SB), Y9, Y8
+	VMOVUPS      Y8, (BX)(R9*1)
+	LEAQ         (BX)(R12*1), R13
+	VMOVUPS      192(SP), Y0
+	VMOVUPS      224(SP), Y1
+	VMOVUPS      256(SP), Y2
+	VMOVUPS      288(SP), Y3
+	VMOVUPS      320(SP), Y4
+	VMOVUPS      352(SP), Y5
+	LEAQ         (R13)(R12*1), BX
+	VMOVAPS      Y4, Y6
+	VFNMADD231PS winoConst5<>+0(SB), Y2, Y6
+	VFMADD231PS  winoConst4<>+0(SB), Y0, Y6
+	VMOVUPS      Y6, (R13)
+	VMOVAPS      Y5, Y7
+	VFNMADD231PS winoConst5<>+0(SB), Y3, Y7
+	VFMADD231PS  winoConst4<>+0(SB), Y1, Y7
+	VMOVUPS      Y7, (BX)(R9*2)
+	VMOVAPS      Y4, Y8
+	VFNMADD231PS winoConst4<>+0(SB), Y2, Y8
+	VMOVAPS      Y3, Y9
+	VFNMADD231PS winoConst4<>+0(SB), Y1, Y9
+	VADDPS       Y9, Y8, Y10
+	VMOVUPS      Y10, (R13)(R9*1)
+	VSUBPS       Y9, Y8, Y11
+	VMOVUPS      Y11, (R13)(R9*2)
+	VSUBPS       Y2, Y4, Y8
+	VSUBPS       Y1, Y3, Y9
+	VMOVAPS      Y8, Y10
+	VFMADD231PS  winoConst2<>+0(SB), Y9, Y10
+	VMOVUPS      Y10, (BX)
+	VFNMADD231PS winoConst2<>+0(SB), Y9, Y8
+	VMOVUPS      Y8, (BX)(R9*1)
+	LEAQ         (BX)(R12*1), R13
+	VMOVUPS      384(SP), Y0
+	VMOVUPS      416(SP), Y1
+	VMOVUPS      448(SP), Y2
+	VMOVUPS      480(SP), Y3
+	VMOVUPS      512(SP), Y4
+	VMOVUPS      544(SP), Y5
+	LEAQ         (R13)(R12*1), BX
+	VMOVAPS      Y4, Y6
+	VFNMADD231PS winoConst5<>+0(SB), Y2, Y6
+	VFMADD231PS  winoConst4<>+0(SB), Y0, Y6
+	VMOVUPS      Y6, (R13)
+	VMOVAPS      Y5, Y7
+	VFNMADD231PS winoConst5<>+0(SB), Y3, Y7
+	VFMADD231PS  winoConst4<>+0(SB), Y1, Y7
+	VMOVUPS      Y7, (BX)(R9*2)
+	VMOVAPS      Y4, Y8
+	VFNMADD231PS winoConst4<>+0(SB), Y2, Y8
+	VMOVAPS      Y3, Y9
+	VFNMADD231PS winoConst4<>+0(SB), Y1, Y9
+	VADDPS       Y9, Y8, Y10
+	VMOVUPS      Y10, (R13)(R9*1)
+	VSUBPS       Y9, Y8, Y11
+	VMOVUPS      Y11, (R13)(R9*2)
+	VSUBPS       Y2, Y4, Y8
+	VSUBPS       Y1, Y3, Y9
+	VMOVAPS      Y8, Y10
+	VFMADD231PS  winoConst2<>+0(SB), Y9, Y10
+	VMOVUPS      Y10, (BX)
+	VFNMADD231PS winoConst2<>+0(SB), Y9, Y8
+	VMOVUPS      Y8, (BX)(R9*1)
+	LEAQ         (BX)(R12*1), R13
+	VMOVUPS      576(SP), Y0
+	VMOVUPS      608(SP), Y1
+	VMOVUPS      640(SP), Y2
+	VMOVUPS      672(SP), Y3
+	VMOVUPS      704(SP), Y4
+	VMOVUPS      736(SP), Y5
+	LEAQ         (R13)(R12*1), BX
+	VMOVAPS      Y4, Y6
+	VFNMADD231PS winoConst5<>+0(SB), Y2, Y6
+	VFMADD231PS  winoConst4<>+0(SB), Y0, Y6
+	VMOVUPS      Y6, (R13)
+	VMOVAPS      Y5, Y7
+	VFNMADD231PS winoConst5<>+0(SB), Y3, Y7
+	VFMADD231PS  winoConst4<>+0(SB), Y1, Y7
+	VMOVUPS      Y7, (BX)(R9*2)
+	VMOVAPS      Y4, Y8
+	VFNMADD231PS winoConst4<>+0(SB), Y2, Y8
+	VMOVAPS      Y3, Y9
+	VFNMADD231PS winoConst4<>+0(SB), Y1, Y9
+	VADDPS       Y9, Y8, Y10
+	VMOVUPS      Y10, (R13)(R9*1)
+	VSUBPS       Y9, Y8, Y11
+	VMOVUPS      Y11, (R13)(R9*2)
+	VSUBPS       Y2, Y4, Y8
+	VSUBPS       Y1, Y3, Y9
+	VMOVAPS      Y8, Y10
+	VFMADD231PS  winoConst2<>+0(SB), Y9, Y10
+	VMOVUPS      Y10, (BX)
+	VFNMADD231PS winoConst2<>+0(SB), Y9, Y8
+	VMOVUPS      Y8, (BX)(R9*1)
+	LEAQ         (BX)(R12*1), R13
+	VMOVUPS      768(SP), Y0
+	VMOVUPS      800(SP), Y1
+	VMOVUPS      832(SP), Y2
+	VMOVUPS      864(SP), Y3
+	VMOVUPS      896(SP), Y4
+	VMOVUPS      928(SP), Y5
+	LEAQ         (R13)(R12*1), BX
+	VMOVAPS      Y4, Y6
+	VFNMADD231PS winoConst5<>+0(SB), Y2, Y6
+	VFMADD231PS  winoConst4<>+0(SB), Y0, Y6
+	VMOVUPS      Y6, (R13)
+	VMOVAPS      Y5, Y7
+	VFNMADD231PS winoConst5<>+0(SB), Y3, Y7
+	VFMADD231PS  winoConst4<>+0(SB), Y1, Y7
+	VMOVUPS      Y7, (BX)(R9*2)
+	VMOVAPS      Y4, Y8
+	VFNMADD231PS winoConst4<>+0(SB), Y2, Y8
+	VMOVAPS      Y3, Y9
+	VFNMADD231PS winoConst4<>+0(SB), Y1, Y9
+	VADDPS       Y9, Y8, Y10
+	VMOVUPS      Y10, (R13)(R9*1)
+	VSUBPS       Y9, Y8, Y11
+	VMOVUPS      Y11, (R13)(R9*2)
+	VSUBPS       Y2, Y4, Y8
+	VSUBPS       Y1, Y3, Y9
+	VMOVAPS      Y8, Y10
+	VFMADD231PS  winoConst2<>+0(SB), Y9, Y10
+	VMOVUPS      Y10, (BX)
+	VFNMADD231PS winoConst2<>+0(SB), Y9, Y8
+	VMOVUPS      Y8, (BX)(R9*1)
+	LEAQ         (BX)(R12*1), R13
+	VMOVUPS      960(SP), Y0
+	VMOVUPS      992(SP), Y1
+	VMOVUPS      1024(SP), Y2
+	VMOVUPS      1056(SP), Y3
+	VMOVUPS      1088(SP), Y4
+	VMOVUPS      1120(SP), Y5
+	LEAQ         (R13)(R12*1), BX
+	VMOVAPS      Y4, Y6
+	VFNMADD231PS winoConst5<>+0(SB), Y2, Y6
+	VFMADD231PS  winoConst4<>+0(SB), Y0, Y6
+	VMOVUPS      Y6, (R13)
+	VMOVAPS      Y5, Y7
+	VFNMADD231PS winoConst5<>+0(SB), Y3, Y7
+	VFMADD231PS  winoConst4<>+0(SB), Y1, Y7
+	VMOVUPS      Y7, (BX)(R9*2)
+	VMOVAPS      Y4, Y8
+	VFNMADD231PS winoConst4<>+0(SB), Y2, Y8
+	VMOVAPS      Y3, Y9
+	VFNMADD231PS winoConst4<>+0(SB), Y1, Y9
+	VADDPS       Y9, Y8, Y10
+	VMOVUPS      Y10, (R13)(R9*1)
+	VSUBPS       Y9, Y8, Y11
+	VMOVUPS      Y11, (R13)(R9*2)
+	VSUBPS       Y2, Y4, Y8
+	VSUBPS       Y1, Y3, Y9
+	VMOVAPS      Y8, Y10
+	VFMADD231PS  winoConst2<>+0(SB), Y9, Y10
+	VMOVUPS      Y10, (BX)
+	VFNMADD231PS winoConst2<>+0(SB), Y9, Y8
+	VMOVUPS      Y8, (BX)(R9*1)
+	ADDQ         $0x00000080, SI
+	ADDQ         R10, DI
+	DECQ         CX
+	JNE          winoIn4AVX2_tile
+	VZEROUPPER
+	RET
+
+DATA winoConst2<>+0(SB)/4, $0x40000000
+DATA winoConst2<>+4(SB)/4, $0x40000000
+DATA winoConst2<>+8(SB)/4, $0x40000000
+DATA winoConst2<>+12(SB)/4, $0x40000000
+DATA winoConst2<>+16(SB)/4, $0x40000000
+DATA winoConst2<>+20(SB)/4, $0x40000000
+DATA winoConst2<>+24(SB)/4, $0x40000000
+DATA winoConst2<>+28(SB)/4, $0x40000000
+GLOBL winoConst2<>(SB), RODATA|NOPTR, $32
+
+DATA winoConst4<>+0(SB)/4, $0x40800000
+DATA winoConst4<>+4(SB)/4, $0x40800000
+DATA winoConst4<>+8(SB)/4, $0x40800000
+DATA winoConst4<>+12(SB)/4, $0x40800000
+DATA winoConst4<>+16(SB)/4, $0x40800000
+DATA winoConst4<>+20(SB)/4, $0x40800000
+DATA winoConst4<>+24(SB)/4, $0x40800000
+DATA winoConst4<>+28(SB)/4, $0x40800000
+GLOBL winoConst4<>(SB), RODATA|NOPTR, $32
+
+DATA winoConst5<>+0(SB)/4, $0x40a00000
+DATA winoConst5<>+4(SB)/4, $0x40a00000
+DATA winoConst5<>+8(SB)/4, $0x40a00000
+DATA winoConst5<>+12(SB)/4, $0x40a00000
+DATA winoConst5<>+16(SB)/4, $0x40a00000
+DATA winoConst5<>+20(SB)/4, $0x40a00000
+DATA winoConst5<>+24(SB)/4, $0x40a00000
+DATA winoConst5<>+28(SB)/4, $0x40a00000
+GLOBL winoConst5<>(SB), RODATA|NOPTR, $32
+
+// func winoOut4AVX2(src *float32, srcT int, srcTile int, dst *float32, dstRow int, n int)
+// Requires: AVX, FMA3
+TEXT ·winoOut4AVX2(SB), $768-48
+	MOVQ src+0(FP), SI
+	MOVQ srcT+8(FP), R8
+	SHLQ $0x02, R8
+	MOVQ srcTile+16(FP), R9
+	SHLQ $0x02, R9
+	MOVQ dst+24(FP), DI
+	MOVQ dstRow+32(FP), R10
+	SHLQ $0x02, R10
+	MOVQ n+40(FP), CX
+	LEAQ (R8)(R8*2), R11
+
+winoOut4AVX2_tile:
+	MOVQ        SI, R12
+	MOVQ        R12, R13
+	VMOVUPS     (R13), Y0
+	LEAQ        (R13)(R11*2), R13
+	VMOVUPS     (R13), Y1
+	LEAQ        (R13)(R11*2), R13
+	VMOVUPS     (R13), Y2
+	LEAQ        (R13)(R11*2), R13
+	VMOVUPS     (R13), Y3
+	LEAQ        (R13)(R11*2), R13
+	VMOVUPS     (R13), Y4
+	LEAQ        (R13)(R11*2), R13
+	VMOVUPS     (R13), Y5
+	VADDPS      Y2, Y1, Y6
+	VSUBPS      Y2, Y1, Y7
+	VADDPS      Y4, Y3, Y8
+	VSUBPS      Y4, Y3, Y9
+	VADDPS      Y6, Y0, Y10
+	VADDPS      Y8, Y10, Y10
+	VMOVUPS     Y10, (SP)
+	VMOVAPS     Y7, Y11
+	VFMADD231PS winoConst2<>+0(SB), Y9, Y11
+	VMOVUPS     Y11, 192(SP)
+	VFMADD231PS winoConst4<>+0(SB), Y8, Y6
+	VMOVUPS     Y6, 384(SP)
+	VADDPS      Y5, Y7, Y7
+	VFMADD231PS winoConst8<>+0(SB), Y9, Y7
+	VMOVUPS     Y7, 576(SP)
+	ADDQ        R8, R12
+	MOVQ        R12, R13
+	VMOVUPS     (R13), Y0
+	LEAQ        (R13)(R11*2), R13
+	VMOVUPS     (R13), Y1
+	LEAQ        (R13)(R11*2), R13
+	VMOVUPS     (R13), Y2
+	LEAQ        (R13)(R11*2), R13
+	VMOVUPS     (R13), Y3
+	LEAQ        (R13)(R11*2), R13
+	VMOVUPS     (R13), Y4
+	LEAQ        (R13)(R11*2), R13
+	VMOVUPS     (R13), Y5
+	VADDPS      Y2, Y1, Y6
+	VSUBPS      Y2, Y1, Y7
+	VADDPS      Y4, Y3, Y8
+	VSUBPS      Y4, Y3, Y9
+	VADDPS      Y6, Y0, Y10
+	VADDPS      Y8, Y10, Y10
+	VMOVUPS     Y10, 32(SP)
+	VMOVAPS     Y7, Y11
+	VFMADD231PS winoConst2<>+0(SB), Y9, Y11
+	VMOVUPS     Y11, 224(SP)
+	VFMADD231PS winoConst4<>+0(SB), Y8, Y6
+	VMOVUPS     Y6, 416(SP)
+	VADDPS      Y5, Y7, Y7
+	VFMADD231PS winoConst8<>+0(SB), Y9, Y7
+	VMOVUPS     Y7, 608(SP)
+	ADDQ        R8, R12
+	MOVQ        R12, R13
+	VMOVUPS     (R13), Y0
+	LEAQ        (R13)(R11*2), R13
+	VMOVUPS     (R13), Y1
+	LEAQ        (R13)(R11*2), R13
+	VMOVUPS     (R13), Y2
+	LEAQ        (R13)(R11*2), R13
+	VMOVUPS     (R13), Y3
+	LEAQ        (R13)(R11*2), R13
+	VMOVUPS     (R13), Y4
+	LEAQ        (R13)(R11*2), R13
+	VMOVUPS     (R13), Y5
+	VADDPS      Y2, Y1, Y6
+	VSUBPS      Y2, Y1, Y7
+	VADDPS      Y4, Y3, Y8
+	VSUBPS      Y4, Y3, Y9
+	VADDPS      Y6, Y0, Y10
+	VADDPS      Y8, Y10, Y10
+	VMOVUPS     Y10, 64(SP)
+	VMOVAPS     Y7, Y11
+	VFMADD231PS winoConst2<>+0(SB), Y9, Y11
+	VMOVUPS     Y11, 256(SP)
+	VFMADD231PS winoConst4<>+0(SB), Y8, Y6
+	VMOVUPS     Y6, 448(SP)
+	VADDPS      Y5, Y7, Y7
+	VFMADD231PS winoConst8<>+0(SB), Y9, Y7
+	VMOVUPS     Y7, 640(SP)
+	ADDQ        R8, R12
+	MOVQ        R12, R13
+	VMOVUPS     (R13), Y0
+	LEAQ        (R13)(R11*2), R13
+	VMOVUPS     (R13), Y1
+	LEAQ        (R13)(R11*2), R13
+	VMOVUPS     (R13), Y2
+	LEAQ        (R13)(R11*2), R13
+	VMOVUPS     (R13), Y3
+	LEAQ        (R13)(R11*2), R13
+	VMOVUPS     (R13), Y4
+	LEAQ        (R13)(R11*2), R13
+	VMOVUPS     (R13), Y5
+	VADDPS      Y2, Y1, Y6
+	VSUBPS      Y2, Y1, Y7
+	VADDPS      Y4, Y3, Y8
+	VSUBPS      Y4, Y3, Y9
+	VADDPS      Y6, Y0, Y10
+	VADDPS      Y8, Y10, Y10
+	VMOVUPS     Y10, 96(SP)
+	VMOVAPS     Y7, Y11
+	VFMADD231PS winoConst2<>+0(SB), Y9, Y11
+	VMOVUPS     Y11, 288(SP)
+	VFMADD231PS winoConst4<>+0(SB), Y8, Y6
+	VMOVUPS     Y6, 480(SP)
+	VADDPS      Y5, Y7, Y7
+	VFMADD231PS winoConst8<>+0(SB), Y9, Y7
+	VMOVUPS     Y7, 672(SP)
+	ADDQ        R8, R12
+	MOVQ        R12, R13
+	VMOVUPS     (R13), Y0
+	LEAQ        (R13)(R11*2), R13
+	VMOVUPS     (R13), Y1
+	LEAQ        (R13)(R11*2), R13
+	VMOVUPS     (R13), Y2
+	LEAQ        (R13)(R11*2), R13
+	VMOVUPS     (R13), Y3
+	LEAQ        (R13)(R11*2), R13
+	VMOVUPS     (R13), Y4
+	LEAQ        (R13)(R11*2), R13
+	VMOVUPS     (R13), Y5
+	VADDPS      Y2, Y1, Y6
+	VSUBPS      Y2, Y1, Y7
+	VADDPS      Y4, Y3, Y8
+	VSUBPS      Y4, Y3, Y9
+	VADDPS      Y6, Y0, Y10
+	VADDPS      Y8, Y10, Y10
+	VMOVUPS     Y10, 128(SP)
+	VMOVAPS     Y7, Y11
+	VFMADD231PS winoConst2<>+0(SB), Y9, Y11
+	VMOVUPS     Y11, 320(SP)
+	VFMADD231PS winoConst4<>+0(SB), Y8, Y6
+	VMOVUPS     Y6, 512(SP)
+	VADDPS      Y5, Y7, Y7
+	VFMADD231PS winoConst8<>+0(SB), Y9, Y7
+	VMOVUPS     Y7, 704(SP)
+	ADDQ        R8, R12
+	MOVQ        R12, R13
+	VMOVUPS     (R13), Y0
+	LEAQ        (R13)(R11*2), R13
+	VMOVUPS     (R13), Y1
+	LEAQ        (R13)(R11*2), R13
+	VMOVUPS     (R13), Y2
+	LEAQ        (R13)(R11*2), R13
+	VMOVUPS     (R13), Y3
+	LEAQ        (R13)(R11*2), R13
+	VMOVUPS     (R13), Y4
+	LEAQ        (R13)(R11*2), R13
+	VMOVUPS     (R13), Y5
+	VADDPS      Y2, Y1, Y6
+	VSUBPS      Y2, Y1, Y7
+	VADDPS      Y4, Y3, Y8
+	VSUBPS      Y4, Y3, Y9
+	VADDPS      Y6, Y0, Y10
+	VADDPS      Y8, Y10, Y10
+	VMOVUPS     Y10, 160(SP)
+	VMOVAPS     Y7, Y11
+	VFMADD231PS winoConst2<>+0(SB), Y9, Y11
+	VMOVUPS     Y11, 352(SP)
+	VFMADD231PS winoConst4<>+0(SB), Y8, Y6
+	VMOVUPS     Y6, 544(SP)
+	VADDPS      Y5, Y7, Y7
+	VFMADD231PS winoConst8<>+0(SB), Y9, Y7
+	VMOVUPS     Y7, 736(SP)
+	MOVQ        DI, BX
+	VMOVUPS     (SP), Y0
+	VMOVUPS     32(SP), Y1
+	VMOVUPS     64(SP), Y2
+	VMOVUPS     96(SP), Y3
+	VMOVUPS     128(SP), Y4
+	VMOVUPS     160(SP), Y5
+	VADDPS      Y2, Y1, Y6
+	VSUBPS      Y2, Y1, Y7
+	VADDPS      Y4, Y3, Y8
+	VSUBPS      Y4, Y3, Y9
+	VADDPS      Y6, Y0, Y10
+	VADDPS      Y8, Y10, Y10
+	VMOVUPS     Y10, (BX)
+	VMOVAPS     Y7, Y11
+	VFMADD231PS winoConst2<>+0(SB), Y9, Y11
+	VMOVUPS     Y11, 32(BX)
+	VFMADD231PS winoConst4<>+0(SB), Y8, Y6
+	VMOVUPS     Y6, 64(BX)
+	VADDPS      Y5, Y7, Y7
+	VFMADD231PS winoConst8<>+0(SB), Y9, Y7
+	VMOVUPS     Y7, 96(BX)
+	ADDQ        R10, BX
+	VMOVUPS     192(SP), Y0
+	VMOVUPS     224(SP), Y1
+	VMOVUPS     256(SP), Y2
+	VMOVUPS     288(SP), Y3
+	VMOVUPS     320(SP), Y4
+	VMOVUPS     352(SP), Y5
+	VADDPS      Y2, Y1, Y6
+	VSUBPS      Y2, Y1, Y7
+	VADDPS      Y4, Y3, Y8
+	VSUBPS      Y4, Y3, Y9
+	VADDPS      Y6, Y0, Y10
+	VADDPS      Y8, Y10, Y10
+	VMOVUPS     Y10, (BX)
+	VMOVAPS     Y7, Y11
+	VFMADD231PS winoConst2<>+0(SB), Y9, Y11
+	VMOVUPS     Y11, 32(BX)
+	VFMADD231PS winoConst4<>+0(SB), Y8, Y6
+	VMOVUPS     Y6, 64(BX)
+	VADDPS      Y5, Y7, Y7
+	VFMADD231PS winoConst8<>+0(SB), Y9, Y7
+	VMOVUPS     Y7, 96(BX)
+	ADDQ        R10, BX
+	VMOVUPS     384(SP), Y0
+	VMOVUPS     416(SP), Y1
+	VMOVUPS     448(SP), Y2
+	VMOVUPS     480(SP), Y3
+	VMOVUPS     512(SP), Y4
+	VMOVUPS     544(SP), Y5
+	VADDPS      Y2, Y1, Y6
+	VSUBPS      Y2, Y1, Y7
+	VADDPS      Y4, Y3, Y8
+	VSUBPS      Y4, Y3, Y9
+	VADDPS      Y6, Y0, Y10
+	VADDPS      Y8, Y10, Y10
+	VMOVUPS     Y10, (BX)
+	VMOVAPS     Y7, Y11
+	VFMADD231PS winoConst2<>+0(SB), Y9, Y11
+	VMOVUPS     Y11, 32(BX)
+	VFMADD231PS winoConst4<>+0(SB), Y8, Y6
+	VMOVUPS     Y6, 64(BX)
+	VADDPS      Y5, Y7, Y7
+	VFMADD231PS winoConst8<>+0(SB), Y9, Y7
+	VMOVUPS     Y7, 96(BX)
+	ADDQ        R10, BX
+	VMOVUPS     576(SP), Y0
+	VMOVUPS     608(SP), Y1
+	VMOVUPS     640(SP), Y2
+	VMOVUPS     672(SP), Y3
+	VMOVUPS     704(SP), Y4
+	VMOVUPS     736(SP), Y5
+	VADDPS      Y2, Y1, Y6
+	VSUBPS      Y2, Y1, Y7
+	VADDPS      Y4, Y3, Y8
+	VSUBPS      Y4, Y3, Y9
+	VADDPS      Y6, Y0, Y10
+	VADDPS      Y8, Y10, Y10
+	VMOVUPS     Y10, (BX)
+	VMOVAPS     Y7, Y11
+	VFMADD231PS winoConst2<>+0(SB), Y9, Y11
+	VMOVUPS     Y11, 32(BX)
+	VFMADD231PS winoConst4<>+0(SB), Y8, Y6
+	VMOVUPS     Y6, 64(BX)
+	VADDPS      Y5, Y7, Y7
+	VFMADD231PS winoConst8<>+0(SB), Y9, Y7
+	VMOVUPS     Y7, 96(BX)
+	ADDQ        R9, SI
+	ADDQ        $0x00000080, DI
+	DECQ        CX
+	JNE         winoOut4AVX2_tile
+	VZEROUPPER
+	RET
+
+DATA winoConst8<>+0(SB)/4, $0x41000000
+DATA winoConst8<>+4(SB)/4, $0x41000000
+DATA winoConst8<>+8(SB)/4, $0x41000000
+DATA winoConst8<>+12(SB)/4, $0x41000000
+DATA winoConst8<>+16(SB)/4, $0x41000000
+DATA winoConst8<>+20(SB)/4, $0x41000000
+DATA winoConst8<>+24(SB)/4, $0x41000000
+DATA winoConst8<>+28(SB)/4, $0x41000000
+GLOBL winoConst8<>(SB), RODATA|NOPTR, $32
+
+// func winoDY4AVX2(src *float32, srcRow int, dst *float32, dstT int, dstTile int, n int)
+// Requires: AVX, FMA3
+TEXT ·winoDY4AVX2(SB), $768-48
+	MOVQ src+0(FP), SI
+	MOVQ srcRow+8(FP), R8
+	SHLQ $0x02, R8
+	MOVQ dst+16(FP), DI
+	MOVQ dstT+24(FP), R9
+	SHLQ $0x02, R9
+	MOVQ dstTile+32(FP), R10
+	SHLQ $0x02, R10
+	MOVQ n+40(FP), CX
+
+winoDY4AVX2_tile:
+	LEAQ        (SI)(R8*2), R11
+	ADDQ        R8, R11
+	VMOVUPS     (SI), Y0
+	VMOVUPS     (SI)(R8*1), Y1
+	VMOVUPS     (SI)(R8*2), Y2
+	VMOVUPS     (R11), Y3
+	VMOVUPS     Y0, (SP)
+	VMOVUPS     Y3, 640(SP)
+	VADDPS      Y2, Y0, Y6
+	VADDPS      Y3, Y1, Y7
+	VADDPS      Y7, Y6, Y8
+	VMOVUPS     Y8, 128(SP)
+	VSUBPS      Y7, Y6, Y9
+	VMOVUPS     Y9, 256(SP)
+	VMOVAPS     Y0, Y6
+	VFMADD231PS winoConst4<>+0(SB), Y2, Y6
+	VMULPS      winoConst2<>+0(SB), Y1, Y7
+	VFMADD231PS winoConst8<>+0(SB), Y3, Y7
+	VADDPS      Y7, Y6, Y10
+	VMOVUPS     Y10, 384(SP)
+	VSUBPS      Y7, Y6, Y11
+	VMOVUPS     Y11, 512(SP)
+	VMOVUPS     32(SI), Y0
+	VMOVUPS     32(SI)(R8*1), Y1
+	VMOVUPS     32(SI)(R8*2), Y2
+	VMOVUPS     32(R11), Y3
+	VMOVUPS     Y0, 32(SP)
+	VMOVUPS     Y3, 672(SP)
+	VADDPS      Y2, Y0, Y6
+	VADDPS      Y3, Y1, Y7
+	VADDPS      Y7, Y6, Y8
+	VMOVUPS     Y8, 160(SP)
+	VSUBPS      Y7, Y6, Y9
+	VMOVUPS     Y9, 288(SP)
+	VMOVAPS     Y0, Y6
+	VFMADD231PS winoConst4<>+0(SB), Y2, Y6
+	VMULPS      winoConst2<>+0(SB), Y1, Y7
+	VFMADD231PS winoConst8<>+0(SB), Y3, Y7
+	VADDPS      Y7, Y6, Y10
+	VMOVUPS     Y10, 416(SP)
+	VSUBPS      Y7, Y6, Y11
+	VMOVUPS     Y11, 544(SP)
+	VMOVUPS     64(SI), Y0
+	VMOVUPS     64(SI)(R8*1), Y1
+	VMOVUPS     64(SI)(R8*2), Y2
+	VMOVUPS     64(R11), Y3
+	VMOVUPS     Y0, 64(SP)
+	VMOVUPS     Y3, 704(SP)
+	VADDPS      Y2, Y0, Y6
+	VADDPS      Y3, Y1, Y7
+	VADDPS      Y7, Y6, Y8
+	VMOVUPS     Y8, 192(SP)
+	VSUBPS      Y7, Y6, Y9
+	VMOVUPS     Y9, 320(SP)
+	VMOVAPS     Y0, Y6
+	VFMADD231PS winoConst4<>+0(SB), Y2, Y6
+	VMULPS      winoConst2<>+0(SB), Y1, Y7
+	VFMADD231PS winoConst8<>+0(SB), Y3, Y7
+	VADDPS      Y7, Y6, Y10
+	VMOVUPS     Y10, 448(SP)
+	VSUBPS      Y7, Y6, Y11
+	VMOVUPS     Y11, 576(SP)
+	VMOVUPS     96(SI), Y0
+	VMOVUPS     96(SI)(R8*1), Y1
+	VMOVUPS     96(SI)(R8*2), Y2
+	VMOVUPS     96(R11), Y3
+	VMOVUPS     Y0, 96(SP)
+	VMOVUPS     Y3, 736(SP)
+	VADDPS      Y2, Y0, Y6
+	VADDPS      Y3, Y1, Y7
+	VADDPS      Y7, Y6, Y8
+	VMOVUPS     Y8, 224(SP)
+	VSUBPS      Y7, Y6, Y9
+	VMOVUPS     Y9, 352(SP)
+	VMOVAPS     Y0, Y6
+	VFMADD231PS winoConst4<>+0(SB), Y2, Y6
+	VMULPS      winoConst2<>+0(SB), Y1, Y7
+	VFMADD231PS winoConst8<>+0(SB), Y3, Y7
+	VADDPS      Y7, Y6, Y10
+	VMOVUPS     Y10, 480(SP)
+	VSUBPS      Y7, Y6, Y11
+	VMOVUPS     Y11, 608(SP)
+	LEAQ        (R9)(R9*2), R12
+	MOVQ        DI, R13
+	VMOVUPS     (SP), Y0
+	VMOVUPS     32(SP), Y1
+	VMOVUPS     64(SP), Y2
+	VMOVUPS     96(SP), Y3
+	LEAQ        (R13)(R12*1), BX
+	VMOVUPS     Y0, (R13)
+	VMOVUPS     Y3, (BX)(R9*2)
+	VADDPS      Y2, Y0, Y6
+	VADDPS      Y3, Y1, Y7
+	VADDPS      Y7, Y6, Y8
+	VMOVUPS     Y8, (R13)(R9*1)
+	VSUBPS      Y7, Y6, Y9
+	VMOVUPS     Y9, (R13)(R9*2)
+	VMOVAPS     Y0, Y6
+	VFMADD231PS winoConst4<>+0(SB), Y2, Y6
+	VMULPS      winoConst2<>+0(SB), Y1, Y7
+	VFMADD231PS winoConst8<>+0(SB), Y3, Y7
+	VADDPS      Y7, Y6, Y10
+	VMOVUPS     Y10, (BX)
+	VSUBPS      Y7, Y6, Y11
+	VMOVUPS     Y11, (BX)(R9*1)
+	LEAQ        (BX)(R12*1), R13
+	VMOVUPS     128(SP), Y0
+	VMOVUPS     160(SP), Y1
+	VMOVUPS     192(SP), Y2
+	VMOVUPS     224(SP), Y3
+	LEAQ        (R13)(R12*1), BX
+	VMOVUPS     Y0, (R13)
+	VMOVUPS     Y3, (BX)(R9*2)
+	VADDPS      Y2, Y0, Y6
+	VADDPS      Y3, Y1, Y7
+	VADDPS      Y7, Y6, Y8
+	VMOVUPS     Y8, (R13)(R9*1)
+	VSUBPS      Y7, Y6, Y9
+	VMOVUPS     Y9, (R13)(R9*2)
+	VMOVAPS     Y0, Y6
+	VFMADD231PS winoConst4<>+0(SB), Y2, Y6
+	VMULPS      winoConst2<>+0(SB), Y1, Y7
+	VFMADD231PS winoConst8<>+0(SB), Y3, Y7
+	VADDPS      Y7, Y6, Y10
+	VMOVUPS     Y10, (BX)
+	VSUBPS      Y7, Y6, Y11
+	VMOVUPS     Y11, (BX)(R9*1)
+	LEAQ        (BX)(R12*1), R13
+	VMOVUPS     256(SP), Y0
+	VMOVUPS     288(SP), Y1
+	VMOVUPS     320(SP), Y2
+	VMOVUPS     352(SP), Y3
+	LEAQ        (R13)(R12*1), BX
+	VMOVUPS     Y0, (R13)
+	VMOVUPS     Y3, (BX)(R9*2)
+	VADDPS      Y2, Y0, Y6
+	VADDPS      Y3, Y1, Y7
+	VADDPS      Y7, Y6, Y8
+	VMOVUPS     Y8, (R13)(R9*1)
+	VSUBPS      Y7, Y6, Y9
+	VMOVUPS     Y9, (R13)(R9*2)
+	VMOVAPS     Y0, Y6
+	VFMADD231PS winoConst4<>+0(SB), Y2, Y6
+	VMULPS      winoConst2<>+0(SB), Y1, Y7
+	VFMADD231PS winoConst8<>+0(SB), Y3, Y7
+	VADDPS      Y7, Y6, Y10
+	VMOVUPS     Y10, (BX)
+	VSUBPS      Y7, Y6, Y11
+	VMOVUPS     Y11, (BX)(R9*1)
+	LEAQ        (BX)(R12*1), R13
+	VMOVUPS     384(SP), Y0
+	VMOVUPS     416(SP), Y1
+	VMOVUPS     448(SP), Y2
+	VMOVUPS     480(SP), Y3
+	LEAQ        (R13)(R12*1), BX
+	VMOVUPS     Y0, (R13)
+	VMOVUPS     Y3, (BX)(R9*2)
+	VADDPS      Y2, Y0, Y6
+	VADDPS      Y3, Y1, Y7
+	VADDPS      Y7, Y6, Y8
+	VMOVUPS     Y8, (R13)(R9*1)
+	VSUBPS      Y7, Y6, Y9
+	VMOVUPS     Y9, (R13)(R9*2)
+	VMOVAPS     Y0, Y6
+	VFMADD231PS winoConst4<>+0(SB), Y2, Y6
+	VMULPS      winoConst2<>+0(SB), Y1, Y7
+	VFMADD231PS winoConst8<>+0(SB), Y3, Y7
+	VADDPS      Y7, Y6, Y10
+	VMOVUPS     Y10, (BX)
+	VSUBPS      Y7, Y6, Y11
+	VMOVUPS     Y11, (BX)(R9*1)
+	LEAQ        (BX)(R12*1), R13
+	VMOVUPS     512(SP), Y0
+	VMOVUPS     544(SP), Y1
+	VMOVUPS     576(SP), Y2
+	VMOVUPS     608(SP), Y3
+	LEAQ        (R13)(R12*1), BX
+	VMOVUPS     Y0, (R13)
+	VMOVUPS     Y3, (BX)(R9*2)
+	VADDPS      Y2, Y0, Y6
+	VADDPS      Y3, Y1, Y7
+	VADDPS      Y7, Y6, Y8
+	VMOVUPS     Y8, (R13)(R9*1)
+	VSUBPS      Y7, Y6, Y9
+	VMOVUPS     Y9, (R13)(R9*2)
+	VMOVAPS     Y0, Y6
+	VFMADD231PS winoConst4<>+0(SB), Y2, Y6
+	VMULPS      winoConst2<>+0(SB), Y1, Y7
+	VFMADD231PS winoConst8<>+0(SB), Y3, Y7
+	VADDPS      Y7, Y6, Y10
+	VMOVUPS     Y10, (BX)
+	VSUBPS      Y7, Y6, Y11
+	VMOVUPS     Y11, (BX)(R9*1)
+	LEAQ        (BX)(R12*1), R13
+	VMOVUPS     640(SP), Y0
+	VMOVUPS     672(SP), Y1
+	VMOVUPS     704(SP), Y2
+	VMOVUPS     736(SP), Y3
+	LEAQ        (R13)(R12*1), BX
+	VMOVUPS     Y0, (R13)
+	VMOVUPS     Y3, (BX)(R9*2)
+	VADDPS      Y2, Y0, Y6
+	VADDPS      Y3, Y1, Y7
+	VADDPS      Y7, Y6, Y8
+	VMOVUPS     Y8, (R13)(R9*1)
+	VSUBPS      Y7, Y6, Y9
+	VMOVUPS     Y9, (R13)(R9*2)
+	VMOVAPS     Y0, Y6
+	VFMADD231PS winoConst4<>+0(SB), Y2, Y6
+	VMULPS      winoConst2<>+0(SB), Y1, Y7
+	VFMADD231PS winoConst8<>+0(SB), Y3, Y7
+	VADDPS      Y7, Y6, Y10
+	VMOVUPS     Y10, (BX)
+	VSUBPS      Y7, Y6, Y11
+	VMOVUPS     Y11, (BX)(R9*1)
+	ADDQ        $0x00000080, SI
+	ADDQ        R10, DI
+	DECQ        CX
+	JNE         winoDY4AVX2_tile
+	VZEROUPPER
+	RET
+
+// func packC8AVX2(src *float32, srcRow int, srcC int, w int, rows int, scale *float32, shift *float32, bn bool, dst *float32, dstRow int)
+// Requires: AVX
+TEXT ·packC8AVX2(SB), $512-80
+	MOVB         bn+56(FP), AL
+	TESTB        AL, AL
+	JE           packC8AVX2_nobn
+	MOVQ         scale+40(FP), SI
+	MOVQ         shift+48(FP), DI
+	VBROADCASTSS (SI), Y0
+	VMOVUPS      Y0, (SP)
+	VBROADCASTSS (DI), Y0
+	VMOVUPS      Y0, 256(SP)
+	VBROADCASTSS 4(SI), Y0
+	VMOVUPS      Y0, 32(SP)
+	VBROADCASTSS 4(DI), Y0
+	VMOVUPS      Y0, 288(SP)
+	VBROADCASTSS 8(SI), Y0
+	VMOVUPS      Y0, 64(SP)
+	VBROADCASTSS 8(DI), Y0
+	VMOVUPS      Y0, 320(SP)
+	VBROADCASTSS 12(SI), Y0
+	VMOVUPS      Y0, 96(SP)
+	VBROADCASTSS 12(DI), Y0
+	VMOVUPS      Y0, 352(SP)
+	VBROADCASTSS 16(SI), Y0
+	VMOVUPS      Y0, 128(SP)
+	VBROADCASTSS 16(DI), Y0
+	VMOVUPS      Y0, 384(SP)
+	VBROADCASTSS 20(SI), Y0
+	VMOVUPS      Y0, 160(SP)
+	VBROADCASTSS 20(DI), Y0
+	VMOVUPS      Y0, 416(SP)
+	VBROADCASTSS 24(SI), Y0
+	VMOVUPS      Y0, 192(SP)
+	VBROADCASTSS 24(DI), Y0
+	VMOVUPS      Y0, 448(SP)
+	VBROADCASTSS 28(SI), Y0
+	VMOVUPS      Y0, 224(SP)
+	VBROADCASTSS 28(DI), Y0
+	VMOVUPS      Y0, 480(SP)
+
+packC8AVX2_nobn:
+	MOVQ  src+0(FP), SI
+	MOVQ  srcRow+8(FP), R8
+	SHLQ  $0x02, R8
+	MOVQ  srcC+16(FP), R9
+	SHLQ  $0x02, R9
+	MOVQ  dst+64(FP), DI
+	MOVQ  dstRow+72(FP), R10
+	SHLQ  $0x02, R10
+	MOVQ  rows+32(FP), CX
+	LEAQ  (R9)(R9*2), R11
+	TESTB AL, AL
+	JE    packC8AVX2_plainstart
+
+packC8AVX2_bn_row:
+	MOVQ SI, R12
+	LEAQ (SI)(R9*4), R13
+	MOVQ DI, BX
+	MOVQ w+24(FP), DX
+	SHRQ $0x03, DX
+
+packC8AVX2_bn_x:
+	VMOVUPS    (R12), Y0
+	VMOVUPS    (R12)(R9*1), Y1
+	VMOVUPS    (R12)(R9*2), Y2
+	VMOVUPS    (R12)(R11*1), Y3
+	VMOVUPS    (R13), Y4
+	VMOVUPS    (R13)(R9*1), Y5
+	VMOVUPS    (R13)(R9*2), Y6
+	VMOVUPS    (R13)(R11*1), Y7
+	VXORPS     Y8, Y8, Y8
+	VMULPS     (SP), Y0, Y0
+	VADDPS     256(SP), Y0, Y0
+	VMAXPS     Y8, Y0, Y0
+	VMULPS     32(SP), Y1, Y1
+	VADDPS     288(SP), Y1, Y1
+	VMAXPS     Y8, Y1, Y1
+	VMULPS     64(SP), Y2, Y2
+	VADDPS     320(SP), Y2, Y2
+	VMAXPS     Y8, Y2, Y2
+	VMULPS     96(SP), Y3, Y3
+	VADDPS     352(SP), Y3, Y3
+	VMAXPS     Y8, Y3, Y3
+	VMULPS     128(SP), Y4, Y4
+	VADDPS     384(SP), Y4, Y4
+	VMAXPS     Y8, Y4, Y4
+	VMULPS     160(SP), Y5, Y5
+	VADDPS     416(SP), Y5, Y5
+	VMAXPS     Y8, Y5, Y5
+	VMULPS     192(SP), Y6, Y6
+	VADDPS     448(SP), Y6, Y6
+	VMAXPS     Y8, Y6, Y6
+	VMULPS     224(SP), Y7, Y7
+	VADDPS     480(SP), Y7, Y7
+	VMAXPS     Y8, Y7, Y7
+	VUNPCKLPS  Y1, Y0, Y8
+	VUNPCKHPS  Y1, Y0, Y9
+	VUNPCKLPS  Y3, Y2, Y10
+	VUNPCKHPS  Y3, Y2, Y11
+	VUNPCKLPS  Y5, Y4, Y12
+	VUNPCKHPS  Y5, Y4, Y13
+	VUNPCKLPS  Y7, Y6, Y14
+	VUNPCKHPS  Y7, Y6, Y15
+	VSHUFPS    $0x44, Y10, Y8, Y0
+	VSHUFPS    $0xee, Y10, Y8, Y1
+	VSHUFPS    $0x44, Y11, Y9, Y2
+	VSHUFPS    $0xee, Y11, Y9, Y3
+	VSHUFPS    $0x44, Y14, Y12, Y4
+	VSHUFPS    $0xee, Y14, Y12, Y5
+	VSHUFPS    $0x44, Y15, Y13, Y6
+	VSHUFPS    $0xee, Y15, Y13, Y7
+	VPERM2F128 $0x20, Y4, Y0, Y8
+	VPERM2F128 $0x31, Y4, Y0, Y12
+	VPERM2F128 $0x20, Y5, Y1, Y9
+	VPERM2F128 $0x31, Y5, Y1, Y13
+	VPERM2F128 $0x20, Y6, Y2, Y10
+	VPERM2F128 $0x31, Y6, Y2, Y14
+	VPERM2F128 $0x20, Y7, Y3, Y11
+	VPERM2F128 $0x31, Y7, Y3, Y15
+	VMOVUPS    Y8, (BX)
+	VMOVUPS    Y9, 32(BX)
+	VMOVUPS    Y10, 64(BX)
+	VMOVUPS    Y11, 96(BX)
+	VMOVUPS    Y12, 128(BX)
+	VMOVUPS    Y13, 160(BX)
+	VMOVUPS    Y14, 192(BX)
+	VMOVUPS    Y15, 224(BX)
+	ADDQ       $0x20, R12
+	ADDQ       $0x20, R13
+	ADDQ       $0x00000100, BX
+	DECQ       DX
+	JNE        packC8AVX2_bn_x
+	ADDQ       R8, SI
+	ADDQ       R10, DI
+	DECQ       CX
+	JNE        packC8AVX2_bn_row
+	VZEROUPPER
+	RET
+
+packC8AVX2_plainstart:
+packC8AVX2_plain_row:
+	MOVQ SI, R12
+	LEAQ (SI)(R9*4), R13
+	MOVQ DI, BX
+	MOVQ w+24(FP), DX
+	SHRQ $0x03, DX
+
+packC8AVX2_plain_x:
+	VMOVUPS    (R12), Y0
+	VMOVUPS    (R12)(R9*1), Y1
+	VMOVUPS    (R12)(R9*2), Y2
+	VMOVUPS    (R12)(R11*1), Y3
+	VMOVUPS    (R13), Y4
+	VMOVUPS    (R13)(R9*1), Y5
+	VMOVUPS    (R13)(R9*2), Y6
+	VMOVUPS    (R13)(R11*1), Y7
+	VUNPCKLPS  Y1, Y0, Y8
+	VUNPCKHPS  Y1, Y0, Y9
+	VUNPCKLPS  Y3, Y2, Y10
+	VUNPCKHPS  Y3, Y2, Y11
+	VUNPCKLPS  Y5, Y4, Y12
+	VUNPCKHPS  Y5, Y4, Y13
+	VUNPCKLPS  Y7, Y6, Y14
+	VUNPCKHPS  Y7, Y6, Y15
+	VSHUFPS    $0x44, Y10, Y8, Y0
+	VSHUFPS    $0xee, Y10, Y8, Y1
+	VSHUFPS    $0x44, Y11, Y9, Y2
+	VSHUFPS    $0xee, Y11, Y9, Y3
+	VSHUFPS    $0x44, Y14, Y12, Y4
+	VSHUFPS    $0xee, Y14, Y12, Y5
+	VSHUFPS    $0x44, Y15, Y13, Y6
+	VSHUFPS    $0xee, Y15, Y13, Y7
+	VPERM2F128 $0x20, Y4, Y0, Y8
+	VPERM2F128 $0x31, Y4, Y0, Y12
+	VPERM2F128 $0x20, Y5, Y1, Y9
+	VPERM2F128 $0x31, Y5, Y1, Y13
+	VPERM2F128 $0x20, Y6, Y2, Y10
+	VPERM2F128 $0x31, Y6, Y2, Y14
+	VPERM2F128 $0x20, Y7, Y3, Y11
+	VPERM2F128 $0x31, Y7, Y3, Y15
+	VMOVUPS    Y8, (BX)
+	VMOVUPS    Y9, 32(BX)
+	VMOVUPS    Y10, 64(BX)
+	VMOVUPS    Y11, 96(BX)
+	VMOVUPS    Y12, 128(BX)
+	VMOVUPS    Y13, 160(BX)
+	VMOVUPS    Y14, 192(BX)
+	VMOVUPS    Y15, 224(BX)
+	ADDQ       $0x20, R12
+	ADDQ       $0x20, R13
+	ADDQ       $0x00000100, BX
+	DECQ       DX
+	JNE        packC8AVX2_plain_x
+	ADDQ       R8, SI
+	ADDQ       R10, DI
+	DECQ       CX
+	JNE        packC8AVX2_plain_row
+	VZEROUPPER
+	RET
+
+// func unpackC8AVX2(src *float32, srcRow int, srcPix int, w int, rows int, dst *float32, dstRow int, dstC int, res *float32)
+// Requires: AVX
+TEXT ·unpackC8AVX2(SB), NOSPLIT, $24-72
+	MOVQ  src+0(FP), SI
+	MOVQ  srcPix+16(FP), R8
+	SHLQ  $0x02, R8
+	LEAQ  (R8)(R8*2), R9
+	MOVQ  dst+40(FP), DI
+	MOVQ  dstC+56(FP), R10
+	SHLQ  $0x02, R10
+	MOVQ  rows+32(FP), CX
+	MOVQ  CX, (SP)
+	MOVQ  srcRow+8(FP), CX
+	SHLQ  $0x02, CX
+	MOVQ  CX, 8(SP)
+	MOVQ  dstRow+48(FP), CX
+	SHLQ  $0x02, CX
+	MOVQ  CX, 16(SP)
+	MOVQ  res+64(FP), AX
+	LEAQ  (R10)(R10*2), R11
+	TESTQ AX, AX
+	JE    unpackC8AVX2_plainstart
+	MOVQ  AX, CX
+	SUBQ  DI, CX
+
+unpackC8AVX2_res_row:
+	MOVQ SI, R12
+	LEAQ (SI)(R8*4), AX
+	MOVQ DI, R13
+	LEAQ (DI)(R10*4), BX
+	MOVQ w+24(FP), DX
+	SHRQ $0x03, DX
+
+unpackC8AVX2_res_x:
+	VMOVUPS    (R12), Y0
+	VMOVUPS    (R12)(R8*1), Y1
+	VMOVUPS    (R12)(R8*2), Y2
+	VMOVUPS    (R12)(R9*1), Y3
+	VMOVUPS    (AX), Y4
+	VMOVUPS    (AX)(R8*1), Y5
+	VMOVUPS    (AX)(R8*2), Y6
+	VMOVUPS    (AX)(R9*1), Y7
+	VUNPCKLPS  Y1, Y0, Y8
+	VUNPCKHPS  Y1, Y0, Y9
+	VUNPCKLPS  Y3, Y2, Y10
+	VUNPCKHPS  Y3, Y2, Y11
+	VUNPCKLPS  Y5, Y4, Y12
+	VUNPCKHPS  Y5, Y4, Y13
+	VUNPCKLPS  Y7, Y6, Y14
+	VUNPCKHPS  Y7, Y6, Y15
+	VSHUFPS    $0x44, Y10, Y8, Y0
+	VSHUFPS    $0xee, Y10, Y8, Y1
+	VSHUFPS    $0x44, Y11, Y9, Y2
+	VSHUFPS    $0xee, Y11, Y9, Y3
+	VSHUFPS    $0x44, Y14, Y12, Y4
+	VSHUFPS    $0xee, Y14, Y12, Y5
+	VSHUFPS    $0x44, Y15, Y13, Y6
+	VSHUFPS    $0xee, Y15, Y13, Y7
+	VPERM2F128 $0x20, Y4, Y0, Y8
+	VPERM2F128 $0x31, Y4, Y0, Y12
+	VPERM2F128 $0x20, Y5, Y1, Y9
+	VPERM2F128 $0x31, Y5, Y1, Y13
+	VPERM2F128 $0x20, Y6, Y2, Y10
+	VPERM2F128 $0x31, Y6, Y2, Y14
+	VPERM2F128 $0x20, Y7, Y3, Y11
+	VPERM2F128 $0x31, Y7, Y3, Y15
+	ADDQ       CX, R13
+	ADDQ       CX, BX
+	VADDPS     (R13), Y8, Y8
+	VADDPS     (R13)(R10*1), Y9, Y9
+	VADDPS     (R13)(R10*2), Y10, Y10
+	VADDPS     (R13)(R11*1), Y11, Y11
+	VADDPS     (BX), Y12, Y12
+	VADDPS     (BX)(R10*1), Y13, Y13
+	VADDPS     (BX)(R10*2), Y14, Y14
+	VADDPS     (BX)(R11*1), Y15, Y15
+	SUBQ       CX, R13
+	SUBQ       CX, BX
+	VMOVUPS    Y8, (R13)
+	VMOVUPS    Y9, (R13)(R10*1)
+	VMOVUPS    Y10, (R13)(R10*2)
+	VMOVUPS    Y11, (R13)(R11*1)
+	VMOVUPS    Y12, (BX)
+	VMOVUPS    Y13, (BX)(R10*1)
+	VMOVUPS    Y14, (BX)(R10*2)
+	VMOVUPS    Y15, (BX)(R11*1)
+	LEAQ       (R12)(R8*8), R12
+	LEAQ       (AX)(R8*8), AX
+	ADDQ       $0x20, R13
+	ADDQ       $0x20, BX
+	DECQ       DX
+	JNE        unpackC8AVX2_res_x
+	ADDQ       8(SP), SI
+	ADDQ       16(SP), DI
+	DECQ       (SP)
+	JNE        unpackC8AVX2_res_row
+	VZEROUPPER
+	RET
+
+unpackC8AVX2_plainstart:
+unpackC8AVX2_plain_row:
+	MOVQ SI, R12
+	LEAQ (SI)(R8*4), AX
+	MOVQ DI, R13
+	LEAQ (DI)(R10*4), BX
+	MOVQ w+24(FP), DX
+	SHRQ $0x03, DX
+
+unpackC8AVX2_plain_x:
+	VMOVUPS    (R12), Y0
+	VMOVUPS    (R12)(R8*1), Y1
+	VMOVUPS    (R12)(R8*2), Y2
+	VMOVUPS    (R12)(R9*1), Y3
+	VMOVUPS    (AX), Y4
+	VMOVUPS    (AX)(R8*1), Y5
+	VMOVUPS    (AX)(R8*2), Y6
+	VMOVUPS    (AX)(R9*1), Y7
+	VUNPCKLPS  Y1, Y0, Y8
+	VUNPCKHPS  Y1, Y0, Y9
+	VUNPCKLPS  Y3, Y2, Y10
+	VUNPCKHPS  Y3, Y2, Y11
+	VUNPCKLPS  Y5, Y4, Y12
+	VUNPCKHPS  Y5, Y4, Y13
+	VUNPCKLPS  Y7, Y6, Y14
+	VUNPCKHPS  Y7, Y6, Y15
+	VSHUFPS    $0x44, Y10, Y8, Y0
+	VSHUFPS    $0xee, Y10, Y8, Y1
+	VSHUFPS    $0x44, Y11, Y9, Y2
+	VSHUFPS    $0xee, Y11, Y9, Y3
+	VSHUFPS    $0x44, Y14, Y12, Y4
+	VSHUFPS    $0xee, Y14, Y12, Y5
+	VSHUFPS    $0x44, Y15, Y13, Y6
+	VSHUFPS    $0xee, Y15, Y13, Y7
+	VPERM2F128 $0x20, Y4, Y0, Y8
+	VPERM2F128 $0x31, Y4, Y0, Y12
+	VPERM2F128 $0x20, Y5, Y1, Y9
+	VPERM2F128 $0x31, Y5, Y1, Y13
+	VPERM2F128 $0x20, Y6, Y2, Y10
+	VPERM2F128 $0x31, Y6, Y2, Y14
+	VPERM2F128 $0x20, Y7, Y3, Y11
+	VPERM2F128 $0x31, Y7, Y3, Y15
+	VMOVUPS    Y8, (R13)
+	VMOVUPS    Y9, (R13)(R10*1)
+	VMOVUPS    Y10, (R13)(R10*2)
+	VMOVUPS    Y11, (R13)(R11*1)
+	VMOVUPS    Y12, (BX)
+	VMOVUPS    Y13, (BX)(R10*1)
+	VMOVUPS    Y14, (BX)(R10*2)
+	VMOVUPS    Y15, (BX)(R11*1)
+	LEAQ       (R12)(R8*8), R12
+	LEAQ       (AX)(R8*8), AX
+	ADDQ       $0x20, R13
+	ADDQ       $0x20, BX
+	DECQ       DX
+	JNE        unpackC8AVX2_plain_x
+	ADDQ       8(SP), SI
+	ADDQ       16(SP), DI
+	DECQ       (SP)
+	JNE        unpackC8AVX2_plain_row
+	VZEROUPPER
+	RET
+
+// func sumF64AVX2(x *float32, n int) float64
+// Requires: AVX, SSE2
+TEXT ·sumF64AVX2(SB), NOSPLIT, $0-24
+	MOVQ   x+0(FP), SI
+	MOVQ   n+8(FP), CX
+	VXORPD Y0, Y0, Y0
+	VXORPD Y1, Y1, Y1
+	VXORPD Y2, Y2, Y2
+	VXORPD Y3, Y3, Y3
+
+sumF64AVX2_loop:
+	VCVTPS2PD    (SI), Y4
+	VADDPD       Y4, Y0, Y0
+	VCVTPS2PD    16(SI), Y4
+	VADDPD       Y4, Y1, Y1
+	VCVTPS2PD    32(SI), Y4
+	VADDPD       Y4, Y2, Y2
+	VCVTPS2PD    48(SI), Y4
+	VADDPD       Y4, Y3, Y3
+	ADDQ         $0x40, SI
+	SUBQ         $0x10, CX
+	JNE          sumF64AVX2_loop
+	VADDPD       Y1, Y0, Y0
+	VADDPD       Y3, Y2, Y2
+	VADDPD       Y2, Y0, Y0
+	VEXTRACTF128 $0x01, Y0, X1
+	VADDPD       X1, X0, X0
+	VHADDPD      X0, X0, X0
+	VZEROUPPER
+	MOVSD        X0, ret+16(FP)
+	RET
+
+// func sqDevF64AVX2(x *float32, n int, m float64) float64
+// Requires: AVX, FMA3, SSE2
+TEXT ·sqDevF64AVX2(SB), NOSPLIT, $0-32
+	MOVQ         x+0(FP), SI
+	MOVQ         n+8(FP), CX
+	VBROADCASTSD m+16(FP), Y5
+	VXORPD       Y0, Y0, Y0
+	VXORPD       Y1, Y1, Y1
+	VXORPD       Y2, Y2, Y2
+	VXORPD       Y3, Y3, Y3
+
+sqDevF64AVX2_loop:
+	VCVTPS2PD    (SI), Y4
+	VSUBPD       Y5, Y4, Y4
+	VFMADD231PD  Y4, Y4, Y0
+	VCVTPS2PD    16(SI), Y4
+	VSUBPD       Y5, Y4, Y4
+	VFMADD231PD  Y4, Y4, Y1
+	VCVTPS2PD    32(SI), Y4
+	VSUBPD       Y5, Y4, Y4
+	VFMADD231PD  Y4, Y4, Y2
+	VCVTPS2PD    48(SI), Y4
+	VSUBPD       Y5, Y4, Y4
+	VFMADD231PD  Y4, Y4, Y3
+	ADDQ         $0x40, SI
+	SUBQ         $0x10, CX
+	JNE          sqDevF64AVX2_loop
+	VADDPD       Y1, Y0, Y0
+	VADDPD       Y3, Y2, Y2
+	VADDPD       Y2, Y0, Y0
+	VEXTRACTF128 $0x01, Y0, X1
+	VADDPD       X1, X0, X0
+	VHADDPD      X0, X0, X0
+	VZEROUPPER
+	MOVSD        X0, ret+24(FP)
+	RET
+
+// func reluGradSumsAVX2(x *float32, dz *float32, n int, sc float32, sh float32) (sg float64, sgx float64)
+// Requires: AVX, FMA3, SSE2
+TEXT ·reluGradSumsAVX2(SB), NOSPLIT, $0-48
+	MOVQ         x+0(FP), SI
+	MOVQ         dz+8(FP), DI
+	MOVQ         n+16(FP), CX
+	VBROADCASTSS sc+24(FP), Y8
+	VBROADCASTSS sh+28(FP), Y9
+	VXORPS       Y10, Y10, Y10
+	VXORPD       Y0, Y0, Y0
+	VXORPD       Y1, Y1, Y1
+	VXORPD       Y2, Y2, Y2
+	VXORPD       Y3, Y3, Y3
+
+reluGradSumsAVX2_loop:
+	VMULPS       (SI), Y8, Y4
+	VADDPS       Y9, Y4, Y4
+	VCMPPS       $0x1e, Y10, Y4, Y4
+	VANDPS       (DI), Y4, Y4
+	VCVTPS2PD    X4, Y5
+	VCVTPS2PD    (SI), Y6
+	VADDPD       Y5, Y0, Y0
+	VFMADD231PD  Y6, Y5, Y2
+	VEXTRACTF128 $0x01, Y4, X7
+	VCVTPS2PD    X7, Y5
+	VCVTPS2PD    16(SI), Y6
+	VADDPD       Y5, Y1, Y1
+	VFMADD231PD  Y6, Y5, Y3
+	ADDQ         $0x20, SI
+	ADDQ         $0x20, DI
+	SUBQ         $0x08, CX
+	JNE          reluGradSumsAVX2_loop
+	VADDPD       Y1, Y0, Y0
+	VADDPD       Y3, Y2, Y2
+	VEXTRACTF128 $0x01, Y0, X1
+	VADDPD       X1, X0, X0
+	VHADDPD      X0, X0, X0
+	VEXTRACTF128 $0x01, Y2, X3
+	VADDPD       X3, X2, X2
+	VHADDPD      X2, X2, X2
+	VZEROUPPER
+	MOVSD        X0, sg+32(FP)
+	MOVSD        X2, sgx+40(FP)
+	RET
+
+// func reluGradDxAVX2(x *float32, dz *float32, dx *float32, n int, sc float32, sh float32, a float64, b float64, c float64, acc bool)
+// Requires: AVX, FMA3
+TEXT ·reluGradDxAVX2(SB), NOSPLIT, $0-65
+	MOVQ         x+0(FP), SI
+	MOVQ         dz+8(FP), DI
+	MOVQ         dx+16(FP), DX
+	MOVQ         n+24(FP), CX
+	VBROADCASTSS sc+32(FP), Y8
+	VBROADCASTSS sh+36(FP), Y9
+	VXORPS       Y10, Y10, Y10
+	VBROADCASTSD a+40(FP), Y11
+	VBROADCASTSD b+48(FP), Y12
+	VBROADCASTSD c+56(FP), Y13
+	MOVB         acc+64(FP), AL
+	TESTB        AL, AL
+	JE           reluGradDxAVX2_plain
+
+reluGradDxAVX2_acc:
+	VMULPS       (SI), Y8, Y4
+	VADDPS       Y9, Y4, Y4
+	VCMPPS       $0x1e, Y10, Y4, Y4
+	VANDPS       (DI), Y4, Y4
+	VCVTPS2PD    X4, Y5
+	VCVTPS2PD    (SI), Y6
+	VMOVAPD      Y12, Y7
+	VFMADD231PD  Y11, Y5, Y7
+	VFMADD231PD  Y13, Y6, Y7
+	VCVTPD2PSY   Y7, X7
+	VEXTRACTF128 $0x01, Y4, X14
+	VCVTPS2PD    X14, Y5
+	VCVTPS2PD    16(SI), Y6
+	VMOVAPD      Y12, Y15
+	VFMADD231PD  Y11, Y5, Y15
+	VFMADD231PD  Y13, Y6, Y15
+	VCVTPD2PSY   Y15, X15
+	VINSERTF128  $0x01, X15, Y7, Y7
+	VADDPS       (DX), Y7, Y7
+	VMOVUPS      Y7, (DX)
+	ADDQ         $0x20, SI
+	ADDQ         $0x20, DI
+	ADDQ         $0x20, DX
+	SUBQ         $0x08, CX
+	JNE          reluGradDxAVX2_acc
+	VZEROUPPER
+	RET
+
+reluGradDxAVX2_plain:
+	VMULPS       (SI), Y8, Y4
+	VADDPS       Y9, Y4, Y4
+	VCMPPS       $0x1e, Y10, Y4, Y4
+	VANDPS       (DI), Y4, Y4
+	VCVTPS2PD    X4, Y5
+	VCVTPS2PD    (SI), Y6
+	VMOVAPD      Y12, Y7
+	VFMADD231PD  Y11, Y5, Y7
+	VFMADD231PD  Y13, Y6, Y7
+	VCVTPD2PSY   Y7, X7
+	VEXTRACTF128 $0x01, Y4, X14
+	VCVTPS2PD    X14, Y5
+	VCVTPS2PD    16(SI), Y6
+	VMOVAPD      Y12, Y15
+	VFMADD231PD  Y11, Y5, Y15
+	VFMADD231PD  Y13, Y6, Y15
+	VCVTPD2PSY   Y15, X15
+	VINSERTF128  $0x01, X15, Y7, Y7
+	VMOVUPS      Y7, (DX)
+	ADDQ         $0x20, SI
+	ADDQ         $0x20, DI
+	ADDQ         $0x20, DX
+	SUBQ         $0x08, CX
+	JNE          reluGradDxAVX2_plain
+	VZEROUPPER
+	RET
+
 // func fmaPeak(n int)
 // Requires: AVX, FMA3
 TEXT ·fmaPeak(SB), NOSPLIT, $0-8

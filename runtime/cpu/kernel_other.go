@@ -3,3 +3,7 @@
 package cpu
 
 func avx2Kernels() (kernelSet, bool) { return kernelSet{}, false }
+
+func avx2Wino() (winoSet, bool) { return winoSet{}, false }
+
+func avx2Stats() (statsSet, bool) { return statsSet{}, false }

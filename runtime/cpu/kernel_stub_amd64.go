@@ -58,6 +58,70 @@ func packBRows(dst *float32, src *float32, ldb int, k int, panels int)
 // Panel p goes to dst + p*k*16.
 func packBTrans(dst *float32, src *float32, ldb int, k int, k8 int, panels int)
 
+// winoIn2AVX2 is the input transform of F(2 x 2, 3 x 3) on n tiles of c8 vectors (winoInFunc).
+//
+//go:noescape
+func winoIn2AVX2(src *float32, srcRow int, dst *float32, dstT int, dstTile int, n int)
+
+// winoOut2AVX2 is the output transform of F(2 x 2, 3 x 3) on n tiles of c8 vectors (winoOutFunc).
+//
+//go:noescape
+func winoOut2AVX2(src *float32, srcT int, srcTile int, dst *float32, dstRow int, n int)
+
+// winoDY2AVX2 is the dy transform of the F(2 x 2, 3 x 3) weight gradient on n tiles of c8 vectors (winoDYFunc).
+//
+//go:noescape
+func winoDY2AVX2(src *float32, srcRow int, dst *float32, dstT int, dstTile int, n int)
+
+// winoIn4AVX2 is the input transform of F(4 x 4, 3 x 3) on n tiles of c8 vectors (winoInFunc).
+//
+//go:noescape
+func winoIn4AVX2(src *float32, srcRow int, dst *float32, dstT int, dstTile int, n int)
+
+// winoOut4AVX2 is the output transform of F(4 x 4, 3 x 3) on n tiles of c8 vectors (winoOutFunc).
+//
+//go:noescape
+func winoOut4AVX2(src *float32, srcT int, srcTile int, dst *float32, dstRow int, n int)
+
+// winoDY4AVX2 is the dy transform of the F(4 x 4, 3 x 3) weight gradient on n tiles of c8 vectors (winoDYFunc).
+//
+//go:noescape
+func winoDY4AVX2(src *float32, srcRow int, dst *float32, dstT int, dstTile int, n int)
+
+// packC8AVX2 converts rows of 8 channels to the c8 layout, with BN-ReLU when bn (packC8Func).
+// w must be a positive multiple of 8.
+//
+//go:noescape
+func packC8AVX2(src *float32, srcRow int, srcC int, w int, rows int, scale *float32, shift *float32, bn bool, dst *float32, dstRow int)
+
+// unpackC8AVX2 converts rows of c8 vectors back to 8 channels, adding res when it is not nil (unpackC8Func).
+// w must be a positive multiple of 8.
+//
+//go:noescape
+func unpackC8AVX2(src *float32, srcRow int, srcPix int, w int, rows int, dst *float32, dstRow int, dstC int, res *float32)
+
+// sumF64AVX2 returns the sum of x[0:n] in float64; n must be a positive multiple of 16.
+//
+//go:noescape
+func sumF64AVX2(x *float32, n int) float64
+
+// sqDevF64AVX2 returns the sum of (x[i] - m)^2 over x[0:n] in float64; n must be a positive multiple of 16.
+//
+//go:noescape
+func sqDevF64AVX2(x *float32, n int, m float64) float64
+
+// reluGradSumsAVX2 returns the float64 sums of g and g*x over x[0:n], g = dz where x*sc+sh > 0;
+// n must be a positive multiple of 8.
+//
+//go:noescape
+func reluGradSumsAVX2(x *float32, dz *float32, n int, sc float32, sh float32) (sg float64, sgx float64)
+
+// reluGradDxAVX2 writes dx[i] = float32(a*g + b + c*x[i]) in float64 (added to dx when acc) over
+// x[0:n], g = dz where x*sc+sh > 0; n must be a positive multiple of 8.
+//
+//go:noescape
+func reluGradDxAVX2(x *float32, dz *float32, dx *float32, n int, sc float32, sh float32, a float64, b float64, c float64, acc bool)
+
 // fmaPeak runs n iterations of 12 independent 8-wide FMAs (192 flops each).
 func fmaPeak(n int)
 

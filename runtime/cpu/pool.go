@@ -3,12 +3,16 @@ package cpu
 import (
 	"runtime"
 	"sync"
+	"sync/atomic"
 )
 
 // Pool runs parallel loops on a fixed set of worker goroutines, created once by
 // NewPool. A loop is split into at most Threads() contiguous chunks; the caller
-// runs the first chunk itself and the workers the others, so a loop costs two
-// channel operations per worker and never starts a goroutine.
+// runs the first chunk itself and the workers the others. A worker that finished
+// a chunk spins a few tens of microseconds for the next one before it parks (as
+// OpenMP runtimes do), and the caller spins for the workers' chunks likewise, so
+// that the short loops of batch-1 inference cost no thread wake-ups; a loop never
+// starts a goroutine.
 //
 // A Pool may be shared: when a loop is already running (another goroutine's,
 // or a body that calls the pool again), the new loop runs whole on its caller
@@ -17,12 +21,49 @@ import (
 type Pool struct {
 	threads int
 	busy    sync.Mutex
-	start   []chan poolTask // one per worker, buffered
-	done    chan struct{}
+	workers []*poolWorker
 	closed  bool // guarded by busy
+
+	remaining atomic.Int32  // workers' chunks of the current loop not finished
+	waiting   atomic.Int32  // 1 while the caller is parked on done
+	done      chan struct{} // buffered: the last chunk's wake-up of a parked caller
 }
 
-// poolTask is one chunk of a loop: exactly one of plain and chunked is set.
+// poolWorker is one worker goroutine's mailbox: a task is published by writing task
+// and then incrementing gen; a parked worker (state 1) is woken through wake.
+type poolWorker struct {
+	task  poolTask
+	gen   atomic.Uint64
+	state atomic.Int32 // 0 running or spinning, 1 parked
+	wake  chan struct{}
+}
+
+// A waiting worker or caller polls spinPolls times, then spinYields times yields its
+// processor to any other runnable thread (osYield) and polls again, and then parks: a
+// few microseconds of pure spinning, some tens of microseconds in all, that give way to
+// other work when the machine is oversubscribed.
+const (
+	spinPolls  = 1 << 11
+	spinYields = 64
+)
+
+// spinning reports whether a waiter that has polled spins times should go on polling
+// (it yields now and then); false means park.
+func spinning(spins int) bool {
+	if spins < spinPolls {
+		return true
+	}
+	if y := (spins - spinPolls) / 64; y < spinYields {
+		if (spins-spinPolls)%64 == 0 {
+			osYield()
+		}
+		return true
+	}
+	return false
+}
+
+// poolTask is one chunk of a loop: exactly one of plain and chunked is set, or
+// neither for the task that stops a worker.
 type poolTask struct {
 	plain         func(lo, hi int)
 	chunked       func(chunk, lo, hi int)
@@ -43,22 +84,77 @@ func NewPool(threads int) *Pool {
 	if threads <= 0 {
 		threads = runtime.NumCPU()
 	}
-	p := &Pool{
-		threads: threads,
-		start:   make([]chan poolTask, threads-1),
-		done:    make(chan struct{}, threads),
-	}
-	for i := range p.start {
-		ch := make(chan poolTask, 1)
-		p.start[i] = ch
-		go func() {
-			for t := range ch {
-				t.run()
-				p.done <- struct{}{}
-			}
-		}()
+	p := &Pool{threads: threads, done: make(chan struct{}, 1)}
+	for range threads - 1 {
+		w := &poolWorker{wake: make(chan struct{}, 1)}
+		p.workers = append(p.workers, w)
+		go p.work(w)
 	}
 	return p
+}
+
+// work is the loop of worker w: wait for a task, run it, report it done.
+func (p *Pool) work(w *poolWorker) {
+	var seen uint64
+	for {
+		w.await(seen)
+		seen = w.gen.Load()
+		t := w.task
+		if t.plain == nil && t.chunked == nil {
+			return
+		}
+		t.run()
+		if p.remaining.Add(-1) == 0 && p.waiting.CompareAndSwap(1, 0) {
+			p.done <- struct{}{}
+		}
+	}
+}
+
+// await returns once w.gen differs from seen: spinning first, then parked.
+func (w *poolWorker) await(seen uint64) {
+	for spins := 0; w.gen.Load() == seen; spins++ {
+		if spinning(spins) {
+			continue
+		}
+		w.state.Store(1)
+		if w.gen.Load() != seen {
+			// Published meanwhile: unpark ourselves, or take the wake-up the
+			// publisher is sending.
+			if !w.state.CompareAndSwap(1, 0) {
+				<-w.wake
+			}
+			return
+		}
+		<-w.wake
+	}
+}
+
+// post publishes t to w and wakes w if it is parked.
+func (w *poolWorker) post(t poolTask) {
+	w.task = t
+	w.gen.Add(1)
+	if w.state.CompareAndSwap(1, 0) {
+		w.wake <- struct{}{}
+	}
+}
+
+// wait returns when the workers' chunks of the current loop are done: spinning
+// first, then parked on p.done.
+func (p *Pool) wait() {
+	for spins := 0; p.remaining.Load() != 0; spins++ {
+		if spinning(spins) {
+			continue
+		}
+		p.waiting.Store(1)
+		if p.remaining.Load() == 0 {
+			if !p.waiting.CompareAndSwap(1, 0) {
+				<-p.done
+			}
+			return
+		}
+		<-p.done
+		return
+	}
 }
 
 // Threads returns the number of threads a loop may use, the caller included.
@@ -87,8 +183,8 @@ func (p *Pool) Close() {
 		return
 	}
 	p.closed = true
-	for _, ch := range p.start {
-		close(ch)
+	for _, w := range p.workers {
+		w.post(poolTask{})
 	}
 }
 
@@ -116,16 +212,15 @@ func (p *Pool) run(n int, t poolTask) {
 	// Wait for the workers even when the caller's chunk panics, so that a
 	// recovered panic leaves the pool consistent.
 	defer func() {
-		for i := 1; i < chunks; i++ {
-			<-p.done
-		}
+		p.wait()
 		p.busy.Unlock()
 	}()
+	p.remaining.Store(int32(chunks - 1))
 	for i := 1; i < chunks; i++ {
 		w := t
 		w.chunk = i
 		w.lo, w.hi = chunkBounds(i, chunks, n)
-		p.start[i-1] <- w
+		p.workers[i-1].post(w)
 	}
 	t.chunk = 0
 	t.lo, t.hi = chunkBounds(0, chunks, n)

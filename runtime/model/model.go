@@ -94,7 +94,11 @@ type State struct {
 	Ctx *nn.Ctx
 
 	// Dropout draws its mask from a counter-based generator keyed by Seed, Step and the
-	// layer, so that Backward sees the same mask as the Forward of the same step.
+	// layer, so that Backward sees the same mask as the Forward of the same step. Step is
+	// also the version of Params: whoever changes Params between calls (the optimizer)
+	// increments it, since kernels and devices keep what they derive from the weights
+	// (Winograd transforms, device copies) for as long as Step stays the same. Loading
+	// weights before the first call needs no increment.
 	Seed, Step uint64
 }
 

@@ -44,20 +44,16 @@ func BNTrain(ctx *Ctx, n, C, HW int, x, gamma, beta, runMean, runVar, mean, invs
 func (ctx *Ctx) bnTrainChannels(lo, hi int) {
 	b := &ctx.bn
 	cnt := float64(b.n * b.hw)
+	k := ctx.kern
 	for ch := lo; ch < hi; ch++ {
 		var s float64
 		for i := 0; i < b.n; i++ {
-			for _, v := range b.x[(i*b.c+ch)*b.hw : (i*b.c+ch+1)*b.hw] {
-				s += float64(v)
-			}
+			s += k.SumF64(b.x[(i*b.c+ch)*b.hw : (i*b.c+ch+1)*b.hw])
 		}
 		m := s / cnt
 		var q float64
 		for i := 0; i < b.n; i++ {
-			for _, v := range b.x[(i*b.c+ch)*b.hw : (i*b.c+ch+1)*b.hw] {
-				d := float64(v) - m
-				q += d * d
-			}
+			q += k.SqDevF64(b.x[(i*b.c+ch)*b.hw:(i*b.c+ch+1)*b.hw], m)
 		}
 		is := 1 / math.Sqrt(q/cnt+bnEps)
 		b.mean[ch], b.invstd[ch] = float32(m), float32(is)

@@ -31,37 +31,68 @@ func BNReLUBackward(ctx *Ctx, n, C, HW int, x, mean, invstd, gamma []float32, pr
 //
 // With g = dz * drop mask/(1-p) * [bn(x) > 0] and xhat = (x-mean)*invstd over the N = n*HW
 // values of a channel: dbeta = sum g, dgamma = sum g*xhat,
-// dx = gamma*invstd/N * (N*g - dbeta - xhat*dgamma).
+// dx = gamma*invstd/N * (N*g - dbeta - xhat*dgamma), evaluated per element as
+// float32(a*g + b + c*x) in float64 with a, b, c constants of the channel.
 func (ctx *Ctx) bnBackChannels(lo, hi int) {
 	b := &ctx.bn
 	cnt := float64(b.n * b.hw)
 	for ch := lo; ch < hi; ch++ {
 		m, is := float64(b.mean[ch]), float64(b.invstd[ch])
-		var sg, sgx float64
+		var sg, sgx float64 // sum g, sum g*x
 		for i := 0; i < b.n; i++ {
 			off := (i*b.c + ch) * b.hw
-			dz := b.dz[off : off+b.hw]
-			for j, v := range b.x[off : off+b.hw] {
-				g := b.grad(ch, off+j, v, dz[j])
-				sg += g
-				sgx += g * (float64(v) - m) * is
+			var s1, s2 float64
+			if b.ld.drop {
+				s1, s2 = b.sums(ch, off)
+			} else {
+				s1, s2 = ctx.kern.ReLUGradSums(b.x[off:off+b.hw], b.dz[off:off+b.hw], b.ld.scale[ch], b.ld.shift[ch])
 			}
+			sg += s1
+			sgx += s2
 		}
-		b.dbeta[ch], b.dgamma[ch] = float32(sg), float32(sgx)
+		sgxhat := (sgx - m*sg) * is
+		b.dbeta[ch], b.dgamma[ch] = float32(sg), float32(sgxhat)
 		k := float64(b.gamma[ch]) * is / cnt
+		ca, cc := k*cnt, -k*is*sgxhat
+		cb := -k*sg - cc*m
 		for i := 0; i < b.n; i++ {
 			off := (i*b.c + ch) * b.hw
-			dz, dx := b.dz[off:off+b.hw], b.dx[off:off+b.hw]
-			for j, v := range b.x[off : off+b.hw] {
-				g := b.grad(ch, off+j, v, dz[j])
-				d := float32(k * (cnt*g - sg - (float64(v)-m)*is*sgx))
-				if b.accDx {
-					dx[j] += d
-				} else {
-					dx[j] = d
-				}
+			if b.ld.drop {
+				b.dxPlane(ch, off, ca, cb, cc)
+				continue
 			}
+			ctx.kern.ReLUGradDx(b.x[off:off+b.hw], b.dz[off:off+b.hw], b.dx[off:off+b.hw],
+				b.ld.scale[ch], b.ld.shift[ch], ca, cb, cc, b.accDx)
 		}
+	}
+}
+
+// sums returns sum g and sum g*x over the plane at off (channel ch), with dropout.
+func (b *bnCall) sums(ch, off int) (sg, sgx float64) {
+	xs := b.x[off : off+b.hw]
+	dz := b.dz[off : off+b.hw]
+	dz = dz[:len(xs)]
+	for j, v := range xs {
+		g := b.grad(ch, off+j, v, dz[j])
+		sg += g
+		sgx += g * float64(v)
+	}
+	return sg, sgx
+}
+
+// dxPlane writes (or adds) dx = a*g + b + c*x over the plane at off (channel ch), with
+// dropout.
+func (b *bnCall) dxPlane(ch, off int, ca, cb, cc float64) {
+	xs := b.x[off : off+b.hw]
+	dz := b.dz[off : off+b.hw]
+	dx := b.dx[off : off+b.hw]
+	dz, dx = dz[:len(xs)], dx[:len(xs)]
+	for j, v := range xs {
+		d := float32(ca*b.grad(ch, off+j, v, dz[j]) + cb + cc*float64(v))
+		if b.accDx {
+			d += dx[j]
+		}
+		dx[j] = d
 	}
 }
 

@@ -11,7 +11,8 @@ type convCall struct {
 	res, y     []float32 // forward
 	dy, dw, dz []float32 // backward
 	accDz      bool
-	img        int // the image of a one-image step (loadChannels, col2imChannels)
+	skipDW     bool // backward: dw is done elsewhere (Winograd)
+	img        int  // the image of a one-image step (loadChannels, col2imChannels)
 }
 
 // mustConv checks the arguments common to ConvForward and ConvBackward.
@@ -34,6 +35,14 @@ func ConvForward(ctx *Ctx, n int, c *Conv, x, w []float32, pre *Pre, res, y []fl
 	mustLen("ConvForward", "y", y, out)
 	if res != nil {
 		mustLen("ConvForward", "res", res, out)
+	}
+	if m := ctx.winoTile(c, n, dirForward); m > 0 {
+		ctx.winoForward(n, c, x, w, pre, res, y, m)
+		return
+	}
+	if ctx.useRows(c) {
+		ctx.rowForward(n, c, x, w, pre, res, y)
+		return
 	}
 	cc := &ctx.conv
 	*cc = convCall{n: n, c: *c, x: x, w: w, ld: makeLoader(pre), res: res, y: y}

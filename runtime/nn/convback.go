@@ -14,13 +14,44 @@ func ConvBackward(ctx *Ctx, n int, c *Conv, x, w []float32, pre *Pre, dy, dw, dz
 	if dz != nil {
 		mustLen("ConvBackward", "dz", dz, n*c.C*c.H*c.W)
 	}
+	// 3x3 stride-1 convs: the input gradient is a 3x3 stride-1 conv of dy, and the weight
+	// gradient a sum of per-tile products, both done by Winograd when it pays.
+	wdw, wdz := ctx.winoTile(c, n, dirWgrad), 0
+	if dz != nil {
+		wdz = ctx.winoTile(c, n, dirDgrad)
+	}
+	switch {
+	case wdw > 0 || wdz > 0:
+		if wdw > 0 {
+			ctx.winoWgrad(n, c, x, pre, dy, dw, wdw)
+		}
+		if wdw == 0 || (dz != nil && wdz == 0) {
+			// The pass that Winograd does not take, by im2col.
+			cdz := dz
+			if wdz > 0 {
+				cdz = nil
+			}
+			ctx.im2colBackward(n, c, x, w, pre, dy, dw, cdz, accDz, wdw > 0)
+		}
+		if wdz > 0 {
+			ctx.winoDgrad(n, c, w, dy, dz, accDz, wdz)
+		}
+	case ctx.useRows(c):
+		ctx.rowBackward(n, c, x, w, pre, dy, dw, dz, accDz)
+	default:
+		ctx.im2colBackward(n, c, x, w, pre, dy, dw, dz, accDz, false)
+	}
+}
+
+// im2colBackward is ConvBackward by im2col and GEMM, without dw when skipDW.
+func (ctx *Ctx) im2colBackward(n int, c *Conv, x, w []float32, pre *Pre, dy, dw, dz []float32, accDz, skipDW bool) {
 	cc := &ctx.conv
-	*cc = convCall{n: n, c: *c, x: x, w: w, ld: makeLoader(pre), dy: dy, dw: dw, dz: dz, accDz: accDz}
+	*cc = convCall{n: n, c: *c, x: x, w: w, ld: makeLoader(pre), dy: dy, dw: dw, dz: dz, accDz: accDz, skipDW: skipDW}
 	nb := n - n%ctx.threads
 	if nb > 0 {
 		clear(ctx.used)
 		ctx.pool.ForChunk(nb, ctx.bwdBody)
-		for t := 1; t < ctx.threads; t++ {
+		for t := 1; t < ctx.threads && !skipDW; t++ {
 			if ctx.used[t] {
 				ctx.pool.For(c.dwSize(), ctx.reduceBody)
 				break
@@ -30,7 +61,9 @@ func ConvBackward(ctx *Ctx, n int, c *Conv, x, w []float32, pre *Pre, dy, dw, dz
 	for i := nb; i < n; i++ {
 		col, _, _ := ctx.scratch(0)
 		b := ctx.loadWide(i, col)
-		ctx.weightGrad(ctx.gemm, i, b, cc.dw, i > 0)
+		if !skipDW {
+			ctx.weightGrad(ctx.gemm, i, b, cc.dw, i > 0)
+		}
 		if dz != nil {
 			ctx.inputGrad(ctx.gemm, i, col, true)
 		}
@@ -49,7 +82,10 @@ func (ctx *Ctx) backwardImages(t, lo, hi int) {
 	}
 	g := ctx.serial[t]
 	for i := lo; i < hi; i++ {
-		ctx.weightGrad(g, i, ctx.load(i, col, plane), dwp, i > lo)
+		b := ctx.load(i, col, plane)
+		if !cc.skipDW {
+			ctx.weightGrad(g, i, b, dwp, i > lo)
+		}
 		if cc.dz != nil {
 			ctx.inputGrad(g, i, col, false)
 		}

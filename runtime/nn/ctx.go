@@ -65,10 +65,38 @@ type Ctx struct {
 	bn   bnCall
 	head headCall
 
+	// The Winograd and im2row paths (algo.go): the kernel family, the call in progress
+	// and per-thread workspace of each pass, and the transformed weights kept for reuse.
+	kern   *cpu.Kernels
+	wc     winoCall // Winograd forward, input or weight gradient (wino*.go)
+	wws    []winoWS
+	mhats  [][]float32 // per thread: the weight gradient's sums (wino_wgrad.go)
+	wgUsed []bool      // the threads whose mhats hold sums of the call in progress
+	wgAcc  [][]float64 // per thread: the weight gradient's output transform
+	rc     rowCall     // the im2row convolution in progress (direct.go)
+	rws    []rowWS
+	rb     rowBack // its backward pass (direct_back.go)
+	rbws   []rowBackWS
+	wt     winoWT // the weight transform in progress
+	wcache map[winoKey]*winoWeightsCache
+	wver   uint64 // SetWeightsVersion
+	// sameWeights' operands and per-thread results.
+	cmpA, cmpB []float32
+	cmpDiff    []bool
+	// algo overrides the choice of method (tests): algoAuto, algoDirect, or a Winograd
+	// tile size.
+	algo int
+
 	// Loop bodies bound once, so that handing them to the pool does not allocate.
-	fwdBody, bwdBody, loadBody, col2imBody func(t, lo, hi int)
-	reduceBody, bnTrainBody, bnBackBody    func(lo, hi int)
-	headFwdBody, headBwdBody               func(lo, hi int)
+	fwdBody, bwdBody, loadBody, col2imBody   func(t, lo, hi int)
+	reduceBody, bnTrainBody, bnBackBody      func(lo, hi int)
+	headFwdBody, headBwdBody                 func(lo, hi int)
+	winoChunksBody, winoInBody, winoOutBody  func(t, lo, hi int)
+	wgradInBody, wgradGemmBody, wgradOutBody func(t, lo, hi int)
+	wgradChunksBody                          func(t, lo, hi int)
+	rowChunksBody, cmpBody, rowBackBody      func(t, lo, hi int)
+	rowDWBody, rowWeightsTBody               func(lo, hi int)
+	winoWeightsBody, rowWeightsBody          func(lo, hi int)
 }
 
 // NewCtx returns a context running on pool's threads with workspace float32s per thread
@@ -86,6 +114,15 @@ func NewCtx(pool *cpu.Pool, gemm *cpu.Gemm, workspace int) *Ctx {
 		buf:     make([]float32, t*max(workspace, 0)),
 		serial:  make([]*cpu.Gemm, t),
 		used:    make([]bool, t),
+		kern:    cpu.NewKernels(),
+		wws:     make([]winoWS, t),
+		wcache:  map[winoKey]*winoWeightsCache{},
+		wgAcc:   make([][]float64, t),
+		rws:     make([]rowWS, t),
+		rbws:    make([]rowBackWS, t),
+		cmpDiff: make([]bool, t),
+		mhats:   make([][]float32, t),
+		wgUsed:  make([]bool, t),
 	}
 	for i := range ctx.serial {
 		ctx.serial[i] = cpu.NewGemm(cpu.NewPool(1))
@@ -99,6 +136,20 @@ func NewCtx(pool *cpu.Pool, gemm *cpu.Gemm, workspace int) *Ctx {
 	ctx.bnBackBody = ctx.bnBackChannels
 	ctx.headFwdBody = ctx.headForwardImages
 	ctx.headBwdBody = ctx.headBackwardChannels
+	ctx.winoChunksBody = ctx.winoChunks
+	ctx.winoInBody = ctx.winoInStep
+	ctx.winoOutBody = ctx.winoOutStep
+	ctx.winoWeightsBody = ctx.winoWeightsChannels
+	ctx.wgradInBody = ctx.wgradIn
+	ctx.wgradGemmBody = ctx.wgradGemm
+	ctx.wgradOutBody = ctx.wgradOut
+	ctx.wgradChunksBody = ctx.wgradChunks
+	ctx.rowChunksBody = ctx.rowChunks
+	ctx.cmpBody = ctx.cmpRange
+	ctx.rowBackBody = ctx.rowBackImages
+	ctx.rowDWBody = ctx.rowDW
+	ctx.rowWeightsTBody = ctx.rowWeightsT
+	ctx.rowWeightsBody = ctx.rowWeightsChannels
 	return ctx
 }
 

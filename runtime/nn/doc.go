@@ -13,10 +13,23 @@
 // describing it and applies z = drop(max(0, x*Scale[c]+Shift[c])) while it builds its
 // im2col columns; the backward pass recomputes z from the stored BN input x.
 //
-// Work is spread over the threads of a cpu.Pool: a batch is split by images, each thread
-// running its own single-threaded GEMM; images left over (fewer than the threads) run one
-// at a time with the loads split by channels and the shared parallel GEMM. A Ctx holds the
-// per-thread workspace, so that steady-state calls do not allocate.
+// Each convolution pass picks its method by shape and batch (algo.go): 3x3, stride 1,
+// pad 1 convolutions with at least 16 input and output channels run by Winograd
+// F(4x4, 3x3), or F(2x2, 3x3) when the batch has few output tiles (wino.go: forward and
+// input gradient; wino_wgrad.go: weight gradient); other convolutions with at least 8
+// input channels (but 1x1 stride-1 ones) run forward as one GEMM per chunk of output pixels on an im2row matrix
+// built from channel-blocked input (direct.go); the rest by im2col and GEMM. Winograd
+// adds rounding in its transforms: its error against the float64 reference is bounded
+// separately (wino_test.go). Transformed and packed weights are kept in the Ctx and
+// reused while the weights are unchanged (compared with a copy, or trusted under
+// SetWeightsVersion).
+//
+// In the im2col path, work is spread over the threads of a cpu.Pool: a batch is split by
+// images, each thread running its own single-threaded GEMM; images left over (fewer than
+// the threads) run one at a time with the loads split by channels and the shared parallel
+// GEMM. The other paths split chunks of output tiles or pixels over the threads, or, for
+// a single small image, the channels of each step. A Ctx holds the per-thread workspace,
+// so that steady-state calls do not allocate.
 //
 // The kernels panic, like cpu.Gemm, when their arguments are inconsistent (a programming
 // error of the caller); Conv.Validate and Ctx.Check report the same problems as errors so

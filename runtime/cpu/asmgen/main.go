@@ -1,7 +1,9 @@
 // Command asmgen writes the amd64 assembly of package cpu with avo: the AVX2/FMA
 // GEMM micro-kernels (6x16 tiles, A read in place row-major or transposed), the
-// B packers, an FMA-throughput probe for the benchmarks, and the CPUID/XGETBV
-// probes used for feature detection.
+// B packers, the Winograd tile transforms and c8 layout changes (wino.go), the
+// batch-normalization reductions (stats.go), an
+// FMA-throughput probe for the benchmarks, and the CPUID/XGETBV probes used for
+// feature detection.
 //
 // Run it through go generate in runtime/cpu:
 //
@@ -32,6 +34,9 @@ func main() {
 	}
 	packBRows()
 	packBTrans()
+	winoAll()
+	layoutAll()
+	statsAll()
 	fmaPeak()
 	cpuid()
 	xgetbv()

@@ -1,0 +1,219 @@
+package main
+
+import (
+	. "github.com/mmcloughlin/avo/build"
+	. "github.com/mmcloughlin/avo/operand"
+	. "github.com/mmcloughlin/avo/reg"
+)
+
+// The c8 layout changes of package cpu (see wino.go there): 8 channels interleaved, with
+// the BN-ReLU on the way in and the residual on the way out; 8x8 blocks transposed in
+// registers.
+
+// transpose8 transposes the 8x8 block in r (row i in r[i]) into t (t[q][i] = r[i][q]),
+// clobbering r.
+func transpose8(r, t []VecPhysical) {
+	for i := 0; i < 8; i += 2 {
+		VUNPCKLPS(r[i+1], r[i], t[i])
+		VUNPCKHPS(r[i+1], r[i], t[i+1])
+	}
+	for g := 0; g < 8; g += 4 {
+		VSHUFPS(U8(0x44), t[g+2], t[g], r[g])
+		VSHUFPS(U8(0xEE), t[g+2], t[g], r[g+1])
+		VSHUFPS(U8(0x44), t[g+3], t[g+1], r[g+2])
+		VSHUFPS(U8(0xEE), t[g+3], t[g+1], r[g+3])
+	}
+	for q := 0; q < 4; q++ {
+		VPERM2F128(U8(0x20), r[q+4], r[q], t[q])
+		VPERM2F128(U8(0x31), r[q+4], r[q], t[q+4])
+	}
+}
+
+// eightRows addresses row l (0 <= l < 8) of rows stride bytes apart, from base (rows
+// 0..3) and base4 = base + 4*stride (rows 4..7), with stride3 = 3*stride.
+func eightRows(base, base4, stride, stride3 Register, l int, disp int) Mem {
+	b := base
+	if l >= 4 {
+		b, l = base4, l-4
+	}
+	m := Mem{Base: b, Disp: disp}
+	switch l {
+	case 1:
+		m.Index, m.Scale = stride, 1
+	case 2:
+		m.Index, m.Scale = stride, 2
+	case 3:
+		m.Index, m.Scale = stride3, 1
+	}
+	return m
+}
+
+var (
+	rRegs = []VecPhysical{Y0, Y1, Y2, Y3, Y4, Y5, Y6, Y7}
+	tRegs = []VecPhysical{Y8, Y9, Y10, Y11, Y12, Y13, Y14, Y15}
+)
+
+// packC8 emits packC8AVX2 (see packC8Func in wino.go).
+func packC8() {
+	name := "packC8AVX2"
+	TEXT(name, 0, "func(src *float32, srcRow, srcC, w, rows int, scale, shift *float32, bn bool, dst *float32, dstRow int)")
+	Pragma("noescape")
+	Doc(name+" converts rows of 8 channels to the c8 layout, with BN-ReLU when bn (packC8Func).",
+		"w must be a positive multiple of 8.")
+	tab := AllocLocal(16 * 32) // broadcast scale[l] at l*32, shift[l] at (8+l)*32
+	Load(Param("bn"), AL)
+	TESTB(AL, AL)
+	JE(LabelRef(name + "_nobn"))
+	sc := Load(Param("scale"), RSI)
+	sh := Load(Param("shift"), RDI)
+	for l := 0; l < 8; l++ {
+		VBROADCASTSS(Mem{Base: sc, Disp: 4 * l}, Y0)
+		VMOVUPS(Y0, tab.Offset(l*32))
+		VBROADCASTSS(Mem{Base: sh, Disp: 4 * l}, Y0)
+		VMOVUPS(Y0, tab.Offset((8+l)*32))
+	}
+	Label(name + "_nobn")
+	src := Load(Param("src"), RSI)
+	srcRow := Load(Param("srcRow"), R8)
+	SHLQ(U8(2), srcRow)
+	srcC := Load(Param("srcC"), R9)
+	SHLQ(U8(2), srcC)
+	dst := Load(Param("dst"), RDI)
+	dstRow := Load(Param("dstRow"), R10)
+	SHLQ(U8(2), dstRow)
+	rows := Load(Param("rows"), RCX)
+	srcC3, s0, s4, d, xb := R11, R12, R13, RBX, RDX
+	LEAQ(Mem{Base: srcC, Index: srcC, Scale: 2}, srcC3)
+
+	for _, bn := range []bool{true, false} {
+		suffix := "_bn"
+		if !bn {
+			suffix = "_plain"
+			Label(name + "_plainstart")
+		} else {
+			TESTB(AL, AL)
+			JE(LabelRef(name + "_plainstart"))
+		}
+		Label(name + suffix + "_row")
+		MOVQ(src, s0)
+		LEAQ(Mem{Base: src, Index: srcC, Scale: 4}, s4)
+		MOVQ(dst, d)
+		Load(Param("w"), xb)
+		SHRQ(U8(3), xb)
+		Label(name + suffix + "_x")
+		for l := 0; l < 8; l++ {
+			VMOVUPS(eightRows(s0, s4, srcC, srcC3, l, 0), rRegs[l])
+		}
+		if bn {
+			VXORPS(Y8, Y8, Y8)
+			for l := 0; l < 8; l++ {
+				VMULPS(tab.Offset(l*32), rRegs[l], rRegs[l])
+				VADDPS(tab.Offset((8+l)*32), rRegs[l], rRegs[l])
+				VMAXPS(Y8, rRegs[l], rRegs[l])
+			}
+		}
+		transpose8(rRegs, tRegs)
+		for q := 0; q < 8; q++ {
+			VMOVUPS(tRegs[q], Mem{Base: d, Disp: q * 32})
+		}
+		ADDQ(U8(32), s0)
+		ADDQ(U8(32), s4)
+		ADDQ(U32(256), d)
+		DECQ(xb)
+		JNE(LabelRef(name + suffix + "_x"))
+		ADDQ(srcRow, src)
+		ADDQ(dstRow, dst)
+		DECQ(rows)
+		JNE(LabelRef(name + suffix + "_row"))
+		VZEROUPPER()
+		RET()
+	}
+}
+
+// unpackC8 emits unpackC8AVX2 (see unpackC8Func in wino.go).
+func unpackC8() {
+	name := "unpackC8AVX2"
+	TEXT(name, NOSPLIT, "func(src *float32, srcRow, srcPix, w, rows int, dst *float32, dstRow, dstC int, res *float32)")
+	Pragma("noescape")
+	Doc(name+" converts rows of c8 vectors back to 8 channels, adding res when it is not nil (unpackC8Func).",
+		"w must be a positive multiple of 8.")
+	src := Load(Param("src"), RSI)
+	pix := Load(Param("srcPix"), R8)
+	SHLQ(U8(2), pix)
+	pix3 := R9
+	LEAQ(Mem{Base: pix, Index: pix, Scale: 2}, pix3)
+	dst := Load(Param("dst"), RDI)
+	dstC := Load(Param("dstC"), R10)
+	SHLQ(U8(2), dstC)
+	rows := AllocLocal(8)
+	Load(Param("rows"), RCX)
+	MOVQ(RCX, rows)
+	srcRow, dstRow := AllocLocal(8), AllocLocal(8)
+	Load(Param("srcRow"), RCX)
+	SHLQ(U8(2), RCX)
+	MOVQ(RCX, srcRow)
+	Load(Param("dstRow"), RCX)
+	SHLQ(U8(2), RCX)
+	MOVQ(RCX, dstRow)
+	res := Load(Param("res"), RAX)
+	dstC3, s, d0, d4, xb := R11, R12, R13, RBX, RDX
+	s4 := RAX // free once res is turned into rOff
+	LEAQ(Mem{Base: dstC, Index: dstC, Scale: 2}, dstC3)
+	// With res, rOff = res - dst is added to every destination address.
+	rOff := RCX
+	for _, withRes := range []bool{true, false} {
+		suffix := "_res"
+		if !withRes {
+			suffix = "_plain"
+			Label(name + "_plainstart")
+		} else {
+			TESTQ(res, res)
+			JE(LabelRef(name + "_plainstart"))
+			MOVQ(res, rOff)
+			SUBQ(dst, rOff)
+		}
+		Label(name + suffix + "_row")
+		MOVQ(src, s)
+		LEAQ(Mem{Base: src, Index: pix, Scale: 4}, s4)
+		MOVQ(dst, d0)
+		LEAQ(Mem{Base: dst, Index: dstC, Scale: 4}, d4)
+		Load(Param("w"), xb)
+		SHRQ(U8(3), xb)
+		Label(name + suffix + "_x")
+		for q := 0; q < 8; q++ {
+			VMOVUPS(eightRows(s, s4, pix, pix3, q, 0), rRegs[q])
+		}
+		transpose8(rRegs, tRegs)
+		if withRes {
+			// Residual rows at the destination addresses plus rOff.
+			ADDQ(rOff, d0)
+			ADDQ(rOff, d4)
+			for l := 0; l < 8; l++ {
+				VADDPS(eightRows(d0, d4, dstC, dstC3, l, 0), tRegs[l], tRegs[l])
+			}
+			SUBQ(rOff, d0)
+			SUBQ(rOff, d4)
+		}
+		for l := 0; l < 8; l++ {
+			VMOVUPS(tRegs[l], eightRows(d0, d4, dstC, dstC3, l, 0))
+		}
+		LEAQ(Mem{Base: s, Index: pix, Scale: 8}, s)
+		LEAQ(Mem{Base: s4, Index: pix, Scale: 8}, s4)
+		ADDQ(U8(32), d0)
+		ADDQ(U8(32), d4)
+		DECQ(xb)
+		JNE(LabelRef(name + suffix + "_x"))
+		ADDQ(srcRow, src)
+		ADDQ(dstRow, dst)
+		DECQ(rows)
+		JNE(LabelRef(name + suffix + "_row"))
+		VZEROUPPER()
+		RET()
+	}
+}
+
+// layoutAll emits every routine of this file.
+func layoutAll() {
+	packC8()
+	unpackC8()
+}

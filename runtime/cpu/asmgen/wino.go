@@ -1,0 +1,372 @@
+package main
+
+import (
+	"fmt"
+	"math"
+
+	. "github.com/mmcloughlin/avo/build"
+	. "github.com/mmcloughlin/avo/operand"
+	. "github.com/mmcloughlin/avo/reg"
+)
+
+// The Winograd tile transforms and the c8 layout changes of package cpu (see wino.go
+// there for the layouts): every value is one ymm vector of 8 channels.
+
+// vecConsts are the broadcast constants of the transforms, 8 copies of each.
+var vecConsts = map[string]Mem{}
+
+func vecConst(v float32) Mem {
+	name := fmt.Sprintf("winoConst%g", v)
+	if m, ok := vecConsts[name]; ok {
+		return m
+	}
+	m := GLOBL(name, RODATA|NOPTR)
+	for i := 0; i < 8; i++ {
+		DATA(4*i, U32(math.Float32bits(v))) // F32 prints whole numbers as integers
+	}
+	vecConsts[name] = m
+	return m
+}
+
+// rowAddr addresses vector j (0 <= j < 6) of a row of vectors stride bytes apart: j < 3 from
+// base, j >= 3 from base3 = base + 3*stride.
+func rowAddr(base, base3, stride Register, j int) Mem {
+	b := base
+	if j >= 3 {
+		b, j = base3, j-3
+	}
+	m := Mem{Base: b}
+	if j > 0 {
+		m.Index, m.Scale = stride, uint8(j)
+	}
+	return m
+}
+
+// in1D4 emits o = B^T d of F(4, 3) for d in Y0..Y5 (kept), calling out(i, reg) for each
+// output as soon as it is in a register of Y6..Y11.
+func in1D4(d []VecPhysical, out func(i int, v VecPhysical)) {
+	c2, c4, c5 := vecConst(2), vecConst(4), vecConst(5)
+	VMOVAPS(d[4], Y6)
+	VFNMADD231PS(c5, d[2], Y6)
+	VFMADD231PS(c4, d[0], Y6)
+	out(0, Y6)
+	VMOVAPS(d[5], Y7)
+	VFNMADD231PS(c5, d[3], Y7)
+	VFMADD231PS(c4, d[1], Y7)
+	out(5, Y7)
+	VMOVAPS(d[4], Y8)
+	VFNMADD231PS(c4, d[2], Y8) // a = d4 - 4 d2
+	VMOVAPS(d[3], Y9)
+	VFNMADD231PS(c4, d[1], Y9) // b = d3 - 4 d1
+	VADDPS(Y9, Y8, Y10)
+	out(1, Y10)
+	VSUBPS(Y9, Y8, Y11)
+	out(2, Y11)
+	VSUBPS(d[2], d[4], Y8) // c = d4 - d2
+	VSUBPS(d[1], d[3], Y9) // e = d3 - d1
+	VMOVAPS(Y8, Y10)
+	VFMADD231PS(c2, Y9, Y10)
+	out(3, Y10)
+	VFNMADD231PS(c2, Y9, Y8)
+	out(4, Y8)
+}
+
+// in1D2 emits o = B^T d of F(2, 3) for d in Y0..Y3.
+func in1D2(d []VecPhysical, out func(i int, v VecPhysical)) {
+	VSUBPS(d[2], d[0], Y6)
+	out(0, Y6)
+	VADDPS(d[2], d[1], Y7)
+	out(1, Y7)
+	VSUBPS(d[1], d[2], Y8)
+	out(2, Y8)
+	VSUBPS(d[3], d[1], Y9)
+	out(3, Y9)
+}
+
+// out1D4 emits y = A^T m of F(4, 3) for m in Y0..Y5 (clobbered).
+func out1D4(m []VecPhysical, out func(i int, v VecPhysical)) {
+	c2, c4, c8 := vecConst(2), vecConst(4), vecConst(8)
+	VADDPS(m[2], m[1], Y6) // s12
+	VSUBPS(m[2], m[1], Y7) // d12
+	VADDPS(m[4], m[3], Y8) // s34
+	VSUBPS(m[4], m[3], Y9) // d34
+	VADDPS(Y6, m[0], Y10)
+	VADDPS(Y8, Y10, Y10)
+	out(0, Y10)
+	VMOVAPS(Y7, Y11)
+	VFMADD231PS(c2, Y9, Y11)
+	out(1, Y11)
+	VFMADD231PS(c4, Y8, Y6)
+	out(2, Y6)
+	VADDPS(m[5], Y7, Y7)
+	VFMADD231PS(c8, Y9, Y7)
+	out(3, Y7)
+}
+
+// out1D2 emits y = A^T m of F(2, 3) for m in Y0..Y3.
+func out1D2(m []VecPhysical, out func(i int, v VecPhysical)) {
+	VADDPS(m[1], m[0], Y6)
+	VADDPS(m[2], Y6, Y6)
+	out(0, Y6)
+	VSUBPS(m[2], m[1], Y7)
+	VSUBPS(m[3], Y7, Y7)
+	out(1, Y7)
+}
+
+// dy1D4 emits o = A d of F(4, 3) (the transpose of the output transform: 4 values to 6)
+// for d in Y0..Y3, for the weight gradient's dy tiles.
+func dy1D4(d []VecPhysical, out func(i int, v VecPhysical)) {
+	c2, c4, c8 := vecConst(2), vecConst(4), vecConst(8)
+	out(0, d[0])
+	out(5, d[3])
+	VADDPS(d[2], d[0], Y6) // e = d0 + d2
+	VADDPS(d[3], d[1], Y7) // od = d1 + d3
+	VADDPS(Y7, Y6, Y8)
+	out(1, Y8)
+	VSUBPS(Y7, Y6, Y9)
+	out(2, Y9)
+	VMOVAPS(d[0], Y6)
+	VFMADD231PS(c4, d[2], Y6) // d0 + 4 d2
+	VMULPS(c2, d[1], Y7)
+	VFMADD231PS(c8, d[3], Y7) // 2 d1 + 8 d3
+	VADDPS(Y7, Y6, Y10)
+	out(3, Y10)
+	VSUBPS(Y7, Y6, Y11)
+	out(4, Y11)
+}
+
+// dy1D2 emits o = A d of F(2, 3) (2 values to 4) for d in Y0..Y1.
+func dy1D2(d []VecPhysical, out func(i int, v VecPhysical)) {
+	out(0, d[0])
+	VADDPS(d[1], d[0], Y6)
+	out(1, Y6)
+	VSUBPS(d[1], d[0], Y7)
+	out(2, Y7)
+	VXORPS(Y8, Y8, Y8)
+	VSUBPS(d[1], Y8, Y8)
+	out(3, Y8)
+}
+
+var dRegs = []VecPhysical{Y0, Y1, Y2, Y3, Y4, Y5}
+
+// winoDY emits winoDY<m>AVX2 (see winoDYFunc in wino.go): tiles of m x m vectors to
+// alpha x alpha, A d A^T.
+func winoDY(m int) {
+	a := m + 2
+	name := fmt.Sprintf("winoDY%dAVX2", m)
+	TEXT(name, 0, "func(src *float32, srcRow int, dst *float32, dstT, dstTile, n int)")
+	Pragma("noescape")
+	Doc(fmt.Sprintf("%s is the dy transform of the F(%d x %d, 3 x 3) weight gradient on n tiles of c8 vectors (winoDYFunc).", name, m, m))
+	tmp := AllocLocal(a * m * 32)
+	src := Load(Param("src"), RSI)
+	srcRow := Load(Param("srcRow"), R8)
+	SHLQ(U8(2), srcRow)
+	dst := Load(Param("dst"), RDI)
+	dT := Load(Param("dstT"), R9)
+	SHLQ(U8(2), dT)
+	dTile := Load(Param("dstTile"), R10)
+	SHLQ(U8(2), dTile)
+	n := Load(Param("n"), RCX)
+	s3, dT3, rb, rb3 := R11, R12, R13, RBX
+	f := dy1D4
+	if m == 2 {
+		f = dy1D2
+	}
+	tmpAt := func(r, c int) Mem { return tmp.Offset((r*m + c) * 32) }
+
+	loop := name + "_tile"
+	Label(loop)
+	LEAQ(Mem{Base: src, Index: srcRow, Scale: 2}, s3)
+	ADDQ(srcRow, s3)
+	// Columns: tmp[r][c] = (A d)[r] of column c, r < alpha, c < m.
+	for c := 0; c < m; c++ {
+		for r := 0; r < m; r++ {
+			addr := rowAddr(src, s3, srcRow, r)
+			addr.Disp = c * 32
+			VMOVUPS(addr, dRegs[r])
+		}
+		f(dRegs, func(r int, v VecPhysical) { VMOVUPS(v, tmpAt(r, c)) })
+	}
+	// Rows: out[r*alpha + c] = (A tmp[r])[c].
+	LEAQ(Mem{Base: dT, Index: dT, Scale: 2}, dT3)
+	MOVQ(dst, rb)
+	for r := 0; r < a; r++ {
+		for c := 0; c < m; c++ {
+			VMOVUPS(tmpAt(r, c), dRegs[c])
+		}
+		LEAQ(Mem{Base: rb, Index: dT3, Scale: 1}, rb3)
+		f(dRegs, func(c int, v VecPhysical) { VMOVUPS(v, rowAddr(rb, rb3, dT, c)) })
+		if r+1 < a {
+			if a == 6 {
+				LEAQ(Mem{Base: rb3, Index: dT3, Scale: 1}, rb)
+			} else {
+				LEAQ(Mem{Base: rb, Index: dT, Scale: 4}, rb)
+			}
+		}
+	}
+	ADDQ(U32(m*32), src)
+	ADDQ(dTile, dst)
+	DECQ(n)
+	JNE(LabelRef(loop))
+	VZEROUPPER()
+	RET()
+}
+
+// winoInput emits winoInF<m>AVX2 (see winoInFunc in wino.go).
+func winoInput(m int) {
+	a := m + 2
+	name := fmt.Sprintf("winoIn%dAVX2", m)
+	TEXT(name, 0, "func(src *float32, srcRow int, dst *float32, dstT, dstTile, n int)")
+	Pragma("noescape")
+	Doc(fmt.Sprintf("%s is the input transform of F(%d x %d, 3 x 3) on n tiles of c8 vectors (winoInFunc).", name, m, m))
+	tmp := AllocLocal(a * a * 32)
+	src := Load(Param("src"), RSI)
+	srcRow := Load(Param("srcRow"), R8)
+	SHLQ(U8(2), srcRow)
+	dst := Load(Param("dst"), RDI)
+	dT := Load(Param("dstT"), R9)
+	SHLQ(U8(2), dT)
+	dTile := Load(Param("dstTile"), R10)
+	SHLQ(U8(2), dTile)
+	n := Load(Param("n"), RCX)
+	s3, dT3, rb, rb3 := R11, R12, R13, RBX
+	f := in1D4
+	if m == 2 {
+		f = in1D2
+	}
+	tmpAt := func(r, c int) Mem { return tmp.Offset((r*a + c) * 32) }
+
+	loop := name + "_tile"
+	Label(loop)
+	LEAQ(Mem{Base: src, Index: srcRow, Scale: 2}, s3)
+	ADDQ(srcRow, s3)
+	// Columns: tmp[r][c] = (B^T d)[r] of column c.
+	for c := 0; c < a; c++ {
+		for r := 0; r < a; r++ {
+			addr := rowAddr(src, s3, srcRow, r)
+			addr.Disp = c * 32
+			VMOVUPS(addr, dRegs[r])
+		}
+		f(dRegs, func(r int, v VecPhysical) { VMOVUPS(v, tmpAt(r, c)) })
+	}
+	// Rows: V[r*a + c] = (B^T tmp[r])[c].
+	LEAQ(Mem{Base: dT, Index: dT, Scale: 2}, dT3)
+	MOVQ(dst, rb)
+	for r := 0; r < a; r++ {
+		for c := 0; c < a; c++ {
+			VMOVUPS(tmpAt(r, c), dRegs[c])
+		}
+		LEAQ(Mem{Base: rb, Index: dT3, Scale: 1}, rb3)
+		f(dRegs, func(c int, v VecPhysical) { VMOVUPS(v, rowAddr(rb, rb3, dT, c)) })
+		if r+1 < a {
+			if a == 6 {
+				LEAQ(Mem{Base: rb3, Index: dT3, Scale: 1}, rb)
+			} else {
+				LEAQ(Mem{Base: rb, Index: dT, Scale: 4}, rb)
+			}
+		}
+	}
+	ADDQ(U32(m*32), src)
+	ADDQ(dTile, dst)
+	DECQ(n)
+	JNE(LabelRef(loop))
+	VZEROUPPER()
+	RET()
+}
+
+// winoOutput emits winoOutF<m>AVX2 (see winoOutFunc in wino.go).
+func winoOutput(m int) {
+	a := m + 2
+	name := fmt.Sprintf("winoOut%dAVX2", m)
+	TEXT(name, 0, "func(src *float32, srcT, srcTile int, dst *float32, dstRow, n int)")
+	Pragma("noescape")
+	Doc(fmt.Sprintf("%s is the output transform of F(%d x %d, 3 x 3) on n tiles of c8 vectors (winoOutFunc).", name, m, m))
+	tmp := AllocLocal(m * a * 32)
+	src := Load(Param("src"), RSI)
+	sT := Load(Param("srcT"), R8)
+	SHLQ(U8(2), sT)
+	sTile := Load(Param("srcTile"), R9)
+	SHLQ(U8(2), sTile)
+	dst := Load(Param("dst"), RDI)
+	dRow := Load(Param("dstRow"), R10)
+	SHLQ(U8(2), dRow)
+	n := Load(Param("n"), RCX)
+	sT3, cb, cb3, rb := R11, R12, R13, RBX
+	f := out1D4
+	if m == 2 {
+		f = out1D2
+	}
+	tmpAt := func(r, c int) Mem { return tmp.Offset((r*a + c) * 32) }
+	// Row r, column c of the product tile is at src + (r*a + c)*sT. Column c's vectors
+	// are a*sT apart: with rowStep = a*sT that is rowAddr(cb, cb3, rowStep, r) for
+	// cb = src + c*sT; rowStep is sT*6 (m = 4) or sT*4 (m = 2), formed as needed.
+	LEAQ(Mem{Base: sT, Index: sT, Scale: 2}, sT3)
+
+	loop := name + "_tile"
+	Label(loop)
+	// Columns: tmp[r][c] = (A^T m)[r] of column c.
+	for c := 0; c < a; c++ {
+		// cb = src + c*sT.
+		switch c {
+		case 0:
+			MOVQ(src, cb)
+		default:
+			ADDQ(sT, cb)
+		}
+		for r := 0; r < a; r++ {
+			// (r*a + c)*sT = r*a*sT + c*sT.
+			var addr Mem
+			switch {
+			case a == 4:
+				// r*4*sT: r = 0..3 -> 0, 4sT, 8sT, 12sT: from cb with index sT scale 4/8, or cb3.
+				switch r {
+				case 0:
+					addr = Mem{Base: cb}
+				case 1:
+					addr = Mem{Base: cb, Index: sT, Scale: 4}
+				case 2:
+					addr = Mem{Base: cb, Index: sT, Scale: 8}
+				case 3:
+					LEAQ(Mem{Base: cb, Index: sT3, Scale: 4}, cb3) // cb + 12 sT
+					addr = Mem{Base: cb3}
+				}
+			default:
+				// r*6*sT: 0, 6, 12, 18, 24, 30 sT: cb3 = cb + 6r sT stepped by 6 sT.
+				if r == 0 {
+					MOVQ(cb, cb3)
+				} else {
+					LEAQ(Mem{Base: cb3, Index: sT3, Scale: 2}, cb3)
+				}
+				addr = Mem{Base: cb3}
+			}
+			VMOVUPS(addr, dRegs[r])
+		}
+		f(dRegs, func(r int, v VecPhysical) { VMOVUPS(v, tmpAt(r, c)) })
+	}
+	// Rows: y[r][c] = (A^T tmp[r])[c], stored at dst + r*dstRow + c*32.
+	MOVQ(dst, rb)
+	for r := 0; r < m; r++ {
+		for c := 0; c < a; c++ {
+			VMOVUPS(tmpAt(r, c), dRegs[c])
+		}
+		f(dRegs, func(c int, v VecPhysical) { VMOVUPS(v, Mem{Base: rb, Disp: c * 32}) })
+		if r+1 < m {
+			ADDQ(dRow, rb)
+		}
+	}
+	ADDQ(sTile, src)
+	ADDQ(U32(m*32), dst)
+	DECQ(n)
+	JNE(LabelRef(loop))
+	VZEROUPPER()
+	RET()
+}
+
+// winoAll emits every routine of this file.
+func winoAll() {
+	for _, m := range []int{2, 4} {
+		winoInput(m)
+		winoOutput(m)
+		winoDY(m)
+	}
+}

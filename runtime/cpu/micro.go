@@ -1,0 +1,125 @@
+package cpu
+
+import "fmt"
+
+// Kernels gives direct access to one micro-kernel family, for callers that lay out their
+// own operands (the Winograd convolutions of package nn): a single-threaded GEMM whose B is
+// already packed into micro-panels, its packer, the Winograd tile transforms
+// (WinoInput, WinoOutput, WinoDY), the channel-blocked layout changes (PackC8,
+// UnpackC8) and the reductions of batch normalization (SumF64, SqDevF64,
+// ReLUGradSums, ReLUGradDx).
+// A Kernels holds no state besides the family; it is safe for concurrent use.
+type Kernels struct {
+	ks kernelSet
+	wt winoSet
+	st statsSet
+}
+
+// PanelCols is the columns of one packed B micro-panel (PackB), and RowBlock the rows of
+// A that one micro-kernel call computes.
+const (
+	PanelCols = nr
+	RowBlock  = mr
+)
+
+// NewKernels returns the fastest kernel family this machine runs.
+func NewKernels() *Kernels {
+	ks := bestKernels()
+	return &Kernels{ks: ks, wt: winoFor(ks.kind), st: statsFor(ks.kind)}
+}
+
+// PortableKernels returns the portable Go family, which runs everywhere (for tests and
+// for comparing against the assembly).
+func PortableKernels() *Kernels {
+	return &Kernels{ks: goKernels(), wt: winoFor(kernelGo)}
+}
+
+// Name names the family ("avx2" or "go").
+func (k *Kernels) Name() string { return k.ks.kind.String() }
+
+// PackedLen returns the float32s that PackB writes for a K x N matrix: ceil(N/16) panels
+// of K*16.
+func PackedLen(K, N int) int { return (N + nr - 1) / nr * K * nr }
+
+// PackB packs the K x N row-major matrix b (leading dimension ldb) into dst as
+// ceil(N/16) micro-panels, panel j holding columns [16j, 16j+16) k-major
+// (dst[(j*K+k)*16 + c] = b[k*ldb + 16j+c], zero past N). It panics when the slices are
+// too short.
+func (k *Kernels) PackB(dst, b []float32, ldb, K, N int) {
+	if K < 1 || N < 1 || ldb < N || len(b) < (K-1)*ldb+N || len(dst) < PackedLen(K, N) {
+		panic(fmt.Sprintf("cpu.Kernels.PackB: K=%d N=%d ldb=%d with len(b)=%d len(dst)=%d", K, N, ldb, len(b), len(dst)))
+	}
+	packB(&k.ks, dst, b, ldb, false, 0, K, 0, N)
+}
+
+// mulEdge is the scratch of a partial last panel: a micro-tile written by the kernel and
+// then copied (or added) into C.
+type mulEdge [mr * nr]float32
+
+// MulPacked computes C = A*B, or C += A*B when acc, on the calling thread: A is M x K
+// row-major (leading dimension lda), B is K x N packed by PackB (bp), C is M x N
+// row-major (leading dimension ldc). K is cut into blocks of at most 320 so that a B
+// micro-panel stays in L1. It does not allocate when N is a multiple of PanelCols. It
+// panics when the slices are too short.
+func (k *Kernels) MulPacked(M, N, K int, a []float32, lda int, bp []float32, c []float32, ldc int, acc bool) {
+	k.MulPanels(false, M, N, K, a, lda, bp, K*nr, c, ldc, acc)
+}
+
+// MulPanels is MulPacked with op(A) = A^T when transA (A stored K x M: element (i, k) at
+// a[k*lda + i]) and B's micro-panels pstride floats apart (panel j, the K x 16 block of
+// columns [16j, 16j+16), k-major at bp[j*pstride:]; pstride >= K*16).
+func (k *Kernels) MulPanels(transA bool, M, N, K int, a []float32, lda int, bp []float32, pstride int, c []float32, ldc int, acc bool) {
+	ar, ac := M, K
+	if transA {
+		ar, ac = K, M
+	}
+	np := (N + nr - 1) / nr
+	if M < 1 || N < 1 || K < 1 || lda < ac || ldc < N || pstride < K*nr || len(a) < (ar-1)*lda+ac ||
+		len(bp) < (np-1)*pstride+K*nr || len(c) < (M-1)*ldc+N {
+		panic(fmt.Sprintf("cpu.Kernels.MulPanels: transA=%v M=%d N=%d K=%d lda=%d pstride=%d ldc=%d with len(a)=%d len(bp)=%d len(c)=%d",
+			transA, M, N, K, lda, pstride, ldc, len(a), len(bp), len(c)))
+	}
+	kern := &k.ks.rowA
+	if transA {
+		kern = &k.ks.colA
+	}
+	kc := blocks(K, kcMax, 1)
+	var edge *mulEdge // only for a partial last panel (the kernels' pointers escape)
+	if N%nr != 0 {
+		edge = new(mulEdge)
+	}
+	for pc := 0; pc < K; pc += kc {
+		d := min(kc, K-pc)
+		add := acc || pc > 0
+		for jr := 0; jr < N; jr += nr {
+			cols := min(nr, N-jr)
+			b := &bp[jr/nr*pstride+pc*nr]
+			for ir := 0; ir < M; ir += mr {
+				rows := min(mr, M-ir)
+				var ap *float32
+				if transA {
+					ap = &a[pc*lda+ir]
+				} else {
+					ap = &a[ir*lda+pc]
+				}
+				off := ir*ldc + jr
+				if cols == nr {
+					kern[rows](d, ap, lda, b, &c[off], ldc, add)
+					continue
+				}
+				kern[rows](d, ap, lda, b, &edge[0], nr, false)
+				for i := 0; i < rows; i++ {
+					dst := c[off+i*ldc : off+i*ldc+cols]
+					src := edge[i*nr : i*nr+cols]
+					if add {
+						for j, v := range src {
+							dst[j] += v
+						}
+					} else {
+						copy(dst, src)
+					}
+				}
+			}
+		}
+	}
+}

@@ -1,0 +1,145 @@
+package cpu
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// kernelFamilies returns Kernels for every family this machine runs.
+func kernelFamilies(t testing.TB) []*Kernels {
+	t.Helper()
+	fams := []*Kernels{PortableKernels()}
+	if _, ok := kernelsFor(kernelAVX2); ok {
+		k := NewKernels()
+		if k.Name() != "avx2" {
+			t.Fatalf("NewKernels() = %s on an AVX2 machine", k.Name())
+		}
+		fams = append(fams, k)
+	}
+	return fams
+}
+
+func TestMulPacked(t *testing.T) {
+	shapes := [][3]int{{1, 1, 1}, {6, 16, 1}, {7, 17, 3}, {5, 15, 4}, {13, 33, 5}, {64, 64, 64}, {4, 256, 256}, {50, 48, 700}, {19, 40, 321}}
+	for _, k := range kernelFamilies(t) {
+		for _, s := range shapes {
+			for _, acc := range []bool{false, true} {
+				m, n, d := s[0], s[1], s[2]
+				t.Run(fmt.Sprintf("%s/%dx%dx%d/acc=%v", k.Name(), m, n, d, acc), func(t *testing.T) {
+					r := rand.New(rand.NewPCG(uint64(m*n), uint64(d)))
+					lda, ldb, ldc := d+3, n+1, n+2
+					a, b, c := randSlice(r, m*lda), randSlice(r, d*ldb), randSlice(r, m*ldc)
+					c0 := append([]float32(nil), c...)
+					bp := make([]float32, PackedLen(d, n))
+					k.PackB(bp, b, ldb, d, n)
+					k.MulPacked(m, n, d, a, lda, bp, c, ldc, acc)
+					for i := 0; i < m; i++ {
+						for j := 0; j < ldc; j++ {
+							got := c[i*ldc+j]
+							if j >= n {
+								if got != c0[i*ldc+j] {
+									t.Fatalf("C[%d,%d] past N changed", i, j)
+								}
+								continue
+							}
+							want, mag := 0.0, 0.0
+							for p := 0; p < d; p++ {
+								v := float64(a[i*lda+p]) * float64(b[p*ldb+j])
+								want += v
+								mag += math.Abs(v)
+							}
+							if acc {
+								want += float64(c0[i*ldc+j])
+								mag += math.Abs(float64(c0[i*ldc+j]))
+							}
+							if math.Abs(float64(got)-want) > gemmTol*mag {
+								t.Fatalf("C[%d,%d] = %v, want %v", i, j, got, want)
+							}
+						}
+					}
+				})
+			}
+		}
+	}
+}
+
+// TestMulPanels checks the transposed-A form with spaced panels.
+func TestMulPanels(t *testing.T) {
+	shapes := [][3]int{{1, 1, 1}, {7, 17, 3}, {64, 64, 130}, {20, 48, 700}}
+	for _, k := range kernelFamilies(t) {
+		for _, s := range shapes {
+			for _, acc := range []bool{false, true} {
+				m, n, d := s[0], s[1], s[2]
+				t.Run(fmt.Sprintf("%s/%dx%dx%d/acc=%v", k.Name(), m, n, d, acc), func(t *testing.T) {
+					r := rand.New(rand.NewPCG(uint64(m*n+1), uint64(d)))
+					lda, ldc := m+2, n+1
+					a, c := randSlice(r, d*lda), randSlice(r, m*ldc)
+					c0 := append([]float32(nil), c...)
+					np := (n + 15) / 16
+					pstride := d*16 + 5
+					bp := randSlice(r, np*pstride)
+					k.MulPanels(true, m, n, d, a, lda, bp, pstride, c, ldc, acc)
+					for i := 0; i < m; i++ {
+						for j := 0; j < n; j++ {
+							want, mag := 0.0, 0.0
+							for p := 0; p < d; p++ {
+								v := float64(a[p*lda+i]) * float64(bp[j/16*pstride+p*16+j%16])
+								want += v
+								mag += math.Abs(v)
+							}
+							if acc {
+								want += float64(c0[i*ldc+j])
+								mag += math.Abs(float64(c0[i*ldc+j]))
+							}
+							if got := c[i*ldc+j]; math.Abs(float64(got)-want) > gemmTol*mag {
+								t.Fatalf("C[%d,%d] = %v, want %v", i, j, got, want)
+							}
+						}
+					}
+				})
+			}
+		}
+	}
+}
+
+func TestMulPackedNoAllocs(t *testing.T) {
+	k := NewKernels()
+	r := rand.New(rand.NewPCG(1, 1))
+	const m, n, d = 13, 32, 40
+	a, b, c := randSlice(r, m*d), randSlice(r, d*n), make([]float32, m*n)
+	bp := make([]float32, PackedLen(d, n))
+	k.PackB(bp, b, n, d, n)
+	if got := testing.AllocsPerRun(5, func() { k.MulPacked(m, n, d, a, d, bp, c, n, false) }); got != 0 {
+		t.Errorf("MulPacked: %.1f allocations per call, want 0", got)
+	}
+}
+
+func TestMulPackedPanics(t *testing.T) {
+	k := NewKernels()
+	for _, tc := range []struct {
+		name string
+		f    func()
+	}{
+		{"short a", func() {
+			k.MulPacked(2, 16, 3, make([]float32, 5), 3, make([]float32, 48), make([]float32, 32), 16, false)
+		}},
+		{"short bp", func() {
+			k.MulPacked(2, 16, 3, make([]float32, 6), 3, make([]float32, 47), make([]float32, 32), 16, false)
+		}},
+		{"short c", func() {
+			k.MulPacked(2, 16, 3, make([]float32, 6), 3, make([]float32, 48), make([]float32, 31), 16, false)
+		}},
+		{"short dst", func() { k.PackB(make([]float32, 47), make([]float32, 48), 16, 3, 16) }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			defer func() {
+				if recover() == nil {
+					t.Error("no panic")
+				}
+			}()
+			tc.f()
+		})
+	}
+}

@@ -1,0 +1,123 @@
+package cpu
+
+import "fmt"
+
+// The reductions of batch normalization: float32 data, sums in float64.
+
+type (
+	sumF64Func       func(x *float32, n int) float64
+	sqDevF64Func     func(x *float32, n int, m float64) float64
+	reluGradSumsFunc func(x, dz *float32, n int, sc, sh float32) (sg, sgx float64)
+	reluGradDxFunc   func(x, dz, dx *float32, n int, sc, sh float32, a, b, c float64, acc bool)
+)
+
+// statsSet is a family's reductions; nil entries mean the portable Go loops. Each runs
+// on a multiple of statsBlock values (the Go code does the rest).
+type statsSet struct {
+	sum   sumF64Func
+	sqDev sqDevF64Func
+	sums  reluGradSumsFunc
+	dx    reluGradDxFunc
+}
+
+// statsBlock is the values per iteration of the assembly.
+const statsBlock = 16
+
+// SumF64 returns the sum of x, accumulated in float64 (in an order of its own).
+func (k *Kernels) SumF64(x []float32) float64 {
+	var s float64
+	n := len(x) &^ (statsBlock - 1)
+	if k.st.sum != nil && n > 0 {
+		s = k.st.sum(&x[0], n)
+	} else {
+		n = 0
+	}
+	var a [4]float64
+	i := n
+	for ; i+4 <= len(x); i += 4 {
+		a[0] += float64(x[i])
+		a[1] += float64(x[i+1])
+		a[2] += float64(x[i+2])
+		a[3] += float64(x[i+3])
+	}
+	for ; i < len(x); i++ {
+		a[0] += float64(x[i])
+	}
+	return s + (a[0] + a[1]) + (a[2] + a[3])
+}
+
+// SqDevF64 returns the sum of (x[i] - m)^2, in float64.
+func (k *Kernels) SqDevF64(x []float32, m float64) float64 {
+	var s float64
+	n := len(x) &^ (statsBlock - 1)
+	if k.st.sqDev != nil && n > 0 {
+		s = k.st.sqDev(&x[0], n, m)
+	} else {
+		n = 0
+	}
+	var a [4]float64
+	i := n
+	for ; i+4 <= len(x); i += 4 {
+		for j := range a {
+			d := float64(x[i+j]) - m
+			a[j] += d * d
+		}
+	}
+	for ; i < len(x); i++ {
+		d := float64(x[i]) - m
+		a[0] += d * d
+	}
+	return s + (a[0] + a[1]) + (a[2] + a[3])
+}
+
+// reluGrad returns dz where max(0, v*sc + sh) > 0 (rounded after the multiply and
+// after the add, as the forward pass computes it), else 0.
+func reluGrad(v, d, sc, sh float32) float64 {
+	if float32(v*sc)+sh > 0 {
+		return float64(d)
+	}
+	return 0
+}
+
+// ReLUGradSums returns, in float64, the sums of g and g*x[i] over x, with g = dz[i]
+// where x[i]*sc + sh > 0 (the ReLU of a BN-ReLU let it through), else 0. dz must be as
+// long as x.
+func (k *Kernels) ReLUGradSums(x, dz []float32, sc, sh float32) (sg, sgx float64) {
+	if len(dz) < len(x) {
+		panic(fmt.Sprintf("cpu.Kernels.ReLUGradSums: len(dz)=%d < len(x)=%d", len(dz), len(x)))
+	}
+	n := len(x) &^ 7
+	if k.st.sums != nil && n > 0 {
+		sg, sgx = k.st.sums(&x[0], &dz[0], n, sc, sh)
+	} else {
+		n = 0
+	}
+	for i := n; i < len(x); i++ {
+		g := reluGrad(x[i], dz[i], sc, sh)
+		sg += g
+		sgx += g * float64(x[i])
+	}
+	return sg, sgx
+}
+
+// ReLUGradDx writes dx[i] = float32(a*g + b + c*x[i]), evaluated in float64 (added to
+// dx[i] when acc), with g as in ReLUGradSums. dz and dx must be as long as x; dx may be dz
+// itself.
+func (k *Kernels) ReLUGradDx(x, dz, dx []float32, sc, sh float32, a, b, c float64, acc bool) {
+	if len(dz) < len(x) || len(dx) < len(x) {
+		panic(fmt.Sprintf("cpu.Kernels.ReLUGradDx: len(dz)=%d len(dx)=%d < len(x)=%d", len(dz), len(dx), len(x)))
+	}
+	n := len(x) &^ 7
+	if k.st.dx != nil && n > 0 {
+		k.st.dx(&x[0], &dz[0], &dx[0], n, sc, sh, a, b, c, acc)
+	} else {
+		n = 0
+	}
+	for i := n; i < len(x); i++ {
+		d := float32(a*reluGrad(x[i], dz[i], sc, sh) + b + c*float64(x[i]))
+		if acc {
+			d += dx[i]
+		}
+		dx[i] = d
+	}
+}

@@ -1,0 +1,70 @@
+package cpu
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// statsTol bounds the relative error of the float64 reductions (sums of float32 values
+// in float64: exact but for the order of the additions).
+const statsTol = 1e-12
+
+func TestStats(t *testing.T) {
+	for _, k := range kernelFamilies(t) {
+		for _, n := range []int{1, 7, 8, 16, 33, 1024, 1031} {
+			t.Run(fmt.Sprintf("%s/n=%d", k.Name(), n), func(t *testing.T) {
+				r := rand.New(rand.NewPCG(uint64(n), 9))
+				x, dz := randSlice(r, n), randSlice(r, n)
+				for i := range x {
+					x[i] += 3 // a mean away from zero
+				}
+				const sc, sh = float32(-1.3), float32(3.9)
+				var s, q, sg, sgx, sgm, sgxm float64
+				for _, v := range x {
+					s += float64(v)
+				}
+				m := s / float64(n)
+				for i, v := range x {
+					q += (float64(v) - m) * (float64(v) - m)
+					if float32(v*sc)+sh > 0 {
+						sg += float64(dz[i])
+						sgx += float64(dz[i]) * float64(v)
+					}
+					sgm += math.Abs(float64(dz[i]))
+					sgxm += math.Abs(float64(dz[i]) * float64(v))
+				}
+				close := func(name string, got, want, mag float64) {
+					if math.Abs(got-want) > statsTol*mag {
+						t.Errorf("%s = %.17g, want %.17g", name, got, want)
+					}
+				}
+				close("SumF64", k.SumF64(x), s, 4*float64(n))
+				close("SqDevF64", k.SqDevF64(x, m), q, q)
+				gs, gsx := k.ReLUGradSums(x, dz, sc, sh)
+				close("sum g", gs, sg, sgm)
+				close("sum g*x", gsx, sgx, sgxm)
+				const a, b, c = 0.7, -0.25, 1.5
+				for _, acc := range []bool{false, true} {
+					dx := randSlice(r, n)
+					dx0 := append([]float32(nil), dx...)
+					k.ReLUGradDx(x, dz, dx, sc, sh, a, b, c, acc)
+					for i, v := range x {
+						g := 0.0
+						if float32(v*sc)+sh > 0 {
+							g = float64(dz[i])
+						}
+						want := float32(a*g + b + c*float64(v))
+						if acc {
+							want += dx0[i]
+						}
+						if d := math.Abs(float64(dx[i] - want)); d > 1e-6*math.Abs(float64(want)) {
+							t.Fatalf("ReLUGradDx acc=%v [%d] = %v, want %v", acc, i, dx[i], want)
+						}
+					}
+				}
+			})
+		}
+	}
+}

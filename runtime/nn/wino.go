@@ -1,0 +1,340 @@
+package nn
+
+import "unsafe"
+
+// dirRow and dirRowT key the im2row path's packed weights in the cache, for its forward
+// pass and its input gradient (the other passes are dirForward, dirDgrad, dirWgrad of
+// algo.go).
+const (
+	dirRow  = 3
+	dirRowT = 4
+)
+
+// Winograd convolution F(m x m, 3 x 3) for 3x3, stride 1, pad 1 convolutions (the bulk
+// of a WRN), forward and input gradient. With alpha = m+2 and T = alpha^2, one image's
+// output is cut into th x tw tiles of m x m; tile p's input patch (alpha x alpha) is
+// transformed (V = B^T d B, with the BN-ReLU applied first), multiplied position by
+// position with the transformed weights (U = G g G^T) as T GEMMs summing over input
+// channels, and the products are transformed back (Y = A^T M A), with the residual added
+// on the way out. m = 4 needs 36 multiplies per output tile of 16 where the direct method
+// needs 144; m = 2 needs 16 for 4 (36 direct).
+//
+// Data layout of one chunk of P tiles (whole images, or a range of tile rows of one
+// image), all in float32s:
+//
+//	z    one block of 8 input channels of one image, c8 (cpu.PackC8): hz x wz vectors,
+//	     zero outside the image (PyTorch pads after the ReLU)
+//	v    T x P x cp: v[t][p][c], the transformed inputs, the GEMMs' A (P x cp row-major)
+//	m    T x P x kp: m[t][p][k], the products, the GEMMs' C
+//	u    T x kp/16 x cp x 16: the transformed weights, packed as the GEMMs' B (cpu.PackB)
+//	yst  one row of output tiles of 8 output channels, c8, before cpu.UnpackC8
+//
+// cp is C rounded up to 8, kp is K rounded up to 16.
+
+// winoShape is the geometry of the Winograd convolution of one Conv with tile size m.
+type winoShape struct {
+	m, a, t int // m, alpha = m+2, T = alpha^2
+	th, tw  int // tiles per image in y and x
+	cp, kp  int // channels rounded up: input to 8, output to 16
+	wz      int // c8 row length: tw*m + 2
+	// Chunking: a chunk holds imgs whole images, or (imgs == 1) rows tile rows of one
+	// image; p is the most tiles of a chunk.
+	imgs, rows, p int
+}
+
+// winoTileTarget is the tiles of a chunk aimed for, as a function of the floats that v
+// and m take per tile: enough rows for the GEMMs to reuse each packed weight panel,
+// few enough that v and m stay near L2.
+func winoTileTarget(perTile int) int {
+	const budget = 160 << 10 // floats of v and m together
+	return min(max(budget/perTile, 24), 128)
+}
+
+func newWinoShape(c *Conv, m int) winoShape {
+	s := winoShape{m: m, a: m + 2, t: (m + 2) * (m + 2)}
+	s.th, s.tw = (c.OH+m-1)/m, (c.OW+m-1)/m
+	s.cp, s.kp = (c.C+7)&^7, (c.K+15)&^15
+	s.wz = s.tw*m + 2
+	target := winoTileTarget(s.t * (s.cp + s.kp))
+	per := s.th * s.tw
+	if per <= target {
+		s.imgs, s.rows = max(target/per, 1), s.th
+	} else {
+		s.imgs, s.rows = 1, max(target/s.tw, 1)
+	}
+	s.p = s.imgs * s.rows * s.tw
+	return s
+}
+
+// balance shortens the chunks of a batch of n images cut by tile rows, when there are
+// few of them, so that their number is a multiple of threads and they are of one size
+// (a thread does not wait for another's extra chunk). A whole image that is one chunk
+// stays one: with fewer images than threads, winoRun puts all threads on each.
+func (s *winoShape) balance(n, threads int) {
+	if s.imgs > 1 || threads < 2 {
+		return
+	}
+	per := (s.th + s.rows - 1) / s.rows
+	if per == 1 && n < threads {
+		return // one chunk per image, fewer images than threads: all threads on each
+	}
+	if n*per >= 4*threads || (n*per)%threads == 0 && s.th%s.rows == 0 {
+		return
+	}
+	for want := (n*per + threads - 1) / threads * threads; want <= n*s.th; want += threads {
+		if want%n != 0 {
+			continue
+		}
+		rows := (s.th + want/n - 1) / (want / n)
+		if (s.th+rows-1)/rows == want/n {
+			s.rows = rows
+			s.p = rows * s.tw
+			return
+		}
+	}
+}
+
+// chunks returns the number of chunks of n images.
+func (s *winoShape) chunks(n int) int {
+	if s.imgs > 1 {
+		return (n + s.imgs - 1) / s.imgs
+	}
+	return n * ((s.th + s.rows - 1) / s.rows)
+}
+
+// chunk returns chunk q of n images: images [i0, i1) and, within each, tile rows
+// [r0, r1).
+func (s *winoShape) chunk(q, n int) (i0, i1, r0, r1 int) {
+	if s.imgs > 1 {
+		i0 = q * s.imgs
+		return i0, min(i0+s.imgs, n), 0, s.th
+	}
+	per := (s.th + s.rows - 1) / s.rows
+	i0, r0 = q/per, q%per*s.rows
+	return i0, i0 + 1, r0, min(r0+s.rows, s.th)
+}
+
+// Workspace floats of one chunk.
+func (s *winoShape) zLen() int    { return (s.rows*s.m + 2) * s.wz * 8 }
+func (s *winoShape) vLen() int    { return s.t * s.p * s.cp }
+func (s *winoShape) mLen() int    { return s.t * s.p * s.kp }
+func (s *winoShape) yLen() int    { return s.m * s.tw * s.m * 8 }
+func (s *winoShape) uLen() int    { return s.t * s.cp * s.kp }
+func (s *winoShape) workLen() int { return s.zLen() + s.vLen() + s.mLen() + s.yLen() }
+
+// winoG returns G of F(m x m, 3 x 3) (alpha x 3), in float64.
+func winoG(m int) [][3]float64 {
+	if m == 2 {
+		return [][3]float64{{1, 0, 0}, {0.5, 0.5, 0.5}, {0.5, -0.5, 0.5}, {0, 0, 1}}
+	}
+	return [][3]float64{
+		{1.0 / 4, 0, 0},
+		{-1.0 / 6, -1.0 / 6, -1.0 / 6},
+		{-1.0 / 6, 1.0 / 6, -1.0 / 6},
+		{1.0 / 24, 1.0 / 12, 1.0 / 6},
+		{1.0 / 24, -1.0 / 12, 1.0 / 6},
+		{0, 0, 1},
+	}
+}
+
+// winoWeights writes u, the transformed weights of the Winograd convolution's output
+// channels [k0, k1), packed as the GEMMs' B: u[t][k/16][c][k%16] = (G g G^T)[t] with g
+// the 3x3 kernel from its input channel c to its output channel k, computed in float64
+// and rounded once. w is the conv's [K, C, 3, 3] weights. For the forward pass g =
+// w[k][c]; for the input gradient (dgrad: input dy, K channels; output dz, C channels) g
+// is w[c][k] rotated by 180 degrees. Entries of padding channels are left as they are
+// (zero).
+func winoWeights(s *winoShape, w []float32, C, K int, dgrad bool, u []float32, k0, k1 int) {
+	a := s.a
+	cin := C
+	if dgrad {
+		cin = K
+	}
+	g1 := winoG4
+	if s.m == 2 {
+		g1 = winoG2
+	}
+	var f [3][3]float64
+	var tmp [3][6]float64 // tmp[j] = G f[:, j]
+	var col [3]float64
+	var row [6]float64
+	kout := K
+	if dgrad {
+		kout = C
+	}
+	// Panel by panel, input channel by input channel, so that the 16 columns of a panel
+	// row (one cache line per position) are written together.
+	for kp0 := k0 &^ 15; kp0 < k1; kp0 += 16 {
+		for c := 0; c < cin; c++ {
+			for k := max(kp0, k0); k < min(kp0+16, k1, kout); k++ {
+				if dgrad {
+					src := w[(c*C+k)*9 : (c*C+k)*9+9]
+					for i := 0; i < 3; i++ {
+						for j := 0; j < 3; j++ {
+							f[i][j] = float64(src[(2-i)*3+2-j])
+						}
+					}
+				} else {
+					src := w[(k*C+c)*9 : (k*C+c)*9+9]
+					for i := 0; i < 3; i++ {
+						for j := 0; j < 3; j++ {
+							f[i][j] = float64(src[i*3+j])
+						}
+					}
+				}
+				for j := 0; j < 3; j++ {
+					col = [3]float64{f[0][j], f[1][j], f[2][j]}
+					g1(&col, &tmp[j])
+				}
+				base := (k/16*s.cp+c)*16 + k%16
+				stride := s.cp * s.kp
+				for r := 0; r < a; r++ {
+					col = [3]float64{tmp[0][r], tmp[1][r], tmp[2][r]}
+					g1(&col, &row)
+					for q, v := range row[:a] {
+						u[(r*a+q)*stride+base] = float32(v)
+					}
+				}
+			}
+		}
+	}
+}
+
+// winoG4 writes o = G f for G of F(4x4, 3x3) (see winoG).
+func winoG4(f *[3]float64, o *[6]float64) {
+	sum, mid := f[0]+f[2], f[1]
+	b := f[0]/24 + f[2]/6
+	o[0] = f[0] / 4
+	o[1] = -(sum + mid) / 6
+	o[2] = -(sum - mid) / 6
+	o[3] = b + mid/12
+	o[4] = b - mid/12
+	o[5] = f[2]
+}
+
+// winoG2 writes o = G f for G of F(2x2, 3x3) (see winoG); o[4:] is left alone.
+func winoG2(f *[3]float64, o *[6]float64) {
+	sum := f[0] + f[2]
+	o[0] = f[0]
+	o[1] = (sum + f[1]) / 2
+	o[2] = (sum - f[1]) / 2
+	o[3] = f[2]
+}
+
+// winoKey identifies cached transformed weights: the weights' address, the conv, the
+// tile size and the pass (dirForward or dirDgrad for Winograd, dirRow for im2row).
+type winoKey struct {
+	w   uintptr
+	c   Conv
+	m   int
+	dir int
+}
+
+// winoWeightsCache holds transformed weights and the raw weights they were made from, so
+// that a later call with the same (unchanged) weights reuses them: inference calls the
+// same convolution with the same weights again and again.
+type winoWeightsCache struct {
+	raw, u []float32
+	ver    uint64 // the Ctx's weights version when made (SetWeightsVersion)
+}
+
+// winoCacheMax bounds the cached transforms of one Ctx (a network has one or two per
+// conv); past it the cache starts over.
+const winoCacheMax = 256
+
+// cachedWeights returns the transformed weights of key, from the cache when w (the raw
+// weights, rawLen of them) is unchanged since they were made, else made now into a
+// zeroed uLen-float buffer by body over [0, nk) on the pool's threads (with ctx.wt.w
+// and ctx.wt.u set) and cached. Checking costs one comparison of the raw weights with a
+// copy: exact, whatever wrote them in between.
+func (ctx *Ctx) cachedWeights(key winoKey, rawLen int, w []float32, uLen int, body func(lo, hi int), nk int) []float32 {
+	w = w[:rawLen]
+	e := ctx.wcache[key]
+	if e != nil && ((ctx.wver != 0 && e.ver == ctx.wver) || ctx.sameWeights(e.raw, w)) {
+		e.ver = ctx.wver
+		return e.u
+	}
+	if e == nil {
+		if len(ctx.wcache) >= winoCacheMax {
+			clear(ctx.wcache)
+		}
+		e = &winoWeightsCache{raw: make([]float32, len(w)), u: make([]float32, uLen)}
+		ctx.wcache[key] = e
+	}
+	copy(e.raw, w)
+	e.ver = ctx.wver
+	ctx.wt.w, ctx.wt.u = w, e.u
+	ctx.pool.For(nk, body)
+	ctx.wt = winoWT{}
+	return e.u
+}
+
+// SetWeightsVersion tells the kernels that the weights they are passed are the same as
+// in earlier calls made under the same version v: the transformed weights they keep
+// (Winograd's, and the packed weights of the im2row path) are then reused without
+// comparing the weights with the copy they were made from. A caller that sets a version
+// must change it whenever any weight may have changed (an optimizer step, a load). The
+// default, 0, means no promise: every call compares (exact, at the cost of reading the
+// weights twice).
+func (ctx *Ctx) SetWeightsVersion(v uint64) { ctx.wver = v }
+
+// winoU returns the transformed weights of w for s (forward, or dgrad).
+func (ctx *Ctx) winoU(s *winoShape, c *Conv, w []float32, dgrad bool) []float32 {
+	dir, nk := dirForward, c.K
+	if dgrad {
+		dir, nk = dirDgrad, c.C
+	}
+	ctx.wt = winoWT{s: s, c: c.C, k: c.K, dgrad: dgrad}
+	return ctx.cachedWeights(wkey(w, c, s.m, dir), c.K*c.C*9, w, s.uLen(), ctx.winoWeightsBody, (nk+15)/16)
+}
+
+// winoWT holds the arguments of the weight transform in progress.
+type winoWT struct {
+	s     *winoShape
+	w     []float32
+	c, k  int
+	dgrad bool
+	u     []float32
+}
+
+// winoWeightsChannels transforms the weights of output panels [lo, hi) (16 channels
+// each).
+func (ctx *Ctx) winoWeightsChannels(lo, hi int) {
+	t := &ctx.wt
+	winoWeights(t.s, t.w, t.c, t.k, t.dgrad, t.u, lo*16, hi*16)
+}
+
+// sameWeights reports whether a and b hold the same bits, comparing on all threads.
+func (ctx *Ctx) sameWeights(a, b []float32) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	ctx.cmpA, ctx.cmpB = a, b
+	clear(ctx.cmpDiff)
+	ctx.pool.ForChunk(len(a), ctx.cmpBody)
+	ctx.cmpA, ctx.cmpB = nil, nil
+	for _, d := range ctx.cmpDiff {
+		if d {
+			return false
+		}
+	}
+	return true
+}
+
+// cmpRange compares [lo, hi) of the slices of sameWeights.
+func (ctx *Ctx) cmpRange(t, lo, hi int) {
+	ctx.cmpDiff[t] = !equalF32(ctx.cmpA[lo:hi], ctx.cmpB[lo:hi])
+}
+
+// equalF32 reports whether a and b hold the same bits.
+func equalF32(a, b []float32) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	if len(a) == 0 {
+		return true
+	}
+	ab := unsafe.Slice((*byte)(unsafe.Pointer(&a[0])), 4*len(a))
+	bb := unsafe.Slice((*byte)(unsafe.Pointer(&b[0])), 4*len(b))
+	return string(ab) == string(bb)
+}

@@ -1,0 +1,244 @@
+package nn
+
+// The weight gradient of a 3x3, stride 1, pad 1 convolution by Winograd F(m x m, 3 x 3),
+// from the transposition principle: the gradient of the 3x3 kernel from one output tile
+// (m x m values of dy) and its input patch z (alpha x alpha) is
+//
+//	dW_tile = G^T [(A dy A^T) . (B^T z B)] G
+//
+// (A^T, B^T, G those of the forward transform), so the sum over all tiles of a batch is
+// taken in the transformed domain: Mhat[t][k][c] = sum over tiles of dyhat[t][k][tile] *
+// zhat[t][c][tile], T GEMMs whose depth is the tiles, and G^T Mhat G once per (k, c) at
+// the end, in float64.
+//
+// The batch is cut into chunks (newWinoShape's, sized for this pass). With at least as
+// many chunks as threads, each thread runs whole chunks into its own Mhat, and the output
+// transform sums the threads' Mhat; with fewer, all threads work on each chunk in turn:
+// first the input and dy transforms split by channel blocks, then the T GEMMs split by
+// position t (each thread owns its positions' rows of one Mhat).
+//
+// Layout of one chunk of P tiles (cpw = C rounded up to 16, kpw = K rounded up to 8):
+//
+//	zhat   T x cpw/16 x P x 16: the GEMMs' B, in micro-panels (panel stride P*16)
+//	dyhat  T x P x kpw: the GEMMs' A, stored transposed ([tile][k])
+//	mhat   T x K x cpw: the sums, over all chunks
+
+// wgradShape returns the chunking of the weight gradient of c with tile size m: the
+// forward shape with the channels rounded for this pass (cp to 16 for the panels, kp
+// to 8) and larger chunks (deeper GEMMs, fewer steps).
+func wgradShape(c *Conv, m int) winoShape {
+	s := newWinoShape(c, m)
+	s.cp, s.kp = (c.C+15)&^15, (c.K+7)&^7
+	const budget = 640 << 10 // floats of zhat and dyhat together
+	target := min(max(budget/(s.t*(s.cp+s.kp)), 32), 256)
+	per := s.th * s.tw
+	if per <= target {
+		s.imgs, s.rows = max(target/per, 1), s.th
+	} else {
+		s.imgs, s.rows = 1, max(target/s.tw, 1)
+	}
+	s.p = s.imgs * s.rows * s.tw
+	return s
+}
+
+// winoWgrad writes dw (overwritten) of conv c: the weight gradient from x (loaded through
+// pre) and dy, by Winograd F(m x m, 3 x 3).
+func (ctx *Ctx) winoWgrad(n int, c *Conv, x []float32, pre *Pre, dy, dw []float32, m int) {
+	wc := &ctx.wc
+	*wc = winoCall{s: wgradShape(c, m), n: n, cin: c.C, kout: c.K, h: c.H, w: c.W, x: x, ld: makeLoader(pre), y: dy, res: dw}
+	s := &wc.s
+	for t := 0; t < ctx.threads; t++ {
+		ctx.winoWorkspace(t)
+		if need := (9 + 3*s.a) * c.C; len(ctx.wgAcc[t]) < need {
+			ctx.wgAcc[t] = make([]float64, need)
+		}
+	}
+	clear(ctx.wgUsed)
+	nq := s.chunks(n)
+	if nq >= ctx.threads {
+		for t := range ctx.mhats {
+			growF32(&ctx.mhats[t], s.t*c.K*s.cp)
+		}
+		ctx.pool.ForChunk(nq, ctx.wgradChunksBody)
+	} else {
+		growF32(&ctx.mhats[0], s.t*c.K*s.cp)
+		ctx.wgUsed[0] = true
+		for q := 0; q < nq; q++ {
+			wc.q = q
+			ctx.pool.ForChunk(s.cp/8+s.kp/8, ctx.wgradInBody)
+			ctx.pool.ForChunk(s.t, ctx.wgradGemmBody)
+		}
+	}
+	ctx.pool.ForChunk(c.K, ctx.wgradOutBody)
+	*wc = winoCall{}
+}
+
+// wgradChunks runs chunks [lo, hi) whole on thread t, into its own Mhat.
+func (ctx *Ctx) wgradChunks(t, lo, hi int) {
+	s := &ctx.wc.s
+	ws := &ctx.wws[t]
+	ctx.wgUsed[t] = true
+	for q := lo; q < hi; q++ {
+		for cb := 0; cb < s.cp/8; cb++ {
+			ctx.wgradInZ(ws, ws, q, cb)
+		}
+		for kb := 0; kb < s.kp/8; kb++ {
+			ctx.wgradInDY(ws, ws, q, kb)
+		}
+		ctx.wgradProducts(ws, ctx.mhats[t], q, 0, s.t, q > lo)
+	}
+}
+
+// wgradIn transforms blocks [lo, hi) of chunk wc.q: input channel blocks first (into
+// zhat, thread 0's v), then dy channel blocks (into dyhat, thread 0's m).
+func (ctx *Ctx) wgradIn(t, lo, hi int) {
+	wc := &ctx.wc
+	s := &wc.s
+	own, vm := &ctx.wws[t], &ctx.wws[0]
+	nz := s.cp / 8
+	for b := lo; b < hi; b++ {
+		if b < nz {
+			ctx.wgradInZ(own, vm, wc.q, b)
+		} else {
+			ctx.wgradInDY(own, vm, wc.q, b-nz)
+		}
+	}
+}
+
+// wgradInZ writes zhat of input channel block cb of chunk q into vm.v.
+func (ctx *Ctx) wgradInZ(own, vm *winoWS, q, cb int) {
+	wc := &ctx.wc
+	s := &wc.s
+	i0, i1, r0, r1 := s.chunk(q, wc.n)
+	base := cb/2*s.p*16 + cb%2*8
+	if cb*8 >= wc.cin {
+		// A padding half-panel: zeros.
+		pc := (i1 - i0) * (r1 - r0) * s.tw
+		for t := 0; t < s.t; t++ {
+			for p := 0; p < pc; p++ {
+				o := t*s.cp*s.p + base + p*16
+				clear(vm.v[o : o+8])
+			}
+		}
+		return
+	}
+	for i := i0; i < i1; i++ {
+		ctx.winoPackZ(own, i, cb, r0, r1)
+		for ty := r0; ty < r1; ty++ {
+			p0 := ((i-i0)*(r1-r0) + ty - r0) * s.tw
+			ctx.kern.WinoInput(s.m, own.z[(ty-r0)*s.m*s.wz*8:], s.wz*8, vm.v[base+p0*16:], s.cp*s.p, 16, s.tw)
+		}
+	}
+}
+
+// wgradInDY writes dyhat of dy channel block kb of chunk q into vm.m.
+func (ctx *Ctx) wgradInDY(own, vm *winoWS, q, kb int) {
+	wc := &ctx.wc
+	s := &wc.s
+	i0, i1, r0, r1 := s.chunk(q, wc.n)
+	h, w := wc.h, wc.w
+	k0 := kb * 8
+	kn := min(8, wc.kout-k0)
+	yRow := s.tw * s.m * 8
+	for i := i0; i < i1; i++ {
+		for ty := r0; ty < r1; ty++ {
+			oy := ty * s.m
+			rows := min(s.m, h-oy)
+			if rows < s.m || w < s.tw*s.m {
+				clear(own.yst[:s.m*yRow])
+			}
+			ctx.kern.PackC8(wc.y[((i*wc.kout+k0)*h+oy)*w:], w, h*w, kn, w, rows, nil, nil, own.yst, yRow)
+			p0 := ((i-i0)*(r1-r0) + ty - r0) * s.tw
+			ctx.kern.WinoDY(s.m, own.yst, yRow, vm.m[p0*s.kp+k0:], s.p*s.kp, s.kp, s.tw)
+		}
+	}
+}
+
+// wgradGemm adds the products of positions [lo, hi) of chunk wc.q into the Mhat of
+// thread 0.
+func (ctx *Ctx) wgradGemm(_, lo, hi int) {
+	ctx.wgradProducts(&ctx.wws[0], ctx.mhats[0], ctx.wc.q, lo, hi, ctx.wc.q > 0)
+}
+
+// wgradProducts writes (or adds, when acc) the products of positions [t0, t1) of chunk q
+// (transforms in vm) into mhat.
+func (ctx *Ctx) wgradProducts(vm *winoWS, mhat []float32, q, t0, t1 int, acc bool) {
+	wc := &ctx.wc
+	s := &wc.s
+	i0, i1, r0, r1 := s.chunk(q, wc.n)
+	pc := (i1 - i0) * (r1 - r0) * s.tw
+	k := wc.kout
+	for t := t0; t < t1; t++ {
+		ctx.kern.MulPanels(true, k, s.cp, pc, vm.m[t*s.p*s.kp:], s.kp, vm.v[t*s.cp*s.p:], s.p*16,
+			mhat[t*k*s.cp:], s.cp, acc)
+	}
+}
+
+// wgradOut writes dw of output channels [lo, hi): G^T Mhat G per (k, c), summed over the
+// threads' Mhat, in float64, with the input channels innermost so that Mhat is read row
+// by row.
+func (ctx *Ctx) wgradOut(t, lo, hi int) {
+	wc := &ctx.wc
+	s := &wc.s
+	cin, a := wc.cin, s.a
+	dw := wc.res
+	// acc[(i*3+j)*cin + c] = (G^T Mhat G)[i][j] of (k, c); tmp[(i*a+q)*cin + c] =
+	// (G^T Mhat)[i][q].
+	acc := ctx.wgAcc[t][:9*cin]
+	tmp := ctx.wgAcc[t][9*cin : (9+3*a)*cin]
+	g := winoG(s.m)
+	for k := lo; k < hi; k++ {
+		clear(tmp)
+		for th, used := range ctx.wgUsed {
+			if used {
+				ctx.wgradLeft(tmp, ctx.mhats[th], g, k)
+			}
+		}
+		clear(acc)
+		for i := 0; i < 3; i++ {
+			for q := 0; q < a; q++ {
+				src := tmp[(i*a+q)*cin : (i*a+q+1)*cin]
+				for j := 0; j < 3; j++ {
+					f := g[q][j]
+					if f == 0 {
+						continue
+					}
+					out := acc[(i*3+j)*cin : (i*3+j+1)*cin]
+					for c, v := range src {
+						out[c] += f * v
+					}
+				}
+			}
+		}
+		for c := 0; c < cin; c++ {
+			o := dw[(k*cin+c)*9 : (k*cin+c)*9+9]
+			for ij := range o {
+				o[ij] = float32(acc[ij*cin+c])
+			}
+		}
+	}
+}
+
+// wgradLeft adds G^T Mhat of output channel k, all input channels, into tmp
+// ((i*alpha+q)*cin + c).
+func (ctx *Ctx) wgradLeft(tmp []float64, mhat []float32, g [][3]float64, k int) {
+	wc := &ctx.wc
+	s := &wc.s
+	a, kk, cin := s.a, wc.kout, wc.cin
+	for r := 0; r < a; r++ {
+		for q := 0; q < a; q++ {
+			row := mhat[((r*a+q)*kk+k)*s.cp:]
+			row = row[:cin]
+			for i := 0; i < 3; i++ {
+				f := g[r][i]
+				if f == 0 {
+					continue
+				}
+				out := tmp[(i*a+q)*cin : (i*a+q+1)*cin]
+				for c, v := range row {
+					out[c] += f * float64(v)
+				}
+			}
+		}
+	}
+}
