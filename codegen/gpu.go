@@ -6,7 +6,7 @@ import (
 	"github.com/dave/jennifer/jen"
 	"github.com/wrnc/wrnc/codegen/ptx"
 	"github.com/wrnc/wrnc/compiler/ir"
-	"github.com/wrnc/wrnc/runtime/nn"
+	"github.com/wrnc/wrnc/runtime/contract"
 )
 
 const rtGPU = "github.com/wrnc/wrnc/runtime/gpu"
@@ -178,9 +178,9 @@ func (g *gpuEmitter) kernels(name string, st *ir.Step) ([]ptx.Entry, error) {
 	return nil, fmt.Errorf("no kernel for step %s", st.Kind)
 }
 
-func (g *gpuEmitter) conv(k *ir.Kernel) nn.Conv {
+func (g *gpuEmitter) conv(k *ir.Kernel) contract.Conv {
 	in, out := g.p.Values[k.In].Shape, g.p.Values[k.Out].Shape
-	return nn.Conv{C: in[0], H: in[1], W: in[2], K: out[0], R: k.Op.Kernel, S: k.Op.Stride, P: k.Op.Pad, OH: out[1], OW: out[2]}
+	return contract.Conv{C: in[0], H: in[1], W: in[2], K: out[0], R: k.Op.Kernel, S: k.Op.Stride, P: k.Op.Pad, OH: out[1], OW: out[2]}
 }
 
 // bindings maps the kernel parameter names a step's kernels use to device buffers.

@@ -9,7 +9,7 @@ import (
 	"strings"
 )
 
-//go:embed cli ckpt cpu data gpu model nn optim progress sim
+//go:embed cli ckpt contract cpu data gpu model nn optim progress sim
 var source embed.FS
 
 // CUDASum is the go.sum a cuda build needs for gorgonia.org/cu and its requirements.

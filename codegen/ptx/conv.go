@@ -3,14 +3,14 @@ package ptx
 import (
 	"fmt"
 
-	"github.com/wrnc/wrnc/runtime/nn"
+	"github.com/wrnc/wrnc/runtime/contract"
 )
 
 // ConvForward emits y = conv(pre(x), w), plus res when residual: nn.ConvForward for the
 // constant shape c. Parameters: x [n,C,H,W], w [K,C,R,R], the Pre's (scale, shift, seed),
 // res when residual (it may be y itself), y [n,K,OH,OW]. One image per grid z; the GEMM is
 // K output channels x OH*OW pixels, reducing over C*R*R.
-func ConvForward(name string, c nn.Conv, pre Pre, residual bool, m Math) (Entry, error) {
+func ConvForward(name string, c contract.Conv, pre Pre, residual bool, m Math) (Entry, error) {
 	if err := checkConv(name, &c, pre); err != nil {
 		return Entry{}, err
 	}
@@ -45,7 +45,7 @@ func ConvForward(name string, c nn.Conv, pre Pre, residual bool, m Math) (Entry,
 // the dz part of nn.ConvBackward: written, or added to dz when acc. Parameters: w [K,C,R,R],
 // dy [n,K,OH,OW], dz [n,C,H,W]. One image per grid z; the GEMM is C x H*W, reducing over
 // K*R*R, each B element dy[k, (iy+P-r)/S, (ix+P-s)/S] where that is a whole output pixel.
-func ConvBackwardData(name string, c nn.Conv, acc bool, m Math) (Entry, error) {
+func ConvBackwardData(name string, c contract.Conv, acc bool, m Math) (Entry, error) {
 	if err := checkConv(name, &c, Pre{}); err != nil {
 		return Entry{}, err
 	}
@@ -69,7 +69,7 @@ func ConvBackwardData(name string, c nn.Conv, acc bool, m Math) (Entry, error) {
 // nn.ConvBackward (dw overwritten). Parameters: x [n,C,H,W], the Pre's, dy [n,K,OH,OW],
 // dw [K,C,R,R], n. The GEMM is K x C*R*R, reducing over OH*OW pixels of every image (a run-time
 // loop over the n images inside each block).
-func ConvBackwardWeight(name string, c nn.Conv, pre Pre, m Math) (Entry, error) {
+func ConvBackwardWeight(name string, c contract.Conv, pre Pre, m Math) (Entry, error) {
 	if err := checkConv(name, &c, pre); err != nil {
 		return Entry{}, err
 	}
@@ -88,7 +88,7 @@ func ConvBackwardWeight(name string, c nn.Conv, pre Pre, m Math) (Entry, error) 
 	return entry(b, emitGemm(b, g, t), false)
 }
 
-func checkConv(name string, c *nn.Conv, pre Pre) error {
+func checkConv(name string, c *contract.Conv, pre Pre) error {
 	if err := c.Validate(); err != nil {
 		return fmt.Errorf("ptx: kernel %s: %w", name, err)
 	}
@@ -118,7 +118,7 @@ func (l *rowLoader) load(b *builder, st any, k reg) reg {
 // im2col reads B[k][n] of the forward GEMM: k = (c, r, s), n = (oy, ox), the element
 // pre(x)[img, c, oy*S-P+r, ox*S-P+s], 0 in the padding.
 type im2col struct {
-	c   nn.Conv
+	c   contract.Conv
 	x   reg
 	pre *preState
 }
@@ -150,7 +150,7 @@ func splitCRS(b *builder, k reg, R int) (c, r, s reg) {
 
 // loadInput is pre(x)[img, ch, yp-P, xp-P] (yp, xp: coordinates plus the padding), 0 in the
 // padding.
-func loadInput(b *builder, c *nn.Conv, x reg, pre *preState, img, ch, yp, xp reg) reg {
+func loadInput(b *builder, c *contract.Conv, x reg, pre *preState, img, ch, yp, xp reg) reg {
 	iy, ix := yp, xp
 	if c.P > 0 {
 		iy, ix = b.sub(yp, u32(c.P)), b.sub(xp, u32(c.P)) // wraps below 0: caught by the unsigned compare
@@ -171,7 +171,7 @@ func loadInput(b *builder, c *nn.Conv, x reg, pre *preState, img, ch, yp, xp reg
 
 // wT reads A[m][k] of the data-gradient GEMM: m = c, k = (kout, r, s), w[kout, c, r, s].
 type wT struct {
-	c nn.Conv
+	c contract.Conv
 	w reg
 }
 
@@ -189,7 +189,7 @@ func (l *wT) load(b *builder, st any, k reg) reg {
 // dy[img, kout, oy, ox] with oy*S-P+r = iy and ox*S-P+s = ix, 0 where no output pixel maps
 // there.
 type col2im struct {
-	c  nn.Conv
+	c  contract.Conv
 	dy reg
 }
 
@@ -222,7 +222,7 @@ func (l *col2im) load(b *builder, st any, k reg) reg {
 // dyRows reads A[m][k] of the weight-gradient GEMM: m = kout, k = output pixel p of image
 // img, dy[img, kout, p].
 type dyRows struct {
-	c  nn.Conv
+	c  contract.Conv
 	dy reg
 }
 
@@ -237,7 +237,7 @@ func (l *dyRows) load(b *builder, st any, k reg) reg {
 // colsT reads B[k][n] of the weight-gradient GEMM: k = output pixel (oy, ox), n = (c, r, s),
 // pre(x)[img, c, oy*S-P+r, ox*S-P+s].
 type colsT struct {
-	c   nn.Conv
+	c   contract.Conv
 	x   reg
 	pre *preState
 }

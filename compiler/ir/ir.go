@@ -2,6 +2,8 @@
 // values with static shapes, its named parameters, and the recipe that trains it.
 package ir
 
+import "github.com/wrnc/wrnc/runtime/contract"
+
 // Family is the layout family of DSL.md.
 type Family string
 
@@ -38,34 +40,20 @@ type Program struct {
 }
 
 // Recipe is the training recipe of a `train { }` block with its defaults filled in.
-type Recipe struct {
-	Epochs      int     `json:"epochs"`
-	LR          float64 `json:"lr"`
-	Momentum    float64 `json:"momentum"`
-	Nesterov    bool    `json:"nesterov"`
-	WeightDecay float64 `json:"weight_decay"`
-	Dampening   float64 `json:"dampening"`
-	Gamma       float64 `json:"gamma"`
-	Milestones  []int   `json:"milestones"`
-	Flip        bool    `json:"flip"`
-	Crop        int     `json:"crop"`      // padding of the random crop; 0 for none
-	Padding     string  `json:"padding"`   // reflect or zero
-	Normalize   string  `json:"normalize"` // meanstd, zca or scale
-	Seed        int64   `json:"seed"`
-}
+type Recipe = contract.Recipe
 
 // Role says what a parameter is for.
-type Role string
+type Role = contract.Role
 
 // Parameter roles.
 const (
-	ConvWeight Role = "conv"
-	BNWeight   Role = "bn.weight"
-	BNBias     Role = "bn.bias"
-	BNMean     Role = "bn.running_mean"
-	BNVar      Role = "bn.running_var"
-	FCWeight   Role = "fc.weight"
-	FCBias     Role = "fc.bias"
+	ConvWeight = contract.ConvWeight
+	BNWeight   = contract.BNWeight
+	BNBias     = contract.BNBias
+	BNMean     = contract.BNMean
+	BNVar      = contract.BNVar
+	FCWeight   = contract.FCWeight
+	FCBias     = contract.FCBias
 )
 
 // Param is a named tensor of the network, shaped as PyTorch has it.
@@ -77,7 +65,7 @@ type Param struct {
 }
 
 // Trainable reports whether the optimizer updates p (running statistics are not trained).
-func (p *Param) Trainable() bool { return p.Role != BNMean && p.Role != BNVar }
+func (p *Param) Trainable() bool { return p.Role.Trainable() }
 
 // Size is the number of elements of p.
 func (p *Param) Size() int { return Prod(p.Shape) }

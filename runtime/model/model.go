@@ -3,20 +3,23 @@
 // functions the generated code provides (Net).
 package model
 
-import "github.com/wrnc/wrnc/runtime/nn"
+import (
+	"github.com/wrnc/wrnc/runtime/contract"
+	"github.com/wrnc/wrnc/runtime/nn"
+)
 
-// Role says what a parameter tensor is for (the same words as the compiler's IR).
-type Role string
+// Role says what a parameter tensor is for (the contract's roles).
+type Role = contract.Role
 
 // Parameter roles.
 const (
-	ConvWeight Role = "conv"
-	BNWeight   Role = "bn.weight"
-	BNBias     Role = "bn.bias"
-	BNMean     Role = "bn.running_mean"
-	BNVar      Role = "bn.running_var"
-	FCWeight   Role = "fc.weight"
-	FCBias     Role = "fc.bias"
+	ConvWeight = contract.ConvWeight
+	BNWeight   = contract.BNWeight
+	BNBias     = contract.BNBias
+	BNMean     = contract.BNMean
+	BNVar      = contract.BNVar
+	FCWeight   = contract.FCWeight
+	FCBias     = contract.FCBias
 )
 
 // Param is one named tensor, shaped as PyTorch has it. Trainable tensors live in
@@ -40,7 +43,7 @@ func (p *Param) Size() int {
 }
 
 // Trainable reports whether p lives in Params (true) or Stats (false).
-func (p *Param) Trainable() bool { return p.Role != BNMean && p.Role != BNVar }
+func (p *Param) Trainable() bool { return p.Role.Trainable() }
 
 // Recipe is the training recipe of the .wrn file, defaults filled in.
 type Recipe struct {

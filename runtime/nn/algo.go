@@ -48,5 +48,5 @@ func (ctx *Ctx) winoTile(c *Conv, n int, dir int) int {
 // channel-blocked input rather than im2col: with fewer than 8 input channels most of each
 // 8-channel vector would be padding, and a 1x1 stride-1 conv needs no im2col at all.
 func (ctx *Ctx) useRows(c *Conv) bool {
-	return ctx.algo != algoDirect && c.C >= rowMinC && !c.pointwise()
+	return ctx.algo != algoDirect && c.C >= rowMinC && !c.Pointwise()
 }

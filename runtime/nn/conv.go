@@ -90,7 +90,7 @@ func (cc *convCall) image(i int) []float32 {
 // plane as scratch), or the image itself for a pointwise conv without Pre.
 func (ctx *Ctx) load(i int, col, plane []float32) []float32 {
 	cc := &ctx.conv
-	if cc.c.pointwise() && !cc.ld.on {
+	if cc.c.Pointwise() && !cc.ld.on {
 		return cc.image(i)
 	}
 	cc.ld.cols(&cc.c, i, cc.image(i), col, plane, 0, cc.c.C)
@@ -100,7 +100,7 @@ func (ctx *Ctx) load(i int, col, plane []float32) []float32 {
 // loadWide is load with the channels split over the pool's threads.
 func (ctx *Ctx) loadWide(i int, col []float32) []float32 {
 	cc := &ctx.conv
-	if cc.c.pointwise() && !cc.ld.on {
+	if cc.c.Pointwise() && !cc.ld.on {
 		return cc.image(i)
 	}
 	cc.img = i

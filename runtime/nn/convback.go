@@ -53,7 +53,7 @@ func (ctx *Ctx) im2colBackward(n int, c *Conv, x, w []float32, pre *Pre, dy, dw,
 		ctx.pool.ForChunk(nb, ctx.bwdBody)
 		for t := 1; t < ctx.threads && !skipDW; t++ {
 			if ctx.used[t] {
-				ctx.pool.For(c.dwSize(), ctx.reduceBody)
+				ctx.pool.For(c.WeightLen(), ctx.reduceBody)
 				break
 			}
 		}
@@ -107,7 +107,7 @@ func (ctx *Ctx) inputGrad(g *cpu.Gemm, i int, col []float32, wide bool) {
 	c := &cc.c
 	n, kk, in := c.OH*c.OW, c.C*c.R*c.R, c.C*c.H*c.W
 	dyi := cc.dy[i*c.K*n : (i+1)*c.K*n]
-	if c.pointwise() {
+	if c.Pointwise() {
 		g.Do(true, false, c.C, n, c.K, cc.w, c.C, dyi, n, cc.dz[i*in:(i+1)*in], n, cc.accDz)
 		return
 	}

@@ -3,47 +3,25 @@ package nn
 import (
 	"fmt"
 
+	"github.com/wrnc/wrnc/runtime/contract"
 	"github.com/wrnc/wrnc/runtime/cpu"
 )
 
-// Conv describes one convolution: input C x H x W, K output channels, R x R kernel, stride
-// S, padding P, output OH x OW.
-type Conv struct{ C, H, W, K, R, S, P, OH, OW int }
-
-// Validate reports whether c is a consistent convolution: positive sizes, P >= 0, a kernel
-// no larger than the padded input, and OH, OW equal to (H+2P-R)/S+1, (W+2P-R)/S+1.
-func (c *Conv) Validate() error {
-	if c.C < 1 || c.H < 1 || c.W < 1 || c.K < 1 || c.R < 1 || c.S < 1 || c.P < 0 {
-		return fmt.Errorf("nn.Conv %+v: want C, H, W, K, R, S >= 1 and P >= 0", *c)
-	}
-	if c.H+2*c.P < c.R || c.W+2*c.P < c.R {
-		return fmt.Errorf("nn.Conv %+v: kernel %dx%d larger than the padded input %dx%d", *c, c.R, c.R, c.H+2*c.P, c.W+2*c.P)
-	}
-	if oh, ow := (c.H+2*c.P-c.R)/c.S+1, (c.W+2*c.P-c.R)/c.S+1; c.OH != oh || c.OW != ow {
-		return fmt.Errorf("nn.Conv %+v: output %dx%d, want %dx%d", *c, c.OH, c.OW, oh, ow)
-	}
-	return nil
-}
-
-// MACs returns the multiply-accumulates of the convolution of one image.
-func (c *Conv) MACs() int { return c.K * c.C * c.R * c.R * c.OH * c.OW }
-
-// pointwise reports a 1x1, stride 1, unpadded convolution, whose CHW input already is its
-// column matrix.
-func (c *Conv) pointwise() bool { return c.R == 1 && c.S == 1 && c.P == 0 }
+// Conv describes one convolution (the contract's shape).
+type Conv = contract.Conv
 
 // Sizes of the parts of one thread's workspace for c: the column matrix (C*R*R x OH*OW),
 // a partial weight gradient (K x C*R*R) and one transformed input plane (H*W).
-func (c *Conv) colSize() int   { return c.C * c.R * c.R * c.OH * c.OW }
-func (c *Conv) dwSize() int    { return c.K * c.C * c.R * c.R }
-func (c *Conv) workspace() int { return c.colSize() + c.dwSize() + c.H*c.W }
+func colSize(c *Conv) int { return c.C * c.R * c.R * c.OH * c.OW }
+
+func workspace(c *Conv) int { return colSize(c) + c.WeightLen() + c.H*c.W }
 
 // WorkspaceFor returns the workspace, in float32s per thread, that NewCtx needs for the
 // convolutions given.
 func WorkspaceFor(convs ...Conv) int {
 	ws := 0
 	for i := range convs {
-		ws = max(ws, convs[i].workspace())
+		ws = max(ws, workspace(&convs[i]))
 	}
 	return ws
 }
@@ -161,7 +139,7 @@ func (ctx *Ctx) Check(c *Conv) error {
 	if err := c.Validate(); err != nil {
 		return err
 	}
-	if need := c.workspace(); need > ctx.ws {
+	if need := workspace(c); need > ctx.ws {
 		return fmt.Errorf("nn.Ctx: conv %+v needs %d workspace floats per thread, the Ctx has %d (size it with WorkspaceFor)", *c, need, ctx.ws)
 	}
 	return nil
@@ -171,7 +149,7 @@ func (ctx *Ctx) Check(c *Conv) error {
 func (ctx *Ctx) scratch(t int) (col, dwp, plane []float32) {
 	c := &ctx.conv.c
 	s := ctx.buf[t*ctx.ws : (t+1)*ctx.ws]
-	nc, nd := c.colSize(), c.dwSize()
+	nc, nd := colSize(c), c.WeightLen()
 	return s[:nc], s[nc : nc+nd], s[nc+nd : nc+nd+c.H*c.W]
 }
 

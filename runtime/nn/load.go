@@ -14,7 +14,7 @@ func (l *loader) cols(c *Conv, img int, xi, col, plane []float32, c0, c1 int) {
 		src := xi[ch*hw : (ch+1)*hw]
 		if l.on {
 			base := (img*c.C + ch) * hw
-			if c.pointwise() {
+			if c.Pointwise() {
 				l.apply(col[ch*n:(ch+1)*n], src, ch, base)
 				continue
 			}
