@@ -90,6 +90,11 @@ type State struct {
 	Params []float32 // trainable tensors, flat, Param.Offset
 	Grads  []float32 // same layout as Params; written (not accumulated) by Backward
 	Stats  []float32 // running means and variances
+	// Momentum holds SGD's momentum buffers in the layout of Params; Started is false until
+	// the first step fills them (torch.optim.SGD's "no momentum_buffer yet"). A checkpoint
+	// saves them and a resumed run puts them back.
+	Momentum []float32
+	Started  bool
 	Arena  []float32 // activations, gradients and workspace, laid out by the memory plan
 
 	// Ctx holds the thread pool, GEMM packing buffers and kernel workspace (runtime/nn);
@@ -121,4 +126,18 @@ type Net interface {
 	Infer(s *State, n int, x []float32) []float32
 	// Infer1 is Infer for one image, with kernels and a plan specialized for batch 1.
 	Infer1(s *State, x []float32) []float32
+}
+
+// Hyper are the SGD hyperparameters of one training step (torch.optim.SGD's), from the
+// recipe and the learning rate schedule.
+type Hyper struct {
+	LR, Momentum, Dampening, WeightDecay float64
+	Nesterov                             bool
+}
+
+// StepResult is what a training step reports: the mean loss of its images and how many
+// of them the network classified correctly (by the logits of the forward pass).
+type StepResult struct {
+	Loss    float64
+	Correct int
 }
