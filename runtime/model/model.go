@@ -95,7 +95,7 @@ type State struct {
 	// saves them and a resumed run puts them back.
 	Momentum []float32
 	Started  bool
-	Arena  []float32 // activations, gradients and workspace, laid out by the memory plan
+	Arena    []float32 // activations, gradients and workspace, laid out by the memory plan
 
 	// Ctx holds the thread pool, GEMM packing buffers and kernel workspace (runtime/nn);
 	// make it with nn.NewCtx and the workspace size the Spec asks for.
