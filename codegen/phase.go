@@ -2,108 +2,216 @@ package codegen
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/dave/jennifer/jen"
 	"github.com/wrnc/wrnc/compiler/ir"
+	"github.com/wrnc/wrnc/runtime/contract"
 )
 
-// phaseFuncs emits the model.Net methods of one phase.
-func phaseFuncs(p *ir.Program, ph *ir.Phase) ([]jen.Code, error) {
-	e := &emitter{p: p, ph: ph, params: p.ParamMap(), n: jen.Id("n")}
-	code := e.methods()
-	return code, e.err
+const rtContract = "github.com/wrnc/wrnc/runtime/contract"
+
+// phaseFuncs emits the model.Program methods of the network: each a straight line of calls
+// of the kernels the selection pass chose, on views of the arena named after the IR values
+// they hold.
+func phaseFuncs(p *ir.Program) (train, infer []jen.Code, err error) {
+	e := &emitter{p: p, params: p.ParamMap()}
+	tr, in, in1, step := p.Phase(contract.Train), p.Phase(contract.Infer), p.Phase(contract.Infer1), p.Phase(contract.Step)
+	if tr == nil || in == nil || in1 == nil || step == nil {
+		return nil, nil, fmt.Errorf("%s: the program has no train, infer, infer1 and step phases", p.Name)
+	}
+	state := jen.Id("s").Op("*").Qual(rtModel, "State")
+	n := jen.Id("n").Int()
+	images := jen.Id("x").Index().Float32()
+	fwd, loss := tr.Steps[:tr.Backward-1], tr.Steps[tr.Backward-1]
+	train = []jen.Code{
+		jen.Comment("Prepare makes the transformed weights that a phase reads from the weights."),
+		jen.Func().Params(jen.Id("net")).Id("Prepare").Params(state, jen.Id("ph").Qual(rtContract, "Phase")).Block(e.prepare(tr, in, in1)...),
+		jen.Line(),
+		jen.Comment("TrainForward runs the training-mode forward pass: batch statistics, dropout."),
+		jen.Func().Params(jen.Id("net")).Id("TrainForward").Params(state, n, images).Index().Float32().Block(
+			e.trainForward(tr, fwd)...),
+		jen.Line(),
+		jen.Comment("Loss is the softmax cross-entropy of the logits against labels, and its gradient."),
+		jen.Func().Params(jen.Id("net")).Id("Loss").Params(state, jen.Id("n").Int(), jen.Id("labels").Index().Int32()).Params(jen.Qual(rtModel, "StepResult"), jen.Error()).Block(
+			e.body(tr, []*ir.Step{loss}, nil, jen.Return(jen.Qual(rtModel, "StepResult").Values(jen.Dict{jen.Id("Loss"): jen.Id("loss"), jen.Id("Correct"): jen.Id("correct")}), jen.Err()))...),
+		jen.Line(),
+		jen.Comment("DLogits is the training arena's d loss / d logits."),
+		jen.Func().Params(jen.Id("net")).Id("DLogits").Params(state, jen.Id("n").Int()).Index().Float32().Block(
+			jen.Id("a").Op(":=").Id("s").Dot("Arena"),
+			jen.Return(e.slice(tr, tr.DLogits, jen.Id("n"))),
+		),
+		jen.Line(),
+		jen.Comment("TrainBackward writes the gradient of every trainable tensor from d loss / d logits."),
+		jen.Func().Params(jen.Id("net")).Id("TrainBackward").Params(state, jen.Id("n").Int()).Block(e.body(tr, tr.Steps[tr.Backward:], nil)...),
+		jen.Line(),
+		jen.Comment("Update is the optimizer step: SGD, then the transforms of the new weights that training reads."),
+		jen.Func().Params(jen.Id("net")).Id("Update").Params(state, jen.Id("h").Qual(rtModel, "Hyper")).Block(e.body(step, step.Steps, nil)...),
+	}
+	infer = []jen.Code{
+		jen.Comment(fmt.Sprintf("Infer runs inference on up to %d images (running statistics, no dropout).", in.Batch)),
+		jen.Func().Params(jen.Id("net")).Id("Infer").Params(state, n, images).Index().Float32().Block(
+			e.inferBody(in)...),
+		jen.Line(),
+		jen.Comment("Infer1 runs inference on one image with a plan specialized for batch 1."),
+		jen.Func().Params(jen.Id("net")).Id("Infer1").Params(state, images).Index().Float32().Block(
+			e.inferBody(in1)...),
+	}
+	return train, infer, e.err
 }
 
-func (e *emitter) methods() []jen.Code {
-	ph := e.ph
-	state := jen.Id("s").Op("*").Qual(rtModel, "State")
-	images := jen.Id("x").Index().Float32()
-	switch ph.Name {
-	case "train":
-		fwd := e.prologue()
-		fwd = append(fwd, jen.Copy(e.buf(ph.Input), jen.Id("x")))
-		fwd = append(fwd, e.steps(ph.Steps[:ph.Backward])...)
-		fwd = append(fwd, jen.Return(e.buf(ph.Logits)))
-		bwd := e.prologue()
-		bwd = append(bwd, e.steps(ph.Steps[ph.Backward:])...)
-		return []jen.Code{
-			jen.Comment("TrainForward runs the training-mode forward pass: batch statistics, dropout."),
-			jen.Func().Params(jen.Id("net")).Id("TrainForward").Params(state, jen.Id("n").Int(), images).Index().Float32().Block(fwd...),
-			jen.Line(),
-			jen.Comment("TrainBackward writes the gradient of every trainable tensor from d loss / d logits."),
-			jen.Func().Params(jen.Id("net")).Id("TrainBackward").Params(state, jen.Id("n").Int(), jen.Id("dlogits").Index().Float32()).Block(bwd...),
-		}
-	case "infer":
-		body := append(e.prologue(), e.steps(ph.Steps)...)
-		body = append(body, jen.Return(e.buf(ph.Logits)))
-		return []jen.Code{
-			jen.Comment(fmt.Sprintf("Infer runs inference on up to %d images (running statistics, no dropout).", ph.Batch)),
-			jen.Func().Params(jen.Id("net")).Id("Infer").Params(state, jen.Id("n").Int(), images).Index().Float32().Block(body...),
-		}
-	default: // infer1
-		e.n = jen.Lit(1)
-		body := append(e.prologue(), e.steps(ph.Steps)...)
-		body = append(body, jen.Return(e.buf(ph.Logits)))
-		return []jen.Code{
-			jen.Comment("Infer1 runs inference on one image with a plan specialized for batch 1."),
-			jen.Func().Params(jen.Id("net")).Id("Infer1").Params(state, images).Index().Float32().Block(body...),
-		}
-	}
+// trainForward copies the images into the training arena (the backward pass reads them
+// again), then runs the forward steps.
+func (e *emitter) trainForward(tr *ir.Phase, steps []*ir.Step) []jen.Code {
+	e.ph = tr
+	in, logits := e.view(tr.Input), e.view(tr.Logits)
+	return e.body(tr, steps, []jen.Code{jen.Copy(jen.Id(in), jen.Id("x"))}, jen.Return(jen.Id(logits)))
+}
+
+// inferBody runs an inference phase and returns its logits.
+func (e *emitter) inferBody(ph *ir.Phase) []jen.Code {
+	e.ph = ph
+	return e.body(ph, ph.Steps, nil, jen.Return(jen.Id(e.view(ph.Logits))))
 }
 
 type emitter struct {
 	p      *ir.Program
-	ph     *ir.Phase
+	ph     *ir.Phase // the phase being emitted
 	params map[string]*ir.Param
-	n      *jen.Statement // the image count: the variable n, or 1
-	err    error          // the first step that could not be emitted
+	err    error // the first step that could not be emitted
+
+	// The function being emitted: the views its calls use, and whether they use the arena
+	// and the kernel context.
+	decls      []jen.Code
+	declared   map[string]bool
+	arena, ctx bool
 }
 
-func (e *emitter) prologue() []jen.Code {
-	return []jen.Code{
-		jen.Id("a").Op(":=").Id("s").Dot("Arena").Index(jen.Empty(), jen.Lit(e.ph.Peak)),
-		jen.Id("c").Op(":=").Id("s").Dot("Ctx"),
-		jen.Comment("The weights change only with Step (model.State), so transformed weights cached under it stay valid."),
-		jen.Id("c").Dot("SetWeightsVersion").Call(jen.Id("s").Dot("Step").Op("+").Lit(1)),
+// images is the image count of the phase being emitted: the variable n, or 1.
+func (e *emitter) images() *jen.Statement {
+	if e.ph.Kind == contract.Infer1 {
+		return jen.Lit(1)
 	}
+	return jen.Id("n")
 }
 
-// buf is the slice of a buffer: the caller's slice for external ones, else the arena.
+// prepare is the body of Prepare: the weights steps of each phase.
+func (e *emitter) prepare(phases ...*ir.Phase) []jen.Code {
+	var cases []jen.Code
+	for _, ph := range phases {
+		if len(ph.Prepare) == 0 {
+			continue
+		}
+		body := e.body(ph, ph.Prepare, nil)
+		cases = append(cases, jen.Case(jen.Qual(rtContract, titleCase(ph.Kind.String()))).Block(body...))
+	}
+	if len(cases) == 0 {
+		return []jen.Code{jen.Comment("No method of this network reads transformed weights.")}
+	}
+	return []jen.Code{jen.Switch(jen.Id("ph")).Block(cases...)}
+}
+
+func titleCase(s string) string { return strings.ToUpper(s[:1]) + s[1:] }
+
+// body calls steps on named views, declared first (only those the calls use); pre comes
+// after the views and end last.
+func (e *emitter) body(ph *ir.Phase, steps []*ir.Step, pre []jen.Code, end ...jen.Code) []jen.Code {
+	e.ph, e.decls, e.declared, e.ctx = ph, nil, map[string]bool{}, false
+	tail := append([]jen.Code(nil), pre...)
+	for _, st := range steps {
+		tail = append(tail, jen.Comment(describe(e.p, st)))
+		tail = append(tail, e.step(st)...)
+	}
+	tail = append(tail, end...)
+	var out []jen.Code
+	if e.arena {
+		out = append(out, jen.Id("a").Op(":=").Id("s").Dot("Arena"))
+	}
+	if e.ctx {
+		out = append(out, jen.Id("c").Op(":=").Id("s").Dot("Ctx"))
+	}
+	out = append(out, e.decls...)
+	e.arena = false
+	return append(out, tail...)
+}
+
+// declare adds the declaration of a view the first time it is used.
+func (e *emitter) declare(name string, value jen.Code) *jen.Statement {
+	if !e.declared[name] {
+		e.declared[name] = true
+		e.decls = append(e.decls, jen.Id(name).Op(":=").Add(value))
+	}
+	return jen.Id(name)
+}
+
+// kctx is the kernel context, s.Ctx.
+func (e *emitter) kctx() jen.Code {
+	e.ctx = true
+	return jen.Id("c")
+}
+
+// param is the view of a parameter (trainable or statistics).
+func (e *emitter) param(name string) jen.Code {
+	x := e.params[name]
+	from := "Params"
+	if !x.Trainable() {
+		from = "Stats"
+	}
+	return e.declare(paramView(name), jen.Id("s").Dot(from).Index(jen.Lit(x.Offset), jen.Lit(x.Offset+x.Size())))
+}
+
+// grad is the view of a parameter's gradient.
+func (e *emitter) grad(name string) jen.Code {
+	x := e.params[name]
+	return e.declare(gradView(name), jen.Id("s").Dot("Grads").Index(jen.Lit(x.Offset), jen.Lit(x.Offset+x.Size())))
+}
+
+// view is the name of a buffer's view: its IR value's name, as a Go identifier.
+func (e *emitter) view(b *ir.Buffer) string {
+	if b.External && b == e.ph.Input {
+		return "x"
+	}
+	return ident(b.Name)
+}
+
+func paramView(name string) string { return "p_" + ident(name) }
+func gradView(name string) string  { return "g_" + ident(name) }
+
+// ident turns an IR name into a Go identifier: "group0.block1.bn0.mean" becomes
+// group0_block1_bn0_mean, "d.group0.block0.add" d_group0_block0_add.
+func ident(name string) string {
+	s := strings.NewReplacer(".", "_", "-", "_").Replace(name)
+	switch s {
+	case "a", "c", "n", "s", "x", "h", "ph", "labels", "loss", "correct", "err":
+		s += "_"
+	}
+	return s
+}
+
+// slice is the arena slice of a buffer for images images.
+func (e *emitter) slice(ph *ir.Phase, b *ir.Buffer, images *jen.Statement) jen.Code {
+	var end jen.Code
+	switch {
+	case b.PerImage == 0:
+		end = jen.Lit(b.Offset + b.Fixed)
+	case ph.Kind == contract.Infer1:
+		end = jen.Lit(b.Offset + b.PerImage + b.Fixed)
+	default:
+		end = jen.Lit(b.Offset + b.Fixed).Op("+").Add(images.Clone()).Op("*").Lit(b.PerImage)
+	}
+	return jen.Id("a").Index(jen.Lit(b.Offset), end)
+}
+
+// buf is the view of a buffer, or nil.
 func (e *emitter) buf(b *ir.Buffer) jen.Code {
 	switch {
 	case b == nil:
 		return jen.Nil()
 	case b.External && b == e.ph.Input:
 		return jen.Id("x")
-	case b.External:
-		return jen.Id("dlogits")
 	}
-	var end jen.Code
-	switch {
-	case b.PerImage == 0:
-		end = jen.Lit(b.Offset + b.Fixed)
-	case e.ph.Name == "infer1":
-		end = jen.Lit(b.Offset + b.PerImage + b.Fixed)
-	default:
-		end = jen.Lit(b.Offset).Op("+").Add(e.n.Clone()).Op("*").Lit(b.PerImage)
-		if b.Fixed > 0 {
-			end = jen.Lit(b.Offset + b.Fixed).Op("+").Add(e.n.Clone()).Op("*").Lit(b.PerImage)
-		}
-	}
-	return jen.Id("a").Index(jen.Lit(b.Offset), end)
-}
-
-// param is the slice of a parameter (trainable or statistics), or of its gradient.
-func (e *emitter) param(name string, grad bool) jen.Code {
-	x := e.params[name]
-	from := "Params"
-	switch {
-	case grad:
-		from = "Grads"
-	case !x.Trainable():
-		from = "Stats"
-	}
-	return jen.Id("s").Dot(from).Index(jen.Lit(x.Offset), jen.Lit(x.Offset+x.Size()))
+	e.arena = true
+	return e.declare(e.view(b), e.slice(e.ph, b, e.images()))
 }
 
 // pre is the *nn.Pre of a step, or nil.
@@ -119,85 +227,4 @@ func (e *emitter) pre(st *ir.Step) jen.Code {
 	return jen.Op("&").Qual(rtNN, "Pre").Values(fields(kv...)...)
 }
 
-func (e *emitter) steps(steps []*ir.Step) []jen.Code {
-	var out []jen.Code
-	for _, st := range steps {
-		out = append(out, jen.Comment(describe(e.p, st)), e.step(st))
-	}
-	return out
-}
-
-func (e *emitter) step(st *ir.Step) jen.Code {
-	k := e.p
-	nn := func(name string, args ...jen.Code) jen.Code { return jen.Qual(rtNN, name).Call(args...) }
-	switch st.Kind {
-	case ir.SBNTrain, ir.SBNInfer:
-		ps := st.K.Op.Params
-		shape := k.Values[st.K.In].Shape
-		bn := []jen.Code{e.param(ps[0], false), e.param(ps[1], false), e.param(ps[2], false), e.param(ps[3], false)}
-		if st.Kind == ir.SBNInfer {
-			return nn("BNInfer", append(append([]jen.Code{jen.Lit(shape[0])}, bn...), e.buf(st.Pre.Scale), e.buf(st.Pre.Shift))...)
-		}
-		args := []jen.Code{jen.Id("c"), e.n.Clone(), jen.Lit(shape[0]), jen.Lit(ir.Prod(shape[1:])), e.buf(st.X)}
-		args = append(append(args, bn...), e.buf(st.Pre.Mean), e.buf(st.Pre.Invstd), e.buf(st.Pre.Scale), e.buf(st.Pre.Shift))
-		return nn("BNTrain", args...)
-	case ir.SConvFwd:
-		return nn("ConvForward", jen.Id("c"), e.n.Clone(), e.conv(st.K), e.buf(st.X),
-			e.param(st.K.Op.Params[0], false), e.pre(st), e.buf(st.Res), e.buf(st.Y))
-	case ir.SConvBwd:
-		return nn("ConvBackward", jen.Id("c"), e.n.Clone(), e.conv(st.K), e.buf(st.X),
-			e.param(st.K.Op.Params[0], false), e.pre(st), e.buf(st.DY), e.param(st.K.Op.Params[0], true), e.buf(st.DZ), jen.Lit(st.Acc))
-	case ir.SBNReLUBwd:
-		ps := st.K.Op.Params
-		shape := k.Values[st.K.In].Shape
-		return nn("BNReLUBackward", jen.Id("c"), e.n.Clone(), jen.Lit(shape[0]), jen.Lit(ir.Prod(shape[1:])), e.buf(st.X),
-			e.buf(st.Pre.Mean), e.buf(st.Pre.Invstd), e.param(ps[0], false), e.pre(st), e.buf(st.DZ), e.buf(st.DX), jen.Lit(st.Acc),
-			e.param(ps[0], true), e.param(ps[1], true))
-	case ir.SHeadFwd:
-		shape := k.Values[st.K.In].Shape
-		ps := st.K.Op.Params
-		return nn("HeadForward", jen.Id("c"), e.n.Clone(), jen.Lit(shape[0]), jen.Lit(ir.Prod(shape[1:])), jen.Lit(k.Classes),
-			e.buf(st.X), e.buf(st.Pre.Scale), e.buf(st.Pre.Shift), e.param(ps[0], false), e.param(ps[1], false), e.buf(st.Pooled), e.buf(st.Y))
-	case ir.SHeadBwd:
-		shape := k.Values[st.K.In].Shape
-		ps := st.K.Op.Params
-		return nn("HeadBackward", jen.Id("c"), e.n.Clone(), jen.Lit(shape[0]), jen.Lit(ir.Prod(shape[1:])), jen.Lit(k.Classes),
-			e.buf(st.Pooled), e.param(ps[0], false), e.buf(st.DY), e.param(ps[0], true), e.param(ps[1], true), e.buf(st.DZ))
-	}
-	e.err = fmt.Errorf("%s: no code for step %s", st.K.Name, st.Kind)
-	return jen.Null()
-}
-
-// conv is a pointer to the kernel's entry of the convs table.
-func (e *emitter) conv(k *ir.Kernel) jen.Code {
-	i := 0
-	for _, x := range e.p.Fused {
-		if x == k {
-			break
-		}
-		if x.Kind == ir.KConv {
-			i++
-		}
-	}
-	return jen.Op("&").Id("convs").Index(jen.Lit(i))
-}
-
-// describe is the comment above a step: the layer and what is fused into it.
-func describe(p *ir.Program, st *ir.Step) string {
-	k := st.K
-	s := fmt.Sprintf("%s: %s", k.Name, st.Kind)
-	if k.Kind == ir.KConv {
-		in, out := p.Values[k.In].Shape, p.Values[k.Out].Shape
-		s += fmt.Sprintf(" %dx%d/%d, %v -> %v", k.Op.Kernel, k.Op.Kernel, k.Op.Stride, in, out)
-	}
-	if k.Pre != nil && st.Kind != ir.SBNTrain && st.Kind != ir.SBNInfer {
-		s += ", BN-ReLU " + k.Pre.Name + " on load"
-	}
-	if st.Drop > 0 {
-		s += fmt.Sprintf(", dropout %g", st.Drop)
-	}
-	if k.Res >= 0 && st.Kind == ir.SConvFwd {
-		s += ", residual " + p.Values[k.Res].Name + " added on store"
-	}
-	return s
-}
+func nnCall(name string, args ...jen.Code) jen.Code { return jen.Qual(rtNN, name).Call(args...) }

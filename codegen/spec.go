@@ -7,6 +7,7 @@ import (
 	"github.com/dave/jennifer/jen"
 	"github.com/wrnc/wrnc/compiler"
 	"github.com/wrnc/wrnc/compiler/ir"
+	"github.com/wrnc/wrnc/runtime/contract"
 )
 
 // Info is what a generated binary's `info --json` prints: the fields of `wrnc inspect
@@ -15,7 +16,9 @@ type Info struct {
 	compiler.Summary
 	PeakBytes int64            `json:"peak_bytes"`
 	Memory    map[string]int64 `json:"memory"` // arena bytes per phase: train, infer, infer1
-	Devices   []string         `json:"devices"`
+	// DerivedBytes is the part of every arena that holds transformed weights.
+	DerivedBytes int64    `json:"derived_bytes"`
+	Devices      []string `json:"devices"`
 }
 
 // MakeInfo describes a scheduled program built with the devices given besides the CPU.
@@ -26,9 +29,12 @@ func MakeInfo(p *ir.Program, devices ...string) Info {
 	}
 	for _, ph := range p.Phases {
 		b := 4 * int64(ph.Peak)
-		info.Memory[ph.Name] = b
+		if ph.Kind != contract.Step {
+			info.Memory[ph.Kind.String()] = b
+		}
 		info.PeakBytes = max(info.PeakBytes, b)
 	}
+	info.DerivedBytes = 4 * int64(p.Shared)
 	return info
 }
 
@@ -62,11 +68,16 @@ func specCode(p *ir.Program, devices []string) ([]jen.Code, error) {
 	for i, m := range r.Milestones {
 		milestones[i] = jen.Lit(m)
 	}
-	var convs []jen.Code
+	var convVars, convs []jen.Code
 	for _, k := range p.Fused {
 		if k.Kind == ir.KConv {
-			convs = append(convs, jen.Values(convFields(p, k)...))
+			convVars = append(convVars, jen.Id(convVar(k)).Op("=").Qual(rtNN, "Conv").Values(convFields(p, k)...))
+			convs = append(convs, jen.Id(convVar(k)))
 		}
+	}
+	train, infer, infer1 := p.Phase(contract.Train), p.Phase(contract.Infer), p.Phase(contract.Infer1)
+	if train == nil || infer == nil || infer1 == nil {
+		return nil, fmt.Errorf("%s: the program has no train, infer and infer1 phases", p.Name)
 	}
 	spec := jen.Dict{
 		jen.Id("Name"):       jen.Lit(p.Name),
@@ -87,13 +98,19 @@ func specCode(p *ir.Program, devices []string) ([]jen.Code, error) {
 		}),
 		jen.Id("Info"):        jen.Lit(string(info)),
 		jen.Id("MACs"):        jen.Lit(compiler.MACs(p)),
-		jen.Id("TrainArena"):  jen.Lit(p.Phases[0].Peak),
-		jen.Id("InferArena"):  jen.Lit(p.Phases[1].Peak),
-		jen.Id("Infer1Arena"): jen.Lit(p.Phases[2].Peak),
+		jen.Id("TrainArena"):  jen.Lit(train.Peak),
+		jen.Id("InferArena"):  jen.Lit(infer.Peak),
+		jen.Id("Infer1Arena"): jen.Lit(infer1.Peak),
+		jen.Id("Shared"):      jen.Lit(p.Shared),
 		jen.Id("Workspace"):   jen.Qual(rtNN, "WorkspaceFor").Call(jen.Id("convs").Op("...")),
+		jen.Id("Convs"):       jen.Id("convs"),
+		jen.Id("Plan"):        planCode(p),
 	}
 	return []jen.Code{
-		jen.Comment("convs lists every convolution of the network, to size the kernels' workspace."),
+		jen.Comment("The shapes of the network's convolutions, named after them."),
+		jen.Var().Defs(convVars...),
+		jen.Line(),
+		jen.Comment("convs lists every convolution of the network, to size the kernels' workspace and check the plan."),
 		jen.Var().Id("convs").Op("=").Index().Qual(rtNN, "Conv").Custom(multiline, convs...),
 		jen.Line(),
 		jen.Comment(fmt.Sprintf("spec describes %s: %d trainable parameters, %d MACs per image.", p.Name, compiler.Params(p), compiler.MACs(p))),
@@ -129,4 +146,34 @@ func fields(kv ...any) []jen.Code {
 		out = append(out, jen.Id(kv[i].(string)).Op(":").Add(v))
 	}
 	return out
+}
+
+// planCode is the []model.Extent of every buffer of every phase (the derived ones once,
+// with the step phase), for model.CheckPlan.
+func planCode(p *ir.Program) jen.Code {
+	var items []jen.Code
+	extent := func(ph contract.Phase, b *ir.Buffer) {
+		kv := []any{"Name", b.Name, "Phase", jen.Qual(rtContract, titleCase(ph.String())), "Off", b.Offset}
+		if b.PerImage > 0 {
+			kv = append(kv, "PerImage", b.PerImage)
+		}
+		if b.Fixed > 0 {
+			kv = append(kv, "Fixed", b.Fixed)
+		}
+		if b.Derived {
+			kv = append(kv, "Derived", true)
+		}
+		items = append(items, jen.Values(fields(kv...)...))
+	}
+	for _, b := range p.Derived() {
+		extent(contract.Step, b)
+	}
+	for _, ph := range p.Phases {
+		for _, b := range ph.Buffers {
+			if !b.Derived {
+				extent(ph.Kind, b)
+			}
+		}
+	}
+	return jen.Index().Qual(rtModel, "Extent").Custom(multiline, items...)
 }

@@ -2,6 +2,7 @@ package compiler
 
 import (
 	"github.com/wrnc/wrnc/compiler/ir"
+	"github.com/wrnc/wrnc/runtime/contract"
 )
 
 // Summary is what `wrnc inspect --json` and a generated binary's `info --json` print.
@@ -29,6 +30,9 @@ type Layer struct {
 	Shape  []int     `json:"shape"`
 	Params int64     `json:"params"`
 	MACs   int64     `json:"macs"`
+	// Methods is the method the selection pass chose for each pass of the layer, per
+	// phase (train, infer, infer1, step): empty for a layer fused into another.
+	Methods map[string]map[string]contract.Selection `json:"methods,omitempty"`
 }
 
 // Summarize describes a compiled program.
@@ -45,8 +49,9 @@ func Summarize(p *ir.Program) Summary {
 		s.Kernels = []int{3, 3}
 	}
 	params := p.ParamMap()
+	methods := layerMethods(p)
 	for _, op := range p.Ops {
-		l := Layer{Name: op.Name, Op: op.Kind, Shape: p.Values[op.Out].Shape, MACs: OpMACs(p, op)}
+		l := Layer{Name: op.Name, Op: op.Kind, Shape: p.Values[op.Out].Shape, MACs: OpMACs(p, op), Methods: methods[op]}
 		for _, name := range op.Params {
 			if x := params[name]; x.Trainable() {
 				l.Params += int64(x.Size())
@@ -55,4 +60,57 @@ func Summarize(p *ir.Program) Summary {
 		s.Layers = append(s.Layers, l)
 	}
 	return s
+}
+
+// layerMethods collects the selections of every step by the op of its kernel, phase and
+// pass. The SGD update, a step of the whole network, is listed for every layer with
+// trainable parameters.
+func layerMethods(p *ir.Program) map[*ir.Op]map[string]map[string]contract.Selection {
+	out := map[*ir.Op]map[string]map[string]contract.Selection{}
+	set := func(op *ir.Op, ph contract.Phase, pass string, sel contract.Selection) {
+		if sel.Method == "" {
+			return
+		}
+		if out[op] == nil {
+			out[op] = map[string]map[string]contract.Selection{}
+		}
+		if out[op][ph.String()] == nil {
+			out[op][ph.String()] = map[string]contract.Selection{}
+		}
+		out[op][ph.String()][pass] = sel
+	}
+	params := p.ParamMap()
+	for _, ph := range p.Phases {
+		for _, st := range ph.Steps {
+			if st.K == nil {
+				for _, op := range p.Ops {
+					for _, name := range op.Params {
+						if params[name].Trainable() {
+							set(op, ph.Kind, "update", st.Sel)
+						}
+					}
+				}
+				continue
+			}
+			op := st.K.Op
+			switch st.Kind {
+			case ir.SConvFwd, ir.SBNTrain, ir.SBNInfer, ir.SHeadFwd:
+				set(op, ph.Kind, "forward", st.Sel)
+			case ir.SConvBwd:
+				set(op, ph.Kind, "dgrad", st.Sel)
+				set(op, ph.Kind, "wgrad", st.WSel)
+			case ir.SBNReLUBwd, ir.SHeadBwd:
+				set(op, ph.Kind, "backward", st.Sel)
+			case ir.SLoss:
+				set(op, ph.Kind, "loss", st.Sel)
+			case ir.SWeights:
+				pass := "weights"
+				if st.Dgrad {
+					pass = "weights-dgrad"
+				}
+				set(op, ph.Kind, pass, st.Sel)
+			}
+		}
+	}
+	return out
 }

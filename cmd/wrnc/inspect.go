@@ -8,6 +8,8 @@ import (
 	"text/tabwriter"
 
 	"github.com/wrnc/wrnc/codegen"
+	"github.com/wrnc/wrnc/compiler"
+	"github.com/wrnc/wrnc/runtime/contract"
 )
 
 func runInspect(args []string, stdout, stderr io.Writer) error {
@@ -39,9 +41,9 @@ func writeTable(w io.Writer, info codegen.Info) error {
 	fmt.Fprintf(w, "%s (%s family), input %dx%dx%d, %d classes, batch %d, %s\n\n",
 		s.Name, s.Family, s.Input[0], s.Input[1], s.Input[2], s.Classes, s.Batch, s.Precision)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "layer\top\toutput\tparams\tMACs")
+	fmt.Fprintln(tw, "layer\top\toutput\tparams\tMACs\tmethods")
 	for _, l := range s.Layers {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", l.Name, l.Op, shape(l.Shape), group(l.Params), group(l.MACs))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", l.Name, l.Op, shape(l.Shape), group(l.Params), group(l.MACs), methods(l))
 	}
 	if err := tw.Flush(); err != nil {
 		return err
@@ -74,4 +76,23 @@ func group(n int64) string {
 		s = s[:i] + "," + s[i:]
 	}
 	return s
+}
+
+// methods is a layer's methods in a few words: per phase, each pass and its method, the
+// SGD update (every trainable layer's) left out.
+func methods(l compiler.Layer) string {
+	var parts []string
+	for _, ph := range contract.Phases() {
+		passes := l.Methods[ph.String()]
+		var each []string
+		for _, pass := range []string{"forward", "loss", "dgrad", "wgrad", "backward", "weights", "weights-dgrad"} {
+			if sel, ok := passes[pass]; ok {
+				each = append(each, pass+" "+sel.String())
+			}
+		}
+		if len(each) > 0 {
+			parts = append(parts, ph.String()+": "+strings.Join(each, ", "))
+		}
+	}
+	return strings.Join(parts, "; ")
 }

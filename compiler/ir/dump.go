@@ -47,24 +47,41 @@ func Dump(w io.Writer, p *Program) error {
 		}
 		b.WriteString("\n")
 	}
+	if p.Shared > 0 {
+		fmt.Fprintf(&b, "shared %d floats\n", p.Shared)
+	}
 	for _, ph := range p.Phases {
-		fmt.Fprintf(&b, "phase %s batch=%d steps=%d peak=%d floats\n", ph.Name, ph.Batch, len(ph.Steps), ph.Peak)
+		fmt.Fprintf(&b, "phase %s batch=%d steps=%d peak=%d floats\n", ph.Kind, ph.Batch, len(ph.Steps), ph.Peak)
+		for _, st := range ph.Prepare {
+			dumpStep(&b, "prepare ", st)
+		}
 		for _, st := range ph.Steps {
-			fmt.Fprintf(&b, "  %s %s", st.Kind, st.K.Name)
-			for _, x := range []struct {
-				role string
-				buf  *Buffer
-			}{{"x", st.X}, {"y", st.Y}, {"res", st.Res}, {"dy", st.DY}, {"dz", st.DZ}, {"dx", st.DX}} {
-				if x.buf != nil {
-					fmt.Fprintf(&b, " %s=%s@%d", x.role, x.buf.Name, x.buf.Offset)
-				}
-			}
-			if st.Acc {
-				b.WriteString(" acc")
-			}
-			b.WriteString("\n")
+			dumpStep(&b, "", st)
 		}
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+func dumpStep(b *strings.Builder, prefix string, st *Step) {
+	fmt.Fprintf(b, "  %s%s %s", prefix, st.Kind, st.Name())
+	for _, x := range []struct {
+		role string
+		buf  *Buffer
+	}{{"x", st.X}, {"y", st.Y}, {"res", st.Res}, {"dy", st.DY}, {"dz", st.DZ}, {"dx", st.DX}, {"u", st.Derived}} {
+		if x.buf != nil {
+			fmt.Fprintf(b, " %s=%s@%d", x.role, x.buf.Name, x.buf.Offset)
+		}
+	}
+	if st.Acc {
+		b.WriteString(" acc")
+	}
+	if st.Sel.Method != "" {
+		fmt.Fprintf(b, " [%s", st.Sel)
+		if st.WSel.Method != "" {
+			fmt.Fprintf(b, "; wgrad %s", st.WSel)
+		}
+		b.WriteString("]")
+	}
+	b.WriteString("\n")
 }

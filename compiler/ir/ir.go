@@ -37,6 +37,9 @@ type Program struct {
 	// every phase (Schedule) and their memory plans (PlanMemory).
 	Fused  []*Kernel
 	Phases []*Phase
+	// Shared is the floats at the start of every phase's arena that hold the derived
+	// buffers (set by PlanMemory); the phases' own buffers lie above it.
+	Shared int
 }
 
 // Recipe is the training recipe of a `train { }` block with its defaults filled in.

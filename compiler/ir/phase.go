@@ -1,5 +1,7 @@
 package ir
 
+import "github.com/wrnc/wrnc/runtime/contract"
+
 // Buffer is a region of a phase's arena: PerImage floats for every image of the phase's
 // batch, plus Fixed floats. External buffers are passed in by the caller (the input images,
 // the gradient of the loss) and take no arena space.
@@ -8,7 +10,11 @@ type Buffer struct {
 	PerImage int
 	Fixed    int
 	External bool
-	Offset   int // in float32s, set by PlanMemory
+	// Derived buffers hold what a compiled step derives from the weights (transformed or
+	// packed weights): they persist from one call to the next, in the region at the start
+	// of the arena that every phase shares.
+	Derived bool
+	Offset  int // in float32s, set by PlanMemory
 }
 
 // Size is the floats b takes at batch n.
@@ -29,6 +35,9 @@ const (
 	SBNReLUBwd StepKind = "bnrelu-bwd" // DZ → DX, BN weight and bias gradients
 	SHeadFwd   StepKind = "head-fwd"   // Pooled, Y (logits) from pre(X)
 	SHeadBwd   StepKind = "head-bwd"   // DY (dlogits) → FC gradients, DZ
+	SLoss      StepKind = "loss"       // Y (logits) and the labels → the loss, DY (dlogits)
+	SSGD       StepKind = "sgd"        // every trainable tensor updated from its gradient
+	SWeights   StepKind = "weights"    // a conv's weights → Derived (transformed or packed)
 )
 
 // Step is one kernel call of a phase, with the buffers it reads and writes.
@@ -49,6 +58,24 @@ type Step struct {
 	// Program.Fused of the BN kernel whose output it drops, which keys its mask.
 	Drop     float64
 	DropSeed int
+
+	// Set by Select: the method of the step (conv-fwd: the forward pass; conv-bwd: the
+	// input gradient; weights: the transform), and of conv-bwd's weight gradient.
+	Sel, WSel contract.Selection
+	// The derived buffer the step reads (conv-fwd, conv-bwd: transformed weights of its
+	// method) or writes (weights), or nil.
+	Derived *Buffer
+	// weights: derive for the input gradient (a Winograd transform of the rotated,
+	// transposed kernel; im2row's transposed packing), not the forward pass.
+	Dgrad bool
+}
+
+// Name is the layer of the step, or its kind for a step of the whole network (sgd).
+func (s *Step) Name() string {
+	if s.K == nil {
+		return string(s.Kind)
+	}
+	return s.K.Name
 }
 
 // Buffers lists the buffers s uses, without duplicates, in a fixed order.
@@ -68,7 +95,7 @@ func (s *Step) Buffers() []*Buffer {
 			}
 		}
 	}
-	add(s.X, s.Y, s.Res, s.Pooled, s.DY, s.DZ, s.DX)
+	add(s.X, s.Y, s.Res, s.Pooled, s.DY, s.DZ, s.DX, s.Derived)
 	if s.Pre != nil {
 		add(s.Pre.Mean, s.Pre.Invstd, s.Pre.Scale, s.Pre.Shift)
 	}
@@ -77,13 +104,43 @@ func (s *Step) Buffers() []*Buffer {
 
 // Phase is one entry point of the generated network with its steps and memory plan.
 type Phase struct {
-	Name     string // train, infer or infer1
-	Batch    int    // the most images one call takes
+	Kind     contract.Phase
+	Batch    int // the most images one call takes
 	Steps    []*Step
-	Backward int     // train: index of the first backward step
-	Input    *Buffer // external
-	DLogits  *Buffer // external (train)
+	Backward int     // train: index of the first backward step (the loss step is just before)
+	Input    *Buffer // external, but in training (the backward pass reads it again)
+	DLogits  *Buffer // train: d loss / d logits, written by the loss step
 	Logits   *Buffer
-	Buffers  []*Buffer // every arena buffer, in order of first use
+	Buffers  []*Buffer // every arena buffer, in order of first use, derived ones included
 	Peak     int       // arena floats at Batch, set by PlanMemory
+	// Prepare are the weights steps (set by Select) that make the derived buffers the
+	// phase reads: run after weights are loaded, and before a call when the weights have
+	// changed since they were made.
+	Prepare []*Step
+}
+
+// Phase returns the phase of kind k, or nil.
+func (p *Program) Phase(k contract.Phase) *Phase {
+	for _, ph := range p.Phases {
+		if ph.Kind == k {
+			return ph
+		}
+	}
+	return nil
+}
+
+// Derived lists the derived buffers of every phase, without duplicates, in order of
+// first use.
+func (p *Program) Derived() []*Buffer {
+	var out []*Buffer
+	seen := map[*Buffer]bool{}
+	for _, ph := range p.Phases {
+		for _, st := range ph.Steps {
+			if b := st.Derived; b != nil && !seen[b] {
+				seen[b] = true
+				out = append(out, b)
+			}
+		}
+	}
+	return out
 }

@@ -10,7 +10,10 @@ import (
 // statistics (running mean and variance) buffer, and every buffer of every phase a fixed
 // offset in that phase's arena: buffers whose lifetimes (first to last step that uses
 // them) do not overlap share space, placed largest first at the lowest offset that fits.
-// The logits stay live to the end of their phase, since the caller reads them.
+// The logits stay live to the end of their phase, since the caller reads them. Derived
+// buffers (transformed weights) persist from call to call: they are laid end to end in a
+// region at the start of the arena that every phase shares, and the phases' buffers are
+// placed above it.
 func PlanMemory(p *ir.Program) error {
 	params, stats := 0, 0
 	for _, x := range p.Params {
@@ -20,8 +23,13 @@ func PlanMemory(p *ir.Program) error {
 			x.Offset, stats = stats, stats+x.Size()
 		}
 	}
+	p.Shared = 0
+	for _, b := range p.Derived() {
+		b.Offset = p.Shared
+		p.Shared += align(b.Size(1))
+	}
 	for _, ph := range p.Phases {
-		planPhase(ph)
+		planPhase(ph, p.Shared)
 	}
 	return nil
 }
@@ -31,7 +39,7 @@ type interval struct {
 	first, last int
 }
 
-func planPhase(ph *ir.Phase) {
+func planPhase(ph *ir.Phase, base int) {
 	live := map[*ir.Buffer]*interval{}
 	var order []*interval
 	for i, st := range ph.Steps {
@@ -52,16 +60,20 @@ func planPhase(ph *ir.Phase) {
 		iv.last = len(ph.Steps)
 	}
 	ph.Buffers = nil
+	var own []*interval
 	for _, iv := range order {
 		ph.Buffers = append(ph.Buffers, iv.b)
+		if !iv.b.Derived {
+			own = append(own, iv)
+		}
 	}
-	bySize := append([]*interval(nil), order...)
+	bySize := own
 	sort.SliceStable(bySize, func(i, j int) bool { return bySize[i].b.Size(ph.Batch) > bySize[j].b.Size(ph.Batch) })
 	var placed []*interval
-	ph.Peak = 0
+	ph.Peak = base
 	for _, iv := range bySize {
 		size := align(iv.b.Size(ph.Batch))
-		// Candidate offsets: 0 and the end of every placed buffer whose lifetime overlaps.
+		// Candidate offsets: the base and the end of every placed buffer whose lifetime overlaps.
 		var busy []*interval
 		for _, o := range placed {
 			if o.first <= iv.last && iv.first <= o.last {
@@ -69,7 +81,7 @@ func planPhase(ph *ir.Phase) {
 			}
 		}
 		sort.Slice(busy, func(i, j int) bool { return busy[i].b.Offset < busy[j].b.Offset })
-		off := 0
+		off := base
 		for _, o := range busy {
 			if off+size <= o.b.Offset {
 				break

@@ -37,6 +37,7 @@ var Default = Concat(
 	Func("infer-shapes", InferShapes),
 	Func("fuse", Fuse),
 	Func("schedule", Schedule),
+	Func("select", Select),
 	Func("plan-memory", PlanMemory),
 )
 

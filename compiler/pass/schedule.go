@@ -4,23 +4,27 @@ import (
 	"fmt"
 
 	"github.com/wrnc/wrnc/compiler/ir"
+	"github.com/wrnc/wrnc/runtime/contract"
 )
 
-// Schedule turns the fused kernels into the steps of three phases: training (forward with
-// batch statistics and dropout, then backward in reverse order) at the compiled batch,
-// inference at the compiled batch, and inference of one image.
+// Schedule turns the fused kernels into the steps of four phases: training (forward with
+// batch statistics and dropout, the loss, then backward in reverse order) at the compiled
+// batch, inference at the compiled batch, inference of one image, and the optimizer step
+// that follows the backward pass (the SGD update; Select adds the transforms of the
+// updated weights).
 func Schedule(p *ir.Program) error {
 	p.Phases = nil
 	if p.Fused == nil {
 		return nil
 	}
-	train, err := schedulePhase(p, "train", p.Batch, true)
+	train, err := schedulePhase(p, contract.Train, p.Batch, true)
 	if err != nil {
 		return err
 	}
-	infer, _ := schedulePhase(p, "infer", p.Batch, false)
-	infer1, _ := schedulePhase(p, "infer1", 1, false)
-	p.Phases = []*ir.Phase{train, infer, infer1}
+	infer, _ := schedulePhase(p, contract.Infer, p.Batch, false)
+	infer1, _ := schedulePhase(p, contract.Infer1, 1, false)
+	step := &ir.Phase{Kind: contract.Step, Batch: p.Batch, Steps: []*ir.Step{{Kind: ir.SSGD, Layer: -1}}}
+	p.Phases = []*ir.Phase{train, infer, infer1, step}
 	return nil
 }
 
@@ -34,8 +38,8 @@ type scheduler struct {
 	written map[*ir.Buffer]bool
 }
 
-func schedulePhase(p *ir.Program, name string, batch int, train bool) (*ir.Phase, error) {
-	s := &scheduler{p: p, ph: &ir.Phase{Name: name, Batch: batch}, val: map[int]*ir.Buffer{},
+func schedulePhase(p *ir.Program, kind contract.Phase, batch int, train bool) (*ir.Phase, error) {
+	s := &scheduler{p: p, ph: &ir.Phase{Kind: kind, Batch: batch}, val: map[int]*ir.Buffer{},
 		bn: map[*ir.Kernel]*ir.BNBuffers{}, grad: map[int]*ir.Buffer{}, dz: map[*ir.Kernel]*ir.Buffer{},
 		written: map[*ir.Buffer]bool{}}
 	// Training keeps its own copy of the input, which the backward pass reads again.
@@ -45,8 +49,10 @@ func schedulePhase(p *ir.Program, name string, batch int, train bool) (*ir.Phase
 		s.forward(i, k, train)
 	}
 	if train {
+		s.ph.DLogits = &ir.Buffer{Name: "dlogits", PerImage: p.Classes}
+		head := s.ph.Steps[len(s.ph.Steps)-1]
+		s.add(&ir.Step{Kind: ir.SLoss, K: head.K, Layer: head.Layer, Y: s.ph.Logits, DY: s.ph.DLogits})
 		s.ph.Backward = len(s.ph.Steps)
-		s.ph.DLogits = &ir.Buffer{Name: "dlogits", PerImage: p.Classes, External: true}
 		for i := len(p.Fused) - 1; i >= 0; i-- {
 			if err := s.backward(i, p.Fused[i]); err != nil {
 				return nil, fmt.Errorf("%s: %w", p.Fused[i].Name, err)

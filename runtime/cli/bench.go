@@ -7,7 +7,7 @@ import (
 	"slices"
 	"time"
 
-	"github.com/wrnc/wrnc/runtime/nn"
+	"github.com/wrnc/wrnc/runtime/model"
 	"github.com/wrnc/wrnc/runtime/optim"
 )
 
@@ -74,6 +74,9 @@ func bench(c *cmd, batch int, asJSON bool) error {
 	if err := optim.Init(spec, m.st.Params, m.st.Stats, 1); err != nil {
 		return err
 	}
+	if err := c.net.Loaded(m.st); err != nil {
+		return err
+	}
 	d, k := m.imageSize(), spec.Classes
 	rng := rand.New(rand.NewPCG(1, 2))
 	x := make([]float32, max(slices.Max(batches), spec.Batch)*d)
@@ -100,21 +103,14 @@ func bench(c *cmd, batch int, asJSON bool) error {
 		lines = append(lines, fmt.Sprintf("inference  batch %-5d %10.1f images/s %8.1f GFLOP/s", b, res.Inference.ImagesPerSec, res.Inference.GFLOPS))
 	}
 	fmt.Fprintf(c.env.Stderr, "measuring a training step at batch %d ...\n", spec.Batch)
-	sgd := optim.NewSGD(spec.Recipe)
-	dl := make([]float32, spec.Batch*k)
+	r := spec.Recipe
+	// A zero learning rate: the update costs the same and the weights stay put.
+	h := model.Hyper{Momentum: r.Momentum, Dampening: r.Dampening, WeightDecay: r.WeightDecay, Nesterov: r.Nesterov}
 	var stepErr error
 	sec := measure(func() {
-		logits := c.net.TrainForward(m.st, spec.Batch, x[:spec.Batch*d])
-		nn.SoftmaxCE(spec.Batch, k, logits, labels, dl)
-		c.net.TrainBackward(m.st, spec.Batch, dl)
-		if err := deviceErr(c.net); err != nil {
+		if _, err := c.net.TrainStep(m.st, spec.Batch, x[:spec.Batch*d], labels, h); err != nil {
 			stepErr = err
 		}
-		// A zero learning rate: the update costs the same and the weights stay put.
-		if err := sgd.Step(m.st.Params, m.st.Grads, 0, m.pool); err != nil {
-			stepErr = err
-		}
-		m.st.Step++
 	})
 	if stepErr != nil {
 		return stepErr

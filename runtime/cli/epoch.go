@@ -36,7 +36,6 @@ type trainer struct {
 	r    model.Recipe
 	ds   *data.Dataset
 	m    *machine
-	sgd  *optim.SGD
 	norm *data.Norm
 
 	loader *data.Loader // the training split, shuffled and augmented
@@ -108,9 +107,10 @@ func (t *trainer) run() error {
 // epoch trains epoch e (0-based), evaluates, saves the checkpoints and logs.
 func (t *trainer) epoch(e int, log *progress.Log) error {
 	spec, st := t.m.spec, t.m.st
-	d, k, b := t.m.imageSize(), spec.Classes, spec.Batch
-	x, y, dl := make([]float32, b*d), make([]int32, b), make([]float32, b*k)
+	d, b := t.m.imageSize(), spec.Batch
+	x, y := make([]float32, b*d), make([]int32, b)
 	lr := optim.StepLR(t.r, e)
+	h := model.Hyper{LR: lr, Momentum: t.r.Momentum, Dampening: t.r.Dampening, WeightDecay: t.r.WeightDecay, Nesterov: t.r.Nesterov}
 	t0 := time.Now()
 	label := fmt.Sprintf("epoch %d/%d", e+1, t.r.Epochs)
 	bar := progress.NewBar(t.c.env.Stderr, label+" train", t.ds.Train.N)
@@ -122,18 +122,12 @@ func (t *trainer) epoch(e int, log *progress.Log) error {
 		if !ok || (n == 1 && b > 1) { // a last batch of one image would give degenerate BN statistics
 			break
 		}
-		logits := t.m.net.TrainForward(st, n, x[:n*d])
-		l, correct := nn.SoftmaxCE(n, k, logits, y, dl)
-		t.m.net.TrainBackward(st, n, dl[:n*k])
-		if err := deviceErr(t.m.net); err != nil {
+		r, err := t.m.net.TrainStep(st, n, x[:n*d], y[:n], h)
+		if err != nil {
 			return err
 		}
-		if err := t.sgd.Step(st.Params, st.Grads, lr, t.m.pool); err != nil {
-			return err
-		}
-		st.Step++
-		lossSum += l * float64(n)
-		wrong += n - correct
+		lossSum += r.Loss * float64(n)
+		wrong += n - r.Correct
 		seen += n
 		bar.Add(n, progress.Field{Key: "loss", Value: fmt.Sprintf("%.4f", lossSum/float64(seen))},
 			progress.Field{Key: "err", Value: pct(float64(wrong) / float64(seen))})
@@ -179,9 +173,14 @@ func (t *trainer) epoch(e int, log *progress.Log) error {
 // save writes RUN/last.safetensors, and RUN/best.safetensors when improved, after
 // epoch epochs.
 func (t *trainer) save(epoch int, rec *epochRecord, improved bool) error {
-	spec := t.m.spec
-	tensors := weightTensors(t.m.st, spec)
-	tensors = append(tensors, momentumTensors(t.sgd.Buf, spec)...)
+	spec, st := t.m.spec, t.m.st
+	if err := t.m.net.Sync(st); err != nil {
+		return err
+	}
+	tensors := weightTensors(st, spec)
+	if st.Started && t.r.Momentum != 0 {
+		tensors = append(tensors, momentumTensors(st.Momentum, spec)...)
+	}
 	tensors = append(tensors, normTensors(t.norm)...)
 	meta := map[string]string{
 		metaNetwork: spec.Name,
@@ -226,7 +225,10 @@ func evaluate(m *machine, set *data.Set, norm *data.Norm, bar *progress.Bar) (lo
 		if err := m.infer(n, x, logits); err != nil {
 			return 0, 0, err
 		}
-		l, correct := nn.SoftmaxCE(n, k, logits, y, dl)
+		l, correct, err := nn.SoftmaxCE(n, k, logits, y, dl)
+		if err != nil {
+			return 0, 0, err
+		}
 		sum += l * float64(n)
 		wrong += n - correct
 		if bar != nil {

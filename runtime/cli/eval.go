@@ -65,7 +65,9 @@ func eval(c *cmd, weights, dir string, asJSON bool) error {
 	}
 	m := newMachine(c.net, c.threads, false)
 	defer m.close()
-	loadWeights(m.st, spec, f)
+	if err := m.load(f); err != nil {
+		return err
+	}
 	var bar *progress.Bar
 	if !asJSON {
 		bar = progress.NewBar(c.env.Stderr, "eval", ds.Test.N)

@@ -40,12 +40,18 @@ type Device struct {
 }
 
 // Main runs the command line args (without the program name) of a generated binary
-// for net, with the extra devices built into it, and returns its exit status; a
-// generated main is
+// for the compiled program prog, with the extra devices built into it, and returns its
+// exit status; a generated main is
 //
 //	func main() { os.Exit(cli.Main(os.Args[1:], net{})) }
-func Main(args []string, net model.Net, devices ...Device) int {
-	return Run(Env{Prog: filepath.Base(os.Args[0]), Stdout: os.Stdout, Stderr: os.Stderr}, args, net, devices...)
+func Main(args []string, prog model.Program, devices ...Device) int {
+	env := Env{Prog: filepath.Base(os.Args[0]), Stdout: os.Stdout, Stderr: os.Stderr}
+	net, err := model.NewNet(prog)
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "%s: %v\n", env.Prog, err)
+		return 1
+	}
+	return Run(env, args, net, devices...)
 }
 
 // usageError is a mistake on the command line (exit status 2).

@@ -62,7 +62,9 @@ func predictNPY(c *cmd, weights, in, out string) error {
 	}
 	m := newMachine(c.net, c.threads, false)
 	defer m.close()
-	loadWeights(m.st, spec, f)
+	if err := m.load(f); err != nil {
+		return err
+	}
 	n := shape[0]
 	logits := make([]float32, n*spec.Classes)
 	if err := m.infer(n, x, logits); err != nil {
@@ -101,7 +103,9 @@ func predictImages(c *cmd, weights string, files []string) error {
 	}
 	m := newMachine(c.net, c.threads, false)
 	defer m.close()
-	loadWeights(m.st, spec, f)
+	if err := m.load(f); err != nil {
+		return err
+	}
 	k := spec.Classes
 	logits := make([]float32, len(files)*k)
 	if err := m.infer(len(files), x, logits); err != nil {

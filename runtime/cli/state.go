@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"github.com/wrnc/wrnc/runtime/ckpt"
 	"github.com/wrnc/wrnc/runtime/cpu"
 	"github.com/wrnc/wrnc/runtime/model"
 	"github.com/wrnc/wrnc/runtime/nn"
@@ -20,19 +21,21 @@ type machine struct {
 func newMachine(net model.Net, threads int, train bool) *machine {
 	spec := net.Spec()
 	arena := max(spec.InferArena, spec.Infer1Arena)
-	var grads []float32
+	var grads, momentum []float32
 	if train {
 		arena = max(arena, spec.TrainArena)
 		grads = make([]float32, spec.ParamsSize)
+		momentum = make([]float32, spec.ParamsSize)
 	}
 	pool := cpu.NewPool(threads)
 	st := &model.State{
-		Params: make([]float32, spec.ParamsSize),
-		Grads:  grads,
-		Stats:  make([]float32, spec.StatsSize),
-		Arena:  make([]float32, arena),
-		Ctx:    nn.NewCtx(pool, nil, spec.Workspace),
-		Seed:   spec.Recipe.Seed,
+		Params:   make([]float32, spec.ParamsSize),
+		Grads:    grads,
+		Momentum: momentum,
+		Stats:    make([]float32, spec.StatsSize),
+		Arena:    make([]float32, arena),
+		Ctx:      nn.NewCtx(pool, nil, spec.Workspace),
+		Seed:     spec.Recipe.Seed,
 	}
 	return &machine{net: net, spec: spec, st: st, pool: pool}
 }
@@ -51,16 +54,23 @@ func (m *machine) infer(n int, x, out []float32) error {
 	for i := 0; i < n; {
 		c := min(b, n-i)
 		var y []float32
+		var err error
 		if c == 1 {
-			y = m.net.Infer1(m.st, x[i*d:(i+1)*d])
+			y, err = m.net.Infer1(m.st, x[i*d:(i+1)*d])
 		} else {
-			y = m.net.Infer(m.st, c, x[i*d:(i+c)*d])
+			y, err = m.net.Infer(m.st, c, x[i*d:(i+c)*d])
 		}
-		if err := deviceErr(m.net); err != nil {
+		if err != nil {
 			return err
 		}
 		copy(out[i*k:(i+c)*k], y[:c*k])
 		i += c
 	}
 	return nil
+}
+
+// load puts the weights and statistics of f into the machine's State.
+func (m *machine) load(f *ckpt.File) error {
+	loadWeights(m.st, m.spec, f)
+	return m.net.Loaded(m.st)
 }

@@ -110,9 +110,13 @@ func newTrainer(c *cmd, o trainOpts) (*trainer, error) {
 	if ds.Test.N < 1 {
 		return nil, fmt.Errorf("%s: the test split is empty; training evaluates on it after every epoch", o.data)
 	}
-	t := &trainer{c: c, o: o, r: r, ds: ds, sgd: optim.NewSGD(r), best: 2}
+	t := &trainer{c: c, o: o, r: r, ds: ds, best: 2}
 	t.m = newMachine(c.net, c.threads, true)
 	if err := t.setup(f); err != nil {
+		t.m.close()
+		return nil, err
+	}
+	if err := t.m.net.Loaded(t.m.st); err != nil {
 		t.m.close()
 		return nil, err
 	}
@@ -150,7 +154,10 @@ func (t *trainer) resumeFrom(f *ckpt.File) error {
 	if err != nil {
 		return err
 	}
-	t.sgd.Buf = buf
+	if buf != nil {
+		copy(st.Momentum, buf)
+		st.Started = true
+	}
 	epoch, err1 := strconv.Atoi(f.Meta[metaEpoch])
 	step, err2 := strconv.ParseUint(f.Meta[metaStep], 10, 64)
 	best, err3 := strconv.ParseFloat(f.Meta[metaBest], 64)

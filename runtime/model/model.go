@@ -76,12 +76,17 @@ type Spec struct {
 	Info       string // `info --json`: the fields of `wrnc inspect --json` plus peak_bytes
 	MACs       int64  // per image, forward
 
-	// Arena sizes in float32s of the three plans: training (forward, backward) at Batch,
-	// inference at Batch, inference at batch 1.
-	TrainArena, InferArena, Infer1Arena int
+	// Arena sizes in float32s of the plans: training (forward, backward) at Batch,
+	// inference at Batch, inference at batch 1; each includes the Shared floats at the start
+	// that hold the derived buffers (transformed weights).
+	TrainArena, InferArena, Infer1Arena, Shared int
 	// Workspace is the float32s of kernel workspace (im2col columns and the like) that
 	// nn.NewCtx must provide for every kernel of this network.
 	Workspace int
+	// Plan is every buffer of the memory plans and Convs every convolution's shape, which
+	// CheckPlan validates once before a network computes.
+	Plan  []Extent
+	Convs []contract.Conv
 }
 
 // State is what one network instance computes with. Params, Grads and Stats are shared
@@ -108,24 +113,42 @@ type State struct {
 	// (Winograd transforms, device copies) for as long as Step stays the same. Loading
 	// weights before the first call needs no increment.
 	Seed, Step uint64
+
+	// Prepared[ph] is Step+1 as of the last time the derived buffers (transformed weights)
+	// that phase ph reads were made, 0 for never.
+	Prepared [contract.NumPhases]uint64
 }
 
-// Net is implemented by the generated code of one network. Every call takes n, the images
-// in this call: 1 <= n <= Spec.Batch (n == 1 for Infer1). Inputs are float32 [n, C, H, W],
-// already normalized.
+// Net is one compiled network on one device, what the command line drives. Every call
+// takes n, the images in this call: 1 <= n <= Spec.Batch. Inputs are float32 [n, C, H, W],
+// already normalized. A device that keeps the tensors of the State (weights, gradients,
+// momentum, statistics) in its own memory is their owner between Loaded and Sync.
 type Net interface {
 	Spec() *Spec
-	// TrainForward runs the training-mode forward pass (batch statistics, running
-	// statistics updated with momentum 0.1, dropout) of x and returns the logits
-	// [n, classes], a view into s.Arena valid until the next call.
-	TrainForward(s *State, n int, x []float32) []float32
-	// TrainBackward takes dlogits [n, classes] (d loss / d logits) after TrainForward of the
-	// same n and writes the gradient of every trainable tensor into s.Grads.
-	TrainBackward(s *State, n int, dlogits []float32)
-	// Infer runs the inference forward pass (running statistics, no dropout).
-	Infer(s *State, n int, x []float32) []float32
+	// Loaded says that the host changed s.Params, s.Stats or the momentum buffers (a fresh
+	// initialisation, a checkpoint): what was derived from them is made again before the
+	// next call.
+	Loaded(s *State) error
+	// TrainStep runs one compiled training step: the training-mode forward pass (batch
+	// statistics, running statistics updated, dropout), the softmax cross-entropy loss
+	// against labels, the backward pass and the SGD update with h, after which s.Step
+	// counts one more step.
+	TrainStep(s *State, n int, x []float32, labels []int32, h Hyper) (StepResult, error)
+	// TrainForward runs the training-mode forward pass of x and returns the logits
+	// [n, classes], a view valid until the next call; TrainBackward then takes dlogits
+	// (d loss / d logits) and writes the gradient of every trainable tensor into s.Grads
+	// (on a device: after Sync). They are the training step without its loss and update,
+	// for tests of the gradients.
+	TrainForward(s *State, n int, x []float32) ([]float32, error)
+	TrainBackward(s *State, n int, dlogits []float32) error
+	// Infer runs the inference forward pass (running statistics, no dropout) and returns
+	// the logits, a view valid until the next call.
+	Infer(s *State, n int, x []float32) ([]float32, error)
 	// Infer1 is Infer for one image, with kernels and a plan specialized for batch 1.
-	Infer1(s *State, x []float32) []float32
+	Infer1(s *State, x []float32) ([]float32, error)
+	// Sync makes the host's s.Params, s.Grads, s.Stats and momentum buffers current (a
+	// device copies back what it changed; the CPU's are always current).
+	Sync(s *State) error
 }
 
 // Hyper are the SGD hyperparameters of one training step (torch.optim.SGD's), from the
