@@ -24,16 +24,8 @@ type bnCall struct {
 // backward pass); updates runMean and runVar with momentum 0.1 (runVar with the unbiased
 // variance; when n*HW == 1 runVar is left as it is, where PyTorch raises an error); and
 // writes scale = gamma*invstd, shift = beta - mean*scale for the Pre of the next conv.
+// n, C, HW >= 1; x holds n*C*HW values and the other slices C each.
 func BNTrain(ctx *Ctx, n, C, HW int, x, gamma, beta, runMean, runVar, mean, invstd, scale, shift []float32) {
-	const op = "BNTrain"
-	mustPositive(op, n, C, HW)
-	mustLen(op, "x", x, n*C*HW)
-	for _, s := range [...]struct {
-		name string
-		v    []float32
-	}{{"gamma", gamma}, {"beta", beta}, {"runMean", runMean}, {"runVar", runVar}, {"mean", mean}, {"invstd", invstd}, {"scale", scale}, {"shift", shift}} {
-		mustLen(op, s.name, s.v, C)
-	}
 	ctx.bn = bnCall{n: n, c: C, hw: HW, x: x, gamma: gamma, beta: beta, runMean: runMean, runVar: runVar,
 		mean: mean, invstd: invstd, scale: scale, shift: shift}
 	ctx.pool.For(C, ctx.bnTrainBody)
@@ -67,16 +59,8 @@ func (ctx *Ctx) bnTrainChannels(lo, hi int) {
 }
 
 // BNInfer writes scale = gamma/sqrt(runVar+eps) and shift = beta - runMean*scale from the
-// running statistics of C channels.
+// running statistics of C channels (C >= 1; every slice holds C values).
 func BNInfer(C int, gamma, beta, runMean, runVar, scale, shift []float32) {
-	const op = "BNInfer"
-	mustPositive(op, C)
-	for _, s := range [...]struct {
-		name string
-		v    []float32
-	}{{"gamma", gamma}, {"beta", beta}, {"runMean", runMean}, {"runVar", runVar}, {"scale", scale}, {"shift", shift}} {
-		mustLen(op, s.name, s.v, C)
-	}
 	for ch := 0; ch < C; ch++ {
 		sc := float64(gamma[ch]) / math.Sqrt(float64(runVar[ch])+bnEps)
 		scale[ch] = float32(sc)

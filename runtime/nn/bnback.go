@@ -5,22 +5,9 @@ package nn
 // the Pre that BNTrain's scale and shift (and the dropout) made for the conv that loaded z.
 // It writes dgamma and dbeta (overwritten) and dx, the gradient w.r.t. x through the batch
 // statistics: added to dx when accDx, else overwriting it (then dx may be dz itself, for an
-// in-place update). Sums are in float64.
+// in-place update). Sums are in float64. n, C, HW >= 1; pre is not nil and has C scales
+// and shifts; x, dz, dx hold n*C*HW values, the other slices C each.
 func BNReLUBackward(ctx *Ctx, n, C, HW int, x, mean, invstd, gamma []float32, pre *Pre, dz, dx []float32, accDx bool, dgamma, dbeta []float32) {
-	const op = "BNReLUBackward"
-	mustPositive(op, n, C, HW)
-	if pre == nil {
-		panic("nn.BNReLUBackward: pre is nil, want the Pre of the forward pass (its Scale and Shift give the ReLU mask)")
-	}
-	mustPre(op, pre, C)
-	for _, s := range [...]struct {
-		name string
-		v    []float32
-		want int
-	}{{"x", x, n * C * HW}, {"dz", dz, n * C * HW}, {"dx", dx, n * C * HW},
-		{"mean", mean, C}, {"invstd", invstd, C}, {"gamma", gamma, C}, {"dgamma", dgamma, C}, {"dbeta", dbeta, C}} {
-		mustLen(op, s.name, s.v, s.want)
-	}
 	ctx.bn = bnCall{n: n, c: C, hw: HW, x: x, mean: mean, invstd: invstd, gamma: gamma, ld: makeLoader(pre),
 		dz: dz, dx: dx, accDx: accDx, dgamma: dgamma, dbeta: dbeta}
 	ctx.pool.For(C, ctx.bnBackBody)

@@ -2,7 +2,7 @@ package nn
 
 import "github.com/wrnc/wrnc/runtime/cpu"
 
-// convCall holds the arguments of the ConvForward or ConvBackward in progress.
+// convCall holds the arguments of the im2col or pointwise convolution in progress.
 type convCall struct {
 	n          int
 	c          Conv
@@ -11,39 +11,36 @@ type convCall struct {
 	res, y     []float32 // forward
 	dy, dw, dz []float32 // backward
 	accDz      bool
-	skipDW     bool // backward: dw is done elsewhere (Winograd)
+	skipDW     bool // backward: no weight gradient (dw == nil)
 	img        int  // the image of a one-image step (loadChannels, col2imChannels)
 }
 
-// mustConv checks the arguments common to ConvForward and ConvBackward.
-func (ctx *Ctx) mustConv(op string, n int, c *Conv, x, w []float32, pre *Pre) {
-	if err := ctx.Check(c); err != nil {
-		panic("nn." + op + ": " + err.Error())
-	}
-	mustPositive(op, n)
-	mustLen(op, "x", x, n*c.C*c.H*c.W)
-	mustLen(op, "w", w, c.K*c.C*c.R*c.R)
-	mustPre(op, pre, c.C)
+// Preconditions shared by the convolution methods (the caller, generated code, checks its
+// whole plan once, up front; the kernels do not check and do not panic): CheckConv(c, n)
+// is nil and c fits the workspace of ctx (Ctx.Check); x holds n*C*H*W values, the weights
+// w K*C*R*R, y and res (when not nil) n*K*OH*OW, dy n*K*OH*OW, dw K*C*R*R and dz (when
+// not nil) n*C*H*W; a non-nil pre has C scales and shifts. Derived weights (u, wp, wk)
+// are those that WinogradWeights, RowWeights and RowWeightsT made from the current
+// weights, of the contract's sizes. res may be y itself (an in-place residual add); no
+// other output may alias an input.
+
+// Im2colForward computes y[n,K,OH,OW] = conv(pre(x), w), plus res when res != nil, by
+// im2col of the NCHW planes and one GEMM per image: the method for convolutions with few
+// input channels. The convolution has no bias.
+func Im2colForward(ctx *Ctx, n int, c *Conv, x, w []float32, pre *Pre, res, y []float32) {
+	ctx.im2colForward(n, c, x, w, pre, res, y)
 }
 
-// ConvForward computes y[n,K,OH,OW] = conv(pre(x), w), plus res when res != nil (same
-// shape as y; res may be y itself, for an in-place residual add). x is [n,C,H,W], w is
-// [K, C, R, R]; the convolution has no bias.
-func ConvForward(ctx *Ctx, n int, c *Conv, x, w []float32, pre *Pre, res, y []float32) {
-	ctx.mustConv("ConvForward", n, c, x, w, pre)
-	out := n * c.K * c.OH * c.OW
-	mustLen("ConvForward", "y", y, out)
-	if res != nil {
-		mustLen("ConvForward", "res", res, out)
-	}
-	if m := ctx.winoTile(c, n, dirForward); m > 0 {
-		ctx.winoForward(n, c, x, w, pre, res, y, m)
-		return
-	}
-	if ctx.useRows(c) {
-		ctx.rowForward(n, c, x, w, pre, res, y)
-		return
-	}
+// PointwiseForward is Im2colForward for a 1x1, stride 1, unpadded convolution
+// (c.Pointwise()): the input planes are the GEMM's column matrix as they are, or loaded
+// through pre into the workspace when pre != nil.
+func PointwiseForward(ctx *Ctx, n int, c *Conv, x, w []float32, pre *Pre, res, y []float32) {
+	ctx.im2colForward(n, c, x, w, pre, res, y)
+}
+
+// im2colForward is Im2colForward and PointwiseForward: images split over the threads,
+// the rest one at a time on all threads.
+func (ctx *Ctx) im2colForward(n int, c *Conv, x, w []float32, pre *Pre, res, y []float32) {
 	cc := &ctx.conv
 	*cc = convCall{n: n, c: *c, x: x, w: w, ld: makeLoader(pre), res: res, y: y}
 	nb := n - n%ctx.threads

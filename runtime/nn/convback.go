@@ -2,48 +2,28 @@ package nn
 
 import "github.com/wrnc/wrnc/runtime/cpu"
 
-// ConvBackward takes dy [n,K,OH,OW], the gradient of the loss w.r.t. the output of
-// ConvForward(x, w, pre), and writes dw [K,C,R,R] (overwritten), the gradient w.r.t. w,
-// from pre(x) recomputed. When dz != nil it also writes the gradient w.r.t. the conv's
-// loaded input z = pre(x) into dz [n,C,H,W]: added to dz when accDz, else overwriting it.
-// The gradient w.r.t. res (when ConvForward had one) is dy itself.
-func ConvBackward(ctx *Ctx, n int, c *Conv, x, w []float32, pre *Pre, dy, dw, dz []float32, accDz bool) {
-	ctx.mustConv("ConvBackward", n, c, x, w, pre)
-	mustLen("ConvBackward", "dy", dy, n*c.K*c.OH*c.OW)
-	mustLen("ConvBackward", "dw", dw, c.K*c.C*c.R*c.R)
-	if dz != nil {
-		mustLen("ConvBackward", "dz", dz, n*c.C*c.H*c.W)
+// Im2colBackward takes dy [n,K,OH,OW], the gradient of the loss w.r.t. the output of
+// Im2colForward(x, w, pre), and computes by im2col and GEMM: when dw != nil, dw [K,C,R,R]
+// (overwritten), the gradient w.r.t. w, from pre(x) recomputed; when dz != nil, the
+// gradient w.r.t. the conv's loaded input z = pre(x) into dz [n,C,H,W], added to dz when
+// acc, else overwriting it. Either may be nil, so that it pairs with another method
+// (Winograd) for the other pass. The gradient w.r.t. res is dy itself. Preconditions are
+// those of Im2colForward (conv.go).
+func Im2colBackward(ctx *Ctx, n int, c *Conv, x, w []float32, pre *Pre, dy, dw, dz []float32, acc bool) {
+	if dw == nil && dz == nil {
+		return
 	}
-	// 3x3 stride-1 convs: the input gradient is a 3x3 stride-1 conv of dy, and the weight
-	// gradient a sum of per-tile products, both done by Winograd when it pays.
-	wdw, wdz := ctx.winoTile(c, n, dirWgrad), 0
-	if dz != nil {
-		wdz = ctx.winoTile(c, n, dirDgrad)
-	}
-	switch {
-	case wdw > 0 || wdz > 0:
-		if wdw > 0 {
-			ctx.winoWgrad(n, c, x, pre, dy, dw, wdw)
-		}
-		if wdw == 0 || (dz != nil && wdz == 0) {
-			// The pass that Winograd does not take, by im2col.
-			cdz := dz
-			if wdz > 0 {
-				cdz = nil
-			}
-			ctx.im2colBackward(n, c, x, w, pre, dy, dw, cdz, accDz, wdw > 0)
-		}
-		if wdz > 0 {
-			ctx.winoDgrad(n, c, w, dy, dz, accDz, wdz)
-		}
-	case ctx.useRows(c):
-		ctx.rowBackward(n, c, x, w, pre, dy, dw, dz, accDz)
-	default:
-		ctx.im2colBackward(n, c, x, w, pre, dy, dw, dz, accDz, false)
-	}
+	ctx.im2colBackward(n, c, x, w, pre, dy, dw, dz, acc, dw == nil)
 }
 
-// im2colBackward is ConvBackward by im2col and GEMM, without dw when skipDW.
+// PointwiseBackward is Im2colBackward for a 1x1, stride 1, unpadded convolution
+// (c.Pointwise()): the input planes (through pre) are the column matrix, and the input
+// gradient is one GEMM per image without col2im.
+func PointwiseBackward(ctx *Ctx, n int, c *Conv, x, w []float32, pre *Pre, dy, dw, dz []float32, acc bool) {
+	Im2colBackward(ctx, n, c, x, w, pre, dy, dw, dz, acc)
+}
+
+// im2colBackward is Im2colBackward, without dw when skipDW.
 func (ctx *Ctx) im2colBackward(n int, c *Conv, x, w []float32, pre *Pre, dy, dw, dz []float32, accDz, skipDW bool) {
 	cc := &ctx.conv
 	*cc = convCall{n: n, c: *c, x: x, w: w, ld: makeLoader(pre), dy: dy, dw: dw, dz: dz, accDz: accDz, skipDW: skipDW}

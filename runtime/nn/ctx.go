@@ -43,8 +43,8 @@ type Ctx struct {
 	bn   bnCall
 	head headCall
 
-	// The Winograd and im2row paths (algo.go): the kernel family, the call in progress
-	// and per-thread workspace of each pass, and the transformed weights kept for reuse.
+	// The Winograd and im2row methods: the kernel family, and the call in progress and
+	// per-thread workspace of each pass.
 	kern   *cpu.Kernels
 	wc     winoCall // Winograd forward, input or weight gradient (wino*.go)
 	wws    []winoWS
@@ -55,15 +55,8 @@ type Ctx struct {
 	rws    []rowWS
 	rb     rowBack // its backward pass (direct_back.go)
 	rbws   []rowBackWS
-	wt     winoWT // the weight transform in progress
-	wcache map[winoKey]*winoWeightsCache
-	wver   uint64 // SetWeightsVersion
-	// sameWeights' operands and per-thread results.
-	cmpA, cmpB []float32
-	cmpDiff    []bool
-	// algo overrides the choice of method (tests): algoAuto, algoDirect, or a Winograd
-	// tile size.
-	algo int
+	wt     winoWT  // the weight transform in progress
+	sgd    sgdCall // the SGD step in progress
 
 	// Loop bodies bound once, so that handing them to the pool does not allocate.
 	fwdBody, bwdBody, loadBody, col2imBody   func(t, lo, hi int)
@@ -72,9 +65,9 @@ type Ctx struct {
 	winoChunksBody, winoInBody, winoOutBody  func(t, lo, hi int)
 	wgradInBody, wgradGemmBody, wgradOutBody func(t, lo, hi int)
 	wgradChunksBody                          func(t, lo, hi int)
-	rowChunksBody, cmpBody, rowBackBody      func(t, lo, hi int)
+	rowChunksBody, rowBackBody               func(t, lo, hi int)
 	rowDWBody, rowWeightsTBody               func(lo, hi int)
-	winoWeightsBody, rowWeightsBody          func(lo, hi int)
+	winoWeightsBody, rowWeightsBody, sgdBody func(lo, hi int)
 }
 
 // NewCtx returns a context running on pool's threads with workspace float32s per thread
@@ -94,11 +87,9 @@ func NewCtx(pool *cpu.Pool, gemm *cpu.Gemm, workspace int) *Ctx {
 		used:    make([]bool, t),
 		kern:    cpu.NewKernels(),
 		wws:     make([]winoWS, t),
-		wcache:  map[winoKey]*winoWeightsCache{},
 		wgAcc:   make([][]float64, t),
 		rws:     make([]rowWS, t),
 		rbws:    make([]rowBackWS, t),
-		cmpDiff: make([]bool, t),
 		mhats:   make([][]float32, t),
 		wgUsed:  make([]bool, t),
 	}
@@ -123,16 +114,28 @@ func NewCtx(pool *cpu.Pool, gemm *cpu.Gemm, workspace int) *Ctx {
 	ctx.wgradOutBody = ctx.wgradOut
 	ctx.wgradChunksBody = ctx.wgradChunks
 	ctx.rowChunksBody = ctx.rowChunks
-	ctx.cmpBody = ctx.cmpRange
 	ctx.rowBackBody = ctx.rowBackImages
 	ctx.rowDWBody = ctx.rowDW
 	ctx.rowWeightsTBody = ctx.rowWeightsT
 	ctx.rowWeightsBody = ctx.rowWeightsChannels
+	ctx.sgdBody = ctx.sgdRange
 	return ctx
 }
 
 // Threads returns the number of threads the kernels use.
 func (ctx *Ctx) Threads() int { return ctx.threads }
+
+// CheckConv reports whether c is a valid convolution (c.Validate) and n, the images of a
+// call, at least 1: the preconditions on the shape of every convolution method.
+func CheckConv(c *Conv, n int) error {
+	if err := c.Validate(); err != nil {
+		return err
+	}
+	if n < 1 {
+		return fmt.Errorf("conv %+v: %d images, want >= 1", *c, n)
+	}
+	return nil
+}
 
 // Check reports whether c is valid and fits the workspace of ctx.
 func (ctx *Ctx) Check(c *Conv) error {
@@ -151,21 +154,4 @@ func (ctx *Ctx) scratch(t int) (col, dwp, plane []float32) {
 	s := ctx.buf[t*ctx.ws : (t+1)*ctx.ws]
 	nc, nd := colSize(c), c.WeightLen()
 	return s[:nc], s[nc : nc+nd], s[nc+nd : nc+nd+c.H*c.W]
-}
-
-// mustLen panics when a slice argument of kernel op is shorter than it must be.
-func mustLen(op, name string, s []float32, want int) {
-	if len(s) < want {
-		panic(fmt.Sprintf("nn.%s: %s has %d values, want >= %d", op, name, len(s), want))
-	}
-}
-
-// mustPositive panics when a size argument of kernel op is below 1.
-func mustPositive(op string, sizes ...int) {
-	for _, v := range sizes {
-		if v < 1 {
-			// Copied so that sizes itself does not escape (no allocation when all is well).
-			panic(fmt.Sprintf("nn.%s: sizes %v, want all >= 1", op, append([]int(nil), sizes...)))
-		}
-	}
 }

@@ -1,9 +1,7 @@
 package nn
 
-import "unsafe"
-
-// Convolutions that Winograd does not take (strided, 1x1) with at least 8 input
-// channels run as one GEMM per chunk of output pixels, with the im2row matrix built from
+// The im2row method, for convolutions that Winograd does not take (strided, 1x1) with at
+// least 8 input channels: one GEMM per chunk of output pixels, with the im2row matrix built from
 // a channel-blocked copy of the input instead of an im2col of the NCHW planes:
 //
 //	z    the input rows a chunk reads, loaded through the Pre, c8 (cpu.PackC8), all
@@ -25,9 +23,16 @@ type rowShape struct {
 // most of a c8 vector).
 const rowMinC = 8
 
-func newRowShape(c *Conv, n, threads int) rowShape {
+// rowDepths returns the shape's channel and depth sizes, which the packed weights depend
+// on (the chunking does not).
+func rowDepths(c *Conv) rowShape {
 	s := rowShape{cp: (c.C + 7) &^ 7, kp: (c.K + 15) &^ 15, wz: c.W + 2*c.P}
 	s.d = c.R * c.R * s.cp
+	return s
+}
+
+func newRowShape(c *Conv, n, threads int) rowShape {
+	s := rowDepths(c)
 	// Aim for an a of about 48K floats (L2), at least 24 pixels; then make enough
 	// chunks for the threads.
 	target := max(48<<10/s.d, 24)
@@ -53,11 +58,13 @@ func newRowShape(c *Conv, n, threads int) rowShape {
 func (s *rowShape) zRows(c *Conv) int { return (s.rows-1)*c.S + c.R }
 
 // rowWeights writes wp, the weights of output panels [p0, p1) (16 channels each) packed
-// as the GEMM's B (d x K): wp[k/16][(i*R+j)*cp + c][k%16] = w[k][c][i][j].
+// as the GEMM's B (d x K): wp[k/16][(i*R+j)*cp + c][k%16] = w[k][c][i][j], zero for
+// padding channels.
 func rowWeights(s *rowShape, c *Conv, w, wp []float32, p0, p1 int) {
 	rr := c.R * c.R
 	for p := p0; p < p1; p++ {
 		panel := wp[p*s.d*16 : (p+1)*s.d*16]
+		clear(panel)
 		for ch := 0; ch < c.C; ch++ {
 			for ij := 0; ij < rr; ij++ {
 				out := panel[(ij*s.cp+ch)*16 : (ij*s.cp+ch+1)*16]
@@ -83,12 +90,25 @@ type rowCall struct {
 // rowWS is one thread's workspace of the im2row path.
 type rowWS struct{ z, a, out, drop []float32 }
 
-// rowForward is ConvForward by im2row and GEMM.
-func (ctx *Ctx) rowForward(n int, c *Conv, x, w []float32, pre *Pre, res, y []float32) {
+// RowWeights writes wp, the weights w [K,C,R,R] of c packed as Im2rowForward's GEMM
+// operand: len(wp) == contract.RowWeightsLen(c, false), padding entries zeroed (wp need not
+// be). Output panels are split over the pool's threads. The caller makes wp again
+// whenever w changes.
+func RowWeights(ctx *Ctx, c *Conv, w, wp []float32) {
+	ctx.rc = rowCall{s: rowDepths(c), c: *c}
+	ctx.wt = winoWT{w: w, u: wp}
+	ctx.pool.For(ctx.rc.s.kp/16, ctx.rowWeightsBody)
+	ctx.rc, ctx.wt = rowCall{}, winoWT{}
+}
+
+// Im2rowForward computes y[n,K,OH,OW] = conv(pre(x), w), plus res when res != nil, by
+// im2row on channel-blocked input and GEMM, with wp the packed weights RowWeights made
+// from w. For convolutions with at least 8 input channels (fewer waste most of each
+// 8-channel vector). Preconditions are those of Im2colForward (conv.go).
+func Im2rowForward(ctx *Ctx, n int, c *Conv, x, wp []float32, pre *Pre, res, y []float32) {
 	rc := &ctx.rc
-	*rc = rowCall{s: newRowShape(c, n, ctx.threads), c: *c, n: n, x: x, ld: makeLoader(pre), res: res, y: y}
+	*rc = rowCall{s: newRowShape(c, n, ctx.threads), c: *c, n: n, x: x, ld: makeLoader(pre), res: res, y: y, wp: wp}
 	s := &rc.s
-	rc.wp = ctx.cachedWeights(wkey(w, c, 0, dirRow), c.K*c.C*c.R*c.R, w, s.kp*s.d, ctx.rowWeightsBody, s.kp/16)
 	zLen := s.cp * s.zRows(c) * s.wz
 	for t := 0; t < ctx.threads; t++ {
 		ws := &ctx.rws[t]
@@ -103,7 +123,7 @@ func (ctx *Ctx) rowForward(n int, c *Conv, x, w []float32, pre *Pre, res, y []fl
 	*rc = rowCall{}
 }
 
-// rowWeightsChannels packs the weights of output panels [lo, hi) for ctx.rc.
+// rowWeightsChannels packs the weights of output panels [lo, hi) for RowWeights.
 func (ctx *Ctx) rowWeightsChannels(lo, hi int) {
 	rc := &ctx.rc
 	rowWeights(&rc.s, &rc.c, ctx.wt.w, ctx.wt.u, lo, hi)
@@ -165,9 +185,4 @@ func growF32(b *[]float32, n int) {
 	if len(*b) < n {
 		*b = make([]float32, n)
 	}
-}
-
-// wkey returns the cache key of transformed weights w of c.
-func wkey(w []float32, c *Conv, m, dir int) winoKey {
-	return winoKey{w: uintptr(unsafe.Pointer(&w[0])), c: *c, m: m, dir: dir}
 }

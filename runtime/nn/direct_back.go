@@ -28,18 +28,32 @@ type rowBackWS struct {
 // rowD16 is the im2row depth rounded up to a whole micro-panel.
 func (s *rowShape) rowD16() int { return (s.d + 15) &^ 15 }
 
-// rowBackward is ConvBackward by the im2row path: dw (overwritten) and, when dz != nil, dz
-// (written, or added to when accDz).
-func (ctx *Ctx) rowBackward(n int, c *Conv, x, w []float32, pre *Pre, dy, dw, dz []float32, accDz bool) {
+// RowWeightsT writes wk, the weights w [K,C,R,R] of c as Im2rowBackward's input-gradient
+// GEMM reads them (K x depth in micro-panels): len(wk) == contract.RowWeightsLen(c, true),
+// padding entries zeroed (wk need not be). Depth panels are split over the pool's
+// threads. The caller makes wk again whenever w changes.
+func RowWeightsT(ctx *Ctx, c *Conv, w, wk []float32) {
+	ctx.rc = rowCall{s: rowDepths(c), c: *c}
+	ctx.wt = winoWT{w: w, u: wk}
+	ctx.pool.For(ctx.rc.s.rowD16()/16, ctx.rowWeightsTBody)
+	ctx.rc, ctx.wt = rowCall{}, winoWT{}
+}
+
+// Im2rowBackward takes dy [n,K,OH,OW], the gradient of the loss w.r.t. the output of
+// Im2rowForward(x, w, pre), and writes by the im2row method dw [K,C,R,R] (overwritten)
+// and, when dz != nil, dz [n,C,H,W], the gradient w.r.t. the loaded input pre(x) (written,
+// or added to when acc), with wk the weights RowWeightsT made from w (wk may be nil when
+// dz is nil). Preconditions are those of Im2colBackward (conv.go).
+func Im2rowBackward(ctx *Ctx, n int, c *Conv, x, wk []float32, pre *Pre, dy, dw, dz []float32, acc bool) {
 	rc := &ctx.rc
 	*rc = rowCall{s: newRowShape(c, n, ctx.threads), c: *c, n: n, x: x, ld: makeLoader(pre)}
 	s := &rc.s
 	s.rows, s.p = c.OH, c.OH*c.OW // whole images
 	d16 := s.rowD16()
 	rb := &ctx.rb
-	*rb = rowBack{dy: dy, dw: dw, dz: dz, accDz: accDz}
+	*rb = rowBack{dy: dy, dw: dw, dz: dz, accDz: acc}
 	if dz != nil {
-		rb.wk = ctx.cachedWeights(wkey(w, c, 0, dirRowT), c.K*c.C*c.R*c.R, w, d16*c.K, ctx.rowWeightsTBody, d16/16)
+		rb.wk = wk
 	}
 	zLen := s.cp * s.zRows(c) * s.wz
 	for t := 0; t < ctx.threads; t++ {
@@ -62,7 +76,7 @@ func (ctx *Ctx) rowBackward(n int, c *Conv, x, w []float32, pre *Pre, dy, dw, dz
 }
 
 // rowWeightsT packs the weights for da of depth panels [lo, hi): wk[j][k][q] =
-// w[k][c][i][jj] for im2row depth 16*j + q = (i*R + jj)*cp + c (zero past C or d).
+// w[k][c][i][jj] for im2row depth 16*j + q = (i*R + jj)*cp + c, zero past C or d.
 func (ctx *Ctx) rowWeightsT(lo, hi int) {
 	rc := &ctx.rc
 	s, c := &rc.s, &rc.c
@@ -74,9 +88,11 @@ func (ctx *Ctx) rowWeightsT(lo, hi int) {
 			for q := range out {
 				d := j*16 + q
 				ij, ch := d/s.cp, d%s.cp
+				v := float32(0)
 				if d < s.d && ch < c.C {
-					out[q] = w[(k*c.C+ch)*rr+ij]
+					v = w[(k*c.C+ch)*rr+ij]
 				}
+				out[q] = v
 			}
 		}
 	}

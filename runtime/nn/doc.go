@@ -13,16 +13,24 @@
 // describing it and applies z = drop(max(0, x*Scale[c]+Shift[c])) while it builds its
 // im2col columns; the backward pass recomputes z from the stored BN input x.
 //
-// Each convolution pass picks its method by shape and batch (algo.go): 3x3, stride 1,
-// pad 1 convolutions with at least 16 input and output channels run by Winograd
-// F(4x4, 3x3), or F(2x2, 3x3) when the batch has few output tiles (wino.go: forward and
-// input gradient; wino_wgrad.go: weight gradient); other convolutions with at least 8
-// input channels (but 1x1 stride-1 ones) run forward as one GEMM per chunk of output pixels on an im2row matrix
-// built from channel-blocked input (direct.go); the rest by im2col and GEMM. Winograd
-// adds rounding in its transforms: its error against the float64 reference is bounded
-// separately (wino_test.go). Transformed and packed weights are kept in the Ctx and
-// reused while the weights are unchanged (compared with a copy, or trusted under
-// SetWeightsVersion).
+// The library does not choose how to compute a convolution: the compiler's selection pass
+// chooses a method per layer and pass, and generated code calls that method's entry point.
+// The methods are Winograd F(m x m, 3 x 3), m 2 or 4, for 3x3, stride 1, pad 1
+// convolutions (WinogradForward, WinogradDgrad: wino.go, wino_run.go; WinogradWgrad:
+// wino_wgrad.go); im2row on channel-blocked input for the others with at least 8 input
+// channels (Im2rowForward, Im2rowBackward: direct*.go); im2col and GEMM for the rest
+// (Im2colForward, Im2colBackward: conv.go, convback.go), and PointwiseForward,
+// PointwiseBackward for 1x1 stride-1 unpadded convolutions, whose input is its own column
+// matrix. Im2colBackward can compute either gradient alone, to pair with a Winograd pass
+// for the other. Winograd adds rounding in its transforms: its error against the float64
+// reference is bounded separately (wino_test.go).
+//
+// Derived weights belong to the caller: the Winograd methods take the transformed weights
+// that WinogradWeights writes, Im2rowForward the packed weights of RowWeights and the
+// input gradient of Im2rowBackward those of RowWeightsT, each in a buffer of the size that
+// package contract gives (WinogradWeightsLen, RowWeightsLen), which the compiler plans and
+// generated code refills after loading weights and after every optimizer step (SGDStep).
+// The kernels keep no state between calls but their workspace.
 //
 // In the im2col path, work is spread over the threads of a cpu.Pool: a batch is split by
 // images, each thread running its own single-threaded GEMM; images left over (fewer than
@@ -31,7 +39,8 @@
 // a single small image, the channels of each step. A Ctx holds the per-thread workspace,
 // so that steady-state calls do not allocate.
 //
-// The kernels panic, like cpu.Gemm, when their arguments are inconsistent (a programming
-// error of the caller); Conv.Validate and Ctx.Check report the same problems as errors so
-// that generated code can check its constant shapes once, up front.
+// The kernels do not check their arguments and do not panic: each documents its
+// preconditions (shapes valid, slices long enough, derived weights made from the current
+// weights), which generated code validates for its whole plan once, at start-up, with
+// CheckConv and Ctx.Check. SoftmaxCE, whose labels come from data, returns an error.
 package nn

@@ -98,11 +98,3 @@ func (l *loader) apply(dst, src []float32, ch, base int) {
 		dst[j] = z
 	}
 }
-
-// mustPre panics when p's slices are too short for C channels.
-func mustPre(op string, p *Pre, C int) {
-	if p != nil {
-		mustLen(op, "pre.Scale", p.Scale, C)
-		mustLen(op, "pre.Shift", p.Shift, C)
-	}
-}

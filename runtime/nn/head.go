@@ -10,17 +10,8 @@ type headCall struct {
 
 // HeadForward computes pooled[n,C] = the mean over HW of relu(x*scale+shift) (x is
 // [n,C,HW]) and logits[n,F] = pooled * fcW^T + fcB (fcW is [F,C]), accumulating in float64.
+// n, C, HW, F >= 1 and every slice holds the values its shape says.
 func HeadForward(ctx *Ctx, n, C, HW, F int, x, scale, shift, fcW, fcB, pooled, logits []float32) {
-	const op = "HeadForward"
-	mustPositive(op, n, C, HW, F)
-	for _, s := range [...]struct {
-		name string
-		v    []float32
-		want int
-	}{{"x", x, n * C * HW}, {"scale", scale, C}, {"shift", shift, C}, {"fcW", fcW, F * C}, {"fcB", fcB, F},
-		{"pooled", pooled, n * C}, {"logits", logits, n * F}} {
-		mustLen(op, s.name, s.v, s.want)
-	}
 	ctx.head = headCall{n: n, c: C, hw: HW, f: F, x: x, scale: scale, shift: shift, fcW: fcW, fcB: fcB,
 		pooled: pooled, logits: logits}
 	ctx.pool.For(n, ctx.headFwdBody)
@@ -52,18 +43,9 @@ func (ctx *Ctx) headForwardImages(lo, hi int) {
 
 // HeadBackward takes dlogits [n,F] and writes dfcW [F,C] and dfcB [F] (overwritten) and
 // dz [n,C,HW] (overwritten), the gradient w.r.t. relu(bn(x)) of HeadForward, which the
-// caller passes on to BNReLUBackward of the head's BN. pooled is HeadForward's.
+// caller passes on to BNReLUBackward of the head's BN. pooled is HeadForward's. n, C, HW,
+// F >= 1 and every slice holds the values its shape says.
 func HeadBackward(ctx *Ctx, n, C, HW, F int, pooled, fcW, dlogits, dfcW, dfcB, dz []float32) {
-	const op = "HeadBackward"
-	mustPositive(op, n, C, HW, F)
-	for _, s := range [...]struct {
-		name string
-		v    []float32
-		want int
-	}{{"pooled", pooled, n * C}, {"fcW", fcW, F * C}, {"dlogits", dlogits, n * F}, {"dfcW", dfcW, F * C},
-		{"dfcB", dfcB, F}, {"dz", dz, n * C * HW}} {
-		mustLen(op, s.name, s.v, s.want)
-	}
 	for f := 0; f < F; f++ {
 		var s float64
 		for i := 0; i < n; i++ {

@@ -1,15 +1,5 @@
 package nn
 
-import "unsafe"
-
-// dirRow and dirRowT key the im2row path's packed weights in the cache, for its forward
-// pass and its input gradient (the other passes are dirForward, dirDgrad, dirWgrad of
-// algo.go).
-const (
-	dirRow  = 3
-	dirRowT = 4
-)
-
 // Winograd convolution F(m x m, 3 x 3) for 3x3, stride 1, pad 1 convolutions (the bulk
 // of a WRN), forward and input gradient. With alpha = m+2 and T = alpha^2, one image's
 // output is cut into th x tw tiles of m x m; tile p's input patch (alpha x alpha) is
@@ -142,8 +132,7 @@ func winoG(m int) [][3]float64 {
 // the 3x3 kernel from its input channel c to its output channel k, computed in float64
 // and rounded once. w is the conv's [K, C, 3, 3] weights. For the forward pass g =
 // w[k][c]; for the input gradient (dgrad: input dy, K channels; output dz, C channels) g
-// is w[c][k] rotated by 180 degrees. Entries of padding channels are left as they are
-// (zero).
+// is w[c][k] rotated by 180 degrees. The panels' entries of padding channels are zeroed.
 func winoWeights(s *winoShape, w []float32, C, K int, dgrad bool, u []float32, k0, k1 int) {
 	a := s.a
 	cin := C
@@ -165,6 +154,10 @@ func winoWeights(s *winoShape, w []float32, C, K int, dgrad bool, u []float32, k
 	// Panel by panel, input channel by input channel, so that the 16 columns of a panel
 	// row (one cache line per position) are written together.
 	for kp0 := k0 &^ 15; kp0 < k1; kp0 += 16 {
+		for t := 0; t < s.t; t++ {
+			o := t*s.cp*s.kp + kp0*s.cp
+			clear(u[o : o+16*s.cp])
+		}
 		for c := 0; c < cin; c++ {
 			for k := max(kp0, k0); k < min(kp0+16, k1, kout); k++ {
 				if dgrad {
@@ -221,76 +214,32 @@ func winoG2(f *[3]float64, o *[6]float64) {
 	o[3] = f[2]
 }
 
-// winoKey identifies cached transformed weights: the weights' address, the conv, the
-// tile size and the pass (dirForward or dirDgrad for Winograd, dirRow for im2row).
-type winoKey struct {
-	w   uintptr
-	c   Conv
-	m   int
-	dir int
-}
-
-// winoWeightsCache holds transformed weights and the raw weights they were made from, so
-// that a later call with the same (unchanged) weights reuses them: inference calls the
-// same convolution with the same weights again and again.
-type winoWeightsCache struct {
-	raw, u []float32
-	ver    uint64 // the Ctx's weights version when made (SetWeightsVersion)
-}
-
-// winoCacheMax bounds the cached transforms of one Ctx (a network has one or two per
-// conv); past it the cache starts over.
-const winoCacheMax = 256
-
-// cachedWeights returns the transformed weights of key, from the cache when w (the raw
-// weights, rawLen of them) is unchanged since they were made, else made now into a
-// zeroed uLen-float buffer by body over [0, nk) on the pool's threads (with ctx.wt.w
-// and ctx.wt.u set) and cached. Checking costs one comparison of the raw weights with a
-// copy: exact, whatever wrote them in between.
-func (ctx *Ctx) cachedWeights(key winoKey, rawLen int, w []float32, uLen int, body func(lo, hi int), nk int) []float32 {
-	w = w[:rawLen]
-	e := ctx.wcache[key]
-	if e != nil && ((ctx.wver != 0 && e.ver == ctx.wver) || ctx.sameWeights(e.raw, w)) {
-		e.ver = ctx.wver
-		return e.u
-	}
-	if e == nil {
-		if len(ctx.wcache) >= winoCacheMax {
-			clear(ctx.wcache)
-		}
-		e = &winoWeightsCache{raw: make([]float32, len(w)), u: make([]float32, uLen)}
-		ctx.wcache[key] = e
-	}
-	copy(e.raw, w)
-	e.ver = ctx.wver
-	ctx.wt.w, ctx.wt.u = w, e.u
-	ctx.pool.For(nk, body)
-	ctx.wt = winoWT{}
-	return e.u
-}
-
-// SetWeightsVersion tells the kernels that the weights they are passed are the same as
-// in earlier calls made under the same version v: the transformed weights they keep
-// (Winograd's, and the packed weights of the im2row path) are then reused without
-// comparing the weights with the copy they were made from. A caller that sets a version
-// must change it whenever any weight may have changed (an optimizer step, a load). The
-// default, 0, means no promise: every call compares (exact, at the cost of reading the
-// weights twice).
-func (ctx *Ctx) SetWeightsVersion(v uint64) { ctx.wver = v }
-
-// winoU returns the transformed weights of w for s (forward, or dgrad).
-func (ctx *Ctx) winoU(s *winoShape, c *Conv, w []float32, dgrad bool) []float32 {
-	dir, nk := dirForward, c.K
+// WinogradWeights writes u, the transformed weights U = G g G^T of the Winograd
+// F(m x m, 3 x 3) convolution of c (c.Winograd3(), m 2 or 4) from its weights w [K,C,3,3],
+// packed as WinogradForward (dgrad false) or WinogradDgrad (dgrad true) reads them:
+// len(u) == contract.WinogradWeightsLen(c, m, dgrad), padding entries zeroed (u need not
+// be). Computed in float64 and rounded once, output panels split over the pool's threads.
+// The caller makes u again whenever w changes (after a load, after an optimizer step).
+func WinogradWeights(ctx *Ctx, c *Conv, m int, dgrad bool, w, u []float32) {
+	s, nk := newWinoShape(c, m), c.K
 	if dgrad {
-		dir, nk = dirDgrad, c.C
+		d := dgradConv(c)
+		s, nk = newWinoShape(&d, m), c.C
 	}
-	ctx.wt = winoWT{s: s, c: c.C, k: c.K, dgrad: dgrad}
-	return ctx.cachedWeights(wkey(w, c, s.m, dir), c.K*c.C*9, w, s.uLen(), ctx.winoWeightsBody, (nk+15)/16)
+	ctx.wt = winoWT{s: s, w: w, c: c.C, k: c.K, dgrad: dgrad, u: u}
+	ctx.pool.For((nk+15)/16, ctx.winoWeightsBody)
+	ctx.wt = winoWT{}
+}
+
+// dgradConv is the convolution that computes the input gradient of the 3x3 stride-1 pad-1
+// conv c: dy (K channels) to dz (C channels), same size.
+func dgradConv(c *Conv) Conv {
+	return Conv{C: c.K, H: c.H, W: c.W, K: c.C, R: 3, S: 1, P: 1, OH: c.H, OW: c.W}
 }
 
 // winoWT holds the arguments of the weight transform in progress.
 type winoWT struct {
-	s     *winoShape
+	s     winoShape
 	w     []float32
 	c, k  int
 	dgrad bool
@@ -301,40 +250,5 @@ type winoWT struct {
 // each).
 func (ctx *Ctx) winoWeightsChannels(lo, hi int) {
 	t := &ctx.wt
-	winoWeights(t.s, t.w, t.c, t.k, t.dgrad, t.u, lo*16, hi*16)
-}
-
-// sameWeights reports whether a and b hold the same bits, comparing on all threads.
-func (ctx *Ctx) sameWeights(a, b []float32) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	ctx.cmpA, ctx.cmpB = a, b
-	clear(ctx.cmpDiff)
-	ctx.pool.ForChunk(len(a), ctx.cmpBody)
-	ctx.cmpA, ctx.cmpB = nil, nil
-	for _, d := range ctx.cmpDiff {
-		if d {
-			return false
-		}
-	}
-	return true
-}
-
-// cmpRange compares [lo, hi) of the slices of sameWeights.
-func (ctx *Ctx) cmpRange(t, lo, hi int) {
-	ctx.cmpDiff[t] = !equalF32(ctx.cmpA[lo:hi], ctx.cmpB[lo:hi])
-}
-
-// equalF32 reports whether a and b hold the same bits.
-func equalF32(a, b []float32) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	if len(a) == 0 {
-		return true
-	}
-	ab := unsafe.Slice((*byte)(unsafe.Pointer(&a[0])), 4*len(a))
-	bb := unsafe.Slice((*byte)(unsafe.Pointer(&b[0])), 4*len(b))
-	return string(ab) == string(bb)
+	winoWeights(&t.s, t.w, t.c, t.k, t.dgrad, t.u, lo*16, hi*16)
 }

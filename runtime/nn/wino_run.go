@@ -187,28 +187,32 @@ func (ctx *Ctx) winoOut(own, vm *winoWS, q, k0, k1 int) {
 	}
 }
 
-// winoForward is ConvForward by Winograd F(m x m, 3 x 3).
-func (ctx *Ctx) winoForward(n int, c *Conv, x, w []float32, pre *Pre, res, y []float32, m int) {
+// WinogradForward computes y[n,K,OH,OW] = conv(pre(x), w), plus res when res != nil,
+// by Winograd F(m x m, 3 x 3) (m 2 or 4) for a 3x3, stride 1, pad 1 convolution
+// (c.Winograd3()), with u the transformed weights WinogradWeights(c, m, false) made from
+// w. Preconditions are those of Im2colForward (conv.go). Winograd adds rounding in its
+// transforms, growing with m (see wino_test.go for the bounds).
+func WinogradForward(ctx *Ctx, n int, c *Conv, m int, x, u []float32, pre *Pre, res, y []float32) {
 	wc := &ctx.wc
-	*wc = winoCall{s: newWinoShape(c, m), n: n, cin: c.C, kout: c.K, h: c.H, w: c.W, x: x, ld: makeLoader(pre), res: res, y: y}
+	*wc = winoCall{s: newWinoShape(c, m), n: n, cin: c.C, kout: c.K, h: c.H, w: c.W, x: x, ld: makeLoader(pre), res: res, y: y, u: u}
 	wc.s.balance(n, ctx.threads)
-	wc.u = ctx.winoU(&wc.s, c, w, false)
 	ctx.winoRun()
 	*wc = winoCall{}
 }
 
-// winoDgrad writes (or adds, when acc) the input gradient dz of conv c from dy by
-// Winograd F(m x m, 3 x 3): the convolution of dy with the weights rotated by 180
-// degrees, input and output channels swapped.
-func (ctx *Ctx) winoDgrad(n int, c *Conv, w, dy, dz []float32, acc bool, m int) {
-	d := Conv{C: c.K, H: c.H, W: c.W, K: c.C, R: 3, S: 1, P: 1, OH: c.H, OW: c.W}
+// WinogradDgrad writes (or adds to, when acc) dz [n,C,H,W], the gradient w.r.t. the loaded
+// input of the 3x3 stride-1 pad-1 conv c from dy [n,K,H,W], by Winograd F(m x m, 3 x 3):
+// the convolution of dy with the weights rotated by 180 degrees, input and output channels
+// swapped, whose transformed weights u are WinogradWeights(c, m, true). dz must not alias
+// dy.
+func WinogradDgrad(ctx *Ctx, n int, c *Conv, m int, u, dy, dz []float32, acc bool) {
+	d := dgradConv(c)
 	wc := &ctx.wc
-	*wc = winoCall{s: newWinoShape(&d, m), n: n, cin: c.K, kout: c.C, h: c.H, w: c.W, x: dy, y: dz}
+	*wc = winoCall{s: newWinoShape(&d, m), n: n, cin: c.K, kout: c.C, h: c.H, w: c.W, x: dy, y: dz, u: u}
 	wc.s.balance(n, ctx.threads)
 	if acc {
 		wc.res = dz
 	}
-	wc.u = ctx.winoU(&wc.s, c, w, true)
 	ctx.winoRun()
 	*wc = winoCall{}
 }

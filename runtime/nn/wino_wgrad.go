@@ -41,9 +41,11 @@ func wgradShape(c *Conv, m int) winoShape {
 	return s
 }
 
-// winoWgrad writes dw (overwritten) of conv c: the weight gradient from x (loaded through
-// pre) and dy, by Winograd F(m x m, 3 x 3).
-func (ctx *Ctx) winoWgrad(n int, c *Conv, x []float32, pre *Pre, dy, dw []float32, m int) {
+// WinogradWgrad writes dw [K,C,3,3] (overwritten), the weight gradient of the 3x3
+// stride-1 pad-1 conv c (c.Winograd3()) from x [n,C,H,W] loaded through pre and dy
+// [n,K,H,W], by Winograd F(m x m, 3 x 3) (m 2 or 4). Preconditions are those of
+// Im2colBackward (conv.go).
+func WinogradWgrad(ctx *Ctx, n int, c *Conv, m int, x []float32, pre *Pre, dy, dw []float32) {
 	wc := &ctx.wc
 	*wc = winoCall{s: wgradShape(c, m), n: n, cin: c.C, kout: c.K, h: c.H, w: c.W, x: x, ld: makeLoader(pre), y: dy, res: dw}
 	s := &wc.s
