@@ -25,7 +25,7 @@ func buildHarness(t *testing.T, src, device string) (*ir.Program, string) {
 		t.Fatal(err)
 	}
 	var devices []string
-	pick := "func harnessNet() (model.Net, error) { return net{}, nil }\n"
+	pick := "func harnessNet() (model.Net, error) { return model.NewNet(net{}) }\n"
 	if device != "cpu" {
 		devices = []string{device}
 		pick = "func harnessNet() (model.Net, error) { n, _, err := devices()[0].Open(); return n, err }\n"
@@ -231,9 +231,40 @@ func testAgainstReference(t *testing.T, device string) {
 					t.Errorf("%s: relative error %.2e", name, e)
 				}
 			}
+			// The compiled training step: torch.optim.SGD's first step on those gradients
+			// (the momentum buffer starts as the gradient with weight decay).
+			stepped, err := ckpt.Read(filepath.Join(dir, "step.safetensors"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			r := p.Recipe
+			for _, x := range p.Params {
+				if !x.Trainable() {
+					continue
+				}
+				w, g := params[x.Name], grads[x.Name]
+				want := make([]float64, len(w))
+				for i := range w {
+					d := g[i] + r.WeightDecay*w[i]
+					if r.Momentum != 0 && r.Nesterov {
+						d += r.Momentum * d
+					}
+					want[i] = w[i] - harnessLR*d
+				}
+				got, ok := stepped.Get(x.Name)
+				if !ok {
+					t.Fatalf("step: %s missing", x.Name)
+				}
+				if e := relErr(got.Data, want); e > tol {
+					t.Errorf("step: %s after one SGD step: relative error %.2e", x.Name, e)
+				}
+			}
 		})
 	}
 }
+
+// harnessLR is the learning rate of the harness's training step (testdata/harness).
+const harnessLR = 0.1
 
 // TestReferenceGradients checks the reference's own backward pass by central finite
 // differences in float64, in training mode (batch statistics, dropout masks fixed).

@@ -9,138 +9,362 @@ import (
 
 // Infer runs inference on up to 128 images (running statistics, no dropout).
 func (net) Infer(s *model.State, n int, x []float32) []float32 {
-	a := s.Arena[:25166080]
+	a := s.Arena
 	c := s.Ctx
-	// The weights change only with Step (model.State), so transformed weights cached under it stay valid.
-	c.SetWeightsVersion(s.Step + 1)
-	// conv0: conv-fwd 3x3/1, [3 32 32] -> [16 32 32]
-	nn.ConvForward(c, n, &convs[0], x, s.Params[0:432], nil, nil, a[16777216:16777216+n*16384])
+	p_conv0 := s.Params[0:432]
+	conv0 := a[39395328 : 39395328+n*16384]
+	p_group0_block0_bn0_weight := s.Params[432:448]
+	p_group0_block0_bn0_bias := s.Params[448:464]
+	p_group0_block0_bn0_running_mean := s.Stats[0:16]
+	p_group0_block0_bn0_running_var := s.Stats[16:32]
+	group0_block0_bn0_scale := a[41492768:41492784]
+	group0_block0_bn0_shift := a[41492784:41492800]
+	group0_block0_conv0_wino4 := a[0:36864]
+	group0_block0_conv0 := a[22618112 : 22618112+n*65536]
+	p_group0_block0_bn1_weight := s.Params[9680:9744]
+	p_group0_block0_bn1_bias := s.Params[9744:9808]
+	p_group0_block0_bn1_running_mean := s.Stats[32:96]
+	p_group0_block0_bn1_running_var := s.Stats[96:160]
+	group0_block0_bn1_scale := a[41492608:41492672]
+	group0_block0_bn1_shift := a[41492672:41492736]
+	group0_block0_conv1_wino4 := a[36864:184320]
+	group0_block0_conv1 := a[31006720 : 31006720+n*65536]
+	p_group0_block0_convdim := s.Params[46672:47696]
+	group0_block0_add := a[22618112 : 22618112+n*65536]
+	p_group0_block1_bn0_weight := s.Params[47696:47760]
+	p_group0_block1_bn0_bias := s.Params[47760:47824]
+	p_group0_block1_bn0_running_mean := s.Stats[160:224]
+	p_group0_block1_bn0_running_var := s.Stats[224:288]
+	group0_block1_bn0_scale := a[39395456:39395520]
+	group0_block1_bn0_shift := a[39395520:39395584]
+	group0_block1_conv0_wino4 := a[184320:331776]
+	group0_block1_conv0 := a[31006720 : 31006720+n*65536]
+	p_group0_block1_bn1_weight := s.Params[84688:84752]
+	p_group0_block1_bn1_bias := s.Params[84752:84816]
+	p_group0_block1_bn1_running_mean := s.Stats[288:352]
+	p_group0_block1_bn1_running_var := s.Stats[352:416]
+	group0_block1_bn1_scale := a[47784064:47784128]
+	group0_block1_bn1_shift := a[47784128:47784192]
+	group0_block1_conv1_wino4 := a[331776:479232]
+	group0_block1_add := a[39395328 : 39395328+n*65536]
+	p_group1_block0_bn0_weight := s.Params[121680:121744]
+	p_group1_block0_bn0_bias := s.Params[121744:121808]
+	p_group1_block0_bn0_running_mean := s.Stats[416:480]
+	p_group1_block0_bn0_running_var := s.Stats[480:544]
+	group1_block0_bn0_scale := a[31007360:31007424]
+	group1_block0_bn0_shift := a[31007424:31007488]
+	group1_block0_conv0_rows := a[479232:552960]
+	group1_block0_conv0 := a[22618112 : 22618112+n*32768]
+	p_group1_block0_bn1_weight := s.Params[195536:195664]
+	p_group1_block0_bn1_bias := s.Params[195664:195792]
+	p_group1_block0_bn1_running_mean := s.Stats[544:672]
+	p_group1_block0_bn1_running_var := s.Stats[672:800]
+	group1_block0_bn1_scale := a[31006976:31007104]
+	group1_block0_bn1_shift := a[31007104:31007232]
+	group1_block0_conv1_wino4 := a[552960:1142784]
+	group1_block0_conv1 := a[26812416 : 26812416+n*32768]
+	group1_block0_convdim_rows := a[1142784:1150976]
+	group1_block0_add := a[22618112 : 22618112+n*32768]
+	p_group1_block1_bn0_weight := s.Params[351440:351568]
+	p_group1_block1_bn0_bias := s.Params[351568:351696]
+	p_group1_block1_bn0_running_mean := s.Stats[800:928]
+	p_group1_block1_bn0_running_var := s.Stats[928:1056]
+	group1_block1_bn0_scale := a[31006976:31007104]
+	group1_block1_bn0_shift := a[31007104:31007232]
+	group1_block1_conv0_wino4 := a[1150976:1740800]
+	group1_block1_conv0 := a[26812416 : 26812416+n*32768]
+	p_group1_block1_bn1_weight := s.Params[499152:499280]
+	p_group1_block1_bn1_bias := s.Params[499280:499408]
+	p_group1_block1_bn1_running_mean := s.Stats[1056:1184]
+	p_group1_block1_bn1_running_var := s.Stats[1184:1312]
+	group1_block1_bn1_scale := a[35201280:35201408]
+	group1_block1_bn1_shift := a[35201408:35201536]
+	group1_block1_conv1_wino4 := a[1740800:2330624]
+	group1_block1_add := a[31006720 : 31006720+n*32768]
+	p_group2_block0_bn0_weight := s.Params[646864:646992]
+	p_group2_block0_bn0_bias := s.Params[646992:647120]
+	p_group2_block0_bn0_running_mean := s.Stats[1312:1440]
+	p_group2_block0_bn0_running_var := s.Stats[1440:1568]
+	group2_block0_bn0_scale := a[26813696:26813824]
+	group2_block0_bn0_shift := a[26813824:26813952]
+	group2_block0_conv0_rows := a[2330624:2625536]
+	group2_block0_conv0 := a[22618112 : 22618112+n*16384]
+	p_group2_block0_bn1_weight := s.Params[942032:942288]
+	p_group2_block0_bn1_bias := s.Params[942288:942544]
+	p_group2_block0_bn1_running_mean := s.Stats[1568:1824]
+	p_group2_block0_bn1_running_var := s.Stats[1824:2080]
+	group2_block0_bn1_scale := a[26812928:26813184]
+	group2_block0_bn1_shift := a[26813184:26813440]
+	group2_block0_conv1_wino4 := a[2625536:4984832]
+	group2_block0_conv1 := a[24715264 : 24715264+n*16384]
+	group2_block0_convdim_rows := a[4984832:5017600]
+	group2_block0_add := a[22618112 : 22618112+n*16384]
+	p_group2_block1_bn0_weight := s.Params[1565136:1565392]
+	p_group2_block1_bn0_bias := s.Params[1565392:1565648]
+	p_group2_block1_bn0_running_mean := s.Stats[2080:2336]
+	p_group2_block1_bn0_running_var := s.Stats[2336:2592]
+	group2_block1_bn0_scale := a[26812928:26813184]
+	group2_block1_bn0_shift := a[26813184:26813440]
+	group2_block1_conv0_wino4 := a[5017600:7376896]
+	group2_block1_conv0 := a[24715264 : 24715264+n*16384]
+	p_group2_block1_bn1_weight := s.Params[2155472:2155728]
+	p_group2_block1_bn1_bias := s.Params[2155728:2155984]
+	p_group2_block1_bn1_running_mean := s.Stats[2592:2848]
+	p_group2_block1_bn1_running_var := s.Stats[2848:3104]
+	group2_block1_bn1_scale := a[28910080:28910336]
+	group2_block1_bn1_shift := a[28910336:28910592]
+	group2_block1_conv1_wino4 := a[7376896:9736192]
+	group2_block1_add := a[26812416 : 26812416+n*16384]
+	p_bn_weight := s.Params[2745808:2746064]
+	p_bn_bias := s.Params[2746064:2746320]
+	p_bn_running_mean := s.Stats[3104:3360]
+	p_bn_running_var := s.Stats[3360:3616]
+	bn_scale := a[22652672:22652928]
+	bn_shift := a[22652928:22653184]
+	p_fc_weight := s.Params[2746320:2748880]
+	p_fc_bias := s.Params[2748880:2748890]
+	pooled := a[22618112 : 22618112+n*256]
+	fc := a[22650880 : 22650880+n*10]
+	// conv0: conv-fwd by im2col, 3x3/1, [3 32 32] -> [16 32 32]
+	nn.Im2colForward(c, n, &conv_conv0, x, p_conv0, nil, nil, conv0)
 	// group0.block0.bn0: bn-infer
-	nn.BNInfer(16, s.Params[432:448], s.Params[448:464], s.Stats[0:16], s.Stats[16:32], a[18874656:18874672], a[18874672:18874688])
-	// group0.block0.conv0: conv-fwd 3x3/1, [16 32 32] -> [64 32 32], BN-ReLU group0.block0.bn0 on load
-	nn.ConvForward(c, n, &convs[1], a[16777216:16777216+n*16384], s.Params[464:9680], &nn.Pre{Scale: a[18874656:18874672], Shift: a[18874672:18874688]}, nil, a[0:0+n*65536])
+	nn.BNInfer(16, p_group0_block0_bn0_weight, p_group0_block0_bn0_bias, p_group0_block0_bn0_running_mean, p_group0_block0_bn0_running_var, group0_block0_bn0_scale, group0_block0_bn0_shift)
+	// group0.block0.conv0: conv-fwd by winograd F(4x4,3x3), 3x3/1, [16 32 32] -> [64 32 32], BN-ReLU group0.block0.bn0 on load
+	nn.WinogradForward(c, n, &conv_group0_block0_conv0, 4, conv0, group0_block0_conv0_wino4, &nn.Pre{Scale: group0_block0_bn0_scale, Shift: group0_block0_bn0_shift}, nil, group0_block0_conv0)
 	// group0.block0.bn1: bn-infer
-	nn.BNInfer(64, s.Params[9680:9744], s.Params[9744:9808], s.Stats[32:96], s.Stats[96:160], a[18874496:18874560], a[18874560:18874624])
-	// group0.block0.conv1: conv-fwd 3x3/1, [64 32 32] -> [64 32 32], BN-ReLU group0.block0.bn1 on load
-	nn.ConvForward(c, n, &convs[2], a[0:0+n*65536], s.Params[9808:46672], &nn.Pre{Scale: a[18874496:18874560], Shift: a[18874560:18874624]}, nil, a[8388608:8388608+n*65536])
-	// group0.block0.convdim: conv-fwd 1x1/1, [16 32 32] -> [64 32 32], BN-ReLU group0.block0.bn0 on load, residual group0.block0.conv1 added on store
-	nn.ConvForward(c, n, &convs[3], a[16777216:16777216+n*16384], s.Params[46672:47696], &nn.Pre{Scale: a[18874656:18874672], Shift: a[18874672:18874688]}, a[8388608:8388608+n*65536], a[0:0+n*65536])
+	nn.BNInfer(64, p_group0_block0_bn1_weight, p_group0_block0_bn1_bias, p_group0_block0_bn1_running_mean, p_group0_block0_bn1_running_var, group0_block0_bn1_scale, group0_block0_bn1_shift)
+	// group0.block0.conv1: conv-fwd by winograd F(4x4,3x3), 3x3/1, [64 32 32] -> [64 32 32], BN-ReLU group0.block0.bn1 on load
+	nn.WinogradForward(c, n, &conv_group0_block0_conv1, 4, group0_block0_conv0, group0_block0_conv1_wino4, &nn.Pre{Scale: group0_block0_bn1_scale, Shift: group0_block0_bn1_shift}, nil, group0_block0_conv1)
+	// group0.block0.convdim: conv-fwd by pointwise, 1x1/1, [16 32 32] -> [64 32 32], BN-ReLU group0.block0.bn0 on load, residual group0.block0.conv1 added on store
+	nn.PointwiseForward(c, n, &conv_group0_block0_convdim, conv0, p_group0_block0_convdim, &nn.Pre{Scale: group0_block0_bn0_scale, Shift: group0_block0_bn0_shift}, group0_block0_conv1, group0_block0_add)
 	// group0.block1.bn0: bn-infer
-	nn.BNInfer(64, s.Params[47696:47760], s.Params[47760:47824], s.Stats[160:224], s.Stats[224:288], a[16777344:16777408], a[16777408:16777472])
-	// group0.block1.conv0: conv-fwd 3x3/1, [64 32 32] -> [64 32 32], BN-ReLU group0.block1.bn0 on load
-	nn.ConvForward(c, n, &convs[4], a[0:0+n*65536], s.Params[47824:84688], &nn.Pre{Scale: a[16777344:16777408], Shift: a[16777408:16777472]}, nil, a[8388608:8388608+n*65536])
+	nn.BNInfer(64, p_group0_block1_bn0_weight, p_group0_block1_bn0_bias, p_group0_block1_bn0_running_mean, p_group0_block1_bn0_running_var, group0_block1_bn0_scale, group0_block1_bn0_shift)
+	// group0.block1.conv0: conv-fwd by winograd F(4x4,3x3), 3x3/1, [64 32 32] -> [64 32 32], BN-ReLU group0.block1.bn0 on load
+	nn.WinogradForward(c, n, &conv_group0_block1_conv0, 4, group0_block0_add, group0_block1_conv0_wino4, &nn.Pre{Scale: group0_block1_bn0_scale, Shift: group0_block1_bn0_shift}, nil, group0_block1_conv0)
 	// group0.block1.bn1: bn-infer
-	nn.BNInfer(64, s.Params[84688:84752], s.Params[84752:84816], s.Stats[288:352], s.Stats[352:416], a[25165952:25166016], a[25166016:25166080])
-	// group0.block1.conv1: conv-fwd 3x3/1, [64 32 32] -> [64 32 32], BN-ReLU group0.block1.bn1 on load, residual group0.block0.add added on store
-	nn.ConvForward(c, n, &convs[5], a[8388608:8388608+n*65536], s.Params[84816:121680], &nn.Pre{Scale: a[25165952:25166016], Shift: a[25166016:25166080]}, a[0:0+n*65536], a[16777216:16777216+n*65536])
+	nn.BNInfer(64, p_group0_block1_bn1_weight, p_group0_block1_bn1_bias, p_group0_block1_bn1_running_mean, p_group0_block1_bn1_running_var, group0_block1_bn1_scale, group0_block1_bn1_shift)
+	// group0.block1.conv1: conv-fwd by winograd F(4x4,3x3), 3x3/1, [64 32 32] -> [64 32 32], BN-ReLU group0.block1.bn1 on load, residual group0.block0.add added on store
+	nn.WinogradForward(c, n, &conv_group0_block1_conv1, 4, group0_block1_conv0, group0_block1_conv1_wino4, &nn.Pre{Scale: group0_block1_bn1_scale, Shift: group0_block1_bn1_shift}, group0_block0_add, group0_block1_add)
 	// group1.block0.bn0: bn-infer
-	nn.BNInfer(64, s.Params[121680:121744], s.Params[121744:121808], s.Stats[416:480], s.Stats[480:544], a[8389248:8389312], a[8389312:8389376])
-	// group1.block0.conv0: conv-fwd 3x3/2, [64 32 32] -> [128 16 16], BN-ReLU group1.block0.bn0 on load
-	nn.ConvForward(c, n, &convs[6], a[16777216:16777216+n*65536], s.Params[121808:195536], &nn.Pre{Scale: a[8389248:8389312], Shift: a[8389312:8389376]}, nil, a[0:0+n*32768])
+	nn.BNInfer(64, p_group1_block0_bn0_weight, p_group1_block0_bn0_bias, p_group1_block0_bn0_running_mean, p_group1_block0_bn0_running_var, group1_block0_bn0_scale, group1_block0_bn0_shift)
+	// group1.block0.conv0: conv-fwd by im2row, 3x3/2, [64 32 32] -> [128 16 16], BN-ReLU group1.block0.bn0 on load
+	nn.Im2rowForward(c, n, &conv_group1_block0_conv0, group0_block1_add, group1_block0_conv0_rows, &nn.Pre{Scale: group1_block0_bn0_scale, Shift: group1_block0_bn0_shift}, nil, group1_block0_conv0)
 	// group1.block0.bn1: bn-infer
-	nn.BNInfer(128, s.Params[195536:195664], s.Params[195664:195792], s.Stats[544:672], s.Stats[672:800], a[8388864:8388992], a[8388992:8389120])
-	// group1.block0.conv1: conv-fwd 3x3/1, [128 16 16] -> [128 16 16], BN-ReLU group1.block0.bn1 on load
-	nn.ConvForward(c, n, &convs[7], a[0:0+n*32768], s.Params[195792:343248], &nn.Pre{Scale: a[8388864:8388992], Shift: a[8388992:8389120]}, nil, a[4194304:4194304+n*32768])
-	// group1.block0.convdim: conv-fwd 1x1/2, [64 32 32] -> [128 16 16], BN-ReLU group1.block0.bn0 on load, residual group1.block0.conv1 added on store
-	nn.ConvForward(c, n, &convs[8], a[16777216:16777216+n*65536], s.Params[343248:351440], &nn.Pre{Scale: a[8389248:8389312], Shift: a[8389312:8389376]}, a[4194304:4194304+n*32768], a[0:0+n*32768])
+	nn.BNInfer(128, p_group1_block0_bn1_weight, p_group1_block0_bn1_bias, p_group1_block0_bn1_running_mean, p_group1_block0_bn1_running_var, group1_block0_bn1_scale, group1_block0_bn1_shift)
+	// group1.block0.conv1: conv-fwd by winograd F(4x4,3x3), 3x3/1, [128 16 16] -> [128 16 16], BN-ReLU group1.block0.bn1 on load
+	nn.WinogradForward(c, n, &conv_group1_block0_conv1, 4, group1_block0_conv0, group1_block0_conv1_wino4, &nn.Pre{Scale: group1_block0_bn1_scale, Shift: group1_block0_bn1_shift}, nil, group1_block0_conv1)
+	// group1.block0.convdim: conv-fwd by im2row, 1x1/2, [64 32 32] -> [128 16 16], BN-ReLU group1.block0.bn0 on load, residual group1.block0.conv1 added on store
+	nn.Im2rowForward(c, n, &conv_group1_block0_convdim, group0_block1_add, group1_block0_convdim_rows, &nn.Pre{Scale: group1_block0_bn0_scale, Shift: group1_block0_bn0_shift}, group1_block0_conv1, group1_block0_add)
 	// group1.block1.bn0: bn-infer
-	nn.BNInfer(128, s.Params[351440:351568], s.Params[351568:351696], s.Stats[800:928], s.Stats[928:1056], a[8388864:8388992], a[8388992:8389120])
-	// group1.block1.conv0: conv-fwd 3x3/1, [128 16 16] -> [128 16 16], BN-ReLU group1.block1.bn0 on load
-	nn.ConvForward(c, n, &convs[9], a[0:0+n*32768], s.Params[351696:499152], &nn.Pre{Scale: a[8388864:8388992], Shift: a[8388992:8389120]}, nil, a[4194304:4194304+n*32768])
+	nn.BNInfer(128, p_group1_block1_bn0_weight, p_group1_block1_bn0_bias, p_group1_block1_bn0_running_mean, p_group1_block1_bn0_running_var, group1_block1_bn0_scale, group1_block1_bn0_shift)
+	// group1.block1.conv0: conv-fwd by winograd F(4x4,3x3), 3x3/1, [128 16 16] -> [128 16 16], BN-ReLU group1.block1.bn0 on load
+	nn.WinogradForward(c, n, &conv_group1_block1_conv0, 4, group1_block0_add, group1_block1_conv0_wino4, &nn.Pre{Scale: group1_block1_bn0_scale, Shift: group1_block1_bn0_shift}, nil, group1_block1_conv0)
 	// group1.block1.bn1: bn-infer
-	nn.BNInfer(128, s.Params[499152:499280], s.Params[499280:499408], s.Stats[1056:1184], s.Stats[1184:1312], a[12583168:12583296], a[12583296:12583424])
-	// group1.block1.conv1: conv-fwd 3x3/1, [128 16 16] -> [128 16 16], BN-ReLU group1.block1.bn1 on load, residual group1.block0.add added on store
-	nn.ConvForward(c, n, &convs[10], a[4194304:4194304+n*32768], s.Params[499408:646864], &nn.Pre{Scale: a[12583168:12583296], Shift: a[12583296:12583424]}, a[0:0+n*32768], a[8388608:8388608+n*32768])
+	nn.BNInfer(128, p_group1_block1_bn1_weight, p_group1_block1_bn1_bias, p_group1_block1_bn1_running_mean, p_group1_block1_bn1_running_var, group1_block1_bn1_scale, group1_block1_bn1_shift)
+	// group1.block1.conv1: conv-fwd by winograd F(4x4,3x3), 3x3/1, [128 16 16] -> [128 16 16], BN-ReLU group1.block1.bn1 on load, residual group1.block0.add added on store
+	nn.WinogradForward(c, n, &conv_group1_block1_conv1, 4, group1_block1_conv0, group1_block1_conv1_wino4, &nn.Pre{Scale: group1_block1_bn1_scale, Shift: group1_block1_bn1_shift}, group1_block0_add, group1_block1_add)
 	// group2.block0.bn0: bn-infer
-	nn.BNInfer(128, s.Params[646864:646992], s.Params[646992:647120], s.Stats[1312:1440], s.Stats[1440:1568], a[4195584:4195712], a[4195712:4195840])
-	// group2.block0.conv0: conv-fwd 3x3/2, [128 16 16] -> [256 8 8], BN-ReLU group2.block0.bn0 on load
-	nn.ConvForward(c, n, &convs[11], a[8388608:8388608+n*32768], s.Params[647120:942032], &nn.Pre{Scale: a[4195584:4195712], Shift: a[4195712:4195840]}, nil, a[0:0+n*16384])
+	nn.BNInfer(128, p_group2_block0_bn0_weight, p_group2_block0_bn0_bias, p_group2_block0_bn0_running_mean, p_group2_block0_bn0_running_var, group2_block0_bn0_scale, group2_block0_bn0_shift)
+	// group2.block0.conv0: conv-fwd by im2row, 3x3/2, [128 16 16] -> [256 8 8], BN-ReLU group2.block0.bn0 on load
+	nn.Im2rowForward(c, n, &conv_group2_block0_conv0, group1_block1_add, group2_block0_conv0_rows, &nn.Pre{Scale: group2_block0_bn0_scale, Shift: group2_block0_bn0_shift}, nil, group2_block0_conv0)
 	// group2.block0.bn1: bn-infer
-	nn.BNInfer(256, s.Params[942032:942288], s.Params[942288:942544], s.Stats[1568:1824], s.Stats[1824:2080], a[4194816:4195072], a[4195072:4195328])
-	// group2.block0.conv1: conv-fwd 3x3/1, [256 8 8] -> [256 8 8], BN-ReLU group2.block0.bn1 on load
-	nn.ConvForward(c, n, &convs[12], a[0:0+n*16384], s.Params[942544:1532368], &nn.Pre{Scale: a[4194816:4195072], Shift: a[4195072:4195328]}, nil, a[2097152:2097152+n*16384])
-	// group2.block0.convdim: conv-fwd 1x1/2, [128 16 16] -> [256 8 8], BN-ReLU group2.block0.bn0 on load, residual group2.block0.conv1 added on store
-	nn.ConvForward(c, n, &convs[13], a[8388608:8388608+n*32768], s.Params[1532368:1565136], &nn.Pre{Scale: a[4195584:4195712], Shift: a[4195712:4195840]}, a[2097152:2097152+n*16384], a[0:0+n*16384])
+	nn.BNInfer(256, p_group2_block0_bn1_weight, p_group2_block0_bn1_bias, p_group2_block0_bn1_running_mean, p_group2_block0_bn1_running_var, group2_block0_bn1_scale, group2_block0_bn1_shift)
+	// group2.block0.conv1: conv-fwd by winograd F(4x4,3x3), 3x3/1, [256 8 8] -> [256 8 8], BN-ReLU group2.block0.bn1 on load
+	nn.WinogradForward(c, n, &conv_group2_block0_conv1, 4, group2_block0_conv0, group2_block0_conv1_wino4, &nn.Pre{Scale: group2_block0_bn1_scale, Shift: group2_block0_bn1_shift}, nil, group2_block0_conv1)
+	// group2.block0.convdim: conv-fwd by im2row, 1x1/2, [128 16 16] -> [256 8 8], BN-ReLU group2.block0.bn0 on load, residual group2.block0.conv1 added on store
+	nn.Im2rowForward(c, n, &conv_group2_block0_convdim, group1_block1_add, group2_block0_convdim_rows, &nn.Pre{Scale: group2_block0_bn0_scale, Shift: group2_block0_bn0_shift}, group2_block0_conv1, group2_block0_add)
 	// group2.block1.bn0: bn-infer
-	nn.BNInfer(256, s.Params[1565136:1565392], s.Params[1565392:1565648], s.Stats[2080:2336], s.Stats[2336:2592], a[4194816:4195072], a[4195072:4195328])
-	// group2.block1.conv0: conv-fwd 3x3/1, [256 8 8] -> [256 8 8], BN-ReLU group2.block1.bn0 on load
-	nn.ConvForward(c, n, &convs[14], a[0:0+n*16384], s.Params[1565648:2155472], &nn.Pre{Scale: a[4194816:4195072], Shift: a[4195072:4195328]}, nil, a[2097152:2097152+n*16384])
+	nn.BNInfer(256, p_group2_block1_bn0_weight, p_group2_block1_bn0_bias, p_group2_block1_bn0_running_mean, p_group2_block1_bn0_running_var, group2_block1_bn0_scale, group2_block1_bn0_shift)
+	// group2.block1.conv0: conv-fwd by winograd F(4x4,3x3), 3x3/1, [256 8 8] -> [256 8 8], BN-ReLU group2.block1.bn0 on load
+	nn.WinogradForward(c, n, &conv_group2_block1_conv0, 4, group2_block0_add, group2_block1_conv0_wino4, &nn.Pre{Scale: group2_block1_bn0_scale, Shift: group2_block1_bn0_shift}, nil, group2_block1_conv0)
 	// group2.block1.bn1: bn-infer
-	nn.BNInfer(256, s.Params[2155472:2155728], s.Params[2155728:2155984], s.Stats[2592:2848], s.Stats[2848:3104], a[6291968:6292224], a[6292224:6292480])
-	// group2.block1.conv1: conv-fwd 3x3/1, [256 8 8] -> [256 8 8], BN-ReLU group2.block1.bn1 on load, residual group2.block0.add added on store
-	nn.ConvForward(c, n, &convs[15], a[2097152:2097152+n*16384], s.Params[2155984:2745808], &nn.Pre{Scale: a[6291968:6292224], Shift: a[6292224:6292480]}, a[0:0+n*16384], a[4194304:4194304+n*16384])
+	nn.BNInfer(256, p_group2_block1_bn1_weight, p_group2_block1_bn1_bias, p_group2_block1_bn1_running_mean, p_group2_block1_bn1_running_var, group2_block1_bn1_scale, group2_block1_bn1_shift)
+	// group2.block1.conv1: conv-fwd by winograd F(4x4,3x3), 3x3/1, [256 8 8] -> [256 8 8], BN-ReLU group2.block1.bn1 on load, residual group2.block0.add added on store
+	nn.WinogradForward(c, n, &conv_group2_block1_conv1, 4, group2_block1_conv0, group2_block1_conv1_wino4, &nn.Pre{Scale: group2_block1_bn1_scale, Shift: group2_block1_bn1_shift}, group2_block0_add, group2_block1_add)
 	// bn: bn-infer
-	nn.BNInfer(256, s.Params[2745808:2746064], s.Params[2746064:2746320], s.Stats[3104:3360], s.Stats[3360:3616], a[34560:34816], a[34816:35072])
+	nn.BNInfer(256, p_bn_weight, p_bn_bias, p_bn_running_mean, p_bn_running_var, bn_scale, bn_shift)
 	// head: head-fwd, BN-ReLU bn on load
-	nn.HeadForward(c, n, 256, 64, 10, a[4194304:4194304+n*16384], a[34560:34816], a[34816:35072], s.Params[2746320:2748880], s.Params[2748880:2748890], a[0:0+n*256], a[32768:32768+n*10])
-	return a[32768 : 32768+n*10]
+	nn.HeadForward(c, n, 256, 64, 10, group2_block1_add, bn_scale, bn_shift, p_fc_weight, p_fc_bias, pooled, fc)
+	return fc
 }
 
 // Infer1 runs inference on one image with a plan specialized for batch 1.
 func (net) Infer1(s *model.State, x []float32) []float32 {
-	a := s.Arena[:196864]
+	a := s.Arena
 	c := s.Ctx
-	// The weights change only with Step (model.State), so transformed weights cached under it stay valid.
-	c.SetWeightsVersion(s.Step + 1)
-	// conv0: conv-fwd 3x3/1, [3 32 32] -> [16 32 32]
-	nn.ConvForward(c, 1, &convs[0], x, s.Params[0:432], nil, nil, a[131072:147456])
+	p_conv0 := s.Params[0:432]
+	conv0 := a[22749184:22765568]
+	p_group0_block0_bn0_weight := s.Params[432:448]
+	p_group0_block0_bn0_bias := s.Params[448:464]
+	p_group0_block0_bn0_running_mean := s.Stats[0:16]
+	p_group0_block0_bn0_running_var := s.Stats[16:32]
+	group0_block0_bn0_scale := a[22765856:22765872]
+	group0_block0_bn0_shift := a[22765872:22765888]
+	group0_block0_conv0_wino4 := a[0:36864]
+	group0_block0_conv0 := a[22618112:22683648]
+	p_group0_block0_bn1_weight := s.Params[9680:9744]
+	p_group0_block0_bn1_bias := s.Params[9744:9808]
+	p_group0_block0_bn1_running_mean := s.Stats[32:96]
+	p_group0_block0_bn1_running_var := s.Stats[96:160]
+	group0_block0_bn1_scale := a[22765696:22765760]
+	group0_block0_bn1_shift := a[22765760:22765824]
+	group0_block0_conv1_wino4 := a[36864:184320]
+	group0_block0_conv1 := a[22683648:22749184]
+	p_group0_block0_convdim := s.Params[46672:47696]
+	group0_block0_add := a[22618112:22683648]
+	p_group0_block1_bn0_weight := s.Params[47696:47760]
+	p_group0_block1_bn0_bias := s.Params[47760:47824]
+	p_group0_block1_bn0_running_mean := s.Stats[160:224]
+	p_group0_block1_bn0_running_var := s.Stats[224:288]
+	group0_block1_bn0_scale := a[22749312:22749376]
+	group0_block1_bn0_shift := a[22749376:22749440]
+	group0_block1_conv0_wino4 := a[184320:331776]
+	group0_block1_conv0 := a[22683648:22749184]
+	p_group0_block1_bn1_weight := s.Params[84688:84752]
+	p_group0_block1_bn1_bias := s.Params[84752:84816]
+	p_group0_block1_bn1_running_mean := s.Stats[288:352]
+	p_group0_block1_bn1_running_var := s.Stats[352:416]
+	group0_block1_bn1_scale := a[22814848:22814912]
+	group0_block1_bn1_shift := a[22814912:22814976]
+	group0_block1_conv1_wino4 := a[331776:479232]
+	group0_block1_add := a[22749184:22814720]
+	p_group1_block0_bn0_weight := s.Params[121680:121744]
+	p_group1_block0_bn0_bias := s.Params[121744:121808]
+	p_group1_block0_bn0_running_mean := s.Stats[416:480]
+	p_group1_block0_bn0_running_var := s.Stats[480:544]
+	group1_block0_bn0_scale := a[22684288:22684352]
+	group1_block0_bn0_shift := a[22684352:22684416]
+	group1_block0_conv0_rows := a[479232:552960]
+	group1_block0_conv0 := a[22618112:22650880]
+	p_group1_block0_bn1_weight := s.Params[195536:195664]
+	p_group1_block0_bn1_bias := s.Params[195664:195792]
+	p_group1_block0_bn1_running_mean := s.Stats[544:672]
+	p_group1_block0_bn1_running_var := s.Stats[672:800]
+	group1_block0_bn1_scale := a[22683904:22684032]
+	group1_block0_bn1_shift := a[22684032:22684160]
+	group1_block0_conv1_wino4 := a[552960:1142784]
+	group1_block0_conv1 := a[22650880:22683648]
+	group1_block0_convdim_rows := a[1142784:1150976]
+	group1_block0_add := a[22618112:22650880]
+	p_group1_block1_bn0_weight := s.Params[351440:351568]
+	p_group1_block1_bn0_bias := s.Params[351568:351696]
+	p_group1_block1_bn0_running_mean := s.Stats[800:928]
+	p_group1_block1_bn0_running_var := s.Stats[928:1056]
+	group1_block1_bn0_scale := a[22683904:22684032]
+	group1_block1_bn0_shift := a[22684032:22684160]
+	group1_block1_conv0_wino4 := a[1150976:1740800]
+	group1_block1_conv0 := a[22650880:22683648]
+	p_group1_block1_bn1_weight := s.Params[499152:499280]
+	p_group1_block1_bn1_bias := s.Params[499280:499408]
+	p_group1_block1_bn1_running_mean := s.Stats[1056:1184]
+	p_group1_block1_bn1_running_var := s.Stats[1184:1312]
+	group1_block1_bn1_scale := a[22716672:22716800]
+	group1_block1_bn1_shift := a[22716800:22716928]
+	group1_block1_conv1_wino4 := a[1740800:2330624]
+	group1_block1_add := a[22683648:22716416]
+	p_group2_block0_bn0_weight := s.Params[646864:646992]
+	p_group2_block0_bn0_bias := s.Params[646992:647120]
+	p_group2_block0_bn0_running_mean := s.Stats[1312:1440]
+	p_group2_block0_bn0_running_var := s.Stats[1440:1568]
+	group2_block0_bn0_scale := a[22652160:22652288]
+	group2_block0_bn0_shift := a[22652288:22652416]
+	group2_block0_conv0_rows := a[2330624:2625536]
+	group2_block0_conv0 := a[22618112:22634496]
+	p_group2_block0_bn1_weight := s.Params[942032:942288]
+	p_group2_block0_bn1_bias := s.Params[942288:942544]
+	p_group2_block0_bn1_running_mean := s.Stats[1568:1824]
+	p_group2_block0_bn1_running_var := s.Stats[1824:2080]
+	group2_block0_bn1_scale := a[22651392:22651648]
+	group2_block0_bn1_shift := a[22651648:22651904]
+	group2_block0_conv1_wino2 := a[19472384:20520960]
+	group2_block0_conv1 := a[22634496:22650880]
+	group2_block0_convdim_rows := a[4984832:5017600]
+	group2_block0_add := a[22618112:22634496]
+	p_group2_block1_bn0_weight := s.Params[1565136:1565392]
+	p_group2_block1_bn0_bias := s.Params[1565392:1565648]
+	p_group2_block1_bn0_running_mean := s.Stats[2080:2336]
+	p_group2_block1_bn0_running_var := s.Stats[2336:2592]
+	group2_block1_bn0_scale := a[22651392:22651648]
+	group2_block1_bn0_shift := a[22651648:22651904]
+	group2_block1_conv0_wino2 := a[20520960:21569536]
+	group2_block1_conv0 := a[22634496:22650880]
+	p_group2_block1_bn1_weight := s.Params[2155472:2155728]
+	p_group2_block1_bn1_bias := s.Params[2155728:2155984]
+	p_group2_block1_bn1_running_mean := s.Stats[2592:2848]
+	p_group2_block1_bn1_running_var := s.Stats[2848:3104]
+	group2_block1_bn1_scale := a[22667776:22668032]
+	group2_block1_bn1_shift := a[22668032:22668288]
+	group2_block1_conv1_wino2 := a[21569536:22618112]
+	group2_block1_add := a[22650880:22667264]
+	p_bn_weight := s.Params[2745808:2746064]
+	p_bn_bias := s.Params[2746064:2746320]
+	p_bn_running_mean := s.Stats[3104:3360]
+	p_bn_running_var := s.Stats[3360:3616]
+	bn_scale := a[22618624:22618880]
+	bn_shift := a[22618880:22619136]
+	p_fc_weight := s.Params[2746320:2748880]
+	p_fc_bias := s.Params[2748880:2748890]
+	pooled := a[22619136:22619392]
+	fc := a[22619392:22619402]
+	// conv0: conv-fwd by im2col, 3x3/1, [3 32 32] -> [16 32 32]
+	nn.Im2colForward(c, 1, &conv_conv0, x, p_conv0, nil, nil, conv0)
 	// group0.block0.bn0: bn-infer
-	nn.BNInfer(16, s.Params[432:448], s.Params[448:464], s.Stats[0:16], s.Stats[16:32], a[147744:147760], a[147760:147776])
-	// group0.block0.conv0: conv-fwd 3x3/1, [16 32 32] -> [64 32 32], BN-ReLU group0.block0.bn0 on load
-	nn.ConvForward(c, 1, &convs[1], a[131072:147456], s.Params[464:9680], &nn.Pre{Scale: a[147744:147760], Shift: a[147760:147776]}, nil, a[0:65536])
+	nn.BNInfer(16, p_group0_block0_bn0_weight, p_group0_block0_bn0_bias, p_group0_block0_bn0_running_mean, p_group0_block0_bn0_running_var, group0_block0_bn0_scale, group0_block0_bn0_shift)
+	// group0.block0.conv0: conv-fwd by winograd F(4x4,3x3), 3x3/1, [16 32 32] -> [64 32 32], BN-ReLU group0.block0.bn0 on load
+	nn.WinogradForward(c, 1, &conv_group0_block0_conv0, 4, conv0, group0_block0_conv0_wino4, &nn.Pre{Scale: group0_block0_bn0_scale, Shift: group0_block0_bn0_shift}, nil, group0_block0_conv0)
 	// group0.block0.bn1: bn-infer
-	nn.BNInfer(64, s.Params[9680:9744], s.Params[9744:9808], s.Stats[32:96], s.Stats[96:160], a[147584:147648], a[147648:147712])
-	// group0.block0.conv1: conv-fwd 3x3/1, [64 32 32] -> [64 32 32], BN-ReLU group0.block0.bn1 on load
-	nn.ConvForward(c, 1, &convs[2], a[0:65536], s.Params[9808:46672], &nn.Pre{Scale: a[147584:147648], Shift: a[147648:147712]}, nil, a[65536:131072])
-	// group0.block0.convdim: conv-fwd 1x1/1, [16 32 32] -> [64 32 32], BN-ReLU group0.block0.bn0 on load, residual group0.block0.conv1 added on store
-	nn.ConvForward(c, 1, &convs[3], a[131072:147456], s.Params[46672:47696], &nn.Pre{Scale: a[147744:147760], Shift: a[147760:147776]}, a[65536:131072], a[0:65536])
+	nn.BNInfer(64, p_group0_block0_bn1_weight, p_group0_block0_bn1_bias, p_group0_block0_bn1_running_mean, p_group0_block0_bn1_running_var, group0_block0_bn1_scale, group0_block0_bn1_shift)
+	// group0.block0.conv1: conv-fwd by winograd F(4x4,3x3), 3x3/1, [64 32 32] -> [64 32 32], BN-ReLU group0.block0.bn1 on load
+	nn.WinogradForward(c, 1, &conv_group0_block0_conv1, 4, group0_block0_conv0, group0_block0_conv1_wino4, &nn.Pre{Scale: group0_block0_bn1_scale, Shift: group0_block0_bn1_shift}, nil, group0_block0_conv1)
+	// group0.block0.convdim: conv-fwd by pointwise, 1x1/1, [16 32 32] -> [64 32 32], BN-ReLU group0.block0.bn0 on load, residual group0.block0.conv1 added on store
+	nn.PointwiseForward(c, 1, &conv_group0_block0_convdim, conv0, p_group0_block0_convdim, &nn.Pre{Scale: group0_block0_bn0_scale, Shift: group0_block0_bn0_shift}, group0_block0_conv1, group0_block0_add)
 	// group0.block1.bn0: bn-infer
-	nn.BNInfer(64, s.Params[47696:47760], s.Params[47760:47824], s.Stats[160:224], s.Stats[224:288], a[131200:131264], a[131264:131328])
-	// group0.block1.conv0: conv-fwd 3x3/1, [64 32 32] -> [64 32 32], BN-ReLU group0.block1.bn0 on load
-	nn.ConvForward(c, 1, &convs[4], a[0:65536], s.Params[47824:84688], &nn.Pre{Scale: a[131200:131264], Shift: a[131264:131328]}, nil, a[65536:131072])
+	nn.BNInfer(64, p_group0_block1_bn0_weight, p_group0_block1_bn0_bias, p_group0_block1_bn0_running_mean, p_group0_block1_bn0_running_var, group0_block1_bn0_scale, group0_block1_bn0_shift)
+	// group0.block1.conv0: conv-fwd by winograd F(4x4,3x3), 3x3/1, [64 32 32] -> [64 32 32], BN-ReLU group0.block1.bn0 on load
+	nn.WinogradForward(c, 1, &conv_group0_block1_conv0, 4, group0_block0_add, group0_block1_conv0_wino4, &nn.Pre{Scale: group0_block1_bn0_scale, Shift: group0_block1_bn0_shift}, nil, group0_block1_conv0)
 	// group0.block1.bn1: bn-infer
-	nn.BNInfer(64, s.Params[84688:84752], s.Params[84752:84816], s.Stats[288:352], s.Stats[352:416], a[196736:196800], a[196800:196864])
-	// group0.block1.conv1: conv-fwd 3x3/1, [64 32 32] -> [64 32 32], BN-ReLU group0.block1.bn1 on load, residual group0.block0.add added on store
-	nn.ConvForward(c, 1, &convs[5], a[65536:131072], s.Params[84816:121680], &nn.Pre{Scale: a[196736:196800], Shift: a[196800:196864]}, a[0:65536], a[131072:196608])
+	nn.BNInfer(64, p_group0_block1_bn1_weight, p_group0_block1_bn1_bias, p_group0_block1_bn1_running_mean, p_group0_block1_bn1_running_var, group0_block1_bn1_scale, group0_block1_bn1_shift)
+	// group0.block1.conv1: conv-fwd by winograd F(4x4,3x3), 3x3/1, [64 32 32] -> [64 32 32], BN-ReLU group0.block1.bn1 on load, residual group0.block0.add added on store
+	nn.WinogradForward(c, 1, &conv_group0_block1_conv1, 4, group0_block1_conv0, group0_block1_conv1_wino4, &nn.Pre{Scale: group0_block1_bn1_scale, Shift: group0_block1_bn1_shift}, group0_block0_add, group0_block1_add)
 	// group1.block0.bn0: bn-infer
-	nn.BNInfer(64, s.Params[121680:121744], s.Params[121744:121808], s.Stats[416:480], s.Stats[480:544], a[66176:66240], a[66240:66304])
-	// group1.block0.conv0: conv-fwd 3x3/2, [64 32 32] -> [128 16 16], BN-ReLU group1.block0.bn0 on load
-	nn.ConvForward(c, 1, &convs[6], a[131072:196608], s.Params[121808:195536], &nn.Pre{Scale: a[66176:66240], Shift: a[66240:66304]}, nil, a[0:32768])
+	nn.BNInfer(64, p_group1_block0_bn0_weight, p_group1_block0_bn0_bias, p_group1_block0_bn0_running_mean, p_group1_block0_bn0_running_var, group1_block0_bn0_scale, group1_block0_bn0_shift)
+	// group1.block0.conv0: conv-fwd by im2row, 3x3/2, [64 32 32] -> [128 16 16], BN-ReLU group1.block0.bn0 on load
+	nn.Im2rowForward(c, 1, &conv_group1_block0_conv0, group0_block1_add, group1_block0_conv0_rows, &nn.Pre{Scale: group1_block0_bn0_scale, Shift: group1_block0_bn0_shift}, nil, group1_block0_conv0)
 	// group1.block0.bn1: bn-infer
-	nn.BNInfer(128, s.Params[195536:195664], s.Params[195664:195792], s.Stats[544:672], s.Stats[672:800], a[65792:65920], a[65920:66048])
-	// group1.block0.conv1: conv-fwd 3x3/1, [128 16 16] -> [128 16 16], BN-ReLU group1.block0.bn1 on load
-	nn.ConvForward(c, 1, &convs[7], a[0:32768], s.Params[195792:343248], &nn.Pre{Scale: a[65792:65920], Shift: a[65920:66048]}, nil, a[32768:65536])
-	// group1.block0.convdim: conv-fwd 1x1/2, [64 32 32] -> [128 16 16], BN-ReLU group1.block0.bn0 on load, residual group1.block0.conv1 added on store
-	nn.ConvForward(c, 1, &convs[8], a[131072:196608], s.Params[343248:351440], &nn.Pre{Scale: a[66176:66240], Shift: a[66240:66304]}, a[32768:65536], a[0:32768])
+	nn.BNInfer(128, p_group1_block0_bn1_weight, p_group1_block0_bn1_bias, p_group1_block0_bn1_running_mean, p_group1_block0_bn1_running_var, group1_block0_bn1_scale, group1_block0_bn1_shift)
+	// group1.block0.conv1: conv-fwd by winograd F(4x4,3x3), 3x3/1, [128 16 16] -> [128 16 16], BN-ReLU group1.block0.bn1 on load
+	nn.WinogradForward(c, 1, &conv_group1_block0_conv1, 4, group1_block0_conv0, group1_block0_conv1_wino4, &nn.Pre{Scale: group1_block0_bn1_scale, Shift: group1_block0_bn1_shift}, nil, group1_block0_conv1)
+	// group1.block0.convdim: conv-fwd by im2row, 1x1/2, [64 32 32] -> [128 16 16], BN-ReLU group1.block0.bn0 on load, residual group1.block0.conv1 added on store
+	nn.Im2rowForward(c, 1, &conv_group1_block0_convdim, group0_block1_add, group1_block0_convdim_rows, &nn.Pre{Scale: group1_block0_bn0_scale, Shift: group1_block0_bn0_shift}, group1_block0_conv1, group1_block0_add)
 	// group1.block1.bn0: bn-infer
-	nn.BNInfer(128, s.Params[351440:351568], s.Params[351568:351696], s.Stats[800:928], s.Stats[928:1056], a[65792:65920], a[65920:66048])
-	// group1.block1.conv0: conv-fwd 3x3/1, [128 16 16] -> [128 16 16], BN-ReLU group1.block1.bn0 on load
-	nn.ConvForward(c, 1, &convs[9], a[0:32768], s.Params[351696:499152], &nn.Pre{Scale: a[65792:65920], Shift: a[65920:66048]}, nil, a[32768:65536])
+	nn.BNInfer(128, p_group1_block1_bn0_weight, p_group1_block1_bn0_bias, p_group1_block1_bn0_running_mean, p_group1_block1_bn0_running_var, group1_block1_bn0_scale, group1_block1_bn0_shift)
+	// group1.block1.conv0: conv-fwd by winograd F(4x4,3x3), 3x3/1, [128 16 16] -> [128 16 16], BN-ReLU group1.block1.bn0 on load
+	nn.WinogradForward(c, 1, &conv_group1_block1_conv0, 4, group1_block0_add, group1_block1_conv0_wino4, &nn.Pre{Scale: group1_block1_bn0_scale, Shift: group1_block1_bn0_shift}, nil, group1_block1_conv0)
 	// group1.block1.bn1: bn-infer
-	nn.BNInfer(128, s.Params[499152:499280], s.Params[499280:499408], s.Stats[1056:1184], s.Stats[1184:1312], a[98560:98688], a[98688:98816])
-	// group1.block1.conv1: conv-fwd 3x3/1, [128 16 16] -> [128 16 16], BN-ReLU group1.block1.bn1 on load, residual group1.block0.add added on store
-	nn.ConvForward(c, 1, &convs[10], a[32768:65536], s.Params[499408:646864], &nn.Pre{Scale: a[98560:98688], Shift: a[98688:98816]}, a[0:32768], a[65536:98304])
+	nn.BNInfer(128, p_group1_block1_bn1_weight, p_group1_block1_bn1_bias, p_group1_block1_bn1_running_mean, p_group1_block1_bn1_running_var, group1_block1_bn1_scale, group1_block1_bn1_shift)
+	// group1.block1.conv1: conv-fwd by winograd F(4x4,3x3), 3x3/1, [128 16 16] -> [128 16 16], BN-ReLU group1.block1.bn1 on load, residual group1.block0.add added on store
+	nn.WinogradForward(c, 1, &conv_group1_block1_conv1, 4, group1_block1_conv0, group1_block1_conv1_wino4, &nn.Pre{Scale: group1_block1_bn1_scale, Shift: group1_block1_bn1_shift}, group1_block0_add, group1_block1_add)
 	// group2.block0.bn0: bn-infer
-	nn.BNInfer(128, s.Params[646864:646992], s.Params[646992:647120], s.Stats[1312:1440], s.Stats[1440:1568], a[34048:34176], a[34176:34304])
-	// group2.block0.conv0: conv-fwd 3x3/2, [128 16 16] -> [256 8 8], BN-ReLU group2.block0.bn0 on load
-	nn.ConvForward(c, 1, &convs[11], a[65536:98304], s.Params[647120:942032], &nn.Pre{Scale: a[34048:34176], Shift: a[34176:34304]}, nil, a[0:16384])
+	nn.BNInfer(128, p_group2_block0_bn0_weight, p_group2_block0_bn0_bias, p_group2_block0_bn0_running_mean, p_group2_block0_bn0_running_var, group2_block0_bn0_scale, group2_block0_bn0_shift)
+	// group2.block0.conv0: conv-fwd by im2row, 3x3/2, [128 16 16] -> [256 8 8], BN-ReLU group2.block0.bn0 on load
+	nn.Im2rowForward(c, 1, &conv_group2_block0_conv0, group1_block1_add, group2_block0_conv0_rows, &nn.Pre{Scale: group2_block0_bn0_scale, Shift: group2_block0_bn0_shift}, nil, group2_block0_conv0)
 	// group2.block0.bn1: bn-infer
-	nn.BNInfer(256, s.Params[942032:942288], s.Params[942288:942544], s.Stats[1568:1824], s.Stats[1824:2080], a[33280:33536], a[33536:33792])
-	// group2.block0.conv1: conv-fwd 3x3/1, [256 8 8] -> [256 8 8], BN-ReLU group2.block0.bn1 on load
-	nn.ConvForward(c, 1, &convs[12], a[0:16384], s.Params[942544:1532368], &nn.Pre{Scale: a[33280:33536], Shift: a[33536:33792]}, nil, a[16384:32768])
-	// group2.block0.convdim: conv-fwd 1x1/2, [128 16 16] -> [256 8 8], BN-ReLU group2.block0.bn0 on load, residual group2.block0.conv1 added on store
-	nn.ConvForward(c, 1, &convs[13], a[65536:98304], s.Params[1532368:1565136], &nn.Pre{Scale: a[34048:34176], Shift: a[34176:34304]}, a[16384:32768], a[0:16384])
+	nn.BNInfer(256, p_group2_block0_bn1_weight, p_group2_block0_bn1_bias, p_group2_block0_bn1_running_mean, p_group2_block0_bn1_running_var, group2_block0_bn1_scale, group2_block0_bn1_shift)
+	// group2.block0.conv1: conv-fwd by winograd F(2x2,3x3), 3x3/1, [256 8 8] -> [256 8 8], BN-ReLU group2.block0.bn1 on load
+	nn.WinogradForward(c, 1, &conv_group2_block0_conv1, 2, group2_block0_conv0, group2_block0_conv1_wino2, &nn.Pre{Scale: group2_block0_bn1_scale, Shift: group2_block0_bn1_shift}, nil, group2_block0_conv1)
+	// group2.block0.convdim: conv-fwd by im2row, 1x1/2, [128 16 16] -> [256 8 8], BN-ReLU group2.block0.bn0 on load, residual group2.block0.conv1 added on store
+	nn.Im2rowForward(c, 1, &conv_group2_block0_convdim, group1_block1_add, group2_block0_convdim_rows, &nn.Pre{Scale: group2_block0_bn0_scale, Shift: group2_block0_bn0_shift}, group2_block0_conv1, group2_block0_add)
 	// group2.block1.bn0: bn-infer
-	nn.BNInfer(256, s.Params[1565136:1565392], s.Params[1565392:1565648], s.Stats[2080:2336], s.Stats[2336:2592], a[33280:33536], a[33536:33792])
-	// group2.block1.conv0: conv-fwd 3x3/1, [256 8 8] -> [256 8 8], BN-ReLU group2.block1.bn0 on load
-	nn.ConvForward(c, 1, &convs[14], a[0:16384], s.Params[1565648:2155472], &nn.Pre{Scale: a[33280:33536], Shift: a[33536:33792]}, nil, a[16384:32768])
+	nn.BNInfer(256, p_group2_block1_bn0_weight, p_group2_block1_bn0_bias, p_group2_block1_bn0_running_mean, p_group2_block1_bn0_running_var, group2_block1_bn0_scale, group2_block1_bn0_shift)
+	// group2.block1.conv0: conv-fwd by winograd F(2x2,3x3), 3x3/1, [256 8 8] -> [256 8 8], BN-ReLU group2.block1.bn0 on load
+	nn.WinogradForward(c, 1, &conv_group2_block1_conv0, 2, group2_block0_add, group2_block1_conv0_wino2, &nn.Pre{Scale: group2_block1_bn0_scale, Shift: group2_block1_bn0_shift}, nil, group2_block1_conv0)
 	// group2.block1.bn1: bn-infer
-	nn.BNInfer(256, s.Params[2155472:2155728], s.Params[2155728:2155984], s.Stats[2592:2848], s.Stats[2848:3104], a[49664:49920], a[49920:50176])
-	// group2.block1.conv1: conv-fwd 3x3/1, [256 8 8] -> [256 8 8], BN-ReLU group2.block1.bn1 on load, residual group2.block0.add added on store
-	nn.ConvForward(c, 1, &convs[15], a[16384:32768], s.Params[2155984:2745808], &nn.Pre{Scale: a[49664:49920], Shift: a[49920:50176]}, a[0:16384], a[32768:49152])
+	nn.BNInfer(256, p_group2_block1_bn1_weight, p_group2_block1_bn1_bias, p_group2_block1_bn1_running_mean, p_group2_block1_bn1_running_var, group2_block1_bn1_scale, group2_block1_bn1_shift)
+	// group2.block1.conv1: conv-fwd by winograd F(2x2,3x3), 3x3/1, [256 8 8] -> [256 8 8], BN-ReLU group2.block1.bn1 on load, residual group2.block0.add added on store
+	nn.WinogradForward(c, 1, &conv_group2_block1_conv1, 2, group2_block1_conv0, group2_block1_conv1_wino2, &nn.Pre{Scale: group2_block1_bn1_scale, Shift: group2_block1_bn1_shift}, group2_block0_add, group2_block1_add)
 	// bn: bn-infer
-	nn.BNInfer(256, s.Params[2745808:2746064], s.Params[2746064:2746320], s.Stats[3104:3360], s.Stats[3360:3616], a[512:768], a[768:1024])
+	nn.BNInfer(256, p_bn_weight, p_bn_bias, p_bn_running_mean, p_bn_running_var, bn_scale, bn_shift)
 	// head: head-fwd, BN-ReLU bn on load
-	nn.HeadForward(c, 1, 256, 64, 10, a[32768:49152], a[512:768], a[768:1024], s.Params[2746320:2748880], s.Params[2748880:2748890], a[1024:1280], a[1280:1290])
-	return a[1280:1290]
+	nn.HeadForward(c, 1, 256, 64, 10, group2_block1_add, bn_scale, bn_shift, p_fc_weight, p_fc_bias, pooled, fc)
+	return fc
 }

@@ -13,5 +13,5 @@ func main() {
 	os.Exit(cli.Main(os.Args[1:], net{}))
 }
 
-// net is WRN-16-4 as a model.Net.
+// net is WRN-16-4 as a model.Program: the kernel calls of each phase.
 type net struct{}

@@ -3,144 +3,807 @@
 package main
 
 import (
+	contract "github.com/wrnc/wrnc/runtime/contract"
 	model "github.com/wrnc/wrnc/runtime/model"
 	nn "github.com/wrnc/wrnc/runtime/nn"
 )
 
+// Prepare makes the transformed weights that a phase reads from the weights.
+func (net) Prepare(s *model.State, ph contract.Phase) {
+	switch ph {
+	case contract.Train:
+		a := s.Arena
+		c := s.Ctx
+		p_group0_block0_conv0 := s.Params[464:9680]
+		group0_block0_conv0_wino4 := a[0:36864]
+		p_group0_block0_conv1 := s.Params[9808:46672]
+		group0_block0_conv1_wino4 := a[36864:184320]
+		p_group0_block1_conv0 := s.Params[47824:84688]
+		group0_block1_conv0_wino4 := a[184320:331776]
+		p_group0_block1_conv1 := s.Params[84816:121680]
+		group0_block1_conv1_wino4 := a[331776:479232]
+		p_group1_block0_conv0 := s.Params[121808:195536]
+		group1_block0_conv0_rows := a[479232:552960]
+		p_group1_block0_conv1 := s.Params[195792:343248]
+		group1_block0_conv1_wino4 := a[552960:1142784]
+		p_group1_block0_convdim := s.Params[343248:351440]
+		group1_block0_convdim_rows := a[1142784:1150976]
+		p_group1_block1_conv0 := s.Params[351696:499152]
+		group1_block1_conv0_wino4 := a[1150976:1740800]
+		p_group1_block1_conv1 := s.Params[499408:646864]
+		group1_block1_conv1_wino4 := a[1740800:2330624]
+		p_group2_block0_conv0 := s.Params[647120:942032]
+		group2_block0_conv0_rows := a[2330624:2625536]
+		p_group2_block0_conv1 := s.Params[942544:1532368]
+		group2_block0_conv1_wino4 := a[2625536:4984832]
+		p_group2_block0_convdim := s.Params[1532368:1565136]
+		group2_block0_convdim_rows := a[4984832:5017600]
+		p_group2_block1_conv0 := s.Params[1565648:2155472]
+		group2_block1_conv0_wino4 := a[5017600:7376896]
+		p_group2_block1_conv1 := s.Params[2155984:2745808]
+		group2_block1_conv1_wino4 := a[7376896:9736192]
+		group2_block1_conv1_wino4_dgrad := a[9736192:12095488]
+		group2_block1_conv0_wino4_dgrad := a[12095488:14454784]
+		group2_block0_convdim_rows_dgrad := a[14454784:14487552]
+		group2_block0_conv1_wino4_dgrad := a[14487552:16846848]
+		group2_block0_conv0_rows_dgrad := a[16846848:17141760]
+		group1_block1_conv1_wino4_dgrad := a[17141760:17731584]
+		group1_block1_conv0_wino4_dgrad := a[17731584:18321408]
+		group1_block0_convdim_rows_dgrad := a[18321408:18329600]
+		group1_block0_conv1_wino4_dgrad := a[18329600:18919424]
+		group1_block0_conv0_rows_dgrad := a[18919424:18993152]
+		group0_block1_conv1_wino4_dgrad := a[18993152:19140608]
+		group0_block1_conv0_wino4_dgrad := a[19140608:19288064]
+		group0_block0_conv1_wino4_dgrad := a[19288064:19435520]
+		group0_block0_conv0_wino4_dgrad := a[19435520:19472384]
+		// group0.block0.conv0: winograd F(4x4,3x3) weight transform for the forward
+		nn.WinogradWeights(c, &conv_group0_block0_conv0, 4, false, p_group0_block0_conv0, group0_block0_conv0_wino4)
+		// group0.block0.conv1: winograd F(4x4,3x3) weight transform for the forward
+		nn.WinogradWeights(c, &conv_group0_block0_conv1, 4, false, p_group0_block0_conv1, group0_block0_conv1_wino4)
+		// group0.block1.conv0: winograd F(4x4,3x3) weight transform for the forward
+		nn.WinogradWeights(c, &conv_group0_block1_conv0, 4, false, p_group0_block1_conv0, group0_block1_conv0_wino4)
+		// group0.block1.conv1: winograd F(4x4,3x3) weight transform for the forward
+		nn.WinogradWeights(c, &conv_group0_block1_conv1, 4, false, p_group0_block1_conv1, group0_block1_conv1_wino4)
+		// group1.block0.conv0: im2row-weights for the forward
+		nn.RowWeights(c, &conv_group1_block0_conv0, p_group1_block0_conv0, group1_block0_conv0_rows)
+		// group1.block0.conv1: winograd F(4x4,3x3) weight transform for the forward
+		nn.WinogradWeights(c, &conv_group1_block0_conv1, 4, false, p_group1_block0_conv1, group1_block0_conv1_wino4)
+		// group1.block0.convdim: im2row-weights for the forward
+		nn.RowWeights(c, &conv_group1_block0_convdim, p_group1_block0_convdim, group1_block0_convdim_rows)
+		// group1.block1.conv0: winograd F(4x4,3x3) weight transform for the forward
+		nn.WinogradWeights(c, &conv_group1_block1_conv0, 4, false, p_group1_block1_conv0, group1_block1_conv0_wino4)
+		// group1.block1.conv1: winograd F(4x4,3x3) weight transform for the forward
+		nn.WinogradWeights(c, &conv_group1_block1_conv1, 4, false, p_group1_block1_conv1, group1_block1_conv1_wino4)
+		// group2.block0.conv0: im2row-weights for the forward
+		nn.RowWeights(c, &conv_group2_block0_conv0, p_group2_block0_conv0, group2_block0_conv0_rows)
+		// group2.block0.conv1: winograd F(4x4,3x3) weight transform for the forward
+		nn.WinogradWeights(c, &conv_group2_block0_conv1, 4, false, p_group2_block0_conv1, group2_block0_conv1_wino4)
+		// group2.block0.convdim: im2row-weights for the forward
+		nn.RowWeights(c, &conv_group2_block0_convdim, p_group2_block0_convdim, group2_block0_convdim_rows)
+		// group2.block1.conv0: winograd F(4x4,3x3) weight transform for the forward
+		nn.WinogradWeights(c, &conv_group2_block1_conv0, 4, false, p_group2_block1_conv0, group2_block1_conv0_wino4)
+		// group2.block1.conv1: winograd F(4x4,3x3) weight transform for the forward
+		nn.WinogradWeights(c, &conv_group2_block1_conv1, 4, false, p_group2_block1_conv1, group2_block1_conv1_wino4)
+		// group2.block1.conv1: winograd F(4x4,3x3) weight transform for the input gradient
+		nn.WinogradWeights(c, &conv_group2_block1_conv1, 4, true, p_group2_block1_conv1, group2_block1_conv1_wino4_dgrad)
+		// group2.block1.conv0: winograd F(4x4,3x3) weight transform for the input gradient
+		nn.WinogradWeights(c, &conv_group2_block1_conv0, 4, true, p_group2_block1_conv0, group2_block1_conv0_wino4_dgrad)
+		// group2.block0.convdim: im2row-weights for the input gradient
+		nn.RowWeightsT(c, &conv_group2_block0_convdim, p_group2_block0_convdim, group2_block0_convdim_rows_dgrad)
+		// group2.block0.conv1: winograd F(4x4,3x3) weight transform for the input gradient
+		nn.WinogradWeights(c, &conv_group2_block0_conv1, 4, true, p_group2_block0_conv1, group2_block0_conv1_wino4_dgrad)
+		// group2.block0.conv0: im2row-weights for the input gradient
+		nn.RowWeightsT(c, &conv_group2_block0_conv0, p_group2_block0_conv0, group2_block0_conv0_rows_dgrad)
+		// group1.block1.conv1: winograd F(4x4,3x3) weight transform for the input gradient
+		nn.WinogradWeights(c, &conv_group1_block1_conv1, 4, true, p_group1_block1_conv1, group1_block1_conv1_wino4_dgrad)
+		// group1.block1.conv0: winograd F(4x4,3x3) weight transform for the input gradient
+		nn.WinogradWeights(c, &conv_group1_block1_conv0, 4, true, p_group1_block1_conv0, group1_block1_conv0_wino4_dgrad)
+		// group1.block0.convdim: im2row-weights for the input gradient
+		nn.RowWeightsT(c, &conv_group1_block0_convdim, p_group1_block0_convdim, group1_block0_convdim_rows_dgrad)
+		// group1.block0.conv1: winograd F(4x4,3x3) weight transform for the input gradient
+		nn.WinogradWeights(c, &conv_group1_block0_conv1, 4, true, p_group1_block0_conv1, group1_block0_conv1_wino4_dgrad)
+		// group1.block0.conv0: im2row-weights for the input gradient
+		nn.RowWeightsT(c, &conv_group1_block0_conv0, p_group1_block0_conv0, group1_block0_conv0_rows_dgrad)
+		// group0.block1.conv1: winograd F(4x4,3x3) weight transform for the input gradient
+		nn.WinogradWeights(c, &conv_group0_block1_conv1, 4, true, p_group0_block1_conv1, group0_block1_conv1_wino4_dgrad)
+		// group0.block1.conv0: winograd F(4x4,3x3) weight transform for the input gradient
+		nn.WinogradWeights(c, &conv_group0_block1_conv0, 4, true, p_group0_block1_conv0, group0_block1_conv0_wino4_dgrad)
+		// group0.block0.conv1: winograd F(4x4,3x3) weight transform for the input gradient
+		nn.WinogradWeights(c, &conv_group0_block0_conv1, 4, true, p_group0_block0_conv1, group0_block0_conv1_wino4_dgrad)
+		// group0.block0.conv0: winograd F(4x4,3x3) weight transform for the input gradient
+		nn.WinogradWeights(c, &conv_group0_block0_conv0, 4, true, p_group0_block0_conv0, group0_block0_conv0_wino4_dgrad)
+	case contract.Infer:
+		a := s.Arena
+		c := s.Ctx
+		p_group0_block0_conv0 := s.Params[464:9680]
+		group0_block0_conv0_wino4 := a[0:36864]
+		p_group0_block0_conv1 := s.Params[9808:46672]
+		group0_block0_conv1_wino4 := a[36864:184320]
+		p_group0_block1_conv0 := s.Params[47824:84688]
+		group0_block1_conv0_wino4 := a[184320:331776]
+		p_group0_block1_conv1 := s.Params[84816:121680]
+		group0_block1_conv1_wino4 := a[331776:479232]
+		p_group1_block0_conv0 := s.Params[121808:195536]
+		group1_block0_conv0_rows := a[479232:552960]
+		p_group1_block0_conv1 := s.Params[195792:343248]
+		group1_block0_conv1_wino4 := a[552960:1142784]
+		p_group1_block0_convdim := s.Params[343248:351440]
+		group1_block0_convdim_rows := a[1142784:1150976]
+		p_group1_block1_conv0 := s.Params[351696:499152]
+		group1_block1_conv0_wino4 := a[1150976:1740800]
+		p_group1_block1_conv1 := s.Params[499408:646864]
+		group1_block1_conv1_wino4 := a[1740800:2330624]
+		p_group2_block0_conv0 := s.Params[647120:942032]
+		group2_block0_conv0_rows := a[2330624:2625536]
+		p_group2_block0_conv1 := s.Params[942544:1532368]
+		group2_block0_conv1_wino4 := a[2625536:4984832]
+		p_group2_block0_convdim := s.Params[1532368:1565136]
+		group2_block0_convdim_rows := a[4984832:5017600]
+		p_group2_block1_conv0 := s.Params[1565648:2155472]
+		group2_block1_conv0_wino4 := a[5017600:7376896]
+		p_group2_block1_conv1 := s.Params[2155984:2745808]
+		group2_block1_conv1_wino4 := a[7376896:9736192]
+		// group0.block0.conv0: winograd F(4x4,3x3) weight transform for the forward
+		nn.WinogradWeights(c, &conv_group0_block0_conv0, 4, false, p_group0_block0_conv0, group0_block0_conv0_wino4)
+		// group0.block0.conv1: winograd F(4x4,3x3) weight transform for the forward
+		nn.WinogradWeights(c, &conv_group0_block0_conv1, 4, false, p_group0_block0_conv1, group0_block0_conv1_wino4)
+		// group0.block1.conv0: winograd F(4x4,3x3) weight transform for the forward
+		nn.WinogradWeights(c, &conv_group0_block1_conv0, 4, false, p_group0_block1_conv0, group0_block1_conv0_wino4)
+		// group0.block1.conv1: winograd F(4x4,3x3) weight transform for the forward
+		nn.WinogradWeights(c, &conv_group0_block1_conv1, 4, false, p_group0_block1_conv1, group0_block1_conv1_wino4)
+		// group1.block0.conv0: im2row-weights for the forward
+		nn.RowWeights(c, &conv_group1_block0_conv0, p_group1_block0_conv0, group1_block0_conv0_rows)
+		// group1.block0.conv1: winograd F(4x4,3x3) weight transform for the forward
+		nn.WinogradWeights(c, &conv_group1_block0_conv1, 4, false, p_group1_block0_conv1, group1_block0_conv1_wino4)
+		// group1.block0.convdim: im2row-weights for the forward
+		nn.RowWeights(c, &conv_group1_block0_convdim, p_group1_block0_convdim, group1_block0_convdim_rows)
+		// group1.block1.conv0: winograd F(4x4,3x3) weight transform for the forward
+		nn.WinogradWeights(c, &conv_group1_block1_conv0, 4, false, p_group1_block1_conv0, group1_block1_conv0_wino4)
+		// group1.block1.conv1: winograd F(4x4,3x3) weight transform for the forward
+		nn.WinogradWeights(c, &conv_group1_block1_conv1, 4, false, p_group1_block1_conv1, group1_block1_conv1_wino4)
+		// group2.block0.conv0: im2row-weights for the forward
+		nn.RowWeights(c, &conv_group2_block0_conv0, p_group2_block0_conv0, group2_block0_conv0_rows)
+		// group2.block0.conv1: winograd F(4x4,3x3) weight transform for the forward
+		nn.WinogradWeights(c, &conv_group2_block0_conv1, 4, false, p_group2_block0_conv1, group2_block0_conv1_wino4)
+		// group2.block0.convdim: im2row-weights for the forward
+		nn.RowWeights(c, &conv_group2_block0_convdim, p_group2_block0_convdim, group2_block0_convdim_rows)
+		// group2.block1.conv0: winograd F(4x4,3x3) weight transform for the forward
+		nn.WinogradWeights(c, &conv_group2_block1_conv0, 4, false, p_group2_block1_conv0, group2_block1_conv0_wino4)
+		// group2.block1.conv1: winograd F(4x4,3x3) weight transform for the forward
+		nn.WinogradWeights(c, &conv_group2_block1_conv1, 4, false, p_group2_block1_conv1, group2_block1_conv1_wino4)
+	case contract.Infer1:
+		a := s.Arena
+		c := s.Ctx
+		p_group0_block0_conv0 := s.Params[464:9680]
+		group0_block0_conv0_wino4 := a[0:36864]
+		p_group0_block0_conv1 := s.Params[9808:46672]
+		group0_block0_conv1_wino4 := a[36864:184320]
+		p_group0_block1_conv0 := s.Params[47824:84688]
+		group0_block1_conv0_wino4 := a[184320:331776]
+		p_group0_block1_conv1 := s.Params[84816:121680]
+		group0_block1_conv1_wino4 := a[331776:479232]
+		p_group1_block0_conv0 := s.Params[121808:195536]
+		group1_block0_conv0_rows := a[479232:552960]
+		p_group1_block0_conv1 := s.Params[195792:343248]
+		group1_block0_conv1_wino4 := a[552960:1142784]
+		p_group1_block0_convdim := s.Params[343248:351440]
+		group1_block0_convdim_rows := a[1142784:1150976]
+		p_group1_block1_conv0 := s.Params[351696:499152]
+		group1_block1_conv0_wino4 := a[1150976:1740800]
+		p_group1_block1_conv1 := s.Params[499408:646864]
+		group1_block1_conv1_wino4 := a[1740800:2330624]
+		p_group2_block0_conv0 := s.Params[647120:942032]
+		group2_block0_conv0_rows := a[2330624:2625536]
+		p_group2_block0_conv1 := s.Params[942544:1532368]
+		group2_block0_conv1_wino2 := a[19472384:20520960]
+		p_group2_block0_convdim := s.Params[1532368:1565136]
+		group2_block0_convdim_rows := a[4984832:5017600]
+		p_group2_block1_conv0 := s.Params[1565648:2155472]
+		group2_block1_conv0_wino2 := a[20520960:21569536]
+		p_group2_block1_conv1 := s.Params[2155984:2745808]
+		group2_block1_conv1_wino2 := a[21569536:22618112]
+		// group0.block0.conv0: winograd F(4x4,3x3) weight transform for the forward
+		nn.WinogradWeights(c, &conv_group0_block0_conv0, 4, false, p_group0_block0_conv0, group0_block0_conv0_wino4)
+		// group0.block0.conv1: winograd F(4x4,3x3) weight transform for the forward
+		nn.WinogradWeights(c, &conv_group0_block0_conv1, 4, false, p_group0_block0_conv1, group0_block0_conv1_wino4)
+		// group0.block1.conv0: winograd F(4x4,3x3) weight transform for the forward
+		nn.WinogradWeights(c, &conv_group0_block1_conv0, 4, false, p_group0_block1_conv0, group0_block1_conv0_wino4)
+		// group0.block1.conv1: winograd F(4x4,3x3) weight transform for the forward
+		nn.WinogradWeights(c, &conv_group0_block1_conv1, 4, false, p_group0_block1_conv1, group0_block1_conv1_wino4)
+		// group1.block0.conv0: im2row-weights for the forward
+		nn.RowWeights(c, &conv_group1_block0_conv0, p_group1_block0_conv0, group1_block0_conv0_rows)
+		// group1.block0.conv1: winograd F(4x4,3x3) weight transform for the forward
+		nn.WinogradWeights(c, &conv_group1_block0_conv1, 4, false, p_group1_block0_conv1, group1_block0_conv1_wino4)
+		// group1.block0.convdim: im2row-weights for the forward
+		nn.RowWeights(c, &conv_group1_block0_convdim, p_group1_block0_convdim, group1_block0_convdim_rows)
+		// group1.block1.conv0: winograd F(4x4,3x3) weight transform for the forward
+		nn.WinogradWeights(c, &conv_group1_block1_conv0, 4, false, p_group1_block1_conv0, group1_block1_conv0_wino4)
+		// group1.block1.conv1: winograd F(4x4,3x3) weight transform for the forward
+		nn.WinogradWeights(c, &conv_group1_block1_conv1, 4, false, p_group1_block1_conv1, group1_block1_conv1_wino4)
+		// group2.block0.conv0: im2row-weights for the forward
+		nn.RowWeights(c, &conv_group2_block0_conv0, p_group2_block0_conv0, group2_block0_conv0_rows)
+		// group2.block0.conv1: winograd F(2x2,3x3) weight transform for the forward
+		nn.WinogradWeights(c, &conv_group2_block0_conv1, 2, false, p_group2_block0_conv1, group2_block0_conv1_wino2)
+		// group2.block0.convdim: im2row-weights for the forward
+		nn.RowWeights(c, &conv_group2_block0_convdim, p_group2_block0_convdim, group2_block0_convdim_rows)
+		// group2.block1.conv0: winograd F(2x2,3x3) weight transform for the forward
+		nn.WinogradWeights(c, &conv_group2_block1_conv0, 2, false, p_group2_block1_conv0, group2_block1_conv0_wino2)
+		// group2.block1.conv1: winograd F(2x2,3x3) weight transform for the forward
+		nn.WinogradWeights(c, &conv_group2_block1_conv1, 2, false, p_group2_block1_conv1, group2_block1_conv1_wino2)
+	}
+}
+
 // TrainForward runs the training-mode forward pass: batch statistics, dropout.
 func (net) TrainForward(s *model.State, n int, x []float32) []float32 {
-	a := s.Arena[:65413440]
+	a := s.Arena
 	c := s.Ctx
-	// The weights change only with Step (model.State), so transformed weights cached under it stay valid.
-	c.SetWeightsVersion(s.Step + 1)
-	copy(a[65011712:65011712+n*3072], x)
-	// conv0: conv-fwd 3x3/1, [3 32 32] -> [16 32 32]
-	nn.ConvForward(c, n, &convs[0], a[65011712:65011712+n*3072], s.Params[0:432], nil, nil, a[58720256:58720256+n*16384])
+	input := a[87629824 : 87629824+n*3072]
+	p_conv0 := s.Params[0:432]
+	conv0 := a[81338368 : 81338368+n*16384]
+	p_group0_block0_bn0_weight := s.Params[432:448]
+	p_group0_block0_bn0_bias := s.Params[448:464]
+	p_group0_block0_bn0_running_mean := s.Stats[0:16]
+	p_group0_block0_bn0_running_var := s.Stats[16:32]
+	group0_block0_bn0_mean := a[88031488:88031504]
+	group0_block0_bn0_invstd := a[88031504:88031520]
+	group0_block0_bn0_scale := a[88031520:88031536]
+	group0_block0_bn0_shift := a[88031536:88031552]
+	group0_block0_conv0_wino4 := a[0:36864]
+	group0_block0_conv0 := a[22618112 : 22618112+n*65536]
+	p_group0_block0_bn1_weight := s.Params[9680:9744]
+	p_group0_block0_bn1_bias := s.Params[9744:9808]
+	p_group0_block0_bn1_running_mean := s.Stats[32:96]
+	p_group0_block0_bn1_running_var := s.Stats[96:160]
+	group0_block0_bn1_mean := a[88030464:88030528]
+	group0_block0_bn1_invstd := a[88030528:88030592]
+	group0_block0_bn1_scale := a[88030592:88030656]
+	group0_block0_bn1_shift := a[88030656:88030720]
+	group0_block0_conv1_wino4 := a[36864:184320]
+	group0_block0_conv1 := a[31006720 : 31006720+n*65536]
+	p_group0_block0_convdim := s.Params[46672:47696]
+	group0_block0_add := a[39395328 : 39395328+n*65536]
+	p_group0_block1_bn0_weight := s.Params[47696:47760]
+	p_group0_block1_bn0_bias := s.Params[47760:47824]
+	p_group0_block1_bn0_running_mean := s.Stats[160:224]
+	p_group0_block1_bn0_running_var := s.Stats[224:288]
+	group0_block1_bn0_mean := a[88030720:88030784]
+	group0_block1_bn0_invstd := a[88030784:88030848]
+	group0_block1_bn0_scale := a[88030848:88030912]
+	group0_block1_bn0_shift := a[88030912:88030976]
+	group0_block1_conv0_wino4 := a[184320:331776]
+	group0_block1_conv0 := a[31006720 : 31006720+n*65536]
+	p_group0_block1_bn1_weight := s.Params[84688:84752]
+	p_group0_block1_bn1_bias := s.Params[84752:84816]
+	p_group0_block1_bn1_running_mean := s.Stats[288:352]
+	p_group0_block1_bn1_running_var := s.Stats[352:416]
+	group0_block1_bn1_mean := a[88030976:88031040]
+	group0_block1_bn1_invstd := a[88031040:88031104]
+	group0_block1_bn1_scale := a[88031104:88031168]
+	group0_block1_bn1_shift := a[88031168:88031232]
+	group0_block1_conv1_wino4 := a[331776:479232]
+	group0_block1_add := a[47783936 : 47783936+n*65536]
+	p_group1_block0_bn0_weight := s.Params[121680:121744]
+	p_group1_block0_bn0_bias := s.Params[121744:121808]
+	p_group1_block0_bn0_running_mean := s.Stats[416:480]
+	p_group1_block0_bn0_running_var := s.Stats[480:544]
+	group1_block0_bn0_mean := a[88031232:88031296]
+	group1_block0_bn0_invstd := a[88031296:88031360]
+	group1_block0_bn0_scale := a[88031360:88031424]
+	group1_block0_bn0_shift := a[88031424:88031488]
+	group1_block0_conv0_rows := a[479232:552960]
+	group1_block0_conv0 := a[64561152 : 64561152+n*32768]
+	p_group1_block0_bn1_weight := s.Params[195536:195664]
+	p_group1_block0_bn1_bias := s.Params[195664:195792]
+	p_group1_block0_bn1_running_mean := s.Stats[544:672]
+	p_group1_block0_bn1_running_var := s.Stats[672:800]
+	group1_block0_bn1_mean := a[88028416:88028544]
+	group1_block0_bn1_invstd := a[88028544:88028672]
+	group1_block0_bn1_scale := a[88028672:88028800]
+	group1_block0_bn1_shift := a[88028800:88028928]
+	group1_block0_conv1_wino4 := a[552960:1142784]
+	group1_block0_conv1 := a[56172544 : 56172544+n*32768]
+	group1_block0_convdim_rows := a[1142784:1150976]
+	group1_block0_add := a[60366848 : 60366848+n*32768]
+	p_group1_block1_bn0_weight := s.Params[351440:351568]
+	p_group1_block1_bn0_bias := s.Params[351568:351696]
+	p_group1_block1_bn0_running_mean := s.Stats[800:928]
+	p_group1_block1_bn0_running_var := s.Stats[928:1056]
+	group1_block1_bn0_mean := a[88028928:88029056]
+	group1_block1_bn0_invstd := a[88029056:88029184]
+	group1_block1_bn0_scale := a[88029184:88029312]
+	group1_block1_bn0_shift := a[88029312:88029440]
+	group1_block1_conv0_wino4 := a[1150976:1740800]
+	group1_block1_conv0 := a[56172544 : 56172544+n*32768]
+	p_group1_block1_bn1_weight := s.Params[499152:499280]
+	p_group1_block1_bn1_bias := s.Params[499280:499408]
+	p_group1_block1_bn1_running_mean := s.Stats[1056:1184]
+	p_group1_block1_bn1_running_var := s.Stats[1184:1312]
+	group1_block1_bn1_mean := a[88029440:88029568]
+	group1_block1_bn1_invstd := a[88029568:88029696]
+	group1_block1_bn1_scale := a[88029696:88029824]
+	group1_block1_bn1_shift := a[88029824:88029952]
+	group1_block1_conv1_wino4 := a[1740800:2330624]
+	group1_block1_add := a[68755456 : 68755456+n*32768]
+	p_group2_block0_bn0_weight := s.Params[646864:646992]
+	p_group2_block0_bn0_bias := s.Params[646992:647120]
+	p_group2_block0_bn0_running_mean := s.Stats[1312:1440]
+	p_group2_block0_bn0_running_var := s.Stats[1440:1568]
+	group2_block0_bn0_mean := a[88029952:88030080]
+	group2_block0_bn0_invstd := a[88030080:88030208]
+	group2_block0_bn0_scale := a[88030208:88030336]
+	group2_block0_bn0_shift := a[88030336:88030464]
+	group2_block0_conv0_rows := a[2330624:2625536]
+	group2_block0_conv0 := a[77144064 : 77144064+n*16384]
+	p_group2_block0_bn1_weight := s.Params[942032:942288]
+	p_group2_block0_bn1_bias := s.Params[942288:942544]
+	p_group2_block0_bn1_running_mean := s.Stats[1568:1824]
+	p_group2_block0_bn1_running_var := s.Stats[1824:2080]
+	group2_block0_bn1_mean := a[88024320:88024576]
+	group2_block0_bn1_invstd := a[88024576:88024832]
+	group2_block0_bn1_scale := a[88024832:88025088]
+	group2_block0_bn1_shift := a[88025088:88025344]
+	group2_block0_conv1_wino4 := a[2625536:4984832]
+	group2_block0_conv1 := a[72949760 : 72949760+n*16384]
+	group2_block0_convdim_rows := a[4984832:5017600]
+	group2_block0_add := a[75046912 : 75046912+n*16384]
+	p_group2_block1_bn0_weight := s.Params[1565136:1565392]
+	p_group2_block1_bn0_bias := s.Params[1565392:1565648]
+	p_group2_block1_bn0_running_mean := s.Stats[2080:2336]
+	p_group2_block1_bn0_running_var := s.Stats[2336:2592]
+	group2_block1_bn0_mean := a[88025344:88025600]
+	group2_block1_bn0_invstd := a[88025600:88025856]
+	group2_block1_bn0_scale := a[88025856:88026112]
+	group2_block1_bn0_shift := a[88026112:88026368]
+	group2_block1_conv0_wino4 := a[5017600:7376896]
+	group2_block1_conv0 := a[72949760 : 72949760+n*16384]
+	p_group2_block1_bn1_weight := s.Params[2155472:2155728]
+	p_group2_block1_bn1_bias := s.Params[2155728:2155984]
+	p_group2_block1_bn1_running_mean := s.Stats[2592:2848]
+	p_group2_block1_bn1_running_var := s.Stats[2848:3104]
+	group2_block1_bn1_mean := a[88026368:88026624]
+	group2_block1_bn1_invstd := a[88026624:88026880]
+	group2_block1_bn1_scale := a[88026880:88027136]
+	group2_block1_bn1_shift := a[88027136:88027392]
+	group2_block1_conv1_wino4 := a[7376896:9736192]
+	group2_block1_add := a[79241216 : 79241216+n*16384]
+	p_bn_weight := s.Params[2745808:2746064]
+	p_bn_bias := s.Params[2746064:2746320]
+	p_bn_running_mean := s.Stats[3104:3360]
+	p_bn_running_var := s.Stats[3360:3616]
+	bn_mean := a[88027392:88027648]
+	bn_invstd := a[88027648:88027904]
+	bn_scale := a[88027904:88028160]
+	bn_shift := a[88028160:88028416]
+	p_fc_weight := s.Params[2746320:2748880]
+	p_fc_bias := s.Params[2748880:2748890]
+	pooled := a[85532672 : 85532672+n*256]
+	fc := a[88023040 : 88023040+n*10]
+	copy(input, x)
+	// conv0: conv-fwd by im2col, 3x3/1, [3 32 32] -> [16 32 32]
+	nn.Im2colForward(c, n, &conv_conv0, input, p_conv0, nil, nil, conv0)
 	// group0.block0.bn0: bn-train
-	nn.BNTrain(c, n, 16, 1024, a[58720256:58720256+n*16384], s.Params[432:448], s.Params[448:464], s.Stats[0:16], s.Stats[16:32], a[65413376:65413392], a[65413392:65413408], a[65413408:65413424], a[65413424:65413440])
-	// group0.block0.conv0: conv-fwd 3x3/1, [16 32 32] -> [64 32 32], BN-ReLU group0.block0.bn0 on load
-	nn.ConvForward(c, n, &convs[1], a[58720256:58720256+n*16384], s.Params[464:9680], &nn.Pre{Scale: a[65413408:65413424], Shift: a[65413424:65413440]}, nil, a[0:0+n*65536])
+	nn.BNTrain(c, n, 16, 1024, conv0, p_group0_block0_bn0_weight, p_group0_block0_bn0_bias, p_group0_block0_bn0_running_mean, p_group0_block0_bn0_running_var, group0_block0_bn0_mean, group0_block0_bn0_invstd, group0_block0_bn0_scale, group0_block0_bn0_shift)
+	// group0.block0.conv0: conv-fwd by winograd F(4x4,3x3), 3x3/1, [16 32 32] -> [64 32 32], BN-ReLU group0.block0.bn0 on load
+	nn.WinogradForward(c, n, &conv_group0_block0_conv0, 4, conv0, group0_block0_conv0_wino4, &nn.Pre{Scale: group0_block0_bn0_scale, Shift: group0_block0_bn0_shift}, nil, group0_block0_conv0)
 	// group0.block0.bn1: bn-train
-	nn.BNTrain(c, n, 64, 1024, a[0:0+n*65536], s.Params[9680:9744], s.Params[9744:9808], s.Stats[32:96], s.Stats[96:160], a[65412352:65412416], a[65412416:65412480], a[65412480:65412544], a[65412544:65412608])
-	// group0.block0.conv1: conv-fwd 3x3/1, [64 32 32] -> [64 32 32], BN-ReLU group0.block0.bn1 on load
-	nn.ConvForward(c, n, &convs[2], a[0:0+n*65536], s.Params[9808:46672], &nn.Pre{Scale: a[65412480:65412544], Shift: a[65412544:65412608]}, nil, a[8388608:8388608+n*65536])
-	// group0.block0.convdim: conv-fwd 1x1/1, [16 32 32] -> [64 32 32], BN-ReLU group0.block0.bn0 on load, residual group0.block0.conv1 added on store
-	nn.ConvForward(c, n, &convs[3], a[58720256:58720256+n*16384], s.Params[46672:47696], &nn.Pre{Scale: a[65413408:65413424], Shift: a[65413424:65413440]}, a[8388608:8388608+n*65536], a[16777216:16777216+n*65536])
+	nn.BNTrain(c, n, 64, 1024, group0_block0_conv0, p_group0_block0_bn1_weight, p_group0_block0_bn1_bias, p_group0_block0_bn1_running_mean, p_group0_block0_bn1_running_var, group0_block0_bn1_mean, group0_block0_bn1_invstd, group0_block0_bn1_scale, group0_block0_bn1_shift)
+	// group0.block0.conv1: conv-fwd by winograd F(4x4,3x3), 3x3/1, [64 32 32] -> [64 32 32], BN-ReLU group0.block0.bn1 on load
+	nn.WinogradForward(c, n, &conv_group0_block0_conv1, 4, group0_block0_conv0, group0_block0_conv1_wino4, &nn.Pre{Scale: group0_block0_bn1_scale, Shift: group0_block0_bn1_shift}, nil, group0_block0_conv1)
+	// group0.block0.convdim: conv-fwd by pointwise, 1x1/1, [16 32 32] -> [64 32 32], BN-ReLU group0.block0.bn0 on load, residual group0.block0.conv1 added on store
+	nn.PointwiseForward(c, n, &conv_group0_block0_convdim, conv0, p_group0_block0_convdim, &nn.Pre{Scale: group0_block0_bn0_scale, Shift: group0_block0_bn0_shift}, group0_block0_conv1, group0_block0_add)
 	// group0.block1.bn0: bn-train
-	nn.BNTrain(c, n, 64, 1024, a[16777216:16777216+n*65536], s.Params[47696:47760], s.Params[47760:47824], s.Stats[160:224], s.Stats[224:288], a[65412608:65412672], a[65412672:65412736], a[65412736:65412800], a[65412800:65412864])
-	// group0.block1.conv0: conv-fwd 3x3/1, [64 32 32] -> [64 32 32], BN-ReLU group0.block1.bn0 on load
-	nn.ConvForward(c, n, &convs[4], a[16777216:16777216+n*65536], s.Params[47824:84688], &nn.Pre{Scale: a[65412736:65412800], Shift: a[65412800:65412864]}, nil, a[8388608:8388608+n*65536])
+	nn.BNTrain(c, n, 64, 1024, group0_block0_add, p_group0_block1_bn0_weight, p_group0_block1_bn0_bias, p_group0_block1_bn0_running_mean, p_group0_block1_bn0_running_var, group0_block1_bn0_mean, group0_block1_bn0_invstd, group0_block1_bn0_scale, group0_block1_bn0_shift)
+	// group0.block1.conv0: conv-fwd by winograd F(4x4,3x3), 3x3/1, [64 32 32] -> [64 32 32], BN-ReLU group0.block1.bn0 on load
+	nn.WinogradForward(c, n, &conv_group0_block1_conv0, 4, group0_block0_add, group0_block1_conv0_wino4, &nn.Pre{Scale: group0_block1_bn0_scale, Shift: group0_block1_bn0_shift}, nil, group0_block1_conv0)
 	// group0.block1.bn1: bn-train
-	nn.BNTrain(c, n, 64, 1024, a[8388608:8388608+n*65536], s.Params[84688:84752], s.Params[84752:84816], s.Stats[288:352], s.Stats[352:416], a[65412864:65412928], a[65412928:65412992], a[65412992:65413056], a[65413056:65413120])
-	// group0.block1.conv1: conv-fwd 3x3/1, [64 32 32] -> [64 32 32], BN-ReLU group0.block1.bn1 on load, residual group0.block0.add added on store
-	nn.ConvForward(c, n, &convs[5], a[8388608:8388608+n*65536], s.Params[84816:121680], &nn.Pre{Scale: a[65412992:65413056], Shift: a[65413056:65413120]}, a[16777216:16777216+n*65536], a[25165824:25165824+n*65536])
+	nn.BNTrain(c, n, 64, 1024, group0_block1_conv0, p_group0_block1_bn1_weight, p_group0_block1_bn1_bias, p_group0_block1_bn1_running_mean, p_group0_block1_bn1_running_var, group0_block1_bn1_mean, group0_block1_bn1_invstd, group0_block1_bn1_scale, group0_block1_bn1_shift)
+	// group0.block1.conv1: conv-fwd by winograd F(4x4,3x3), 3x3/1, [64 32 32] -> [64 32 32], BN-ReLU group0.block1.bn1 on load, residual group0.block0.add added on store
+	nn.WinogradForward(c, n, &conv_group0_block1_conv1, 4, group0_block1_conv0, group0_block1_conv1_wino4, &nn.Pre{Scale: group0_block1_bn1_scale, Shift: group0_block1_bn1_shift}, group0_block0_add, group0_block1_add)
 	// group1.block0.bn0: bn-train
-	nn.BNTrain(c, n, 64, 1024, a[25165824:25165824+n*65536], s.Params[121680:121744], s.Params[121744:121808], s.Stats[416:480], s.Stats[480:544], a[65413120:65413184], a[65413184:65413248], a[65413248:65413312], a[65413312:65413376])
-	// group1.block0.conv0: conv-fwd 3x3/2, [64 32 32] -> [128 16 16], BN-ReLU group1.block0.bn0 on load
-	nn.ConvForward(c, n, &convs[6], a[25165824:25165824+n*65536], s.Params[121808:195536], &nn.Pre{Scale: a[65413248:65413312], Shift: a[65413312:65413376]}, nil, a[41943040:41943040+n*32768])
+	nn.BNTrain(c, n, 64, 1024, group0_block1_add, p_group1_block0_bn0_weight, p_group1_block0_bn0_bias, p_group1_block0_bn0_running_mean, p_group1_block0_bn0_running_var, group1_block0_bn0_mean, group1_block0_bn0_invstd, group1_block0_bn0_scale, group1_block0_bn0_shift)
+	// group1.block0.conv0: conv-fwd by im2row, 3x3/2, [64 32 32] -> [128 16 16], BN-ReLU group1.block0.bn0 on load
+	nn.Im2rowForward(c, n, &conv_group1_block0_conv0, group0_block1_add, group1_block0_conv0_rows, &nn.Pre{Scale: group1_block0_bn0_scale, Shift: group1_block0_bn0_shift}, nil, group1_block0_conv0)
 	// group1.block0.bn1: bn-train
-	nn.BNTrain(c, n, 128, 256, a[41943040:41943040+n*32768], s.Params[195536:195664], s.Params[195664:195792], s.Stats[544:672], s.Stats[672:800], a[65410304:65410432], a[65410432:65410560], a[65410560:65410688], a[65410688:65410816])
-	// group1.block0.conv1: conv-fwd 3x3/1, [128 16 16] -> [128 16 16], BN-ReLU group1.block0.bn1 on load
-	nn.ConvForward(c, n, &convs[7], a[41943040:41943040+n*32768], s.Params[195792:343248], &nn.Pre{Scale: a[65410560:65410688], Shift: a[65410688:65410816]}, nil, a[33554432:33554432+n*32768])
-	// group1.block0.convdim: conv-fwd 1x1/2, [64 32 32] -> [128 16 16], BN-ReLU group1.block0.bn0 on load, residual group1.block0.conv1 added on store
-	nn.ConvForward(c, n, &convs[8], a[25165824:25165824+n*65536], s.Params[343248:351440], &nn.Pre{Scale: a[65413248:65413312], Shift: a[65413312:65413376]}, a[33554432:33554432+n*32768], a[37748736:37748736+n*32768])
+	nn.BNTrain(c, n, 128, 256, group1_block0_conv0, p_group1_block0_bn1_weight, p_group1_block0_bn1_bias, p_group1_block0_bn1_running_mean, p_group1_block0_bn1_running_var, group1_block0_bn1_mean, group1_block0_bn1_invstd, group1_block0_bn1_scale, group1_block0_bn1_shift)
+	// group1.block0.conv1: conv-fwd by winograd F(4x4,3x3), 3x3/1, [128 16 16] -> [128 16 16], BN-ReLU group1.block0.bn1 on load
+	nn.WinogradForward(c, n, &conv_group1_block0_conv1, 4, group1_block0_conv0, group1_block0_conv1_wino4, &nn.Pre{Scale: group1_block0_bn1_scale, Shift: group1_block0_bn1_shift}, nil, group1_block0_conv1)
+	// group1.block0.convdim: conv-fwd by im2row, 1x1/2, [64 32 32] -> [128 16 16], BN-ReLU group1.block0.bn0 on load, residual group1.block0.conv1 added on store
+	nn.Im2rowForward(c, n, &conv_group1_block0_convdim, group0_block1_add, group1_block0_convdim_rows, &nn.Pre{Scale: group1_block0_bn0_scale, Shift: group1_block0_bn0_shift}, group1_block0_conv1, group1_block0_add)
 	// group1.block1.bn0: bn-train
-	nn.BNTrain(c, n, 128, 256, a[37748736:37748736+n*32768], s.Params[351440:351568], s.Params[351568:351696], s.Stats[800:928], s.Stats[928:1056], a[65410816:65410944], a[65410944:65411072], a[65411072:65411200], a[65411200:65411328])
-	// group1.block1.conv0: conv-fwd 3x3/1, [128 16 16] -> [128 16 16], BN-ReLU group1.block1.bn0 on load
-	nn.ConvForward(c, n, &convs[9], a[37748736:37748736+n*32768], s.Params[351696:499152], &nn.Pre{Scale: a[65411072:65411200], Shift: a[65411200:65411328]}, nil, a[33554432:33554432+n*32768])
+	nn.BNTrain(c, n, 128, 256, group1_block0_add, p_group1_block1_bn0_weight, p_group1_block1_bn0_bias, p_group1_block1_bn0_running_mean, p_group1_block1_bn0_running_var, group1_block1_bn0_mean, group1_block1_bn0_invstd, group1_block1_bn0_scale, group1_block1_bn0_shift)
+	// group1.block1.conv0: conv-fwd by winograd F(4x4,3x3), 3x3/1, [128 16 16] -> [128 16 16], BN-ReLU group1.block1.bn0 on load
+	nn.WinogradForward(c, n, &conv_group1_block1_conv0, 4, group1_block0_add, group1_block1_conv0_wino4, &nn.Pre{Scale: group1_block1_bn0_scale, Shift: group1_block1_bn0_shift}, nil, group1_block1_conv0)
 	// group1.block1.bn1: bn-train
-	nn.BNTrain(c, n, 128, 256, a[33554432:33554432+n*32768], s.Params[499152:499280], s.Params[499280:499408], s.Stats[1056:1184], s.Stats[1184:1312], a[65411328:65411456], a[65411456:65411584], a[65411584:65411712], a[65411712:65411840])
-	// group1.block1.conv1: conv-fwd 3x3/1, [128 16 16] -> [128 16 16], BN-ReLU group1.block1.bn1 on load, residual group1.block0.add added on store
-	nn.ConvForward(c, n, &convs[10], a[33554432:33554432+n*32768], s.Params[499408:646864], &nn.Pre{Scale: a[65411584:65411712], Shift: a[65411712:65411840]}, a[37748736:37748736+n*32768], a[46137344:46137344+n*32768])
+	nn.BNTrain(c, n, 128, 256, group1_block1_conv0, p_group1_block1_bn1_weight, p_group1_block1_bn1_bias, p_group1_block1_bn1_running_mean, p_group1_block1_bn1_running_var, group1_block1_bn1_mean, group1_block1_bn1_invstd, group1_block1_bn1_scale, group1_block1_bn1_shift)
+	// group1.block1.conv1: conv-fwd by winograd F(4x4,3x3), 3x3/1, [128 16 16] -> [128 16 16], BN-ReLU group1.block1.bn1 on load, residual group1.block0.add added on store
+	nn.WinogradForward(c, n, &conv_group1_block1_conv1, 4, group1_block1_conv0, group1_block1_conv1_wino4, &nn.Pre{Scale: group1_block1_bn1_scale, Shift: group1_block1_bn1_shift}, group1_block0_add, group1_block1_add)
 	// group2.block0.bn0: bn-train
-	nn.BNTrain(c, n, 128, 256, a[46137344:46137344+n*32768], s.Params[646864:646992], s.Params[646992:647120], s.Stats[1312:1440], s.Stats[1440:1568], a[65411840:65411968], a[65411968:65412096], a[65412096:65412224], a[65412224:65412352])
-	// group2.block0.conv0: conv-fwd 3x3/2, [128 16 16] -> [256 8 8], BN-ReLU group2.block0.bn0 on load
-	nn.ConvForward(c, n, &convs[11], a[46137344:46137344+n*32768], s.Params[647120:942032], &nn.Pre{Scale: a[65412096:65412224], Shift: a[65412224:65412352]}, nil, a[54525952:54525952+n*16384])
+	nn.BNTrain(c, n, 128, 256, group1_block1_add, p_group2_block0_bn0_weight, p_group2_block0_bn0_bias, p_group2_block0_bn0_running_mean, p_group2_block0_bn0_running_var, group2_block0_bn0_mean, group2_block0_bn0_invstd, group2_block0_bn0_scale, group2_block0_bn0_shift)
+	// group2.block0.conv0: conv-fwd by im2row, 3x3/2, [128 16 16] -> [256 8 8], BN-ReLU group2.block0.bn0 on load
+	nn.Im2rowForward(c, n, &conv_group2_block0_conv0, group1_block1_add, group2_block0_conv0_rows, &nn.Pre{Scale: group2_block0_bn0_scale, Shift: group2_block0_bn0_shift}, nil, group2_block0_conv0)
 	// group2.block0.bn1: bn-train
-	nn.BNTrain(c, n, 256, 64, a[54525952:54525952+n*16384], s.Params[942032:942288], s.Params[942288:942544], s.Stats[1568:1824], s.Stats[1824:2080], a[65406208:65406464], a[65406464:65406720], a[65406720:65406976], a[65406976:65407232])
-	// group2.block0.conv1: conv-fwd 3x3/1, [256 8 8] -> [256 8 8], BN-ReLU group2.block0.bn1 on load
-	nn.ConvForward(c, n, &convs[12], a[54525952:54525952+n*16384], s.Params[942544:1532368], &nn.Pre{Scale: a[65406720:65406976], Shift: a[65406976:65407232]}, nil, a[50331648:50331648+n*16384])
-	// group2.block0.convdim: conv-fwd 1x1/2, [128 16 16] -> [256 8 8], BN-ReLU group2.block0.bn0 on load, residual group2.block0.conv1 added on store
-	nn.ConvForward(c, n, &convs[13], a[46137344:46137344+n*32768], s.Params[1532368:1565136], &nn.Pre{Scale: a[65412096:65412224], Shift: a[65412224:65412352]}, a[50331648:50331648+n*16384], a[52428800:52428800+n*16384])
+	nn.BNTrain(c, n, 256, 64, group2_block0_conv0, p_group2_block0_bn1_weight, p_group2_block0_bn1_bias, p_group2_block0_bn1_running_mean, p_group2_block0_bn1_running_var, group2_block0_bn1_mean, group2_block0_bn1_invstd, group2_block0_bn1_scale, group2_block0_bn1_shift)
+	// group2.block0.conv1: conv-fwd by winograd F(4x4,3x3), 3x3/1, [256 8 8] -> [256 8 8], BN-ReLU group2.block0.bn1 on load
+	nn.WinogradForward(c, n, &conv_group2_block0_conv1, 4, group2_block0_conv0, group2_block0_conv1_wino4, &nn.Pre{Scale: group2_block0_bn1_scale, Shift: group2_block0_bn1_shift}, nil, group2_block0_conv1)
+	// group2.block0.convdim: conv-fwd by im2row, 1x1/2, [128 16 16] -> [256 8 8], BN-ReLU group2.block0.bn0 on load, residual group2.block0.conv1 added on store
+	nn.Im2rowForward(c, n, &conv_group2_block0_convdim, group1_block1_add, group2_block0_convdim_rows, &nn.Pre{Scale: group2_block0_bn0_scale, Shift: group2_block0_bn0_shift}, group2_block0_conv1, group2_block0_add)
 	// group2.block1.bn0: bn-train
-	nn.BNTrain(c, n, 256, 64, a[52428800:52428800+n*16384], s.Params[1565136:1565392], s.Params[1565392:1565648], s.Stats[2080:2336], s.Stats[2336:2592], a[65407232:65407488], a[65407488:65407744], a[65407744:65408000], a[65408000:65408256])
-	// group2.block1.conv0: conv-fwd 3x3/1, [256 8 8] -> [256 8 8], BN-ReLU group2.block1.bn0 on load
-	nn.ConvForward(c, n, &convs[14], a[52428800:52428800+n*16384], s.Params[1565648:2155472], &nn.Pre{Scale: a[65407744:65408000], Shift: a[65408000:65408256]}, nil, a[50331648:50331648+n*16384])
+	nn.BNTrain(c, n, 256, 64, group2_block0_add, p_group2_block1_bn0_weight, p_group2_block1_bn0_bias, p_group2_block1_bn0_running_mean, p_group2_block1_bn0_running_var, group2_block1_bn0_mean, group2_block1_bn0_invstd, group2_block1_bn0_scale, group2_block1_bn0_shift)
+	// group2.block1.conv0: conv-fwd by winograd F(4x4,3x3), 3x3/1, [256 8 8] -> [256 8 8], BN-ReLU group2.block1.bn0 on load
+	nn.WinogradForward(c, n, &conv_group2_block1_conv0, 4, group2_block0_add, group2_block1_conv0_wino4, &nn.Pre{Scale: group2_block1_bn0_scale, Shift: group2_block1_bn0_shift}, nil, group2_block1_conv0)
 	// group2.block1.bn1: bn-train
-	nn.BNTrain(c, n, 256, 64, a[50331648:50331648+n*16384], s.Params[2155472:2155728], s.Params[2155728:2155984], s.Stats[2592:2848], s.Stats[2848:3104], a[65408256:65408512], a[65408512:65408768], a[65408768:65409024], a[65409024:65409280])
-	// group2.block1.conv1: conv-fwd 3x3/1, [256 8 8] -> [256 8 8], BN-ReLU group2.block1.bn1 on load, residual group2.block0.add added on store
-	nn.ConvForward(c, n, &convs[15], a[50331648:50331648+n*16384], s.Params[2155984:2745808], &nn.Pre{Scale: a[65408768:65409024], Shift: a[65409024:65409280]}, a[52428800:52428800+n*16384], a[56623104:56623104+n*16384])
+	nn.BNTrain(c, n, 256, 64, group2_block1_conv0, p_group2_block1_bn1_weight, p_group2_block1_bn1_bias, p_group2_block1_bn1_running_mean, p_group2_block1_bn1_running_var, group2_block1_bn1_mean, group2_block1_bn1_invstd, group2_block1_bn1_scale, group2_block1_bn1_shift)
+	// group2.block1.conv1: conv-fwd by winograd F(4x4,3x3), 3x3/1, [256 8 8] -> [256 8 8], BN-ReLU group2.block1.bn1 on load, residual group2.block0.add added on store
+	nn.WinogradForward(c, n, &conv_group2_block1_conv1, 4, group2_block1_conv0, group2_block1_conv1_wino4, &nn.Pre{Scale: group2_block1_bn1_scale, Shift: group2_block1_bn1_shift}, group2_block0_add, group2_block1_add)
 	// bn: bn-train
-	nn.BNTrain(c, n, 256, 64, a[56623104:56623104+n*16384], s.Params[2745808:2746064], s.Params[2746064:2746320], s.Stats[3104:3360], s.Stats[3360:3616], a[65409280:65409536], a[65409536:65409792], a[65409792:65410048], a[65410048:65410304])
+	nn.BNTrain(c, n, 256, 64, group2_block1_add, p_bn_weight, p_bn_bias, p_bn_running_mean, p_bn_running_var, bn_mean, bn_invstd, bn_scale, bn_shift)
 	// head: head-fwd, BN-ReLU bn on load
-	nn.HeadForward(c, n, 256, 64, 10, a[56623104:56623104+n*16384], a[65409792:65410048], a[65410048:65410304], s.Params[2746320:2748880], s.Params[2748880:2748890], a[62914560:62914560+n*256], a[65404928:65404928+n*10])
-	return a[65404928 : 65404928+n*10]
+	nn.HeadForward(c, n, 256, 64, 10, group2_block1_add, bn_scale, bn_shift, p_fc_weight, p_fc_bias, pooled, fc)
+	return fc
+}
+
+// Loss is the softmax cross-entropy of the logits against labels, and its gradient.
+func (net) Loss(s *model.State, n int, labels []int32) (model.StepResult, error) {
+	a := s.Arena
+	fc := a[88023040 : 88023040+n*10]
+	dlogits := a[85565440 : 85565440+n*10]
+	// loss: softmax-ce
+	loss, correct, err := nn.SoftmaxCE(n, 10, fc, labels, dlogits)
+	return model.StepResult{
+		Correct: correct,
+		Loss:    loss,
+	}, err
+}
+
+// DLogits is the training arena's d loss / d logits.
+func (net) DLogits(s *model.State, n int) []float32 {
+	a := s.Arena
+	return a[85565440 : 85565440+n*10]
 }
 
 // TrainBackward writes the gradient of every trainable tensor from d loss / d logits.
-func (net) TrainBackward(s *model.State, n int, dlogits []float32) {
-	a := s.Arena[:65413440]
+func (net) TrainBackward(s *model.State, n int) {
+	a := s.Arena
 	c := s.Ctx
-	// The weights change only with Step (model.State), so transformed weights cached under it stay valid.
-	c.SetWeightsVersion(s.Step + 1)
+	pooled := a[85532672 : 85532672+n*256]
+	p_fc_weight := s.Params[2746320:2748880]
+	dlogits := a[85565440 : 85565440+n*10]
+	g_fc_weight := s.Grads[2746320:2748880]
+	g_fc_bias := s.Grads[2748880:2748890]
+	dz_bn := a[83435520 : 83435520+n*16384]
+	group2_block1_add := a[79241216 : 79241216+n*16384]
+	bn_mean := a[88027392:88027648]
+	bn_invstd := a[88027648:88027904]
+	p_bn_weight := s.Params[2745808:2746064]
+	bn_scale := a[88027904:88028160]
+	bn_shift := a[88028160:88028416]
+	d_group2_block1_add := a[85532672 : 85532672+n*16384]
+	g_bn_weight := s.Grads[2745808:2746064]
+	g_bn_bias := s.Grads[2746064:2746320]
+	g_group2_block1_conv1 := s.Grads[2155984:2745808]
+	dz_group2_block1_bn1 := a[79241216 : 79241216+n*16384]
+	group2_block1_conv0 := a[72949760 : 72949760+n*16384]
+	group2_block1_bn1_scale := a[88026880:88027136]
+	group2_block1_bn1_shift := a[88027136:88027392]
+	group2_block1_conv1_wino4_dgrad := a[9736192:12095488]
+	group2_block1_bn1_mean := a[88026368:88026624]
+	group2_block1_bn1_invstd := a[88026624:88026880]
+	p_group2_block1_bn1_weight := s.Params[2155472:2155728]
+	d_group2_block1_conv0 := a[83435520 : 83435520+n*16384]
+	g_group2_block1_bn1_weight := s.Grads[2155472:2155728]
+	g_group2_block1_bn1_bias := s.Grads[2155728:2155984]
+	g_group2_block1_conv0 := s.Grads[1565648:2155472]
+	dz_group2_block1_bn0 := a[72949760 : 72949760+n*16384]
+	group2_block0_add := a[75046912 : 75046912+n*16384]
+	group2_block1_bn0_scale := a[88025856:88026112]
+	group2_block1_bn0_shift := a[88026112:88026368]
+	group2_block1_conv0_wino4_dgrad := a[12095488:14454784]
+	group2_block1_bn0_mean := a[88025344:88025600]
+	group2_block1_bn0_invstd := a[88025600:88025856]
+	p_group2_block1_bn0_weight := s.Params[1565136:1565392]
+	g_group2_block1_bn0_weight := s.Grads[1565136:1565392]
+	g_group2_block1_bn0_bias := s.Grads[1565392:1565648]
+	g_group2_block0_convdim := s.Grads[1532368:1565136]
+	dz_group2_block0_bn0 := a[72949760 : 72949760+n*32768]
+	group2_block0_convdim_rows_dgrad := a[14454784:14487552]
+	group1_block1_add := a[68755456 : 68755456+n*32768]
+	group2_block0_bn0_scale := a[88030208:88030336]
+	group2_block0_bn0_shift := a[88030336:88030464]
+	g_group2_block0_conv1 := s.Grads[942544:1532368]
+	dz_group2_block0_bn1 := a[79241216 : 79241216+n*16384]
+	group2_block0_conv0 := a[77144064 : 77144064+n*16384]
+	group2_block0_bn1_scale := a[88024832:88025088]
+	group2_block0_bn1_shift := a[88025088:88025344]
+	group2_block0_conv1_wino4_dgrad := a[14487552:16846848]
+	group2_block0_bn1_mean := a[88024320:88024576]
+	group2_block0_bn1_invstd := a[88024576:88024832]
+	p_group2_block0_bn1_weight := s.Params[942032:942288]
+	d_group2_block0_conv0 := a[83435520 : 83435520+n*16384]
+	g_group2_block0_bn1_weight := s.Grads[942032:942288]
+	g_group2_block0_bn1_bias := s.Grads[942288:942544]
+	g_group2_block0_conv0 := s.Grads[647120:942032]
+	group2_block0_conv0_rows_dgrad := a[16846848:17141760]
+	group2_block0_bn0_mean := a[88029952:88030080]
+	group2_block0_bn0_invstd := a[88030080:88030208]
+	p_group2_block0_bn0_weight := s.Params[646864:646992]
+	d_group1_block1_add := a[77144064 : 77144064+n*32768]
+	g_group2_block0_bn0_weight := s.Grads[646864:646992]
+	g_group2_block0_bn0_bias := s.Grads[646992:647120]
+	g_group1_block1_conv1 := s.Grads[499408:646864]
+	dz_group1_block1_bn1 := a[68755456 : 68755456+n*32768]
+	group1_block1_conv0 := a[56172544 : 56172544+n*32768]
+	group1_block1_bn1_scale := a[88029696:88029824]
+	group1_block1_bn1_shift := a[88029824:88029952]
+	group1_block1_conv1_wino4_dgrad := a[17141760:17731584]
+	group1_block1_bn1_mean := a[88029440:88029568]
+	group1_block1_bn1_invstd := a[88029568:88029696]
+	p_group1_block1_bn1_weight := s.Params[499152:499280]
+	d_group1_block1_conv0 := a[72949760 : 72949760+n*32768]
+	g_group1_block1_bn1_weight := s.Grads[499152:499280]
+	g_group1_block1_bn1_bias := s.Grads[499280:499408]
+	g_group1_block1_conv0 := s.Grads[351696:499152]
+	dz_group1_block1_bn0 := a[56172544 : 56172544+n*32768]
+	group1_block0_add := a[60366848 : 60366848+n*32768]
+	group1_block1_bn0_scale := a[88029184:88029312]
+	group1_block1_bn0_shift := a[88029312:88029440]
+	group1_block1_conv0_wino4_dgrad := a[17731584:18321408]
+	group1_block1_bn0_mean := a[88028928:88029056]
+	group1_block1_bn0_invstd := a[88029056:88029184]
+	p_group1_block1_bn0_weight := s.Params[351440:351568]
+	g_group1_block1_bn0_weight := s.Grads[351440:351568]
+	g_group1_block1_bn0_bias := s.Grads[351568:351696]
+	g_group1_block0_convdim := s.Grads[343248:351440]
+	dz_group1_block0_bn0 := a[56172544 : 56172544+n*65536]
+	group1_block0_convdim_rows_dgrad := a[18321408:18329600]
+	group0_block1_add := a[47783936 : 47783936+n*65536]
+	group1_block0_bn0_scale := a[88031360:88031424]
+	group1_block0_bn0_shift := a[88031424:88031488]
+	g_group1_block0_conv1 := s.Grads[195792:343248]
+	dz_group1_block0_bn1 := a[68755456 : 68755456+n*32768]
+	group1_block0_conv0 := a[64561152 : 64561152+n*32768]
+	group1_block0_bn1_scale := a[88028672:88028800]
+	group1_block0_bn1_shift := a[88028800:88028928]
+	group1_block0_conv1_wino4_dgrad := a[18329600:18919424]
+	group1_block0_bn1_mean := a[88028416:88028544]
+	group1_block0_bn1_invstd := a[88028544:88028672]
+	p_group1_block0_bn1_weight := s.Params[195536:195664]
+	d_group1_block0_conv0 := a[72949760 : 72949760+n*32768]
+	g_group1_block0_bn1_weight := s.Grads[195536:195664]
+	g_group1_block0_bn1_bias := s.Grads[195664:195792]
+	g_group1_block0_conv0 := s.Grads[121808:195536]
+	group1_block0_conv0_rows_dgrad := a[18919424:18993152]
+	group1_block0_bn0_mean := a[88031232:88031296]
+	group1_block0_bn0_invstd := a[88031296:88031360]
+	p_group1_block0_bn0_weight := s.Params[121680:121744]
+	d_group0_block1_add := a[64561152 : 64561152+n*65536]
+	g_group1_block0_bn0_weight := s.Grads[121680:121744]
+	g_group1_block0_bn0_bias := s.Grads[121744:121808]
+	g_group0_block1_conv1 := s.Grads[84816:121680]
+	dz_group0_block1_bn1 := a[47783936 : 47783936+n*65536]
+	group0_block1_conv0 := a[31006720 : 31006720+n*65536]
+	group0_block1_bn1_scale := a[88031104:88031168]
+	group0_block1_bn1_shift := a[88031168:88031232]
+	group0_block1_conv1_wino4_dgrad := a[18993152:19140608]
+	group0_block1_bn1_mean := a[88030976:88031040]
+	group0_block1_bn1_invstd := a[88031040:88031104]
+	p_group0_block1_bn1_weight := s.Params[84688:84752]
+	d_group0_block1_conv0 := a[56172544 : 56172544+n*65536]
+	g_group0_block1_bn1_weight := s.Grads[84688:84752]
+	g_group0_block1_bn1_bias := s.Grads[84752:84816]
+	g_group0_block1_conv0 := s.Grads[47824:84688]
+	dz_group0_block1_bn0 := a[31006720 : 31006720+n*65536]
+	group0_block0_add := a[39395328 : 39395328+n*65536]
+	group0_block1_bn0_scale := a[88030848:88030912]
+	group0_block1_bn0_shift := a[88030912:88030976]
+	group0_block1_conv0_wino4_dgrad := a[19140608:19288064]
+	group0_block1_bn0_mean := a[88030720:88030784]
+	group0_block1_bn0_invstd := a[88030784:88030848]
+	p_group0_block1_bn0_weight := s.Params[47696:47760]
+	g_group0_block1_bn0_weight := s.Grads[47696:47760]
+	g_group0_block1_bn0_bias := s.Grads[47760:47824]
+	g_group0_block0_convdim := s.Grads[46672:47696]
+	dz_group0_block0_bn0 := a[47783936 : 47783936+n*16384]
+	conv0 := a[81338368 : 81338368+n*16384]
+	p_group0_block0_convdim := s.Params[46672:47696]
+	group0_block0_bn0_scale := a[88031520:88031536]
+	group0_block0_bn0_shift := a[88031536:88031552]
+	g_group0_block0_conv1 := s.Grads[9808:46672]
+	dz_group0_block0_bn1 := a[31006720 : 31006720+n*65536]
+	group0_block0_conv0 := a[22618112 : 22618112+n*65536]
+	group0_block0_bn1_scale := a[88030592:88030656]
+	group0_block0_bn1_shift := a[88030656:88030720]
+	group0_block0_conv1_wino4_dgrad := a[19288064:19435520]
+	group0_block0_bn1_mean := a[88030464:88030528]
+	group0_block0_bn1_invstd := a[88030528:88030592]
+	p_group0_block0_bn1_weight := s.Params[9680:9744]
+	d_group0_block0_conv0 := a[39395328 : 39395328+n*65536]
+	g_group0_block0_bn1_weight := s.Grads[9680:9744]
+	g_group0_block0_bn1_bias := s.Grads[9744:9808]
+	g_group0_block0_conv0 := s.Grads[464:9680]
+	group0_block0_conv0_wino4_dgrad := a[19435520:19472384]
+	group0_block0_bn0_mean := a[88031488:88031504]
+	group0_block0_bn0_invstd := a[88031504:88031520]
+	p_group0_block0_bn0_weight := s.Params[432:448]
+	d_conv0 := a[22618112 : 22618112+n*16384]
+	g_group0_block0_bn0_weight := s.Grads[432:448]
+	g_group0_block0_bn0_bias := s.Grads[448:464]
+	g_conv0 := s.Grads[0:432]
+	input := a[87629824 : 87629824+n*3072]
+	p_conv0 := s.Params[0:432]
 	// head: head-bwd, BN-ReLU bn on load
-	nn.HeadBackward(c, n, 256, 64, 10, a[62914560:62914560+n*256], s.Params[2746320:2748880], dlogits, s.Grads[2746320:2748880], s.Grads[2748880:2748890], a[60817408:60817408+n*16384])
+	nn.HeadBackward(c, n, 256, 64, 10, pooled, p_fc_weight, dlogits, g_fc_weight, g_fc_bias, dz_bn)
 	// bn: bnrelu-bwd
-	nn.BNReLUBackward(c, n, 256, 64, a[56623104:56623104+n*16384], a[65409280:65409536], a[65409536:65409792], s.Params[2745808:2746064], &nn.Pre{Scale: a[65409792:65410048], Shift: a[65410048:65410304]}, a[60817408:60817408+n*16384], a[62914560:62914560+n*16384], false, s.Grads[2745808:2746064], s.Grads[2746064:2746320])
-	// group2.block1.conv1: conv-bwd 3x3/1, [256 8 8] -> [256 8 8], BN-ReLU group2.block1.bn1 on load
-	nn.ConvBackward(c, n, &convs[15], a[50331648:50331648+n*16384], s.Params[2155984:2745808], &nn.Pre{Scale: a[65408768:65409024], Shift: a[65409024:65409280]}, a[62914560:62914560+n*16384], s.Grads[2155984:2745808], a[56623104:56623104+n*16384], false)
+	nn.BNReLUBackward(c, n, 256, 64, group2_block1_add, bn_mean, bn_invstd, p_bn_weight, &nn.Pre{Scale: bn_scale, Shift: bn_shift}, dz_bn, d_group2_block1_add, false, g_bn_weight, g_bn_bias)
+	// group2.block1.conv1: conv-bwd (input gradient by winograd F(4x4,3x3), weight gradient by winograd F(4x4,3x3)), 3x3/1, [256 8 8] -> [256 8 8], BN-ReLU group2.block1.bn1 on load
+	nn.WinogradWgrad(c, n, &conv_group2_block1_conv1, 4, group2_block1_conv0, &nn.Pre{Scale: group2_block1_bn1_scale, Shift: group2_block1_bn1_shift}, d_group2_block1_add, g_group2_block1_conv1)
+	nn.WinogradDgrad(c, n, &conv_group2_block1_conv1, 4, group2_block1_conv1_wino4_dgrad, d_group2_block1_add, dz_group2_block1_bn1, false)
 	// group2.block1.bn1: bnrelu-bwd
-	nn.BNReLUBackward(c, n, 256, 64, a[50331648:50331648+n*16384], a[65408256:65408512], a[65408512:65408768], s.Params[2155472:2155728], &nn.Pre{Scale: a[65408768:65409024], Shift: a[65409024:65409280]}, a[56623104:56623104+n*16384], a[60817408:60817408+n*16384], false, s.Grads[2155472:2155728], s.Grads[2155728:2155984])
-	// group2.block1.conv0: conv-bwd 3x3/1, [256 8 8] -> [256 8 8], BN-ReLU group2.block1.bn0 on load
-	nn.ConvBackward(c, n, &convs[14], a[52428800:52428800+n*16384], s.Params[1565648:2155472], &nn.Pre{Scale: a[65407744:65408000], Shift: a[65408000:65408256]}, a[60817408:60817408+n*16384], s.Grads[1565648:2155472], a[50331648:50331648+n*16384], false)
+	nn.BNReLUBackward(c, n, 256, 64, group2_block1_conv0, group2_block1_bn1_mean, group2_block1_bn1_invstd, p_group2_block1_bn1_weight, &nn.Pre{Scale: group2_block1_bn1_scale, Shift: group2_block1_bn1_shift}, dz_group2_block1_bn1, d_group2_block1_conv0, false, g_group2_block1_bn1_weight, g_group2_block1_bn1_bias)
+	// group2.block1.conv0: conv-bwd (input gradient by winograd F(4x4,3x3), weight gradient by winograd F(4x4,3x3)), 3x3/1, [256 8 8] -> [256 8 8], BN-ReLU group2.block1.bn0 on load
+	nn.WinogradWgrad(c, n, &conv_group2_block1_conv0, 4, group2_block0_add, &nn.Pre{Scale: group2_block1_bn0_scale, Shift: group2_block1_bn0_shift}, d_group2_block1_conv0, g_group2_block1_conv0)
+	nn.WinogradDgrad(c, n, &conv_group2_block1_conv0, 4, group2_block1_conv0_wino4_dgrad, d_group2_block1_conv0, dz_group2_block1_bn0, false)
 	// group2.block1.bn0: bnrelu-bwd
-	nn.BNReLUBackward(c, n, 256, 64, a[52428800:52428800+n*16384], a[65407232:65407488], a[65407488:65407744], s.Params[1565136:1565392], &nn.Pre{Scale: a[65407744:65408000], Shift: a[65408000:65408256]}, a[50331648:50331648+n*16384], a[62914560:62914560+n*16384], true, s.Grads[1565136:1565392], s.Grads[1565392:1565648])
-	// group2.block0.convdim: conv-bwd 1x1/2, [128 16 16] -> [256 8 8], BN-ReLU group2.block0.bn0 on load
-	nn.ConvBackward(c, n, &convs[13], a[46137344:46137344+n*32768], s.Params[1532368:1565136], &nn.Pre{Scale: a[65412096:65412224], Shift: a[65412224:65412352]}, a[62914560:62914560+n*16384], s.Grads[1532368:1565136], a[50331648:50331648+n*32768], false)
-	// group2.block0.conv1: conv-bwd 3x3/1, [256 8 8] -> [256 8 8], BN-ReLU group2.block0.bn1 on load
-	nn.ConvBackward(c, n, &convs[12], a[54525952:54525952+n*16384], s.Params[942544:1532368], &nn.Pre{Scale: a[65406720:65406976], Shift: a[65406976:65407232]}, a[62914560:62914560+n*16384], s.Grads[942544:1532368], a[56623104:56623104+n*16384], false)
+	nn.BNReLUBackward(c, n, 256, 64, group2_block0_add, group2_block1_bn0_mean, group2_block1_bn0_invstd, p_group2_block1_bn0_weight, &nn.Pre{Scale: group2_block1_bn0_scale, Shift: group2_block1_bn0_shift}, dz_group2_block1_bn0, d_group2_block1_add, true, g_group2_block1_bn0_weight, g_group2_block1_bn0_bias)
+	// group2.block0.convdim: conv-bwd (input gradient by im2row, weight gradient by im2row), 1x1/2, [128 16 16] -> [256 8 8], BN-ReLU group2.block0.bn0 on load
+	nn.Im2rowBackward(c, n, &conv_group2_block0_convdim, group1_block1_add, group2_block0_convdim_rows_dgrad, &nn.Pre{Scale: group2_block0_bn0_scale, Shift: group2_block0_bn0_shift}, d_group2_block1_add, g_group2_block0_convdim, dz_group2_block0_bn0, false)
+	// group2.block0.conv1: conv-bwd (input gradient by winograd F(4x4,3x3), weight gradient by winograd F(4x4,3x3)), 3x3/1, [256 8 8] -> [256 8 8], BN-ReLU group2.block0.bn1 on load
+	nn.WinogradWgrad(c, n, &conv_group2_block0_conv1, 4, group2_block0_conv0, &nn.Pre{Scale: group2_block0_bn1_scale, Shift: group2_block0_bn1_shift}, d_group2_block1_add, g_group2_block0_conv1)
+	nn.WinogradDgrad(c, n, &conv_group2_block0_conv1, 4, group2_block0_conv1_wino4_dgrad, d_group2_block1_add, dz_group2_block0_bn1, false)
 	// group2.block0.bn1: bnrelu-bwd
-	nn.BNReLUBackward(c, n, 256, 64, a[54525952:54525952+n*16384], a[65406208:65406464], a[65406464:65406720], s.Params[942032:942288], &nn.Pre{Scale: a[65406720:65406976], Shift: a[65406976:65407232]}, a[56623104:56623104+n*16384], a[60817408:60817408+n*16384], false, s.Grads[942032:942288], s.Grads[942288:942544])
-	// group2.block0.conv0: conv-bwd 3x3/2, [128 16 16] -> [256 8 8], BN-ReLU group2.block0.bn0 on load
-	nn.ConvBackward(c, n, &convs[11], a[46137344:46137344+n*32768], s.Params[647120:942032], &nn.Pre{Scale: a[65412096:65412224], Shift: a[65412224:65412352]}, a[60817408:60817408+n*16384], s.Grads[647120:942032], a[50331648:50331648+n*32768], true)
+	nn.BNReLUBackward(c, n, 256, 64, group2_block0_conv0, group2_block0_bn1_mean, group2_block0_bn1_invstd, p_group2_block0_bn1_weight, &nn.Pre{Scale: group2_block0_bn1_scale, Shift: group2_block0_bn1_shift}, dz_group2_block0_bn1, d_group2_block0_conv0, false, g_group2_block0_bn1_weight, g_group2_block0_bn1_bias)
+	// group2.block0.conv0: conv-bwd (input gradient by im2row, weight gradient by im2row), 3x3/2, [128 16 16] -> [256 8 8], BN-ReLU group2.block0.bn0 on load
+	nn.Im2rowBackward(c, n, &conv_group2_block0_conv0, group1_block1_add, group2_block0_conv0_rows_dgrad, &nn.Pre{Scale: group2_block0_bn0_scale, Shift: group2_block0_bn0_shift}, d_group2_block0_conv0, g_group2_block0_conv0, dz_group2_block0_bn0, true)
 	// group2.block0.bn0: bnrelu-bwd
-	nn.BNReLUBackward(c, n, 128, 256, a[46137344:46137344+n*32768], a[65411840:65411968], a[65411968:65412096], s.Params[646864:646992], &nn.Pre{Scale: a[65412096:65412224], Shift: a[65412224:65412352]}, a[50331648:50331648+n*32768], a[54525952:54525952+n*32768], false, s.Grads[646864:646992], s.Grads[646992:647120])
-	// group1.block1.conv1: conv-bwd 3x3/1, [128 16 16] -> [128 16 16], BN-ReLU group1.block1.bn1 on load
-	nn.ConvBackward(c, n, &convs[10], a[33554432:33554432+n*32768], s.Params[499408:646864], &nn.Pre{Scale: a[65411584:65411712], Shift: a[65411712:65411840]}, a[54525952:54525952+n*32768], s.Grads[499408:646864], a[46137344:46137344+n*32768], false)
+	nn.BNReLUBackward(c, n, 128, 256, group1_block1_add, group2_block0_bn0_mean, group2_block0_bn0_invstd, p_group2_block0_bn0_weight, &nn.Pre{Scale: group2_block0_bn0_scale, Shift: group2_block0_bn0_shift}, dz_group2_block0_bn0, d_group1_block1_add, false, g_group2_block0_bn0_weight, g_group2_block0_bn0_bias)
+	// group1.block1.conv1: conv-bwd (input gradient by winograd F(4x4,3x3), weight gradient by winograd F(4x4,3x3)), 3x3/1, [128 16 16] -> [128 16 16], BN-ReLU group1.block1.bn1 on load
+	nn.WinogradWgrad(c, n, &conv_group1_block1_conv1, 4, group1_block1_conv0, &nn.Pre{Scale: group1_block1_bn1_scale, Shift: group1_block1_bn1_shift}, d_group1_block1_add, g_group1_block1_conv1)
+	nn.WinogradDgrad(c, n, &conv_group1_block1_conv1, 4, group1_block1_conv1_wino4_dgrad, d_group1_block1_add, dz_group1_block1_bn1, false)
 	// group1.block1.bn1: bnrelu-bwd
-	nn.BNReLUBackward(c, n, 128, 256, a[33554432:33554432+n*32768], a[65411328:65411456], a[65411456:65411584], s.Params[499152:499280], &nn.Pre{Scale: a[65411584:65411712], Shift: a[65411712:65411840]}, a[46137344:46137344+n*32768], a[50331648:50331648+n*32768], false, s.Grads[499152:499280], s.Grads[499280:499408])
-	// group1.block1.conv0: conv-bwd 3x3/1, [128 16 16] -> [128 16 16], BN-ReLU group1.block1.bn0 on load
-	nn.ConvBackward(c, n, &convs[9], a[37748736:37748736+n*32768], s.Params[351696:499152], &nn.Pre{Scale: a[65411072:65411200], Shift: a[65411200:65411328]}, a[50331648:50331648+n*32768], s.Grads[351696:499152], a[33554432:33554432+n*32768], false)
+	nn.BNReLUBackward(c, n, 128, 256, group1_block1_conv0, group1_block1_bn1_mean, group1_block1_bn1_invstd, p_group1_block1_bn1_weight, &nn.Pre{Scale: group1_block1_bn1_scale, Shift: group1_block1_bn1_shift}, dz_group1_block1_bn1, d_group1_block1_conv0, false, g_group1_block1_bn1_weight, g_group1_block1_bn1_bias)
+	// group1.block1.conv0: conv-bwd (input gradient by winograd F(4x4,3x3), weight gradient by winograd F(4x4,3x3)), 3x3/1, [128 16 16] -> [128 16 16], BN-ReLU group1.block1.bn0 on load
+	nn.WinogradWgrad(c, n, &conv_group1_block1_conv0, 4, group1_block0_add, &nn.Pre{Scale: group1_block1_bn0_scale, Shift: group1_block1_bn0_shift}, d_group1_block1_conv0, g_group1_block1_conv0)
+	nn.WinogradDgrad(c, n, &conv_group1_block1_conv0, 4, group1_block1_conv0_wino4_dgrad, d_group1_block1_conv0, dz_group1_block1_bn0, false)
 	// group1.block1.bn0: bnrelu-bwd
-	nn.BNReLUBackward(c, n, 128, 256, a[37748736:37748736+n*32768], a[65410816:65410944], a[65410944:65411072], s.Params[351440:351568], &nn.Pre{Scale: a[65411072:65411200], Shift: a[65411200:65411328]}, a[33554432:33554432+n*32768], a[54525952:54525952+n*32768], true, s.Grads[351440:351568], s.Grads[351568:351696])
-	// group1.block0.convdim: conv-bwd 1x1/2, [64 32 32] -> [128 16 16], BN-ReLU group1.block0.bn0 on load
-	nn.ConvBackward(c, n, &convs[8], a[25165824:25165824+n*65536], s.Params[343248:351440], &nn.Pre{Scale: a[65413248:65413312], Shift: a[65413312:65413376]}, a[54525952:54525952+n*32768], s.Grads[343248:351440], a[33554432:33554432+n*65536], false)
-	// group1.block0.conv1: conv-bwd 3x3/1, [128 16 16] -> [128 16 16], BN-ReLU group1.block0.bn1 on load
-	nn.ConvBackward(c, n, &convs[7], a[41943040:41943040+n*32768], s.Params[195792:343248], &nn.Pre{Scale: a[65410560:65410688], Shift: a[65410688:65410816]}, a[54525952:54525952+n*32768], s.Grads[195792:343248], a[46137344:46137344+n*32768], false)
+	nn.BNReLUBackward(c, n, 128, 256, group1_block0_add, group1_block1_bn0_mean, group1_block1_bn0_invstd, p_group1_block1_bn0_weight, &nn.Pre{Scale: group1_block1_bn0_scale, Shift: group1_block1_bn0_shift}, dz_group1_block1_bn0, d_group1_block1_add, true, g_group1_block1_bn0_weight, g_group1_block1_bn0_bias)
+	// group1.block0.convdim: conv-bwd (input gradient by im2row, weight gradient by im2row), 1x1/2, [64 32 32] -> [128 16 16], BN-ReLU group1.block0.bn0 on load
+	nn.Im2rowBackward(c, n, &conv_group1_block0_convdim, group0_block1_add, group1_block0_convdim_rows_dgrad, &nn.Pre{Scale: group1_block0_bn0_scale, Shift: group1_block0_bn0_shift}, d_group1_block1_add, g_group1_block0_convdim, dz_group1_block0_bn0, false)
+	// group1.block0.conv1: conv-bwd (input gradient by winograd F(4x4,3x3), weight gradient by winograd F(4x4,3x3)), 3x3/1, [128 16 16] -> [128 16 16], BN-ReLU group1.block0.bn1 on load
+	nn.WinogradWgrad(c, n, &conv_group1_block0_conv1, 4, group1_block0_conv0, &nn.Pre{Scale: group1_block0_bn1_scale, Shift: group1_block0_bn1_shift}, d_group1_block1_add, g_group1_block0_conv1)
+	nn.WinogradDgrad(c, n, &conv_group1_block0_conv1, 4, group1_block0_conv1_wino4_dgrad, d_group1_block1_add, dz_group1_block0_bn1, false)
 	// group1.block0.bn1: bnrelu-bwd
-	nn.BNReLUBackward(c, n, 128, 256, a[41943040:41943040+n*32768], a[65410304:65410432], a[65410432:65410560], s.Params[195536:195664], &nn.Pre{Scale: a[65410560:65410688], Shift: a[65410688:65410816]}, a[46137344:46137344+n*32768], a[50331648:50331648+n*32768], false, s.Grads[195536:195664], s.Grads[195664:195792])
-	// group1.block0.conv0: conv-bwd 3x3/2, [64 32 32] -> [128 16 16], BN-ReLU group1.block0.bn0 on load
-	nn.ConvBackward(c, n, &convs[6], a[25165824:25165824+n*65536], s.Params[121808:195536], &nn.Pre{Scale: a[65413248:65413312], Shift: a[65413312:65413376]}, a[50331648:50331648+n*32768], s.Grads[121808:195536], a[33554432:33554432+n*65536], true)
+	nn.BNReLUBackward(c, n, 128, 256, group1_block0_conv0, group1_block0_bn1_mean, group1_block0_bn1_invstd, p_group1_block0_bn1_weight, &nn.Pre{Scale: group1_block0_bn1_scale, Shift: group1_block0_bn1_shift}, dz_group1_block0_bn1, d_group1_block0_conv0, false, g_group1_block0_bn1_weight, g_group1_block0_bn1_bias)
+	// group1.block0.conv0: conv-bwd (input gradient by im2row, weight gradient by im2row), 3x3/2, [64 32 32] -> [128 16 16], BN-ReLU group1.block0.bn0 on load
+	nn.Im2rowBackward(c, n, &conv_group1_block0_conv0, group0_block1_add, group1_block0_conv0_rows_dgrad, &nn.Pre{Scale: group1_block0_bn0_scale, Shift: group1_block0_bn0_shift}, d_group1_block0_conv0, g_group1_block0_conv0, dz_group1_block0_bn0, true)
 	// group1.block0.bn0: bnrelu-bwd
-	nn.BNReLUBackward(c, n, 64, 1024, a[25165824:25165824+n*65536], a[65413120:65413184], a[65413184:65413248], s.Params[121680:121744], &nn.Pre{Scale: a[65413248:65413312], Shift: a[65413312:65413376]}, a[33554432:33554432+n*65536], a[41943040:41943040+n*65536], false, s.Grads[121680:121744], s.Grads[121744:121808])
-	// group0.block1.conv1: conv-bwd 3x3/1, [64 32 32] -> [64 32 32], BN-ReLU group0.block1.bn1 on load
-	nn.ConvBackward(c, n, &convs[5], a[8388608:8388608+n*65536], s.Params[84816:121680], &nn.Pre{Scale: a[65412992:65413056], Shift: a[65413056:65413120]}, a[41943040:41943040+n*65536], s.Grads[84816:121680], a[25165824:25165824+n*65536], false)
+	nn.BNReLUBackward(c, n, 64, 1024, group0_block1_add, group1_block0_bn0_mean, group1_block0_bn0_invstd, p_group1_block0_bn0_weight, &nn.Pre{Scale: group1_block0_bn0_scale, Shift: group1_block0_bn0_shift}, dz_group1_block0_bn0, d_group0_block1_add, false, g_group1_block0_bn0_weight, g_group1_block0_bn0_bias)
+	// group0.block1.conv1: conv-bwd (input gradient by winograd F(4x4,3x3), weight gradient by winograd F(4x4,3x3)), 3x3/1, [64 32 32] -> [64 32 32], BN-ReLU group0.block1.bn1 on load
+	nn.WinogradWgrad(c, n, &conv_group0_block1_conv1, 4, group0_block1_conv0, &nn.Pre{Scale: group0_block1_bn1_scale, Shift: group0_block1_bn1_shift}, d_group0_block1_add, g_group0_block1_conv1)
+	nn.WinogradDgrad(c, n, &conv_group0_block1_conv1, 4, group0_block1_conv1_wino4_dgrad, d_group0_block1_add, dz_group0_block1_bn1, false)
 	// group0.block1.bn1: bnrelu-bwd
-	nn.BNReLUBackward(c, n, 64, 1024, a[8388608:8388608+n*65536], a[65412864:65412928], a[65412928:65412992], s.Params[84688:84752], &nn.Pre{Scale: a[65412992:65413056], Shift: a[65413056:65413120]}, a[25165824:25165824+n*65536], a[33554432:33554432+n*65536], false, s.Grads[84688:84752], s.Grads[84752:84816])
-	// group0.block1.conv0: conv-bwd 3x3/1, [64 32 32] -> [64 32 32], BN-ReLU group0.block1.bn0 on load
-	nn.ConvBackward(c, n, &convs[4], a[16777216:16777216+n*65536], s.Params[47824:84688], &nn.Pre{Scale: a[65412736:65412800], Shift: a[65412800:65412864]}, a[33554432:33554432+n*65536], s.Grads[47824:84688], a[8388608:8388608+n*65536], false)
+	nn.BNReLUBackward(c, n, 64, 1024, group0_block1_conv0, group0_block1_bn1_mean, group0_block1_bn1_invstd, p_group0_block1_bn1_weight, &nn.Pre{Scale: group0_block1_bn1_scale, Shift: group0_block1_bn1_shift}, dz_group0_block1_bn1, d_group0_block1_conv0, false, g_group0_block1_bn1_weight, g_group0_block1_bn1_bias)
+	// group0.block1.conv0: conv-bwd (input gradient by winograd F(4x4,3x3), weight gradient by winograd F(4x4,3x3)), 3x3/1, [64 32 32] -> [64 32 32], BN-ReLU group0.block1.bn0 on load
+	nn.WinogradWgrad(c, n, &conv_group0_block1_conv0, 4, group0_block0_add, &nn.Pre{Scale: group0_block1_bn0_scale, Shift: group0_block1_bn0_shift}, d_group0_block1_conv0, g_group0_block1_conv0)
+	nn.WinogradDgrad(c, n, &conv_group0_block1_conv0, 4, group0_block1_conv0_wino4_dgrad, d_group0_block1_conv0, dz_group0_block1_bn0, false)
 	// group0.block1.bn0: bnrelu-bwd
-	nn.BNReLUBackward(c, n, 64, 1024, a[16777216:16777216+n*65536], a[65412608:65412672], a[65412672:65412736], s.Params[47696:47760], &nn.Pre{Scale: a[65412736:65412800], Shift: a[65412800:65412864]}, a[8388608:8388608+n*65536], a[41943040:41943040+n*65536], true, s.Grads[47696:47760], s.Grads[47760:47824])
-	// group0.block0.convdim: conv-bwd 1x1/1, [16 32 32] -> [64 32 32], BN-ReLU group0.block0.bn0 on load
-	nn.ConvBackward(c, n, &convs[3], a[58720256:58720256+n*16384], s.Params[46672:47696], &nn.Pre{Scale: a[65413408:65413424], Shift: a[65413424:65413440]}, a[41943040:41943040+n*65536], s.Grads[46672:47696], a[25165824:25165824+n*16384], false)
-	// group0.block0.conv1: conv-bwd 3x3/1, [64 32 32] -> [64 32 32], BN-ReLU group0.block0.bn1 on load
-	nn.ConvBackward(c, n, &convs[2], a[0:0+n*65536], s.Params[9808:46672], &nn.Pre{Scale: a[65412480:65412544], Shift: a[65412544:65412608]}, a[41943040:41943040+n*65536], s.Grads[9808:46672], a[8388608:8388608+n*65536], false)
+	nn.BNReLUBackward(c, n, 64, 1024, group0_block0_add, group0_block1_bn0_mean, group0_block1_bn0_invstd, p_group0_block1_bn0_weight, &nn.Pre{Scale: group0_block1_bn0_scale, Shift: group0_block1_bn0_shift}, dz_group0_block1_bn0, d_group0_block1_add, true, g_group0_block1_bn0_weight, g_group0_block1_bn0_bias)
+	// group0.block0.convdim: conv-bwd (input gradient by pointwise, weight gradient by pointwise), 1x1/1, [16 32 32] -> [64 32 32], BN-ReLU group0.block0.bn0 on load
+	nn.PointwiseBackward(c, n, &conv_group0_block0_convdim, conv0, p_group0_block0_convdim, &nn.Pre{Scale: group0_block0_bn0_scale, Shift: group0_block0_bn0_shift}, d_group0_block1_add, g_group0_block0_convdim, dz_group0_block0_bn0, false)
+	// group0.block0.conv1: conv-bwd (input gradient by winograd F(4x4,3x3), weight gradient by winograd F(4x4,3x3)), 3x3/1, [64 32 32] -> [64 32 32], BN-ReLU group0.block0.bn1 on load
+	nn.WinogradWgrad(c, n, &conv_group0_block0_conv1, 4, group0_block0_conv0, &nn.Pre{Scale: group0_block0_bn1_scale, Shift: group0_block0_bn1_shift}, d_group0_block1_add, g_group0_block0_conv1)
+	nn.WinogradDgrad(c, n, &conv_group0_block0_conv1, 4, group0_block0_conv1_wino4_dgrad, d_group0_block1_add, dz_group0_block0_bn1, false)
 	// group0.block0.bn1: bnrelu-bwd
-	nn.BNReLUBackward(c, n, 64, 1024, a[0:0+n*65536], a[65412352:65412416], a[65412416:65412480], s.Params[9680:9744], &nn.Pre{Scale: a[65412480:65412544], Shift: a[65412544:65412608]}, a[8388608:8388608+n*65536], a[16777216:16777216+n*65536], false, s.Grads[9680:9744], s.Grads[9744:9808])
-	// group0.block0.conv0: conv-bwd 3x3/1, [16 32 32] -> [64 32 32], BN-ReLU group0.block0.bn0 on load
-	nn.ConvBackward(c, n, &convs[1], a[58720256:58720256+n*16384], s.Params[464:9680], &nn.Pre{Scale: a[65413408:65413424], Shift: a[65413424:65413440]}, a[16777216:16777216+n*65536], s.Grads[464:9680], a[25165824:25165824+n*16384], true)
+	nn.BNReLUBackward(c, n, 64, 1024, group0_block0_conv0, group0_block0_bn1_mean, group0_block0_bn1_invstd, p_group0_block0_bn1_weight, &nn.Pre{Scale: group0_block0_bn1_scale, Shift: group0_block0_bn1_shift}, dz_group0_block0_bn1, d_group0_block0_conv0, false, g_group0_block0_bn1_weight, g_group0_block0_bn1_bias)
+	// group0.block0.conv0: conv-bwd (input gradient by winograd F(4x4,3x3), weight gradient by winograd F(4x4,3x3)), 3x3/1, [16 32 32] -> [64 32 32], BN-ReLU group0.block0.bn0 on load
+	nn.WinogradWgrad(c, n, &conv_group0_block0_conv0, 4, conv0, &nn.Pre{Scale: group0_block0_bn0_scale, Shift: group0_block0_bn0_shift}, d_group0_block0_conv0, g_group0_block0_conv0)
+	nn.WinogradDgrad(c, n, &conv_group0_block0_conv0, 4, group0_block0_conv0_wino4_dgrad, d_group0_block0_conv0, dz_group0_block0_bn0, true)
 	// group0.block0.bn0: bnrelu-bwd
-	nn.BNReLUBackward(c, n, 16, 1024, a[58720256:58720256+n*16384], a[65413376:65413392], a[65413392:65413408], s.Params[432:448], &nn.Pre{Scale: a[65413408:65413424], Shift: a[65413424:65413440]}, a[25165824:25165824+n*16384], a[0:0+n*16384], false, s.Grads[432:448], s.Grads[448:464])
-	// conv0: conv-bwd 3x3/1, [3 32 32] -> [16 32 32]
-	nn.ConvBackward(c, n, &convs[0], a[65011712:65011712+n*3072], s.Params[0:432], nil, a[0:0+n*16384], s.Grads[0:432], nil, false)
+	nn.BNReLUBackward(c, n, 16, 1024, conv0, group0_block0_bn0_mean, group0_block0_bn0_invstd, p_group0_block0_bn0_weight, &nn.Pre{Scale: group0_block0_bn0_scale, Shift: group0_block0_bn0_shift}, dz_group0_block0_bn0, d_conv0, false, g_group0_block0_bn0_weight, g_group0_block0_bn0_bias)
+	// conv0: conv-bwd (weight gradient by im2col), 3x3/1, [3 32 32] -> [16 32 32]
+	nn.Im2colBackward(c, n, &conv_conv0, input, p_conv0, nil, d_conv0, g_conv0, nil, false)
+}
+
+// Update is the optimizer step: SGD, then the transforms of the new weights that training reads.
+func (net) Update(s *model.State, h model.Hyper) {
+	a := s.Arena
+	c := s.Ctx
+	p_group0_block0_conv0 := s.Params[464:9680]
+	group0_block0_conv0_wino4 := a[0:36864]
+	p_group0_block0_conv1 := s.Params[9808:46672]
+	group0_block0_conv1_wino4 := a[36864:184320]
+	p_group0_block1_conv0 := s.Params[47824:84688]
+	group0_block1_conv0_wino4 := a[184320:331776]
+	p_group0_block1_conv1 := s.Params[84816:121680]
+	group0_block1_conv1_wino4 := a[331776:479232]
+	p_group1_block0_conv0 := s.Params[121808:195536]
+	group1_block0_conv0_rows := a[479232:552960]
+	p_group1_block0_conv1 := s.Params[195792:343248]
+	group1_block0_conv1_wino4 := a[552960:1142784]
+	p_group1_block0_convdim := s.Params[343248:351440]
+	group1_block0_convdim_rows := a[1142784:1150976]
+	p_group1_block1_conv0 := s.Params[351696:499152]
+	group1_block1_conv0_wino4 := a[1150976:1740800]
+	p_group1_block1_conv1 := s.Params[499408:646864]
+	group1_block1_conv1_wino4 := a[1740800:2330624]
+	p_group2_block0_conv0 := s.Params[647120:942032]
+	group2_block0_conv0_rows := a[2330624:2625536]
+	p_group2_block0_conv1 := s.Params[942544:1532368]
+	group2_block0_conv1_wino4 := a[2625536:4984832]
+	p_group2_block0_convdim := s.Params[1532368:1565136]
+	group2_block0_convdim_rows := a[4984832:5017600]
+	p_group2_block1_conv0 := s.Params[1565648:2155472]
+	group2_block1_conv0_wino4 := a[5017600:7376896]
+	p_group2_block1_conv1 := s.Params[2155984:2745808]
+	group2_block1_conv1_wino4 := a[7376896:9736192]
+	group2_block1_conv1_wino4_dgrad := a[9736192:12095488]
+	group2_block1_conv0_wino4_dgrad := a[12095488:14454784]
+	group2_block0_convdim_rows_dgrad := a[14454784:14487552]
+	group2_block0_conv1_wino4_dgrad := a[14487552:16846848]
+	group2_block0_conv0_rows_dgrad := a[16846848:17141760]
+	group1_block1_conv1_wino4_dgrad := a[17141760:17731584]
+	group1_block1_conv0_wino4_dgrad := a[17731584:18321408]
+	group1_block0_convdim_rows_dgrad := a[18321408:18329600]
+	group1_block0_conv1_wino4_dgrad := a[18329600:18919424]
+	group1_block0_conv0_rows_dgrad := a[18919424:18993152]
+	group0_block1_conv1_wino4_dgrad := a[18993152:19140608]
+	group0_block1_conv0_wino4_dgrad := a[19140608:19288064]
+	group0_block0_conv1_wino4_dgrad := a[19288064:19435520]
+	group0_block0_conv0_wino4_dgrad := a[19435520:19472384]
+	// sgd: sgd of every trainable tensor
+	nn.SGDStep(c, s.Params, s.Grads, s.Momentum, nn.SGDArgs(h), !s.Started)
+	// group0.block0.conv0: winograd F(4x4,3x3) weight transform for the forward
+	nn.WinogradWeights(c, &conv_group0_block0_conv0, 4, false, p_group0_block0_conv0, group0_block0_conv0_wino4)
+	// group0.block0.conv1: winograd F(4x4,3x3) weight transform for the forward
+	nn.WinogradWeights(c, &conv_group0_block0_conv1, 4, false, p_group0_block0_conv1, group0_block0_conv1_wino4)
+	// group0.block1.conv0: winograd F(4x4,3x3) weight transform for the forward
+	nn.WinogradWeights(c, &conv_group0_block1_conv0, 4, false, p_group0_block1_conv0, group0_block1_conv0_wino4)
+	// group0.block1.conv1: winograd F(4x4,3x3) weight transform for the forward
+	nn.WinogradWeights(c, &conv_group0_block1_conv1, 4, false, p_group0_block1_conv1, group0_block1_conv1_wino4)
+	// group1.block0.conv0: im2row-weights for the forward
+	nn.RowWeights(c, &conv_group1_block0_conv0, p_group1_block0_conv0, group1_block0_conv0_rows)
+	// group1.block0.conv1: winograd F(4x4,3x3) weight transform for the forward
+	nn.WinogradWeights(c, &conv_group1_block0_conv1, 4, false, p_group1_block0_conv1, group1_block0_conv1_wino4)
+	// group1.block0.convdim: im2row-weights for the forward
+	nn.RowWeights(c, &conv_group1_block0_convdim, p_group1_block0_convdim, group1_block0_convdim_rows)
+	// group1.block1.conv0: winograd F(4x4,3x3) weight transform for the forward
+	nn.WinogradWeights(c, &conv_group1_block1_conv0, 4, false, p_group1_block1_conv0, group1_block1_conv0_wino4)
+	// group1.block1.conv1: winograd F(4x4,3x3) weight transform for the forward
+	nn.WinogradWeights(c, &conv_group1_block1_conv1, 4, false, p_group1_block1_conv1, group1_block1_conv1_wino4)
+	// group2.block0.conv0: im2row-weights for the forward
+	nn.RowWeights(c, &conv_group2_block0_conv0, p_group2_block0_conv0, group2_block0_conv0_rows)
+	// group2.block0.conv1: winograd F(4x4,3x3) weight transform for the forward
+	nn.WinogradWeights(c, &conv_group2_block0_conv1, 4, false, p_group2_block0_conv1, group2_block0_conv1_wino4)
+	// group2.block0.convdim: im2row-weights for the forward
+	nn.RowWeights(c, &conv_group2_block0_convdim, p_group2_block0_convdim, group2_block0_convdim_rows)
+	// group2.block1.conv0: winograd F(4x4,3x3) weight transform for the forward
+	nn.WinogradWeights(c, &conv_group2_block1_conv0, 4, false, p_group2_block1_conv0, group2_block1_conv0_wino4)
+	// group2.block1.conv1: winograd F(4x4,3x3) weight transform for the forward
+	nn.WinogradWeights(c, &conv_group2_block1_conv1, 4, false, p_group2_block1_conv1, group2_block1_conv1_wino4)
+	// group2.block1.conv1: winograd F(4x4,3x3) weight transform for the input gradient
+	nn.WinogradWeights(c, &conv_group2_block1_conv1, 4, true, p_group2_block1_conv1, group2_block1_conv1_wino4_dgrad)
+	// group2.block1.conv0: winograd F(4x4,3x3) weight transform for the input gradient
+	nn.WinogradWeights(c, &conv_group2_block1_conv0, 4, true, p_group2_block1_conv0, group2_block1_conv0_wino4_dgrad)
+	// group2.block0.convdim: im2row-weights for the input gradient
+	nn.RowWeightsT(c, &conv_group2_block0_convdim, p_group2_block0_convdim, group2_block0_convdim_rows_dgrad)
+	// group2.block0.conv1: winograd F(4x4,3x3) weight transform for the input gradient
+	nn.WinogradWeights(c, &conv_group2_block0_conv1, 4, true, p_group2_block0_conv1, group2_block0_conv1_wino4_dgrad)
+	// group2.block0.conv0: im2row-weights for the input gradient
+	nn.RowWeightsT(c, &conv_group2_block0_conv0, p_group2_block0_conv0, group2_block0_conv0_rows_dgrad)
+	// group1.block1.conv1: winograd F(4x4,3x3) weight transform for the input gradient
+	nn.WinogradWeights(c, &conv_group1_block1_conv1, 4, true, p_group1_block1_conv1, group1_block1_conv1_wino4_dgrad)
+	// group1.block1.conv0: winograd F(4x4,3x3) weight transform for the input gradient
+	nn.WinogradWeights(c, &conv_group1_block1_conv0, 4, true, p_group1_block1_conv0, group1_block1_conv0_wino4_dgrad)
+	// group1.block0.convdim: im2row-weights for the input gradient
+	nn.RowWeightsT(c, &conv_group1_block0_convdim, p_group1_block0_convdim, group1_block0_convdim_rows_dgrad)
+	// group1.block0.conv1: winograd F(4x4,3x3) weight transform for the input gradient
+	nn.WinogradWeights(c, &conv_group1_block0_conv1, 4, true, p_group1_block0_conv1, group1_block0_conv1_wino4_dgrad)
+	// group1.block0.conv0: im2row-weights for the input gradient
+	nn.RowWeightsT(c, &conv_group1_block0_conv0, p_group1_block0_conv0, group1_block0_conv0_rows_dgrad)
+	// group0.block1.conv1: winograd F(4x4,3x3) weight transform for the input gradient
+	nn.WinogradWeights(c, &conv_group0_block1_conv1, 4, true, p_group0_block1_conv1, group0_block1_conv1_wino4_dgrad)
+	// group0.block1.conv0: winograd F(4x4,3x3) weight transform for the input gradient
+	nn.WinogradWeights(c, &conv_group0_block1_conv0, 4, true, p_group0_block1_conv0, group0_block1_conv0_wino4_dgrad)
+	// group0.block0.conv1: winograd F(4x4,3x3) weight transform for the input gradient
+	nn.WinogradWeights(c, &conv_group0_block0_conv1, 4, true, p_group0_block0_conv1, group0_block0_conv1_wino4_dgrad)
+	// group0.block0.conv0: winograd F(4x4,3x3) weight transform for the input gradient
+	nn.WinogradWeights(c, &conv_group0_block0_conv0, 4, true, p_group0_block0_conv0, group0_block0_conv0_wino4_dgrad)
 }

@@ -9,234 +9,650 @@ import (
 
 // Infer runs inference on up to 128 images (running statistics, no dropout).
 func (net) Infer(s *model.State, n int, x []float32) []float32 {
-	a := s.Arena[:62915200]
+	a := s.Arena
 	c := s.Ctx
-	// The weights change only with Step (model.State), so transformed weights cached under it stay valid.
-	c.SetWeightsVersion(s.Step + 1)
-	// conv0: conv-fwd 3x3/1, [3 32 32] -> [16 32 32]
-	nn.ConvForward(c, n, &convs[0], x, s.Params[0:432], nil, nil, a[41943040:41943040+n*16384])
+	p_conv0 := s.Params[0:432]
+	conv0 := a[364072960 : 364072960+n*16384]
+	p_group0_block0_bn0_weight := s.Params[432:448]
+	p_group0_block0_bn0_bias := s.Params[448:464]
+	p_group0_block0_bn0_running_mean := s.Stats[0:16]
+	p_group0_block0_bn0_running_var := s.Stats[16:32]
+	group0_block0_bn0_scale := a[366170784:366170800]
+	group0_block0_bn0_shift := a[366170800:366170816]
+	group0_block0_conv0_wino4 := a[0:92160]
+	group0_block0_conv0 := a[322129920 : 322129920+n*163840]
+	p_group0_block0_bn1_weight := s.Params[23504:23664]
+	p_group0_block0_bn1_bias := s.Params[23664:23824]
+	p_group0_block0_bn1_running_mean := s.Stats[32:192]
+	p_group0_block0_bn1_running_var := s.Stats[192:352]
+	group0_block0_bn1_scale := a[366170432:366170592]
+	group0_block0_bn1_shift := a[366170592:366170752]
+	group0_block0_conv1_wino4 := a[92160:1013760]
+	group0_block0_conv1 := a[343101440 : 343101440+n*163840]
+	p_group0_block0_convdim := s.Params[254224:256784]
+	group0_block0_add := a[322129920 : 322129920+n*163840]
+	p_group0_block1_bn0_weight := s.Params[256784:256944]
+	p_group0_block1_bn0_bias := s.Params[256944:257104]
+	p_group0_block1_bn0_running_mean := s.Stats[352:512]
+	p_group0_block1_bn0_running_var := s.Stats[512:672]
+	group0_block1_bn0_scale := a[364073280:364073440]
+	group0_block1_bn0_shift := a[364073440:364073600]
+	group0_block1_conv0_wino4 := a[1013760:1935360]
+	group0_block1_conv0 := a[343101440 : 343101440+n*163840]
+	p_group0_block1_bn1_weight := s.Params[487504:487664]
+	p_group0_block1_bn1_bias := s.Params[487664:487824]
+	p_group0_block1_bn1_running_mean := s.Stats[672:832]
+	p_group0_block1_bn1_running_var := s.Stats[832:992]
+	group0_block1_bn1_scale := a[385044800:385044960]
+	group0_block1_bn1_shift := a[385044960:385045120]
+	group0_block1_conv1_wino4 := a[1935360:2856960]
+	group0_block1_add := a[364072960 : 364072960+n*163840]
+	p_group0_block2_bn0_weight := s.Params[718224:718384]
+	p_group0_block2_bn0_bias := s.Params[718384:718544]
+	p_group0_block2_bn0_running_mean := s.Stats[992:1152]
+	p_group0_block2_bn0_running_var := s.Stats[1152:1312]
+	group0_block2_bn0_scale := a[343101760:343101920]
+	group0_block2_bn0_shift := a[343101920:343102080]
+	group0_block2_conv0_wino4 := a[2856960:3778560]
+	group0_block2_conv0 := a[322129920 : 322129920+n*163840]
+	p_group0_block2_bn1_weight := s.Params[948944:949104]
+	p_group0_block2_bn1_bias := s.Params[949104:949264]
+	p_group0_block2_bn1_running_mean := s.Stats[1312:1472]
+	p_group0_block2_bn1_running_var := s.Stats[1472:1632]
+	group0_block2_bn1_scale := a[385044800:385044960]
+	group0_block2_bn1_shift := a[385044960:385045120]
+	group0_block2_conv1_wino4 := a[3778560:4700160]
+	group0_block2_add := a[343101440 : 343101440+n*163840]
+	p_group0_block3_bn0_weight := s.Params[1179664:1179824]
+	p_group0_block3_bn0_bias := s.Params[1179824:1179984]
+	p_group0_block3_bn0_running_mean := s.Stats[1632:1792]
+	p_group0_block3_bn0_running_var := s.Stats[1792:1952]
+	group0_block3_bn0_scale := a[364073280:364073440]
+	group0_block3_bn0_shift := a[364073440:364073600]
+	group0_block3_conv0_wino4 := a[4700160:5621760]
+	group0_block3_conv0 := a[322129920 : 322129920+n*163840]
+	p_group0_block3_bn1_weight := s.Params[1410384:1410544]
+	p_group0_block3_bn1_bias := s.Params[1410544:1410704]
+	p_group0_block3_bn1_running_mean := s.Stats[1952:2112]
+	p_group0_block3_bn1_running_var := s.Stats[2112:2272]
+	group0_block3_bn1_scale := a[385044800:385044960]
+	group0_block3_bn1_shift := a[385044960:385045120]
+	group0_block3_conv1_wino4 := a[5621760:6543360]
+	group0_block3_add := a[364072960 : 364072960+n*163840]
+	p_group1_block0_bn0_weight := s.Params[1641104:1641264]
+	p_group1_block0_bn0_bias := s.Params[1641264:1641424]
+	p_group1_block0_bn0_running_mean := s.Stats[2272:2432]
+	p_group1_block0_bn0_running_var := s.Stats[2432:2592]
+	group1_block0_bn0_scale := a[343103040:343103200]
+	group1_block0_bn0_shift := a[343103200:343103360]
+	group1_block0_conv0_rows := a[6543360:7004160]
+	group1_block0_conv0 := a[322129920 : 322129920+n*81920]
+	p_group1_block0_bn1_weight := s.Params[2102224:2102544]
+	p_group1_block0_bn1_bias := s.Params[2102544:2102864]
+	p_group1_block0_bn1_running_mean := s.Stats[2592:2912]
+	p_group1_block0_bn1_running_var := s.Stats[2912:3232]
+	group1_block0_bn1_scale := a[343102080:343102400]
+	group1_block0_bn1_shift := a[343102400:343102720]
+	group1_block0_conv1_wino4 := a[7004160:10690560]
+	group1_block0_conv1 := a[332615680 : 332615680+n*81920]
+	group1_block0_convdim_rows := a[10690560:10741760]
+	group1_block0_add := a[322129920 : 322129920+n*81920]
+	p_group1_block1_bn0_weight := s.Params[3075664:3075984]
+	p_group1_block1_bn0_bias := s.Params[3075984:3076304]
+	p_group1_block1_bn0_running_mean := s.Stats[3232:3552]
+	p_group1_block1_bn0_running_var := s.Stats[3552:3872]
+	group1_block1_bn0_scale := a[343102080:343102400]
+	group1_block1_bn0_shift := a[343102400:343102720]
+	group1_block1_conv0_wino4 := a[10741760:14428160]
+	group1_block1_conv0 := a[332615680 : 332615680+n*81920]
+	p_group1_block1_bn1_weight := s.Params[3997904:3998224]
+	p_group1_block1_bn1_bias := s.Params[3998224:3998544]
+	p_group1_block1_bn1_running_mean := s.Stats[3872:4192]
+	p_group1_block1_bn1_running_var := s.Stats[4192:4512]
+	group1_block1_bn1_scale := a[353587840:353588160]
+	group1_block1_bn1_shift := a[353588160:353588480]
+	group1_block1_conv1_wino4 := a[14428160:18114560]
+	group1_block1_add := a[343101440 : 343101440+n*81920]
+	p_group1_block2_bn0_weight := s.Params[4920144:4920464]
+	p_group1_block2_bn0_bias := s.Params[4920464:4920784]
+	p_group1_block2_bn0_running_mean := s.Stats[4512:4832]
+	p_group1_block2_bn0_running_var := s.Stats[4832:5152]
+	group1_block2_bn0_scale := a[332616320:332616640]
+	group1_block2_bn0_shift := a[332616640:332616960]
+	group1_block2_conv0_wino4 := a[18114560:21800960]
+	group1_block2_conv0 := a[322129920 : 322129920+n*81920]
+	p_group1_block2_bn1_weight := s.Params[5842384:5842704]
+	p_group1_block2_bn1_bias := s.Params[5842704:5843024]
+	p_group1_block2_bn1_running_mean := s.Stats[5152:5472]
+	p_group1_block2_bn1_running_var := s.Stats[5472:5792]
+	group1_block2_bn1_scale := a[353587840:353588160]
+	group1_block2_bn1_shift := a[353588160:353588480]
+	group1_block2_conv1_wino4 := a[21800960:25487360]
+	group1_block2_add := a[332615680 : 332615680+n*81920]
+	p_group1_block3_bn0_weight := s.Params[6764624:6764944]
+	p_group1_block3_bn0_bias := s.Params[6764944:6765264]
+	p_group1_block3_bn0_running_mean := s.Stats[5792:6112]
+	p_group1_block3_bn0_running_var := s.Stats[6112:6432]
+	group1_block3_bn0_scale := a[343102080:343102400]
+	group1_block3_bn0_shift := a[343102400:343102720]
+	group1_block3_conv0_wino4 := a[25487360:29173760]
+	group1_block3_conv0 := a[322129920 : 322129920+n*81920]
+	p_group1_block3_bn1_weight := s.Params[7686864:7687184]
+	p_group1_block3_bn1_bias := s.Params[7687184:7687504]
+	p_group1_block3_bn1_running_mean := s.Stats[6432:6752]
+	p_group1_block3_bn1_running_var := s.Stats[6752:7072]
+	group1_block3_bn1_scale := a[353587840:353588160]
+	group1_block3_bn1_shift := a[353588160:353588480]
+	group1_block3_conv1_wino4 := a[29173760:32860160]
+	group1_block3_add := a[343101440 : 343101440+n*81920]
+	p_group2_block0_bn0_weight := s.Params[8609104:8609424]
+	p_group2_block0_bn0_bias := s.Params[8609424:8609744]
+	p_group2_block0_bn0_running_mean := s.Stats[7072:7392]
+	p_group2_block0_bn0_running_var := s.Stats[7392:7712]
+	group2_block0_bn0_scale := a[332618880:332619200]
+	group2_block0_bn0_shift := a[332619200:332619520]
+	group2_block0_conv0_rows := a[32860160:34703360]
+	group2_block0_conv0 := a[322129920 : 322129920+n*40960]
+	p_group2_block0_bn1_weight := s.Params[10452944:10453584]
+	p_group2_block0_bn1_bias := s.Params[10453584:10454224]
+	p_group2_block0_bn1_running_mean := s.Stats[7712:8352]
+	p_group2_block0_bn1_running_var := s.Stats[8352:8992]
+	group2_block0_bn1_scale := a[332616960:332617600]
+	group2_block0_bn1_shift := a[332617600:332618240]
+	group2_block0_conv1_wino4 := a[34703360:49448960]
+	group2_block0_conv1 := a[327372800 : 327372800+n*40960]
+	group2_block0_convdim_rows := a[49448960:49653760]
+	group2_block0_add := a[322129920 : 322129920+n*40960]
+	p_group2_block1_bn0_weight := s.Params[14345424:14346064]
+	p_group2_block1_bn0_bias := s.Params[14346064:14346704]
+	p_group2_block1_bn0_running_mean := s.Stats[8992:9632]
+	p_group2_block1_bn0_running_var := s.Stats[9632:10272]
+	group2_block1_bn0_scale := a[332616960:332617600]
+	group2_block1_bn0_shift := a[332617600:332618240]
+	group2_block1_conv0_wino4 := a[49653760:64399360]
+	group2_block1_conv0 := a[327372800 : 327372800+n*40960]
+	p_group2_block1_bn1_weight := s.Params[18033104:18033744]
+	p_group2_block1_bn1_bias := s.Params[18033744:18034384]
+	p_group2_block1_bn1_running_mean := s.Stats[10272:10912]
+	p_group2_block1_bn1_running_var := s.Stats[10912:11552]
+	group2_block1_bn1_scale := a[337859840:337860480]
+	group2_block1_bn1_shift := a[337860480:337861120]
+	group2_block1_conv1_wino4 := a[64399360:79144960]
+	group2_block1_add := a[332615680 : 332615680+n*40960]
+	p_group2_block2_bn0_weight := s.Params[21720784:21721424]
+	p_group2_block2_bn0_bias := s.Params[21721424:21722064]
+	p_group2_block2_bn0_running_mean := s.Stats[11552:12192]
+	p_group2_block2_bn0_running_var := s.Stats[12192:12832]
+	group2_block2_bn0_scale := a[327374080:327374720]
+	group2_block2_bn0_shift := a[327374720:327375360]
+	group2_block2_conv0_wino4 := a[79144960:93890560]
+	group2_block2_conv0 := a[322129920 : 322129920+n*40960]
+	p_group2_block2_bn1_weight := s.Params[25408464:25409104]
+	p_group2_block2_bn1_bias := s.Params[25409104:25409744]
+	p_group2_block2_bn1_running_mean := s.Stats[12832:13472]
+	p_group2_block2_bn1_running_var := s.Stats[13472:14112]
+	group2_block2_bn1_scale := a[337859840:337860480]
+	group2_block2_bn1_shift := a[337860480:337861120]
+	group2_block2_conv1_wino4 := a[93890560:108636160]
+	group2_block2_add := a[327372800 : 327372800+n*40960]
+	p_group2_block3_bn0_weight := s.Params[29096144:29096784]
+	p_group2_block3_bn0_bias := s.Params[29096784:29097424]
+	p_group2_block3_bn0_running_mean := s.Stats[14112:14752]
+	p_group2_block3_bn0_running_var := s.Stats[14752:15392]
+	group2_block3_bn0_scale := a[332616960:332617600]
+	group2_block3_bn0_shift := a[332617600:332618240]
+	group2_block3_conv0_wino4 := a[108636160:123381760]
+	group2_block3_conv0 := a[322129920 : 322129920+n*40960]
+	p_group2_block3_bn1_weight := s.Params[32783824:32784464]
+	p_group2_block3_bn1_bias := s.Params[32784464:32785104]
+	p_group2_block3_bn1_running_mean := s.Stats[15392:16032]
+	p_group2_block3_bn1_running_var := s.Stats[16032:16672]
+	group2_block3_bn1_scale := a[337859840:337860480]
+	group2_block3_bn1_shift := a[337860480:337861120]
+	group2_block3_conv1_wino4 := a[123381760:138127360]
+	group2_block3_add := a[332615680 : 332615680+n*40960]
+	p_bn_weight := s.Params[36471504:36472144]
+	p_bn_bias := s.Params[36472144:36472784]
+	p_bn_running_mean := s.Stats[16672:17312]
+	p_bn_running_var := s.Stats[17312:17952]
+	bn_scale := a[322214400:322215040]
+	bn_shift := a[322215040:322215680]
+	p_fc_weight := s.Params[36472784:36479184]
+	p_fc_bias := s.Params[36479184:36479194]
+	pooled := a[322129920 : 322129920+n*640]
+	fc := a[322211840 : 322211840+n*10]
+	// conv0: conv-fwd by im2col, 3x3/1, [3 32 32] -> [16 32 32]
+	nn.Im2colForward(c, n, &conv_conv0, x, p_conv0, nil, nil, conv0)
 	// group0.block0.bn0: bn-infer
-	nn.BNInfer(16, s.Params[432:448], s.Params[448:464], s.Stats[0:16], s.Stats[16:32], a[44040864:44040880], a[44040880:44040896])
-	// group0.block0.conv0: conv-fwd 3x3/1, [16 32 32] -> [160 32 32], BN-ReLU group0.block0.bn0 on load
-	nn.ConvForward(c, n, &convs[1], a[41943040:41943040+n*16384], s.Params[464:23504], &nn.Pre{Scale: a[44040864:44040880], Shift: a[44040880:44040896]}, nil, a[0:0+n*163840])
+	nn.BNInfer(16, p_group0_block0_bn0_weight, p_group0_block0_bn0_bias, p_group0_block0_bn0_running_mean, p_group0_block0_bn0_running_var, group0_block0_bn0_scale, group0_block0_bn0_shift)
+	// group0.block0.conv0: conv-fwd by winograd F(4x4,3x3), 3x3/1, [16 32 32] -> [160 32 32], BN-ReLU group0.block0.bn0 on load
+	nn.WinogradForward(c, n, &conv_group0_block0_conv0, 4, conv0, group0_block0_conv0_wino4, &nn.Pre{Scale: group0_block0_bn0_scale, Shift: group0_block0_bn0_shift}, nil, group0_block0_conv0)
 	// group0.block0.bn1: bn-infer
-	nn.BNInfer(160, s.Params[23504:23664], s.Params[23664:23824], s.Stats[32:192], s.Stats[192:352], a[44040512:44040672], a[44040672:44040832])
-	// group0.block0.conv1: conv-fwd 3x3/1, [160 32 32] -> [160 32 32], BN-ReLU group0.block0.bn1 on load
-	nn.ConvForward(c, n, &convs[2], a[0:0+n*163840], s.Params[23824:254224], &nn.Pre{Scale: a[44040512:44040672], Shift: a[44040672:44040832]}, nil, a[20971520:20971520+n*163840])
-	// group0.block0.convdim: conv-fwd 1x1/1, [16 32 32] -> [160 32 32], BN-ReLU group0.block0.bn0 on load, residual group0.block0.conv1 added on store
-	nn.ConvForward(c, n, &convs[3], a[41943040:41943040+n*16384], s.Params[254224:256784], &nn.Pre{Scale: a[44040864:44040880], Shift: a[44040880:44040896]}, a[20971520:20971520+n*163840], a[0:0+n*163840])
+	nn.BNInfer(160, p_group0_block0_bn1_weight, p_group0_block0_bn1_bias, p_group0_block0_bn1_running_mean, p_group0_block0_bn1_running_var, group0_block0_bn1_scale, group0_block0_bn1_shift)
+	// group0.block0.conv1: conv-fwd by winograd F(4x4,3x3), 3x3/1, [160 32 32] -> [160 32 32], BN-ReLU group0.block0.bn1 on load
+	nn.WinogradForward(c, n, &conv_group0_block0_conv1, 4, group0_block0_conv0, group0_block0_conv1_wino4, &nn.Pre{Scale: group0_block0_bn1_scale, Shift: group0_block0_bn1_shift}, nil, group0_block0_conv1)
+	// group0.block0.convdim: conv-fwd by pointwise, 1x1/1, [16 32 32] -> [160 32 32], BN-ReLU group0.block0.bn0 on load, residual group0.block0.conv1 added on store
+	nn.PointwiseForward(c, n, &conv_group0_block0_convdim, conv0, p_group0_block0_convdim, &nn.Pre{Scale: group0_block0_bn0_scale, Shift: group0_block0_bn0_shift}, group0_block0_conv1, group0_block0_add)
 	// group0.block1.bn0: bn-infer
-	nn.BNInfer(160, s.Params[256784:256944], s.Params[256944:257104], s.Stats[352:512], s.Stats[512:672], a[41943360:41943520], a[41943520:41943680])
-	// group0.block1.conv0: conv-fwd 3x3/1, [160 32 32] -> [160 32 32], BN-ReLU group0.block1.bn0 on load
-	nn.ConvForward(c, n, &convs[4], a[0:0+n*163840], s.Params[257104:487504], &nn.Pre{Scale: a[41943360:41943520], Shift: a[41943520:41943680]}, nil, a[20971520:20971520+n*163840])
+	nn.BNInfer(160, p_group0_block1_bn0_weight, p_group0_block1_bn0_bias, p_group0_block1_bn0_running_mean, p_group0_block1_bn0_running_var, group0_block1_bn0_scale, group0_block1_bn0_shift)
+	// group0.block1.conv0: conv-fwd by winograd F(4x4,3x3), 3x3/1, [160 32 32] -> [160 32 32], BN-ReLU group0.block1.bn0 on load
+	nn.WinogradForward(c, n, &conv_group0_block1_conv0, 4, group0_block0_add, group0_block1_conv0_wino4, &nn.Pre{Scale: group0_block1_bn0_scale, Shift: group0_block1_bn0_shift}, nil, group0_block1_conv0)
 	// group0.block1.bn1: bn-infer
-	nn.BNInfer(160, s.Params[487504:487664], s.Params[487664:487824], s.Stats[672:832], s.Stats[832:992], a[62914880:62915040], a[62915040:62915200])
-	// group0.block1.conv1: conv-fwd 3x3/1, [160 32 32] -> [160 32 32], BN-ReLU group0.block1.bn1 on load, residual group0.block0.add added on store
-	nn.ConvForward(c, n, &convs[5], a[20971520:20971520+n*163840], s.Params[487824:718224], &nn.Pre{Scale: a[62914880:62915040], Shift: a[62915040:62915200]}, a[0:0+n*163840], a[41943040:41943040+n*163840])
+	nn.BNInfer(160, p_group0_block1_bn1_weight, p_group0_block1_bn1_bias, p_group0_block1_bn1_running_mean, p_group0_block1_bn1_running_var, group0_block1_bn1_scale, group0_block1_bn1_shift)
+	// group0.block1.conv1: conv-fwd by winograd F(4x4,3x3), 3x3/1, [160 32 32] -> [160 32 32], BN-ReLU group0.block1.bn1 on load, residual group0.block0.add added on store
+	nn.WinogradForward(c, n, &conv_group0_block1_conv1, 4, group0_block1_conv0, group0_block1_conv1_wino4, &nn.Pre{Scale: group0_block1_bn1_scale, Shift: group0_block1_bn1_shift}, group0_block0_add, group0_block1_add)
 	// group0.block2.bn0: bn-infer
-	nn.BNInfer(160, s.Params[718224:718384], s.Params[718384:718544], s.Stats[992:1152], s.Stats[1152:1312], a[20971840:20972000], a[20972000:20972160])
-	// group0.block2.conv0: conv-fwd 3x3/1, [160 32 32] -> [160 32 32], BN-ReLU group0.block2.bn0 on load
-	nn.ConvForward(c, n, &convs[6], a[41943040:41943040+n*163840], s.Params[718544:948944], &nn.Pre{Scale: a[20971840:20972000], Shift: a[20972000:20972160]}, nil, a[0:0+n*163840])
+	nn.BNInfer(160, p_group0_block2_bn0_weight, p_group0_block2_bn0_bias, p_group0_block2_bn0_running_mean, p_group0_block2_bn0_running_var, group0_block2_bn0_scale, group0_block2_bn0_shift)
+	// group0.block2.conv0: conv-fwd by winograd F(4x4,3x3), 3x3/1, [160 32 32] -> [160 32 32], BN-ReLU group0.block2.bn0 on load
+	nn.WinogradForward(c, n, &conv_group0_block2_conv0, 4, group0_block1_add, group0_block2_conv0_wino4, &nn.Pre{Scale: group0_block2_bn0_scale, Shift: group0_block2_bn0_shift}, nil, group0_block2_conv0)
 	// group0.block2.bn1: bn-infer
-	nn.BNInfer(160, s.Params[948944:949104], s.Params[949104:949264], s.Stats[1312:1472], s.Stats[1472:1632], a[62914880:62915040], a[62915040:62915200])
-	// group0.block2.conv1: conv-fwd 3x3/1, [160 32 32] -> [160 32 32], BN-ReLU group0.block2.bn1 on load, residual group0.block1.add added on store
-	nn.ConvForward(c, n, &convs[7], a[0:0+n*163840], s.Params[949264:1179664], &nn.Pre{Scale: a[62914880:62915040], Shift: a[62915040:62915200]}, a[41943040:41943040+n*163840], a[20971520:20971520+n*163840])
+	nn.BNInfer(160, p_group0_block2_bn1_weight, p_group0_block2_bn1_bias, p_group0_block2_bn1_running_mean, p_group0_block2_bn1_running_var, group0_block2_bn1_scale, group0_block2_bn1_shift)
+	// group0.block2.conv1: conv-fwd by winograd F(4x4,3x3), 3x3/1, [160 32 32] -> [160 32 32], BN-ReLU group0.block2.bn1 on load, residual group0.block1.add added on store
+	nn.WinogradForward(c, n, &conv_group0_block2_conv1, 4, group0_block2_conv0, group0_block2_conv1_wino4, &nn.Pre{Scale: group0_block2_bn1_scale, Shift: group0_block2_bn1_shift}, group0_block1_add, group0_block2_add)
 	// group0.block3.bn0: bn-infer
-	nn.BNInfer(160, s.Params[1179664:1179824], s.Params[1179824:1179984], s.Stats[1632:1792], s.Stats[1792:1952], a[41943360:41943520], a[41943520:41943680])
-	// group0.block3.conv0: conv-fwd 3x3/1, [160 32 32] -> [160 32 32], BN-ReLU group0.block3.bn0 on load
-	nn.ConvForward(c, n, &convs[8], a[20971520:20971520+n*163840], s.Params[1179984:1410384], &nn.Pre{Scale: a[41943360:41943520], Shift: a[41943520:41943680]}, nil, a[0:0+n*163840])
+	nn.BNInfer(160, p_group0_block3_bn0_weight, p_group0_block3_bn0_bias, p_group0_block3_bn0_running_mean, p_group0_block3_bn0_running_var, group0_block3_bn0_scale, group0_block3_bn0_shift)
+	// group0.block3.conv0: conv-fwd by winograd F(4x4,3x3), 3x3/1, [160 32 32] -> [160 32 32], BN-ReLU group0.block3.bn0 on load
+	nn.WinogradForward(c, n, &conv_group0_block3_conv0, 4, group0_block2_add, group0_block3_conv0_wino4, &nn.Pre{Scale: group0_block3_bn0_scale, Shift: group0_block3_bn0_shift}, nil, group0_block3_conv0)
 	// group0.block3.bn1: bn-infer
-	nn.BNInfer(160, s.Params[1410384:1410544], s.Params[1410544:1410704], s.Stats[1952:2112], s.Stats[2112:2272], a[62914880:62915040], a[62915040:62915200])
-	// group0.block3.conv1: conv-fwd 3x3/1, [160 32 32] -> [160 32 32], BN-ReLU group0.block3.bn1 on load, residual group0.block2.add added on store
-	nn.ConvForward(c, n, &convs[9], a[0:0+n*163840], s.Params[1410704:1641104], &nn.Pre{Scale: a[62914880:62915040], Shift: a[62915040:62915200]}, a[20971520:20971520+n*163840], a[41943040:41943040+n*163840])
+	nn.BNInfer(160, p_group0_block3_bn1_weight, p_group0_block3_bn1_bias, p_group0_block3_bn1_running_mean, p_group0_block3_bn1_running_var, group0_block3_bn1_scale, group0_block3_bn1_shift)
+	// group0.block3.conv1: conv-fwd by winograd F(4x4,3x3), 3x3/1, [160 32 32] -> [160 32 32], BN-ReLU group0.block3.bn1 on load, residual group0.block2.add added on store
+	nn.WinogradForward(c, n, &conv_group0_block3_conv1, 4, group0_block3_conv0, group0_block3_conv1_wino4, &nn.Pre{Scale: group0_block3_bn1_scale, Shift: group0_block3_bn1_shift}, group0_block2_add, group0_block3_add)
 	// group1.block0.bn0: bn-infer
-	nn.BNInfer(160, s.Params[1641104:1641264], s.Params[1641264:1641424], s.Stats[2272:2432], s.Stats[2432:2592], a[20973120:20973280], a[20973280:20973440])
-	// group1.block0.conv0: conv-fwd 3x3/2, [160 32 32] -> [320 16 16], BN-ReLU group1.block0.bn0 on load
-	nn.ConvForward(c, n, &convs[10], a[41943040:41943040+n*163840], s.Params[1641424:2102224], &nn.Pre{Scale: a[20973120:20973280], Shift: a[20973280:20973440]}, nil, a[0:0+n*81920])
+	nn.BNInfer(160, p_group1_block0_bn0_weight, p_group1_block0_bn0_bias, p_group1_block0_bn0_running_mean, p_group1_block0_bn0_running_var, group1_block0_bn0_scale, group1_block0_bn0_shift)
+	// group1.block0.conv0: conv-fwd by im2row, 3x3/2, [160 32 32] -> [320 16 16], BN-ReLU group1.block0.bn0 on load
+	nn.Im2rowForward(c, n, &conv_group1_block0_conv0, group0_block3_add, group1_block0_conv0_rows, &nn.Pre{Scale: group1_block0_bn0_scale, Shift: group1_block0_bn0_shift}, nil, group1_block0_conv0)
 	// group1.block0.bn1: bn-infer
-	nn.BNInfer(320, s.Params[2102224:2102544], s.Params[2102544:2102864], s.Stats[2592:2912], s.Stats[2912:3232], a[20972160:20972480], a[20972480:20972800])
-	// group1.block0.conv1: conv-fwd 3x3/1, [320 16 16] -> [320 16 16], BN-ReLU group1.block0.bn1 on load
-	nn.ConvForward(c, n, &convs[11], a[0:0+n*81920], s.Params[2102864:3024464], &nn.Pre{Scale: a[20972160:20972480], Shift: a[20972480:20972800]}, nil, a[10485760:10485760+n*81920])
-	// group1.block0.convdim: conv-fwd 1x1/2, [160 32 32] -> [320 16 16], BN-ReLU group1.block0.bn0 on load, residual group1.block0.conv1 added on store
-	nn.ConvForward(c, n, &convs[12], a[41943040:41943040+n*163840], s.Params[3024464:3075664], &nn.Pre{Scale: a[20973120:20973280], Shift: a[20973280:20973440]}, a[10485760:10485760+n*81920], a[0:0+n*81920])
+	nn.BNInfer(320, p_group1_block0_bn1_weight, p_group1_block0_bn1_bias, p_group1_block0_bn1_running_mean, p_group1_block0_bn1_running_var, group1_block0_bn1_scale, group1_block0_bn1_shift)
+	// group1.block0.conv1: conv-fwd by winograd F(4x4,3x3), 3x3/1, [320 16 16] -> [320 16 16], BN-ReLU group1.block0.bn1 on load
+	nn.WinogradForward(c, n, &conv_group1_block0_conv1, 4, group1_block0_conv0, group1_block0_conv1_wino4, &nn.Pre{Scale: group1_block0_bn1_scale, Shift: group1_block0_bn1_shift}, nil, group1_block0_conv1)
+	// group1.block0.convdim: conv-fwd by im2row, 1x1/2, [160 32 32] -> [320 16 16], BN-ReLU group1.block0.bn0 on load, residual group1.block0.conv1 added on store
+	nn.Im2rowForward(c, n, &conv_group1_block0_convdim, group0_block3_add, group1_block0_convdim_rows, &nn.Pre{Scale: group1_block0_bn0_scale, Shift: group1_block0_bn0_shift}, group1_block0_conv1, group1_block0_add)
 	// group1.block1.bn0: bn-infer
-	nn.BNInfer(320, s.Params[3075664:3075984], s.Params[3075984:3076304], s.Stats[3232:3552], s.Stats[3552:3872], a[20972160:20972480], a[20972480:20972800])
-	// group1.block1.conv0: conv-fwd 3x3/1, [320 16 16] -> [320 16 16], BN-ReLU group1.block1.bn0 on load
-	nn.ConvForward(c, n, &convs[13], a[0:0+n*81920], s.Params[3076304:3997904], &nn.Pre{Scale: a[20972160:20972480], Shift: a[20972480:20972800]}, nil, a[10485760:10485760+n*81920])
+	nn.BNInfer(320, p_group1_block1_bn0_weight, p_group1_block1_bn0_bias, p_group1_block1_bn0_running_mean, p_group1_block1_bn0_running_var, group1_block1_bn0_scale, group1_block1_bn0_shift)
+	// group1.block1.conv0: conv-fwd by winograd F(4x4,3x3), 3x3/1, [320 16 16] -> [320 16 16], BN-ReLU group1.block1.bn0 on load
+	nn.WinogradForward(c, n, &conv_group1_block1_conv0, 4, group1_block0_add, group1_block1_conv0_wino4, &nn.Pre{Scale: group1_block1_bn0_scale, Shift: group1_block1_bn0_shift}, nil, group1_block1_conv0)
 	// group1.block1.bn1: bn-infer
-	nn.BNInfer(320, s.Params[3997904:3998224], s.Params[3998224:3998544], s.Stats[3872:4192], s.Stats[4192:4512], a[31457920:31458240], a[31458240:31458560])
-	// group1.block1.conv1: conv-fwd 3x3/1, [320 16 16] -> [320 16 16], BN-ReLU group1.block1.bn1 on load, residual group1.block0.add added on store
-	nn.ConvForward(c, n, &convs[14], a[10485760:10485760+n*81920], s.Params[3998544:4920144], &nn.Pre{Scale: a[31457920:31458240], Shift: a[31458240:31458560]}, a[0:0+n*81920], a[20971520:20971520+n*81920])
+	nn.BNInfer(320, p_group1_block1_bn1_weight, p_group1_block1_bn1_bias, p_group1_block1_bn1_running_mean, p_group1_block1_bn1_running_var, group1_block1_bn1_scale, group1_block1_bn1_shift)
+	// group1.block1.conv1: conv-fwd by winograd F(4x4,3x3), 3x3/1, [320 16 16] -> [320 16 16], BN-ReLU group1.block1.bn1 on load, residual group1.block0.add added on store
+	nn.WinogradForward(c, n, &conv_group1_block1_conv1, 4, group1_block1_conv0, group1_block1_conv1_wino4, &nn.Pre{Scale: group1_block1_bn1_scale, Shift: group1_block1_bn1_shift}, group1_block0_add, group1_block1_add)
 	// group1.block2.bn0: bn-infer
-	nn.BNInfer(320, s.Params[4920144:4920464], s.Params[4920464:4920784], s.Stats[4512:4832], s.Stats[4832:5152], a[10486400:10486720], a[10486720:10487040])
-	// group1.block2.conv0: conv-fwd 3x3/1, [320 16 16] -> [320 16 16], BN-ReLU group1.block2.bn0 on load
-	nn.ConvForward(c, n, &convs[15], a[20971520:20971520+n*81920], s.Params[4920784:5842384], &nn.Pre{Scale: a[10486400:10486720], Shift: a[10486720:10487040]}, nil, a[0:0+n*81920])
+	nn.BNInfer(320, p_group1_block2_bn0_weight, p_group1_block2_bn0_bias, p_group1_block2_bn0_running_mean, p_group1_block2_bn0_running_var, group1_block2_bn0_scale, group1_block2_bn0_shift)
+	// group1.block2.conv0: conv-fwd by winograd F(4x4,3x3), 3x3/1, [320 16 16] -> [320 16 16], BN-ReLU group1.block2.bn0 on load
+	nn.WinogradForward(c, n, &conv_group1_block2_conv0, 4, group1_block1_add, group1_block2_conv0_wino4, &nn.Pre{Scale: group1_block2_bn0_scale, Shift: group1_block2_bn0_shift}, nil, group1_block2_conv0)
 	// group1.block2.bn1: bn-infer
-	nn.BNInfer(320, s.Params[5842384:5842704], s.Params[5842704:5843024], s.Stats[5152:5472], s.Stats[5472:5792], a[31457920:31458240], a[31458240:31458560])
-	// group1.block2.conv1: conv-fwd 3x3/1, [320 16 16] -> [320 16 16], BN-ReLU group1.block2.bn1 on load, residual group1.block1.add added on store
-	nn.ConvForward(c, n, &convs[16], a[0:0+n*81920], s.Params[5843024:6764624], &nn.Pre{Scale: a[31457920:31458240], Shift: a[31458240:31458560]}, a[20971520:20971520+n*81920], a[10485760:10485760+n*81920])
+	nn.BNInfer(320, p_group1_block2_bn1_weight, p_group1_block2_bn1_bias, p_group1_block2_bn1_running_mean, p_group1_block2_bn1_running_var, group1_block2_bn1_scale, group1_block2_bn1_shift)
+	// group1.block2.conv1: conv-fwd by winograd F(4x4,3x3), 3x3/1, [320 16 16] -> [320 16 16], BN-ReLU group1.block2.bn1 on load, residual group1.block1.add added on store
+	nn.WinogradForward(c, n, &conv_group1_block2_conv1, 4, group1_block2_conv0, group1_block2_conv1_wino4, &nn.Pre{Scale: group1_block2_bn1_scale, Shift: group1_block2_bn1_shift}, group1_block1_add, group1_block2_add)
 	// group1.block3.bn0: bn-infer
-	nn.BNInfer(320, s.Params[6764624:6764944], s.Params[6764944:6765264], s.Stats[5792:6112], s.Stats[6112:6432], a[20972160:20972480], a[20972480:20972800])
-	// group1.block3.conv0: conv-fwd 3x3/1, [320 16 16] -> [320 16 16], BN-ReLU group1.block3.bn0 on load
-	nn.ConvForward(c, n, &convs[17], a[10485760:10485760+n*81920], s.Params[6765264:7686864], &nn.Pre{Scale: a[20972160:20972480], Shift: a[20972480:20972800]}, nil, a[0:0+n*81920])
+	nn.BNInfer(320, p_group1_block3_bn0_weight, p_group1_block3_bn0_bias, p_group1_block3_bn0_running_mean, p_group1_block3_bn0_running_var, group1_block3_bn0_scale, group1_block3_bn0_shift)
+	// group1.block3.conv0: conv-fwd by winograd F(4x4,3x3), 3x3/1, [320 16 16] -> [320 16 16], BN-ReLU group1.block3.bn0 on load
+	nn.WinogradForward(c, n, &conv_group1_block3_conv0, 4, group1_block2_add, group1_block3_conv0_wino4, &nn.Pre{Scale: group1_block3_bn0_scale, Shift: group1_block3_bn0_shift}, nil, group1_block3_conv0)
 	// group1.block3.bn1: bn-infer
-	nn.BNInfer(320, s.Params[7686864:7687184], s.Params[7687184:7687504], s.Stats[6432:6752], s.Stats[6752:7072], a[31457920:31458240], a[31458240:31458560])
-	// group1.block3.conv1: conv-fwd 3x3/1, [320 16 16] -> [320 16 16], BN-ReLU group1.block3.bn1 on load, residual group1.block2.add added on store
-	nn.ConvForward(c, n, &convs[18], a[0:0+n*81920], s.Params[7687504:8609104], &nn.Pre{Scale: a[31457920:31458240], Shift: a[31458240:31458560]}, a[10485760:10485760+n*81920], a[20971520:20971520+n*81920])
+	nn.BNInfer(320, p_group1_block3_bn1_weight, p_group1_block3_bn1_bias, p_group1_block3_bn1_running_mean, p_group1_block3_bn1_running_var, group1_block3_bn1_scale, group1_block3_bn1_shift)
+	// group1.block3.conv1: conv-fwd by winograd F(4x4,3x3), 3x3/1, [320 16 16] -> [320 16 16], BN-ReLU group1.block3.bn1 on load, residual group1.block2.add added on store
+	nn.WinogradForward(c, n, &conv_group1_block3_conv1, 4, group1_block3_conv0, group1_block3_conv1_wino4, &nn.Pre{Scale: group1_block3_bn1_scale, Shift: group1_block3_bn1_shift}, group1_block2_add, group1_block3_add)
 	// group2.block0.bn0: bn-infer
-	nn.BNInfer(320, s.Params[8609104:8609424], s.Params[8609424:8609744], s.Stats[7072:7392], s.Stats[7392:7712], a[10488960:10489280], a[10489280:10489600])
-	// group2.block0.conv0: conv-fwd 3x3/2, [320 16 16] -> [640 8 8], BN-ReLU group2.block0.bn0 on load
-	nn.ConvForward(c, n, &convs[19], a[20971520:20971520+n*81920], s.Params[8609744:10452944], &nn.Pre{Scale: a[10488960:10489280], Shift: a[10489280:10489600]}, nil, a[0:0+n*40960])
+	nn.BNInfer(320, p_group2_block0_bn0_weight, p_group2_block0_bn0_bias, p_group2_block0_bn0_running_mean, p_group2_block0_bn0_running_var, group2_block0_bn0_scale, group2_block0_bn0_shift)
+	// group2.block0.conv0: conv-fwd by im2row, 3x3/2, [320 16 16] -> [640 8 8], BN-ReLU group2.block0.bn0 on load
+	nn.Im2rowForward(c, n, &conv_group2_block0_conv0, group1_block3_add, group2_block0_conv0_rows, &nn.Pre{Scale: group2_block0_bn0_scale, Shift: group2_block0_bn0_shift}, nil, group2_block0_conv0)
 	// group2.block0.bn1: bn-infer
-	nn.BNInfer(640, s.Params[10452944:10453584], s.Params[10453584:10454224], s.Stats[7712:8352], s.Stats[8352:8992], a[10487040:10487680], a[10487680:10488320])
-	// group2.block0.conv1: conv-fwd 3x3/1, [640 8 8] -> [640 8 8], BN-ReLU group2.block0.bn1 on load
-	nn.ConvForward(c, n, &convs[20], a[0:0+n*40960], s.Params[10454224:14140624], &nn.Pre{Scale: a[10487040:10487680], Shift: a[10487680:10488320]}, nil, a[5242880:5242880+n*40960])
-	// group2.block0.convdim: conv-fwd 1x1/2, [320 16 16] -> [640 8 8], BN-ReLU group2.block0.bn0 on load, residual group2.block0.conv1 added on store
-	nn.ConvForward(c, n, &convs[21], a[20971520:20971520+n*81920], s.Params[14140624:14345424], &nn.Pre{Scale: a[10488960:10489280], Shift: a[10489280:10489600]}, a[5242880:5242880+n*40960], a[0:0+n*40960])
+	nn.BNInfer(640, p_group2_block0_bn1_weight, p_group2_block0_bn1_bias, p_group2_block0_bn1_running_mean, p_group2_block0_bn1_running_var, group2_block0_bn1_scale, group2_block0_bn1_shift)
+	// group2.block0.conv1: conv-fwd by winograd F(4x4,3x3), 3x3/1, [640 8 8] -> [640 8 8], BN-ReLU group2.block0.bn1 on load
+	nn.WinogradForward(c, n, &conv_group2_block0_conv1, 4, group2_block0_conv0, group2_block0_conv1_wino4, &nn.Pre{Scale: group2_block0_bn1_scale, Shift: group2_block0_bn1_shift}, nil, group2_block0_conv1)
+	// group2.block0.convdim: conv-fwd by im2row, 1x1/2, [320 16 16] -> [640 8 8], BN-ReLU group2.block0.bn0 on load, residual group2.block0.conv1 added on store
+	nn.Im2rowForward(c, n, &conv_group2_block0_convdim, group1_block3_add, group2_block0_convdim_rows, &nn.Pre{Scale: group2_block0_bn0_scale, Shift: group2_block0_bn0_shift}, group2_block0_conv1, group2_block0_add)
 	// group2.block1.bn0: bn-infer
-	nn.BNInfer(640, s.Params[14345424:14346064], s.Params[14346064:14346704], s.Stats[8992:9632], s.Stats[9632:10272], a[10487040:10487680], a[10487680:10488320])
-	// group2.block1.conv0: conv-fwd 3x3/1, [640 8 8] -> [640 8 8], BN-ReLU group2.block1.bn0 on load
-	nn.ConvForward(c, n, &convs[22], a[0:0+n*40960], s.Params[14346704:18033104], &nn.Pre{Scale: a[10487040:10487680], Shift: a[10487680:10488320]}, nil, a[5242880:5242880+n*40960])
+	nn.BNInfer(640, p_group2_block1_bn0_weight, p_group2_block1_bn0_bias, p_group2_block1_bn0_running_mean, p_group2_block1_bn0_running_var, group2_block1_bn0_scale, group2_block1_bn0_shift)
+	// group2.block1.conv0: conv-fwd by winograd F(4x4,3x3), 3x3/1, [640 8 8] -> [640 8 8], BN-ReLU group2.block1.bn0 on load
+	nn.WinogradForward(c, n, &conv_group2_block1_conv0, 4, group2_block0_add, group2_block1_conv0_wino4, &nn.Pre{Scale: group2_block1_bn0_scale, Shift: group2_block1_bn0_shift}, nil, group2_block1_conv0)
 	// group2.block1.bn1: bn-infer
-	nn.BNInfer(640, s.Params[18033104:18033744], s.Params[18033744:18034384], s.Stats[10272:10912], s.Stats[10912:11552], a[15729920:15730560], a[15730560:15731200])
-	// group2.block1.conv1: conv-fwd 3x3/1, [640 8 8] -> [640 8 8], BN-ReLU group2.block1.bn1 on load, residual group2.block0.add added on store
-	nn.ConvForward(c, n, &convs[23], a[5242880:5242880+n*40960], s.Params[18034384:21720784], &nn.Pre{Scale: a[15729920:15730560], Shift: a[15730560:15731200]}, a[0:0+n*40960], a[10485760:10485760+n*40960])
+	nn.BNInfer(640, p_group2_block1_bn1_weight, p_group2_block1_bn1_bias, p_group2_block1_bn1_running_mean, p_group2_block1_bn1_running_var, group2_block1_bn1_scale, group2_block1_bn1_shift)
+	// group2.block1.conv1: conv-fwd by winograd F(4x4,3x3), 3x3/1, [640 8 8] -> [640 8 8], BN-ReLU group2.block1.bn1 on load, residual group2.block0.add added on store
+	nn.WinogradForward(c, n, &conv_group2_block1_conv1, 4, group2_block1_conv0, group2_block1_conv1_wino4, &nn.Pre{Scale: group2_block1_bn1_scale, Shift: group2_block1_bn1_shift}, group2_block0_add, group2_block1_add)
 	// group2.block2.bn0: bn-infer
-	nn.BNInfer(640, s.Params[21720784:21721424], s.Params[21721424:21722064], s.Stats[11552:12192], s.Stats[12192:12832], a[5244160:5244800], a[5244800:5245440])
-	// group2.block2.conv0: conv-fwd 3x3/1, [640 8 8] -> [640 8 8], BN-ReLU group2.block2.bn0 on load
-	nn.ConvForward(c, n, &convs[24], a[10485760:10485760+n*40960], s.Params[21722064:25408464], &nn.Pre{Scale: a[5244160:5244800], Shift: a[5244800:5245440]}, nil, a[0:0+n*40960])
+	nn.BNInfer(640, p_group2_block2_bn0_weight, p_group2_block2_bn0_bias, p_group2_block2_bn0_running_mean, p_group2_block2_bn0_running_var, group2_block2_bn0_scale, group2_block2_bn0_shift)
+	// group2.block2.conv0: conv-fwd by winograd F(4x4,3x3), 3x3/1, [640 8 8] -> [640 8 8], BN-ReLU group2.block2.bn0 on load
+	nn.WinogradForward(c, n, &conv_group2_block2_conv0, 4, group2_block1_add, group2_block2_conv0_wino4, &nn.Pre{Scale: group2_block2_bn0_scale, Shift: group2_block2_bn0_shift}, nil, group2_block2_conv0)
 	// group2.block2.bn1: bn-infer
-	nn.BNInfer(640, s.Params[25408464:25409104], s.Params[25409104:25409744], s.Stats[12832:13472], s.Stats[13472:14112], a[15729920:15730560], a[15730560:15731200])
-	// group2.block2.conv1: conv-fwd 3x3/1, [640 8 8] -> [640 8 8], BN-ReLU group2.block2.bn1 on load, residual group2.block1.add added on store
-	nn.ConvForward(c, n, &convs[25], a[0:0+n*40960], s.Params[25409744:29096144], &nn.Pre{Scale: a[15729920:15730560], Shift: a[15730560:15731200]}, a[10485760:10485760+n*40960], a[5242880:5242880+n*40960])
+	nn.BNInfer(640, p_group2_block2_bn1_weight, p_group2_block2_bn1_bias, p_group2_block2_bn1_running_mean, p_group2_block2_bn1_running_var, group2_block2_bn1_scale, group2_block2_bn1_shift)
+	// group2.block2.conv1: conv-fwd by winograd F(4x4,3x3), 3x3/1, [640 8 8] -> [640 8 8], BN-ReLU group2.block2.bn1 on load, residual group2.block1.add added on store
+	nn.WinogradForward(c, n, &conv_group2_block2_conv1, 4, group2_block2_conv0, group2_block2_conv1_wino4, &nn.Pre{Scale: group2_block2_bn1_scale, Shift: group2_block2_bn1_shift}, group2_block1_add, group2_block2_add)
 	// group2.block3.bn0: bn-infer
-	nn.BNInfer(640, s.Params[29096144:29096784], s.Params[29096784:29097424], s.Stats[14112:14752], s.Stats[14752:15392], a[10487040:10487680], a[10487680:10488320])
-	// group2.block3.conv0: conv-fwd 3x3/1, [640 8 8] -> [640 8 8], BN-ReLU group2.block3.bn0 on load
-	nn.ConvForward(c, n, &convs[26], a[5242880:5242880+n*40960], s.Params[29097424:32783824], &nn.Pre{Scale: a[10487040:10487680], Shift: a[10487680:10488320]}, nil, a[0:0+n*40960])
+	nn.BNInfer(640, p_group2_block3_bn0_weight, p_group2_block3_bn0_bias, p_group2_block3_bn0_running_mean, p_group2_block3_bn0_running_var, group2_block3_bn0_scale, group2_block3_bn0_shift)
+	// group2.block3.conv0: conv-fwd by winograd F(4x4,3x3), 3x3/1, [640 8 8] -> [640 8 8], BN-ReLU group2.block3.bn0 on load
+	nn.WinogradForward(c, n, &conv_group2_block3_conv0, 4, group2_block2_add, group2_block3_conv0_wino4, &nn.Pre{Scale: group2_block3_bn0_scale, Shift: group2_block3_bn0_shift}, nil, group2_block3_conv0)
 	// group2.block3.bn1: bn-infer
-	nn.BNInfer(640, s.Params[32783824:32784464], s.Params[32784464:32785104], s.Stats[15392:16032], s.Stats[16032:16672], a[15729920:15730560], a[15730560:15731200])
-	// group2.block3.conv1: conv-fwd 3x3/1, [640 8 8] -> [640 8 8], BN-ReLU group2.block3.bn1 on load, residual group2.block2.add added on store
-	nn.ConvForward(c, n, &convs[27], a[0:0+n*40960], s.Params[32785104:36471504], &nn.Pre{Scale: a[15729920:15730560], Shift: a[15730560:15731200]}, a[5242880:5242880+n*40960], a[10485760:10485760+n*40960])
+	nn.BNInfer(640, p_group2_block3_bn1_weight, p_group2_block3_bn1_bias, p_group2_block3_bn1_running_mean, p_group2_block3_bn1_running_var, group2_block3_bn1_scale, group2_block3_bn1_shift)
+	// group2.block3.conv1: conv-fwd by winograd F(4x4,3x3), 3x3/1, [640 8 8] -> [640 8 8], BN-ReLU group2.block3.bn1 on load, residual group2.block2.add added on store
+	nn.WinogradForward(c, n, &conv_group2_block3_conv1, 4, group2_block3_conv0, group2_block3_conv1_wino4, &nn.Pre{Scale: group2_block3_bn1_scale, Shift: group2_block3_bn1_shift}, group2_block2_add, group2_block3_add)
 	// bn: bn-infer
-	nn.BNInfer(640, s.Params[36471504:36472144], s.Params[36472144:36472784], s.Stats[16672:17312], s.Stats[17312:17952], a[84480:85120], a[85120:85760])
+	nn.BNInfer(640, p_bn_weight, p_bn_bias, p_bn_running_mean, p_bn_running_var, bn_scale, bn_shift)
 	// head: head-fwd, BN-ReLU bn on load
-	nn.HeadForward(c, n, 640, 64, 10, a[10485760:10485760+n*40960], a[84480:85120], a[85120:85760], s.Params[36472784:36479184], s.Params[36479184:36479194], a[0:0+n*640], a[81920:81920+n*10])
-	return a[81920 : 81920+n*10]
+	nn.HeadForward(c, n, 640, 64, 10, group2_block3_add, bn_scale, bn_shift, p_fc_weight, p_fc_bias, pooled, fc)
+	return fc
 }
 
 // Infer1 runs inference on one image with a plan specialized for batch 1.
 func (net) Infer1(s *model.State, x []float32) []float32 {
-	a := s.Arena[:492160]
+	a := s.Arena
 	c := s.Ctx
-	// The weights change only with Step (model.State), so transformed weights cached under it stay valid.
-	c.SetWeightsVersion(s.Step + 1)
-	// conv0: conv-fwd 3x3/1, [3 32 32] -> [16 32 32]
-	nn.ConvForward(c, 1, &convs[0], x, s.Params[0:432], nil, nil, a[327680:344064])
+	p_conv0 := s.Params[0:432]
+	conv0 := a[322457600:322473984]
+	p_group0_block0_bn0_weight := s.Params[432:448]
+	p_group0_block0_bn0_bias := s.Params[448:464]
+	p_group0_block0_bn0_running_mean := s.Stats[0:16]
+	p_group0_block0_bn0_running_var := s.Stats[16:32]
+	group0_block0_bn0_scale := a[322474656:322474672]
+	group0_block0_bn0_shift := a[322474672:322474688]
+	group0_block0_conv0_wino4 := a[0:92160]
+	group0_block0_conv0 := a[322129920:322293760]
+	p_group0_block0_bn1_weight := s.Params[23504:23664]
+	p_group0_block0_bn1_bias := s.Params[23664:23824]
+	p_group0_block0_bn1_running_mean := s.Stats[32:192]
+	p_group0_block0_bn1_running_var := s.Stats[192:352]
+	group0_block0_bn1_scale := a[322474304:322474464]
+	group0_block0_bn1_shift := a[322474464:322474624]
+	group0_block0_conv1_wino4 := a[92160:1013760]
+	group0_block0_conv1 := a[322293760:322457600]
+	p_group0_block0_convdim := s.Params[254224:256784]
+	group0_block0_add := a[322129920:322293760]
+	p_group0_block1_bn0_weight := s.Params[256784:256944]
+	p_group0_block1_bn0_bias := s.Params[256944:257104]
+	p_group0_block1_bn0_running_mean := s.Stats[352:512]
+	p_group0_block1_bn0_running_var := s.Stats[512:672]
+	group0_block1_bn0_scale := a[322457920:322458080]
+	group0_block1_bn0_shift := a[322458080:322458240]
+	group0_block1_conv0_wino4 := a[1013760:1935360]
+	group0_block1_conv0 := a[322293760:322457600]
+	p_group0_block1_bn1_weight := s.Params[487504:487664]
+	p_group0_block1_bn1_bias := s.Params[487664:487824]
+	p_group0_block1_bn1_running_mean := s.Stats[672:832]
+	p_group0_block1_bn1_running_var := s.Stats[832:992]
+	group0_block1_bn1_scale := a[322621760:322621920]
+	group0_block1_bn1_shift := a[322621920:322622080]
+	group0_block1_conv1_wino4 := a[1935360:2856960]
+	group0_block1_add := a[322457600:322621440]
+	p_group0_block2_bn0_weight := s.Params[718224:718384]
+	p_group0_block2_bn0_bias := s.Params[718384:718544]
+	p_group0_block2_bn0_running_mean := s.Stats[992:1152]
+	p_group0_block2_bn0_running_var := s.Stats[1152:1312]
+	group0_block2_bn0_scale := a[322294080:322294240]
+	group0_block2_bn0_shift := a[322294240:322294400]
+	group0_block2_conv0_wino4 := a[2856960:3778560]
+	group0_block2_conv0 := a[322129920:322293760]
+	p_group0_block2_bn1_weight := s.Params[948944:949104]
+	p_group0_block2_bn1_bias := s.Params[949104:949264]
+	p_group0_block2_bn1_running_mean := s.Stats[1312:1472]
+	p_group0_block2_bn1_running_var := s.Stats[1472:1632]
+	group0_block2_bn1_scale := a[322621760:322621920]
+	group0_block2_bn1_shift := a[322621920:322622080]
+	group0_block2_conv1_wino4 := a[3778560:4700160]
+	group0_block2_add := a[322293760:322457600]
+	p_group0_block3_bn0_weight := s.Params[1179664:1179824]
+	p_group0_block3_bn0_bias := s.Params[1179824:1179984]
+	p_group0_block3_bn0_running_mean := s.Stats[1632:1792]
+	p_group0_block3_bn0_running_var := s.Stats[1792:1952]
+	group0_block3_bn0_scale := a[322457920:322458080]
+	group0_block3_bn0_shift := a[322458080:322458240]
+	group0_block3_conv0_wino4 := a[4700160:5621760]
+	group0_block3_conv0 := a[322129920:322293760]
+	p_group0_block3_bn1_weight := s.Params[1410384:1410544]
+	p_group0_block3_bn1_bias := s.Params[1410544:1410704]
+	p_group0_block3_bn1_running_mean := s.Stats[1952:2112]
+	p_group0_block3_bn1_running_var := s.Stats[2112:2272]
+	group0_block3_bn1_scale := a[322621760:322621920]
+	group0_block3_bn1_shift := a[322621920:322622080]
+	group0_block3_conv1_wino4 := a[5621760:6543360]
+	group0_block3_add := a[322457600:322621440]
+	p_group1_block0_bn0_weight := s.Params[1641104:1641264]
+	p_group1_block0_bn0_bias := s.Params[1641264:1641424]
+	p_group1_block0_bn0_running_mean := s.Stats[2272:2432]
+	p_group1_block0_bn0_running_var := s.Stats[2432:2592]
+	group1_block0_bn0_scale := a[322295360:322295520]
+	group1_block0_bn0_shift := a[322295520:322295680]
+	group1_block0_conv0_rows := a[6543360:7004160]
+	group1_block0_conv0 := a[322129920:322211840]
+	p_group1_block0_bn1_weight := s.Params[2102224:2102544]
+	p_group1_block0_bn1_bias := s.Params[2102544:2102864]
+	p_group1_block0_bn1_running_mean := s.Stats[2592:2912]
+	p_group1_block0_bn1_running_var := s.Stats[2912:3232]
+	group1_block0_bn1_scale := a[322294400:322294720]
+	group1_block0_bn1_shift := a[322294720:322295040]
+	group1_block0_conv1_wino4 := a[7004160:10690560]
+	group1_block0_conv1 := a[322211840:322293760]
+	group1_block0_convdim_rows := a[10690560:10741760]
+	group1_block0_add := a[322129920:322211840]
+	p_group1_block1_bn0_weight := s.Params[3075664:3075984]
+	p_group1_block1_bn0_bias := s.Params[3075984:3076304]
+	p_group1_block1_bn0_running_mean := s.Stats[3232:3552]
+	p_group1_block1_bn0_running_var := s.Stats[3552:3872]
+	group1_block1_bn0_scale := a[322294400:322294720]
+	group1_block1_bn0_shift := a[322294720:322295040]
+	group1_block1_conv0_wino4 := a[10741760:14428160]
+	group1_block1_conv0 := a[322211840:322293760]
+	p_group1_block1_bn1_weight := s.Params[3997904:3998224]
+	p_group1_block1_bn1_bias := s.Params[3998224:3998544]
+	p_group1_block1_bn1_running_mean := s.Stats[3872:4192]
+	p_group1_block1_bn1_running_var := s.Stats[4192:4512]
+	group1_block1_bn1_scale := a[322376320:322376640]
+	group1_block1_bn1_shift := a[322376640:322376960]
+	group1_block1_conv1_wino4 := a[14428160:18114560]
+	group1_block1_add := a[322293760:322375680]
+	p_group1_block2_bn0_weight := s.Params[4920144:4920464]
+	p_group1_block2_bn0_bias := s.Params[4920464:4920784]
+	p_group1_block2_bn0_running_mean := s.Stats[4512:4832]
+	p_group1_block2_bn0_running_var := s.Stats[4832:5152]
+	group1_block2_bn0_scale := a[322212480:322212800]
+	group1_block2_bn0_shift := a[322212800:322213120]
+	group1_block2_conv0_wino4 := a[18114560:21800960]
+	group1_block2_conv0 := a[322129920:322211840]
+	p_group1_block2_bn1_weight := s.Params[5842384:5842704]
+	p_group1_block2_bn1_bias := s.Params[5842704:5843024]
+	p_group1_block2_bn1_running_mean := s.Stats[5152:5472]
+	p_group1_block2_bn1_running_var := s.Stats[5472:5792]
+	group1_block2_bn1_scale := a[322376320:322376640]
+	group1_block2_bn1_shift := a[322376640:322376960]
+	group1_block2_conv1_wino4 := a[21800960:25487360]
+	group1_block2_add := a[322211840:322293760]
+	p_group1_block3_bn0_weight := s.Params[6764624:6764944]
+	p_group1_block3_bn0_bias := s.Params[6764944:6765264]
+	p_group1_block3_bn0_running_mean := s.Stats[5792:6112]
+	p_group1_block3_bn0_running_var := s.Stats[6112:6432]
+	group1_block3_bn0_scale := a[322294400:322294720]
+	group1_block3_bn0_shift := a[322294720:322295040]
+	group1_block3_conv0_wino4 := a[25487360:29173760]
+	group1_block3_conv0 := a[322129920:322211840]
+	p_group1_block3_bn1_weight := s.Params[7686864:7687184]
+	p_group1_block3_bn1_bias := s.Params[7687184:7687504]
+	p_group1_block3_bn1_running_mean := s.Stats[6432:6752]
+	p_group1_block3_bn1_running_var := s.Stats[6752:7072]
+	group1_block3_bn1_scale := a[322376320:322376640]
+	group1_block3_bn1_shift := a[322376640:322376960]
+	group1_block3_conv1_wino4 := a[29173760:32860160]
+	group1_block3_add := a[322293760:322375680]
+	p_group2_block0_bn0_weight := s.Params[8609104:8609424]
+	p_group2_block0_bn0_bias := s.Params[8609424:8609744]
+	p_group2_block0_bn0_running_mean := s.Stats[7072:7392]
+	p_group2_block0_bn0_running_var := s.Stats[7392:7712]
+	group2_block0_bn0_scale := a[322215040:322215360]
+	group2_block0_bn0_shift := a[322215360:322215680]
+	group2_block0_conv0_rows := a[32860160:34703360]
+	group2_block0_conv0 := a[322129920:322170880]
+	p_group2_block0_bn1_weight := s.Params[10452944:10453584]
+	p_group2_block0_bn1_bias := s.Params[10453584:10454224]
+	p_group2_block0_bn1_running_mean := s.Stats[7712:8352]
+	p_group2_block0_bn1_running_var := s.Stats[8352:8992]
+	group2_block0_bn1_scale := a[322213120:322213760]
+	group2_block0_bn1_shift := a[322213760:322214400]
+	group2_block0_conv1_wino2 := a[276254720:282808320]
+	group2_block0_conv1 := a[322170880:322211840]
+	group2_block0_convdim_rows := a[49448960:49653760]
+	group2_block0_add := a[322129920:322170880]
+	p_group2_block1_bn0_weight := s.Params[14345424:14346064]
+	p_group2_block1_bn0_bias := s.Params[14346064:14346704]
+	p_group2_block1_bn0_running_mean := s.Stats[8992:9632]
+	p_group2_block1_bn0_running_var := s.Stats[9632:10272]
+	group2_block1_bn0_scale := a[322213120:322213760]
+	group2_block1_bn0_shift := a[322213760:322214400]
+	group2_block1_conv0_wino2 := a[282808320:289361920]
+	group2_block1_conv0 := a[322170880:322211840]
+	p_group2_block1_bn1_weight := s.Params[18033104:18033744]
+	p_group2_block1_bn1_bias := s.Params[18033744:18034384]
+	p_group2_block1_bn1_running_mean := s.Stats[10272:10912]
+	p_group2_block1_bn1_running_var := s.Stats[10912:11552]
+	group2_block1_bn1_scale := a[322254080:322254720]
+	group2_block1_bn1_shift := a[322254720:322255360]
+	group2_block1_conv1_wino2 := a[289361920:295915520]
+	group2_block1_add := a[322211840:322252800]
+	p_group2_block2_bn0_weight := s.Params[21720784:21721424]
+	p_group2_block2_bn0_bias := s.Params[21721424:21722064]
+	p_group2_block2_bn0_running_mean := s.Stats[11552:12192]
+	p_group2_block2_bn0_running_var := s.Stats[12192:12832]
+	group2_block2_bn0_scale := a[322172160:322172800]
+	group2_block2_bn0_shift := a[322172800:322173440]
+	group2_block2_conv0_wino2 := a[295915520:302469120]
+	group2_block2_conv0 := a[322129920:322170880]
+	p_group2_block2_bn1_weight := s.Params[25408464:25409104]
+	p_group2_block2_bn1_bias := s.Params[25409104:25409744]
+	p_group2_block2_bn1_running_mean := s.Stats[12832:13472]
+	p_group2_block2_bn1_running_var := s.Stats[13472:14112]
+	group2_block2_bn1_scale := a[322254080:322254720]
+	group2_block2_bn1_shift := a[322254720:322255360]
+	group2_block2_conv1_wino2 := a[302469120:309022720]
+	group2_block2_add := a[322170880:322211840]
+	p_group2_block3_bn0_weight := s.Params[29096144:29096784]
+	p_group2_block3_bn0_bias := s.Params[29096784:29097424]
+	p_group2_block3_bn0_running_mean := s.Stats[14112:14752]
+	p_group2_block3_bn0_running_var := s.Stats[14752:15392]
+	group2_block3_bn0_scale := a[322213120:322213760]
+	group2_block3_bn0_shift := a[322213760:322214400]
+	group2_block3_conv0_wino2 := a[309022720:315576320]
+	group2_block3_conv0 := a[322129920:322170880]
+	p_group2_block3_bn1_weight := s.Params[32783824:32784464]
+	p_group2_block3_bn1_bias := s.Params[32784464:32785104]
+	p_group2_block3_bn1_running_mean := s.Stats[15392:16032]
+	p_group2_block3_bn1_running_var := s.Stats[16032:16672]
+	group2_block3_bn1_scale := a[322254080:322254720]
+	group2_block3_bn1_shift := a[322254720:322255360]
+	group2_block3_conv1_wino2 := a[315576320:322129920]
+	group2_block3_add := a[322211840:322252800]
+	p_bn_weight := s.Params[36471504:36472144]
+	p_bn_bias := s.Params[36472144:36472784]
+	p_bn_running_mean := s.Stats[16672:17312]
+	p_bn_running_var := s.Stats[17312:17952]
+	bn_scale := a[322131200:322131840]
+	bn_shift := a[322131840:322132480]
+	p_fc_weight := s.Params[36472784:36479184]
+	p_fc_bias := s.Params[36479184:36479194]
+	pooled := a[322132480:322133120]
+	fc := a[322133120:322133130]
+	// conv0: conv-fwd by im2col, 3x3/1, [3 32 32] -> [16 32 32]
+	nn.Im2colForward(c, 1, &conv_conv0, x, p_conv0, nil, nil, conv0)
 	// group0.block0.bn0: bn-infer
-	nn.BNInfer(16, s.Params[432:448], s.Params[448:464], s.Stats[0:16], s.Stats[16:32], a[344736:344752], a[344752:344768])
-	// group0.block0.conv0: conv-fwd 3x3/1, [16 32 32] -> [160 32 32], BN-ReLU group0.block0.bn0 on load
-	nn.ConvForward(c, 1, &convs[1], a[327680:344064], s.Params[464:23504], &nn.Pre{Scale: a[344736:344752], Shift: a[344752:344768]}, nil, a[0:163840])
+	nn.BNInfer(16, p_group0_block0_bn0_weight, p_group0_block0_bn0_bias, p_group0_block0_bn0_running_mean, p_group0_block0_bn0_running_var, group0_block0_bn0_scale, group0_block0_bn0_shift)
+	// group0.block0.conv0: conv-fwd by winograd F(4x4,3x3), 3x3/1, [16 32 32] -> [160 32 32], BN-ReLU group0.block0.bn0 on load
+	nn.WinogradForward(c, 1, &conv_group0_block0_conv0, 4, conv0, group0_block0_conv0_wino4, &nn.Pre{Scale: group0_block0_bn0_scale, Shift: group0_block0_bn0_shift}, nil, group0_block0_conv0)
 	// group0.block0.bn1: bn-infer
-	nn.BNInfer(160, s.Params[23504:23664], s.Params[23664:23824], s.Stats[32:192], s.Stats[192:352], a[344384:344544], a[344544:344704])
-	// group0.block0.conv1: conv-fwd 3x3/1, [160 32 32] -> [160 32 32], BN-ReLU group0.block0.bn1 on load
-	nn.ConvForward(c, 1, &convs[2], a[0:163840], s.Params[23824:254224], &nn.Pre{Scale: a[344384:344544], Shift: a[344544:344704]}, nil, a[163840:327680])
-	// group0.block0.convdim: conv-fwd 1x1/1, [16 32 32] -> [160 32 32], BN-ReLU group0.block0.bn0 on load, residual group0.block0.conv1 added on store
-	nn.ConvForward(c, 1, &convs[3], a[327680:344064], s.Params[254224:256784], &nn.Pre{Scale: a[344736:344752], Shift: a[344752:344768]}, a[163840:327680], a[0:163840])
+	nn.BNInfer(160, p_group0_block0_bn1_weight, p_group0_block0_bn1_bias, p_group0_block0_bn1_running_mean, p_group0_block0_bn1_running_var, group0_block0_bn1_scale, group0_block0_bn1_shift)
+	// group0.block0.conv1: conv-fwd by winograd F(4x4,3x3), 3x3/1, [160 32 32] -> [160 32 32], BN-ReLU group0.block0.bn1 on load
+	nn.WinogradForward(c, 1, &conv_group0_block0_conv1, 4, group0_block0_conv0, group0_block0_conv1_wino4, &nn.Pre{Scale: group0_block0_bn1_scale, Shift: group0_block0_bn1_shift}, nil, group0_block0_conv1)
+	// group0.block0.convdim: conv-fwd by pointwise, 1x1/1, [16 32 32] -> [160 32 32], BN-ReLU group0.block0.bn0 on load, residual group0.block0.conv1 added on store
+	nn.PointwiseForward(c, 1, &conv_group0_block0_convdim, conv0, p_group0_block0_convdim, &nn.Pre{Scale: group0_block0_bn0_scale, Shift: group0_block0_bn0_shift}, group0_block0_conv1, group0_block0_add)
 	// group0.block1.bn0: bn-infer
-	nn.BNInfer(160, s.Params[256784:256944], s.Params[256944:257104], s.Stats[352:512], s.Stats[512:672], a[328000:328160], a[328160:328320])
-	// group0.block1.conv0: conv-fwd 3x3/1, [160 32 32] -> [160 32 32], BN-ReLU group0.block1.bn0 on load
-	nn.ConvForward(c, 1, &convs[4], a[0:163840], s.Params[257104:487504], &nn.Pre{Scale: a[328000:328160], Shift: a[328160:328320]}, nil, a[163840:327680])
+	nn.BNInfer(160, p_group0_block1_bn0_weight, p_group0_block1_bn0_bias, p_group0_block1_bn0_running_mean, p_group0_block1_bn0_running_var, group0_block1_bn0_scale, group0_block1_bn0_shift)
+	// group0.block1.conv0: conv-fwd by winograd F(4x4,3x3), 3x3/1, [160 32 32] -> [160 32 32], BN-ReLU group0.block1.bn0 on load
+	nn.WinogradForward(c, 1, &conv_group0_block1_conv0, 4, group0_block0_add, group0_block1_conv0_wino4, &nn.Pre{Scale: group0_block1_bn0_scale, Shift: group0_block1_bn0_shift}, nil, group0_block1_conv0)
 	// group0.block1.bn1: bn-infer
-	nn.BNInfer(160, s.Params[487504:487664], s.Params[487664:487824], s.Stats[672:832], s.Stats[832:992], a[491840:492000], a[492000:492160])
-	// group0.block1.conv1: conv-fwd 3x3/1, [160 32 32] -> [160 32 32], BN-ReLU group0.block1.bn1 on load, residual group0.block0.add added on store
-	nn.ConvForward(c, 1, &convs[5], a[163840:327680], s.Params[487824:718224], &nn.Pre{Scale: a[491840:492000], Shift: a[492000:492160]}, a[0:163840], a[327680:491520])
+	nn.BNInfer(160, p_group0_block1_bn1_weight, p_group0_block1_bn1_bias, p_group0_block1_bn1_running_mean, p_group0_block1_bn1_running_var, group0_block1_bn1_scale, group0_block1_bn1_shift)
+	// group0.block1.conv1: conv-fwd by winograd F(4x4,3x3), 3x3/1, [160 32 32] -> [160 32 32], BN-ReLU group0.block1.bn1 on load, residual group0.block0.add added on store
+	nn.WinogradForward(c, 1, &conv_group0_block1_conv1, 4, group0_block1_conv0, group0_block1_conv1_wino4, &nn.Pre{Scale: group0_block1_bn1_scale, Shift: group0_block1_bn1_shift}, group0_block0_add, group0_block1_add)
 	// group0.block2.bn0: bn-infer
-	nn.BNInfer(160, s.Params[718224:718384], s.Params[718384:718544], s.Stats[992:1152], s.Stats[1152:1312], a[164160:164320], a[164320:164480])
-	// group0.block2.conv0: conv-fwd 3x3/1, [160 32 32] -> [160 32 32], BN-ReLU group0.block2.bn0 on load
-	nn.ConvForward(c, 1, &convs[6], a[327680:491520], s.Params[718544:948944], &nn.Pre{Scale: a[164160:164320], Shift: a[164320:164480]}, nil, a[0:163840])
+	nn.BNInfer(160, p_group0_block2_bn0_weight, p_group0_block2_bn0_bias, p_group0_block2_bn0_running_mean, p_group0_block2_bn0_running_var, group0_block2_bn0_scale, group0_block2_bn0_shift)
+	// group0.block2.conv0: conv-fwd by winograd F(4x4,3x3), 3x3/1, [160 32 32] -> [160 32 32], BN-ReLU group0.block2.bn0 on load
+	nn.WinogradForward(c, 1, &conv_group0_block2_conv0, 4, group0_block1_add, group0_block2_conv0_wino4, &nn.Pre{Scale: group0_block2_bn0_scale, Shift: group0_block2_bn0_shift}, nil, group0_block2_conv0)
 	// group0.block2.bn1: bn-infer
-	nn.BNInfer(160, s.Params[948944:949104], s.Params[949104:949264], s.Stats[1312:1472], s.Stats[1472:1632], a[491840:492000], a[492000:492160])
-	// group0.block2.conv1: conv-fwd 3x3/1, [160 32 32] -> [160 32 32], BN-ReLU group0.block2.bn1 on load, residual group0.block1.add added on store
-	nn.ConvForward(c, 1, &convs[7], a[0:163840], s.Params[949264:1179664], &nn.Pre{Scale: a[491840:492000], Shift: a[492000:492160]}, a[327680:491520], a[163840:327680])
+	nn.BNInfer(160, p_group0_block2_bn1_weight, p_group0_block2_bn1_bias, p_group0_block2_bn1_running_mean, p_group0_block2_bn1_running_var, group0_block2_bn1_scale, group0_block2_bn1_shift)
+	// group0.block2.conv1: conv-fwd by winograd F(4x4,3x3), 3x3/1, [160 32 32] -> [160 32 32], BN-ReLU group0.block2.bn1 on load, residual group0.block1.add added on store
+	nn.WinogradForward(c, 1, &conv_group0_block2_conv1, 4, group0_block2_conv0, group0_block2_conv1_wino4, &nn.Pre{Scale: group0_block2_bn1_scale, Shift: group0_block2_bn1_shift}, group0_block1_add, group0_block2_add)
 	// group0.block3.bn0: bn-infer
-	nn.BNInfer(160, s.Params[1179664:1179824], s.Params[1179824:1179984], s.Stats[1632:1792], s.Stats[1792:1952], a[328000:328160], a[328160:328320])
-	// group0.block3.conv0: conv-fwd 3x3/1, [160 32 32] -> [160 32 32], BN-ReLU group0.block3.bn0 on load
-	nn.ConvForward(c, 1, &convs[8], a[163840:327680], s.Params[1179984:1410384], &nn.Pre{Scale: a[328000:328160], Shift: a[328160:328320]}, nil, a[0:163840])
+	nn.BNInfer(160, p_group0_block3_bn0_weight, p_group0_block3_bn0_bias, p_group0_block3_bn0_running_mean, p_group0_block3_bn0_running_var, group0_block3_bn0_scale, group0_block3_bn0_shift)
+	// group0.block3.conv0: conv-fwd by winograd F(4x4,3x3), 3x3/1, [160 32 32] -> [160 32 32], BN-ReLU group0.block3.bn0 on load
+	nn.WinogradForward(c, 1, &conv_group0_block3_conv0, 4, group0_block2_add, group0_block3_conv0_wino4, &nn.Pre{Scale: group0_block3_bn0_scale, Shift: group0_block3_bn0_shift}, nil, group0_block3_conv0)
 	// group0.block3.bn1: bn-infer
-	nn.BNInfer(160, s.Params[1410384:1410544], s.Params[1410544:1410704], s.Stats[1952:2112], s.Stats[2112:2272], a[491840:492000], a[492000:492160])
-	// group0.block3.conv1: conv-fwd 3x3/1, [160 32 32] -> [160 32 32], BN-ReLU group0.block3.bn1 on load, residual group0.block2.add added on store
-	nn.ConvForward(c, 1, &convs[9], a[0:163840], s.Params[1410704:1641104], &nn.Pre{Scale: a[491840:492000], Shift: a[492000:492160]}, a[163840:327680], a[327680:491520])
+	nn.BNInfer(160, p_group0_block3_bn1_weight, p_group0_block3_bn1_bias, p_group0_block3_bn1_running_mean, p_group0_block3_bn1_running_var, group0_block3_bn1_scale, group0_block3_bn1_shift)
+	// group0.block3.conv1: conv-fwd by winograd F(4x4,3x3), 3x3/1, [160 32 32] -> [160 32 32], BN-ReLU group0.block3.bn1 on load, residual group0.block2.add added on store
+	nn.WinogradForward(c, 1, &conv_group0_block3_conv1, 4, group0_block3_conv0, group0_block3_conv1_wino4, &nn.Pre{Scale: group0_block3_bn1_scale, Shift: group0_block3_bn1_shift}, group0_block2_add, group0_block3_add)
 	// group1.block0.bn0: bn-infer
-	nn.BNInfer(160, s.Params[1641104:1641264], s.Params[1641264:1641424], s.Stats[2272:2432], s.Stats[2432:2592], a[165440:165600], a[165600:165760])
-	// group1.block0.conv0: conv-fwd 3x3/2, [160 32 32] -> [320 16 16], BN-ReLU group1.block0.bn0 on load
-	nn.ConvForward(c, 1, &convs[10], a[327680:491520], s.Params[1641424:2102224], &nn.Pre{Scale: a[165440:165600], Shift: a[165600:165760]}, nil, a[0:81920])
+	nn.BNInfer(160, p_group1_block0_bn0_weight, p_group1_block0_bn0_bias, p_group1_block0_bn0_running_mean, p_group1_block0_bn0_running_var, group1_block0_bn0_scale, group1_block0_bn0_shift)
+	// group1.block0.conv0: conv-fwd by im2row, 3x3/2, [160 32 32] -> [320 16 16], BN-ReLU group1.block0.bn0 on load
+	nn.Im2rowForward(c, 1, &conv_group1_block0_conv0, group0_block3_add, group1_block0_conv0_rows, &nn.Pre{Scale: group1_block0_bn0_scale, Shift: group1_block0_bn0_shift}, nil, group1_block0_conv0)
 	// group1.block0.bn1: bn-infer
-	nn.BNInfer(320, s.Params[2102224:2102544], s.Params[2102544:2102864], s.Stats[2592:2912], s.Stats[2912:3232], a[164480:164800], a[164800:165120])
-	// group1.block0.conv1: conv-fwd 3x3/1, [320 16 16] -> [320 16 16], BN-ReLU group1.block0.bn1 on load
-	nn.ConvForward(c, 1, &convs[11], a[0:81920], s.Params[2102864:3024464], &nn.Pre{Scale: a[164480:164800], Shift: a[164800:165120]}, nil, a[81920:163840])
-	// group1.block0.convdim: conv-fwd 1x1/2, [160 32 32] -> [320 16 16], BN-ReLU group1.block0.bn0 on load, residual group1.block0.conv1 added on store
-	nn.ConvForward(c, 1, &convs[12], a[327680:491520], s.Params[3024464:3075664], &nn.Pre{Scale: a[165440:165600], Shift: a[165600:165760]}, a[81920:163840], a[0:81920])
+	nn.BNInfer(320, p_group1_block0_bn1_weight, p_group1_block0_bn1_bias, p_group1_block0_bn1_running_mean, p_group1_block0_bn1_running_var, group1_block0_bn1_scale, group1_block0_bn1_shift)
+	// group1.block0.conv1: conv-fwd by winograd F(4x4,3x3), 3x3/1, [320 16 16] -> [320 16 16], BN-ReLU group1.block0.bn1 on load
+	nn.WinogradForward(c, 1, &conv_group1_block0_conv1, 4, group1_block0_conv0, group1_block0_conv1_wino4, &nn.Pre{Scale: group1_block0_bn1_scale, Shift: group1_block0_bn1_shift}, nil, group1_block0_conv1)
+	// group1.block0.convdim: conv-fwd by im2row, 1x1/2, [160 32 32] -> [320 16 16], BN-ReLU group1.block0.bn0 on load, residual group1.block0.conv1 added on store
+	nn.Im2rowForward(c, 1, &conv_group1_block0_convdim, group0_block3_add, group1_block0_convdim_rows, &nn.Pre{Scale: group1_block0_bn0_scale, Shift: group1_block0_bn0_shift}, group1_block0_conv1, group1_block0_add)
 	// group1.block1.bn0: bn-infer
-	nn.BNInfer(320, s.Params[3075664:3075984], s.Params[3075984:3076304], s.Stats[3232:3552], s.Stats[3552:3872], a[164480:164800], a[164800:165120])
-	// group1.block1.conv0: conv-fwd 3x3/1, [320 16 16] -> [320 16 16], BN-ReLU group1.block1.bn0 on load
-	nn.ConvForward(c, 1, &convs[13], a[0:81920], s.Params[3076304:3997904], &nn.Pre{Scale: a[164480:164800], Shift: a[164800:165120]}, nil, a[81920:163840])
+	nn.BNInfer(320, p_group1_block1_bn0_weight, p_group1_block1_bn0_bias, p_group1_block1_bn0_running_mean, p_group1_block1_bn0_running_var, group1_block1_bn0_scale, group1_block1_bn0_shift)
+	// group1.block1.conv0: conv-fwd by winograd F(4x4,3x3), 3x3/1, [320 16 16] -> [320 16 16], BN-ReLU group1.block1.bn0 on load
+	nn.WinogradForward(c, 1, &conv_group1_block1_conv0, 4, group1_block0_add, group1_block1_conv0_wino4, &nn.Pre{Scale: group1_block1_bn0_scale, Shift: group1_block1_bn0_shift}, nil, group1_block1_conv0)
 	// group1.block1.bn1: bn-infer
-	nn.BNInfer(320, s.Params[3997904:3998224], s.Params[3998224:3998544], s.Stats[3872:4192], s.Stats[4192:4512], a[246400:246720], a[246720:247040])
-	// group1.block1.conv1: conv-fwd 3x3/1, [320 16 16] -> [320 16 16], BN-ReLU group1.block1.bn1 on load, residual group1.block0.add added on store
-	nn.ConvForward(c, 1, &convs[14], a[81920:163840], s.Params[3998544:4920144], &nn.Pre{Scale: a[246400:246720], Shift: a[246720:247040]}, a[0:81920], a[163840:245760])
+	nn.BNInfer(320, p_group1_block1_bn1_weight, p_group1_block1_bn1_bias, p_group1_block1_bn1_running_mean, p_group1_block1_bn1_running_var, group1_block1_bn1_scale, group1_block1_bn1_shift)
+	// group1.block1.conv1: conv-fwd by winograd F(4x4,3x3), 3x3/1, [320 16 16] -> [320 16 16], BN-ReLU group1.block1.bn1 on load, residual group1.block0.add added on store
+	nn.WinogradForward(c, 1, &conv_group1_block1_conv1, 4, group1_block1_conv0, group1_block1_conv1_wino4, &nn.Pre{Scale: group1_block1_bn1_scale, Shift: group1_block1_bn1_shift}, group1_block0_add, group1_block1_add)
 	// group1.block2.bn0: bn-infer
-	nn.BNInfer(320, s.Params[4920144:4920464], s.Params[4920464:4920784], s.Stats[4512:4832], s.Stats[4832:5152], a[82560:82880], a[82880:83200])
-	// group1.block2.conv0: conv-fwd 3x3/1, [320 16 16] -> [320 16 16], BN-ReLU group1.block2.bn0 on load
-	nn.ConvForward(c, 1, &convs[15], a[163840:245760], s.Params[4920784:5842384], &nn.Pre{Scale: a[82560:82880], Shift: a[82880:83200]}, nil, a[0:81920])
+	nn.BNInfer(320, p_group1_block2_bn0_weight, p_group1_block2_bn0_bias, p_group1_block2_bn0_running_mean, p_group1_block2_bn0_running_var, group1_block2_bn0_scale, group1_block2_bn0_shift)
+	// group1.block2.conv0: conv-fwd by winograd F(4x4,3x3), 3x3/1, [320 16 16] -> [320 16 16], BN-ReLU group1.block2.bn0 on load
+	nn.WinogradForward(c, 1, &conv_group1_block2_conv0, 4, group1_block1_add, group1_block2_conv0_wino4, &nn.Pre{Scale: group1_block2_bn0_scale, Shift: group1_block2_bn0_shift}, nil, group1_block2_conv0)
 	// group1.block2.bn1: bn-infer
-	nn.BNInfer(320, s.Params[5842384:5842704], s.Params[5842704:5843024], s.Stats[5152:5472], s.Stats[5472:5792], a[246400:246720], a[246720:247040])
-	// group1.block2.conv1: conv-fwd 3x3/1, [320 16 16] -> [320 16 16], BN-ReLU group1.block2.bn1 on load, residual group1.block1.add added on store
-	nn.ConvForward(c, 1, &convs[16], a[0:81920], s.Params[5843024:6764624], &nn.Pre{Scale: a[246400:246720], Shift: a[246720:247040]}, a[163840:245760], a[81920:163840])
+	nn.BNInfer(320, p_group1_block2_bn1_weight, p_group1_block2_bn1_bias, p_group1_block2_bn1_running_mean, p_group1_block2_bn1_running_var, group1_block2_bn1_scale, group1_block2_bn1_shift)
+	// group1.block2.conv1: conv-fwd by winograd F(4x4,3x3), 3x3/1, [320 16 16] -> [320 16 16], BN-ReLU group1.block2.bn1 on load, residual group1.block1.add added on store
+	nn.WinogradForward(c, 1, &conv_group1_block2_conv1, 4, group1_block2_conv0, group1_block2_conv1_wino4, &nn.Pre{Scale: group1_block2_bn1_scale, Shift: group1_block2_bn1_shift}, group1_block1_add, group1_block2_add)
 	// group1.block3.bn0: bn-infer
-	nn.BNInfer(320, s.Params[6764624:6764944], s.Params[6764944:6765264], s.Stats[5792:6112], s.Stats[6112:6432], a[164480:164800], a[164800:165120])
-	// group1.block3.conv0: conv-fwd 3x3/1, [320 16 16] -> [320 16 16], BN-ReLU group1.block3.bn0 on load
-	nn.ConvForward(c, 1, &convs[17], a[81920:163840], s.Params[6765264:7686864], &nn.Pre{Scale: a[164480:164800], Shift: a[164800:165120]}, nil, a[0:81920])
+	nn.BNInfer(320, p_group1_block3_bn0_weight, p_group1_block3_bn0_bias, p_group1_block3_bn0_running_mean, p_group1_block3_bn0_running_var, group1_block3_bn0_scale, group1_block3_bn0_shift)
+	// group1.block3.conv0: conv-fwd by winograd F(4x4,3x3), 3x3/1, [320 16 16] -> [320 16 16], BN-ReLU group1.block3.bn0 on load
+	nn.WinogradForward(c, 1, &conv_group1_block3_conv0, 4, group1_block2_add, group1_block3_conv0_wino4, &nn.Pre{Scale: group1_block3_bn0_scale, Shift: group1_block3_bn0_shift}, nil, group1_block3_conv0)
 	// group1.block3.bn1: bn-infer
-	nn.BNInfer(320, s.Params[7686864:7687184], s.Params[7687184:7687504], s.Stats[6432:6752], s.Stats[6752:7072], a[246400:246720], a[246720:247040])
-	// group1.block3.conv1: conv-fwd 3x3/1, [320 16 16] -> [320 16 16], BN-ReLU group1.block3.bn1 on load, residual group1.block2.add added on store
-	nn.ConvForward(c, 1, &convs[18], a[0:81920], s.Params[7687504:8609104], &nn.Pre{Scale: a[246400:246720], Shift: a[246720:247040]}, a[81920:163840], a[163840:245760])
+	nn.BNInfer(320, p_group1_block3_bn1_weight, p_group1_block3_bn1_bias, p_group1_block3_bn1_running_mean, p_group1_block3_bn1_running_var, group1_block3_bn1_scale, group1_block3_bn1_shift)
+	// group1.block3.conv1: conv-fwd by winograd F(4x4,3x3), 3x3/1, [320 16 16] -> [320 16 16], BN-ReLU group1.block3.bn1 on load, residual group1.block2.add added on store
+	nn.WinogradForward(c, 1, &conv_group1_block3_conv1, 4, group1_block3_conv0, group1_block3_conv1_wino4, &nn.Pre{Scale: group1_block3_bn1_scale, Shift: group1_block3_bn1_shift}, group1_block2_add, group1_block3_add)
 	// group2.block0.bn0: bn-infer
-	nn.BNInfer(320, s.Params[8609104:8609424], s.Params[8609424:8609744], s.Stats[7072:7392], s.Stats[7392:7712], a[85120:85440], a[85440:85760])
-	// group2.block0.conv0: conv-fwd 3x3/2, [320 16 16] -> [640 8 8], BN-ReLU group2.block0.bn0 on load
-	nn.ConvForward(c, 1, &convs[19], a[163840:245760], s.Params[8609744:10452944], &nn.Pre{Scale: a[85120:85440], Shift: a[85440:85760]}, nil, a[0:40960])
+	nn.BNInfer(320, p_group2_block0_bn0_weight, p_group2_block0_bn0_bias, p_group2_block0_bn0_running_mean, p_group2_block0_bn0_running_var, group2_block0_bn0_scale, group2_block0_bn0_shift)
+	// group2.block0.conv0: conv-fwd by im2row, 3x3/2, [320 16 16] -> [640 8 8], BN-ReLU group2.block0.bn0 on load
+	nn.Im2rowForward(c, 1, &conv_group2_block0_conv0, group1_block3_add, group2_block0_conv0_rows, &nn.Pre{Scale: group2_block0_bn0_scale, Shift: group2_block0_bn0_shift}, nil, group2_block0_conv0)
 	// group2.block0.bn1: bn-infer
-	nn.BNInfer(640, s.Params[10452944:10453584], s.Params[10453584:10454224], s.Stats[7712:8352], s.Stats[8352:8992], a[83200:83840], a[83840:84480])
-	// group2.block0.conv1: conv-fwd 3x3/1, [640 8 8] -> [640 8 8], BN-ReLU group2.block0.bn1 on load
-	nn.ConvForward(c, 1, &convs[20], a[0:40960], s.Params[10454224:14140624], &nn.Pre{Scale: a[83200:83840], Shift: a[83840:84480]}, nil, a[40960:81920])
-	// group2.block0.convdim: conv-fwd 1x1/2, [320 16 16] -> [640 8 8], BN-ReLU group2.block0.bn0 on load, residual group2.block0.conv1 added on store
-	nn.ConvForward(c, 1, &convs[21], a[163840:245760], s.Params[14140624:14345424], &nn.Pre{Scale: a[85120:85440], Shift: a[85440:85760]}, a[40960:81920], a[0:40960])
+	nn.BNInfer(640, p_group2_block0_bn1_weight, p_group2_block0_bn1_bias, p_group2_block0_bn1_running_mean, p_group2_block0_bn1_running_var, group2_block0_bn1_scale, group2_block0_bn1_shift)
+	// group2.block0.conv1: conv-fwd by winograd F(2x2,3x3), 3x3/1, [640 8 8] -> [640 8 8], BN-ReLU group2.block0.bn1 on load
+	nn.WinogradForward(c, 1, &conv_group2_block0_conv1, 2, group2_block0_conv0, group2_block0_conv1_wino2, &nn.Pre{Scale: group2_block0_bn1_scale, Shift: group2_block0_bn1_shift}, nil, group2_block0_conv1)
+	// group2.block0.convdim: conv-fwd by im2row, 1x1/2, [320 16 16] -> [640 8 8], BN-ReLU group2.block0.bn0 on load, residual group2.block0.conv1 added on store
+	nn.Im2rowForward(c, 1, &conv_group2_block0_convdim, group1_block3_add, group2_block0_convdim_rows, &nn.Pre{Scale: group2_block0_bn0_scale, Shift: group2_block0_bn0_shift}, group2_block0_conv1, group2_block0_add)
 	// group2.block1.bn0: bn-infer
-	nn.BNInfer(640, s.Params[14345424:14346064], s.Params[14346064:14346704], s.Stats[8992:9632], s.Stats[9632:10272], a[83200:83840], a[83840:84480])
-	// group2.block1.conv0: conv-fwd 3x3/1, [640 8 8] -> [640 8 8], BN-ReLU group2.block1.bn0 on load
-	nn.ConvForward(c, 1, &convs[22], a[0:40960], s.Params[14346704:18033104], &nn.Pre{Scale: a[83200:83840], Shift: a[83840:84480]}, nil, a[40960:81920])
+	nn.BNInfer(640, p_group2_block1_bn0_weight, p_group2_block1_bn0_bias, p_group2_block1_bn0_running_mean, p_group2_block1_bn0_running_var, group2_block1_bn0_scale, group2_block1_bn0_shift)
+	// group2.block1.conv0: conv-fwd by winograd F(2x2,3x3), 3x3/1, [640 8 8] -> [640 8 8], BN-ReLU group2.block1.bn0 on load
+	nn.WinogradForward(c, 1, &conv_group2_block1_conv0, 2, group2_block0_add, group2_block1_conv0_wino2, &nn.Pre{Scale: group2_block1_bn0_scale, Shift: group2_block1_bn0_shift}, nil, group2_block1_conv0)
 	// group2.block1.bn1: bn-infer
-	nn.BNInfer(640, s.Params[18033104:18033744], s.Params[18033744:18034384], s.Stats[10272:10912], s.Stats[10912:11552], a[124160:124800], a[124800:125440])
-	// group2.block1.conv1: conv-fwd 3x3/1, [640 8 8] -> [640 8 8], BN-ReLU group2.block1.bn1 on load, residual group2.block0.add added on store
-	nn.ConvForward(c, 1, &convs[23], a[40960:81920], s.Params[18034384:21720784], &nn.Pre{Scale: a[124160:124800], Shift: a[124800:125440]}, a[0:40960], a[81920:122880])
+	nn.BNInfer(640, p_group2_block1_bn1_weight, p_group2_block1_bn1_bias, p_group2_block1_bn1_running_mean, p_group2_block1_bn1_running_var, group2_block1_bn1_scale, group2_block1_bn1_shift)
+	// group2.block1.conv1: conv-fwd by winograd F(2x2,3x3), 3x3/1, [640 8 8] -> [640 8 8], BN-ReLU group2.block1.bn1 on load, residual group2.block0.add added on store
+	nn.WinogradForward(c, 1, &conv_group2_block1_conv1, 2, group2_block1_conv0, group2_block1_conv1_wino2, &nn.Pre{Scale: group2_block1_bn1_scale, Shift: group2_block1_bn1_shift}, group2_block0_add, group2_block1_add)
 	// group2.block2.bn0: bn-infer
-	nn.BNInfer(640, s.Params[21720784:21721424], s.Params[21721424:21722064], s.Stats[11552:12192], s.Stats[12192:12832], a[42240:42880], a[42880:43520])
-	// group2.block2.conv0: conv-fwd 3x3/1, [640 8 8] -> [640 8 8], BN-ReLU group2.block2.bn0 on load
-	nn.ConvForward(c, 1, &convs[24], a[81920:122880], s.Params[21722064:25408464], &nn.Pre{Scale: a[42240:42880], Shift: a[42880:43520]}, nil, a[0:40960])
+	nn.BNInfer(640, p_group2_block2_bn0_weight, p_group2_block2_bn0_bias, p_group2_block2_bn0_running_mean, p_group2_block2_bn0_running_var, group2_block2_bn0_scale, group2_block2_bn0_shift)
+	// group2.block2.conv0: conv-fwd by winograd F(2x2,3x3), 3x3/1, [640 8 8] -> [640 8 8], BN-ReLU group2.block2.bn0 on load
+	nn.WinogradForward(c, 1, &conv_group2_block2_conv0, 2, group2_block1_add, group2_block2_conv0_wino2, &nn.Pre{Scale: group2_block2_bn0_scale, Shift: group2_block2_bn0_shift}, nil, group2_block2_conv0)
 	// group2.block2.bn1: bn-infer
-	nn.BNInfer(640, s.Params[25408464:25409104], s.Params[25409104:25409744], s.Stats[12832:13472], s.Stats[13472:14112], a[124160:124800], a[124800:125440])
-	// group2.block2.conv1: conv-fwd 3x3/1, [640 8 8] -> [640 8 8], BN-ReLU group2.block2.bn1 on load, residual group2.block1.add added on store
-	nn.ConvForward(c, 1, &convs[25], a[0:40960], s.Params[25409744:29096144], &nn.Pre{Scale: a[124160:124800], Shift: a[124800:125440]}, a[81920:122880], a[40960:81920])
+	nn.BNInfer(640, p_group2_block2_bn1_weight, p_group2_block2_bn1_bias, p_group2_block2_bn1_running_mean, p_group2_block2_bn1_running_var, group2_block2_bn1_scale, group2_block2_bn1_shift)
+	// group2.block2.conv1: conv-fwd by winograd F(2x2,3x3), 3x3/1, [640 8 8] -> [640 8 8], BN-ReLU group2.block2.bn1 on load, residual group2.block1.add added on store
+	nn.WinogradForward(c, 1, &conv_group2_block2_conv1, 2, group2_block2_conv0, group2_block2_conv1_wino2, &nn.Pre{Scale: group2_block2_bn1_scale, Shift: group2_block2_bn1_shift}, group2_block1_add, group2_block2_add)
 	// group2.block3.bn0: bn-infer
-	nn.BNInfer(640, s.Params[29096144:29096784], s.Params[29096784:29097424], s.Stats[14112:14752], s.Stats[14752:15392], a[83200:83840], a[83840:84480])
-	// group2.block3.conv0: conv-fwd 3x3/1, [640 8 8] -> [640 8 8], BN-ReLU group2.block3.bn0 on load
-	nn.ConvForward(c, 1, &convs[26], a[40960:81920], s.Params[29097424:32783824], &nn.Pre{Scale: a[83200:83840], Shift: a[83840:84480]}, nil, a[0:40960])
+	nn.BNInfer(640, p_group2_block3_bn0_weight, p_group2_block3_bn0_bias, p_group2_block3_bn0_running_mean, p_group2_block3_bn0_running_var, group2_block3_bn0_scale, group2_block3_bn0_shift)
+	// group2.block3.conv0: conv-fwd by winograd F(2x2,3x3), 3x3/1, [640 8 8] -> [640 8 8], BN-ReLU group2.block3.bn0 on load
+	nn.WinogradForward(c, 1, &conv_group2_block3_conv0, 2, group2_block2_add, group2_block3_conv0_wino2, &nn.Pre{Scale: group2_block3_bn0_scale, Shift: group2_block3_bn0_shift}, nil, group2_block3_conv0)
 	// group2.block3.bn1: bn-infer
-	nn.BNInfer(640, s.Params[32783824:32784464], s.Params[32784464:32785104], s.Stats[15392:16032], s.Stats[16032:16672], a[124160:124800], a[124800:125440])
-	// group2.block3.conv1: conv-fwd 3x3/1, [640 8 8] -> [640 8 8], BN-ReLU group2.block3.bn1 on load, residual group2.block2.add added on store
-	nn.ConvForward(c, 1, &convs[27], a[0:40960], s.Params[32785104:36471504], &nn.Pre{Scale: a[124160:124800], Shift: a[124800:125440]}, a[40960:81920], a[81920:122880])
+	nn.BNInfer(640, p_group2_block3_bn1_weight, p_group2_block3_bn1_bias, p_group2_block3_bn1_running_mean, p_group2_block3_bn1_running_var, group2_block3_bn1_scale, group2_block3_bn1_shift)
+	// group2.block3.conv1: conv-fwd by winograd F(2x2,3x3), 3x3/1, [640 8 8] -> [640 8 8], BN-ReLU group2.block3.bn1 on load, residual group2.block2.add added on store
+	nn.WinogradForward(c, 1, &conv_group2_block3_conv1, 2, group2_block3_conv0, group2_block3_conv1_wino2, &nn.Pre{Scale: group2_block3_bn1_scale, Shift: group2_block3_bn1_shift}, group2_block2_add, group2_block3_add)
 	// bn: bn-infer
-	nn.BNInfer(640, s.Params[36471504:36472144], s.Params[36472144:36472784], s.Stats[16672:17312], s.Stats[17312:17952], a[1280:1920], a[1920:2560])
+	nn.BNInfer(640, p_bn_weight, p_bn_bias, p_bn_running_mean, p_bn_running_var, bn_scale, bn_shift)
 	// head: head-fwd, BN-ReLU bn on load
-	nn.HeadForward(c, 1, 640, 64, 10, a[81920:122880], a[1280:1920], a[1920:2560], s.Params[36472784:36479184], s.Params[36479184:36479194], a[2560:3200], a[3200:3210])
-	return a[3200:3210]
+	nn.HeadForward(c, 1, 640, 64, 10, group2_block3_add, bn_scale, bn_shift, p_fc_weight, p_fc_bias, pooled, fc)
+	return fc
 }

@@ -3,240 +3,1437 @@
 package main
 
 import (
+	contract "github.com/wrnc/wrnc/runtime/contract"
 	model "github.com/wrnc/wrnc/runtime/model"
 	nn "github.com/wrnc/wrnc/runtime/nn"
 )
 
+// Prepare makes the transformed weights that a phase reads from the weights.
+func (net) Prepare(s *model.State, ph contract.Phase) {
+	switch ph {
+	case contract.Train:
+		a := s.Arena
+		c := s.Ctx
+		p_group0_block0_conv0 := s.Params[464:23504]
+		group0_block0_conv0_wino4 := a[0:92160]
+		p_group0_block0_conv1 := s.Params[23824:254224]
+		group0_block0_conv1_wino4 := a[92160:1013760]
+		p_group0_block1_conv0 := s.Params[257104:487504]
+		group0_block1_conv0_wino4 := a[1013760:1935360]
+		p_group0_block1_conv1 := s.Params[487824:718224]
+		group0_block1_conv1_wino4 := a[1935360:2856960]
+		p_group0_block2_conv0 := s.Params[718544:948944]
+		group0_block2_conv0_wino4 := a[2856960:3778560]
+		p_group0_block2_conv1 := s.Params[949264:1179664]
+		group0_block2_conv1_wino4 := a[3778560:4700160]
+		p_group0_block3_conv0 := s.Params[1179984:1410384]
+		group0_block3_conv0_wino4 := a[4700160:5621760]
+		p_group0_block3_conv1 := s.Params[1410704:1641104]
+		group0_block3_conv1_wino4 := a[5621760:6543360]
+		p_group1_block0_conv0 := s.Params[1641424:2102224]
+		group1_block0_conv0_rows := a[6543360:7004160]
+		p_group1_block0_conv1 := s.Params[2102864:3024464]
+		group1_block0_conv1_wino4 := a[7004160:10690560]
+		p_group1_block0_convdim := s.Params[3024464:3075664]
+		group1_block0_convdim_rows := a[10690560:10741760]
+		p_group1_block1_conv0 := s.Params[3076304:3997904]
+		group1_block1_conv0_wino4 := a[10741760:14428160]
+		p_group1_block1_conv1 := s.Params[3998544:4920144]
+		group1_block1_conv1_wino4 := a[14428160:18114560]
+		p_group1_block2_conv0 := s.Params[4920784:5842384]
+		group1_block2_conv0_wino4 := a[18114560:21800960]
+		p_group1_block2_conv1 := s.Params[5843024:6764624]
+		group1_block2_conv1_wino4 := a[21800960:25487360]
+		p_group1_block3_conv0 := s.Params[6765264:7686864]
+		group1_block3_conv0_wino4 := a[25487360:29173760]
+		p_group1_block3_conv1 := s.Params[7687504:8609104]
+		group1_block3_conv1_wino4 := a[29173760:32860160]
+		p_group2_block0_conv0 := s.Params[8609744:10452944]
+		group2_block0_conv0_rows := a[32860160:34703360]
+		p_group2_block0_conv1 := s.Params[10454224:14140624]
+		group2_block0_conv1_wino4 := a[34703360:49448960]
+		p_group2_block0_convdim := s.Params[14140624:14345424]
+		group2_block0_convdim_rows := a[49448960:49653760]
+		p_group2_block1_conv0 := s.Params[14346704:18033104]
+		group2_block1_conv0_wino4 := a[49653760:64399360]
+		p_group2_block1_conv1 := s.Params[18034384:21720784]
+		group2_block1_conv1_wino4 := a[64399360:79144960]
+		p_group2_block2_conv0 := s.Params[21722064:25408464]
+		group2_block2_conv0_wino4 := a[79144960:93890560]
+		p_group2_block2_conv1 := s.Params[25409744:29096144]
+		group2_block2_conv1_wino4 := a[93890560:108636160]
+		p_group2_block3_conv0 := s.Params[29097424:32783824]
+		group2_block3_conv0_wino4 := a[108636160:123381760]
+		p_group2_block3_conv1 := s.Params[32785104:36471504]
+		group2_block3_conv1_wino4 := a[123381760:138127360]
+		group2_block3_conv1_wino4_dgrad := a[138127360:152872960]
+		group2_block3_conv0_wino4_dgrad := a[152872960:167618560]
+		group2_block2_conv1_wino4_dgrad := a[167618560:182364160]
+		group2_block2_conv0_wino4_dgrad := a[182364160:197109760]
+		group2_block1_conv1_wino4_dgrad := a[197109760:211855360]
+		group2_block1_conv0_wino4_dgrad := a[211855360:226600960]
+		group2_block0_convdim_rows_dgrad := a[226600960:226805760]
+		group2_block0_conv1_wino4_dgrad := a[226805760:241551360]
+		group2_block0_conv0_rows_dgrad := a[241551360:243394560]
+		group1_block3_conv1_wino4_dgrad := a[243394560:247080960]
+		group1_block3_conv0_wino4_dgrad := a[247080960:250767360]
+		group1_block2_conv1_wino4_dgrad := a[250767360:254453760]
+		group1_block2_conv0_wino4_dgrad := a[254453760:258140160]
+		group1_block1_conv1_wino4_dgrad := a[258140160:261826560]
+		group1_block1_conv0_wino4_dgrad := a[261826560:265512960]
+		group1_block0_convdim_rows_dgrad := a[265512960:265564160]
+		group1_block0_conv1_wino4_dgrad := a[265564160:269250560]
+		group1_block0_conv0_rows_dgrad := a[269250560:269711360]
+		group0_block3_conv1_wino4_dgrad := a[269711360:270632960]
+		group0_block3_conv0_wino4_dgrad := a[270632960:271554560]
+		group0_block2_conv1_wino4_dgrad := a[271554560:272476160]
+		group0_block2_conv0_wino4_dgrad := a[272476160:273397760]
+		group0_block1_conv1_wino4_dgrad := a[273397760:274319360]
+		group0_block1_conv0_wino4_dgrad := a[274319360:275240960]
+		group0_block0_conv1_wino4_dgrad := a[275240960:276162560]
+		group0_block0_conv0_wino4_dgrad := a[276162560:276254720]
+		// group0.block0.conv0: winograd F(4x4,3x3) weight transform for the forward
+		nn.WinogradWeights(c, &conv_group0_block0_conv0, 4, false, p_group0_block0_conv0, group0_block0_conv0_wino4)
+		// group0.block0.conv1: winograd F(4x4,3x3) weight transform for the forward
+		nn.WinogradWeights(c, &conv_group0_block0_conv1, 4, false, p_group0_block0_conv1, group0_block0_conv1_wino4)
+		// group0.block1.conv0: winograd F(4x4,3x3) weight transform for the forward
+		nn.WinogradWeights(c, &conv_group0_block1_conv0, 4, false, p_group0_block1_conv0, group0_block1_conv0_wino4)
+		// group0.block1.conv1: winograd F(4x4,3x3) weight transform for the forward
+		nn.WinogradWeights(c, &conv_group0_block1_conv1, 4, false, p_group0_block1_conv1, group0_block1_conv1_wino4)
+		// group0.block2.conv0: winograd F(4x4,3x3) weight transform for the forward
+		nn.WinogradWeights(c, &conv_group0_block2_conv0, 4, false, p_group0_block2_conv0, group0_block2_conv0_wino4)
+		// group0.block2.conv1: winograd F(4x4,3x3) weight transform for the forward
+		nn.WinogradWeights(c, &conv_group0_block2_conv1, 4, false, p_group0_block2_conv1, group0_block2_conv1_wino4)
+		// group0.block3.conv0: winograd F(4x4,3x3) weight transform for the forward
+		nn.WinogradWeights(c, &conv_group0_block3_conv0, 4, false, p_group0_block3_conv0, group0_block3_conv0_wino4)
+		// group0.block3.conv1: winograd F(4x4,3x3) weight transform for the forward
+		nn.WinogradWeights(c, &conv_group0_block3_conv1, 4, false, p_group0_block3_conv1, group0_block3_conv1_wino4)
+		// group1.block0.conv0: im2row-weights for the forward
+		nn.RowWeights(c, &conv_group1_block0_conv0, p_group1_block0_conv0, group1_block0_conv0_rows)
+		// group1.block0.conv1: winograd F(4x4,3x3) weight transform for the forward
+		nn.WinogradWeights(c, &conv_group1_block0_conv1, 4, false, p_group1_block0_conv1, group1_block0_conv1_wino4)
+		// group1.block0.convdim: im2row-weights for the forward
+		nn.RowWeights(c, &conv_group1_block0_convdim, p_group1_block0_convdim, group1_block0_convdim_rows)
+		// group1.block1.conv0: winograd F(4x4,3x3) weight transform for the forward
+		nn.WinogradWeights(c, &conv_group1_block1_conv0, 4, false, p_group1_block1_conv0, group1_block1_conv0_wino4)
+		// group1.block1.conv1: winograd F(4x4,3x3) weight transform for the forward
+		nn.WinogradWeights(c, &conv_group1_block1_conv1, 4, false, p_group1_block1_conv1, group1_block1_conv1_wino4)
+		// group1.block2.conv0: winograd F(4x4,3x3) weight transform for the forward
+		nn.WinogradWeights(c, &conv_group1_block2_conv0, 4, false, p_group1_block2_conv0, group1_block2_conv0_wino4)
+		// group1.block2.conv1: winograd F(4x4,3x3) weight transform for the forward
+		nn.WinogradWeights(c, &conv_group1_block2_conv1, 4, false, p_group1_block2_conv1, group1_block2_conv1_wino4)
+		// group1.block3.conv0: winograd F(4x4,3x3) weight transform for the forward
+		nn.WinogradWeights(c, &conv_group1_block3_conv0, 4, false, p_group1_block3_conv0, group1_block3_conv0_wino4)
+		// group1.block3.conv1: winograd F(4x4,3x3) weight transform for the forward
+		nn.WinogradWeights(c, &conv_group1_block3_conv1, 4, false, p_group1_block3_conv1, group1_block3_conv1_wino4)
+		// group2.block0.conv0: im2row-weights for the forward
+		nn.RowWeights(c, &conv_group2_block0_conv0, p_group2_block0_conv0, group2_block0_conv0_rows)
+		// group2.block0.conv1: winograd F(4x4,3x3) weight transform for the forward
+		nn.WinogradWeights(c, &conv_group2_block0_conv1, 4, false, p_group2_block0_conv1, group2_block0_conv1_wino4)
+		// group2.block0.convdim: im2row-weights for the forward
+		nn.RowWeights(c, &conv_group2_block0_convdim, p_group2_block0_convdim, group2_block0_convdim_rows)
+		// group2.block1.conv0: winograd F(4x4,3x3) weight transform for the forward
+		nn.WinogradWeights(c, &conv_group2_block1_conv0, 4, false, p_group2_block1_conv0, group2_block1_conv0_wino4)
+		// group2.block1.conv1: winograd F(4x4,3x3) weight transform for the forward
+		nn.WinogradWeights(c, &conv_group2_block1_conv1, 4, false, p_group2_block1_conv1, group2_block1_conv1_wino4)
+		// group2.block2.conv0: winograd F(4x4,3x3) weight transform for the forward
+		nn.WinogradWeights(c, &conv_group2_block2_conv0, 4, false, p_group2_block2_conv0, group2_block2_conv0_wino4)
+		// group2.block2.conv1: winograd F(4x4,3x3) weight transform for the forward
+		nn.WinogradWeights(c, &conv_group2_block2_conv1, 4, false, p_group2_block2_conv1, group2_block2_conv1_wino4)
+		// group2.block3.conv0: winograd F(4x4,3x3) weight transform for the forward
+		nn.WinogradWeights(c, &conv_group2_block3_conv0, 4, false, p_group2_block3_conv0, group2_block3_conv0_wino4)
+		// group2.block3.conv1: winograd F(4x4,3x3) weight transform for the forward
+		nn.WinogradWeights(c, &conv_group2_block3_conv1, 4, false, p_group2_block3_conv1, group2_block3_conv1_wino4)
+		// group2.block3.conv1: winograd F(4x4,3x3) weight transform for the input gradient
+		nn.WinogradWeights(c, &conv_group2_block3_conv1, 4, true, p_group2_block3_conv1, group2_block3_conv1_wino4_dgrad)
+		// group2.block3.conv0: winograd F(4x4,3x3) weight transform for the input gradient
+		nn.WinogradWeights(c, &conv_group2_block3_conv0, 4, true, p_group2_block3_conv0, group2_block3_conv0_wino4_dgrad)
+		// group2.block2.conv1: winograd F(4x4,3x3) weight transform for the input gradient
+		nn.WinogradWeights(c, &conv_group2_block2_conv1, 4, true, p_group2_block2_conv1, group2_block2_conv1_wino4_dgrad)
+		// group2.block2.conv0: winograd F(4x4,3x3) weight transform for the input gradient
+		nn.WinogradWeights(c, &conv_group2_block2_conv0, 4, true, p_group2_block2_conv0, group2_block2_conv0_wino4_dgrad)
+		// group2.block1.conv1: winograd F(4x4,3x3) weight transform for the input gradient
+		nn.WinogradWeights(c, &conv_group2_block1_conv1, 4, true, p_group2_block1_conv1, group2_block1_conv1_wino4_dgrad)
+		// group2.block1.conv0: winograd F(4x4,3x3) weight transform for the input gradient
+		nn.WinogradWeights(c, &conv_group2_block1_conv0, 4, true, p_group2_block1_conv0, group2_block1_conv0_wino4_dgrad)
+		// group2.block0.convdim: im2row-weights for the input gradient
+		nn.RowWeightsT(c, &conv_group2_block0_convdim, p_group2_block0_convdim, group2_block0_convdim_rows_dgrad)
+		// group2.block0.conv1: winograd F(4x4,3x3) weight transform for the input gradient
+		nn.WinogradWeights(c, &conv_group2_block0_conv1, 4, true, p_group2_block0_conv1, group2_block0_conv1_wino4_dgrad)
+		// group2.block0.conv0: im2row-weights for the input gradient
+		nn.RowWeightsT(c, &conv_group2_block0_conv0, p_group2_block0_conv0, group2_block0_conv0_rows_dgrad)
+		// group1.block3.conv1: winograd F(4x4,3x3) weight transform for the input gradient
+		nn.WinogradWeights(c, &conv_group1_block3_conv1, 4, true, p_group1_block3_conv1, group1_block3_conv1_wino4_dgrad)
+		// group1.block3.conv0: winograd F(4x4,3x3) weight transform for the input gradient
+		nn.WinogradWeights(c, &conv_group1_block3_conv0, 4, true, p_group1_block3_conv0, group1_block3_conv0_wino4_dgrad)
+		// group1.block2.conv1: winograd F(4x4,3x3) weight transform for the input gradient
+		nn.WinogradWeights(c, &conv_group1_block2_conv1, 4, true, p_group1_block2_conv1, group1_block2_conv1_wino4_dgrad)
+		// group1.block2.conv0: winograd F(4x4,3x3) weight transform for the input gradient
+		nn.WinogradWeights(c, &conv_group1_block2_conv0, 4, true, p_group1_block2_conv0, group1_block2_conv0_wino4_dgrad)
+		// group1.block1.conv1: winograd F(4x4,3x3) weight transform for the input gradient
+		nn.WinogradWeights(c, &conv_group1_block1_conv1, 4, true, p_group1_block1_conv1, group1_block1_conv1_wino4_dgrad)
+		// group1.block1.conv0: winograd F(4x4,3x3) weight transform for the input gradient
+		nn.WinogradWeights(c, &conv_group1_block1_conv0, 4, true, p_group1_block1_conv0, group1_block1_conv0_wino4_dgrad)
+		// group1.block0.convdim: im2row-weights for the input gradient
+		nn.RowWeightsT(c, &conv_group1_block0_convdim, p_group1_block0_convdim, group1_block0_convdim_rows_dgrad)
+		// group1.block0.conv1: winograd F(4x4,3x3) weight transform for the input gradient
+		nn.WinogradWeights(c, &conv_group1_block0_conv1, 4, true, p_group1_block0_conv1, group1_block0_conv1_wino4_dgrad)
+		// group1.block0.conv0: im2row-weights for the input gradient
+		nn.RowWeightsT(c, &conv_group1_block0_conv0, p_group1_block0_conv0, group1_block0_conv0_rows_dgrad)
+		// group0.block3.conv1: winograd F(4x4,3x3) weight transform for the input gradient
+		nn.WinogradWeights(c, &conv_group0_block3_conv1, 4, true, p_group0_block3_conv1, group0_block3_conv1_wino4_dgrad)
+		// group0.block3.conv0: winograd F(4x4,3x3) weight transform for the input gradient
+		nn.WinogradWeights(c, &conv_group0_block3_conv0, 4, true, p_group0_block3_conv0, group0_block3_conv0_wino4_dgrad)
+		// group0.block2.conv1: winograd F(4x4,3x3) weight transform for the input gradient
+		nn.WinogradWeights(c, &conv_group0_block2_conv1, 4, true, p_group0_block2_conv1, group0_block2_conv1_wino4_dgrad)
+		// group0.block2.conv0: winograd F(4x4,3x3) weight transform for the input gradient
+		nn.WinogradWeights(c, &conv_group0_block2_conv0, 4, true, p_group0_block2_conv0, group0_block2_conv0_wino4_dgrad)
+		// group0.block1.conv1: winograd F(4x4,3x3) weight transform for the input gradient
+		nn.WinogradWeights(c, &conv_group0_block1_conv1, 4, true, p_group0_block1_conv1, group0_block1_conv1_wino4_dgrad)
+		// group0.block1.conv0: winograd F(4x4,3x3) weight transform for the input gradient
+		nn.WinogradWeights(c, &conv_group0_block1_conv0, 4, true, p_group0_block1_conv0, group0_block1_conv0_wino4_dgrad)
+		// group0.block0.conv1: winograd F(4x4,3x3) weight transform for the input gradient
+		nn.WinogradWeights(c, &conv_group0_block0_conv1, 4, true, p_group0_block0_conv1, group0_block0_conv1_wino4_dgrad)
+		// group0.block0.conv0: winograd F(4x4,3x3) weight transform for the input gradient
+		nn.WinogradWeights(c, &conv_group0_block0_conv0, 4, true, p_group0_block0_conv0, group0_block0_conv0_wino4_dgrad)
+	case contract.Infer:
+		a := s.Arena
+		c := s.Ctx
+		p_group0_block0_conv0 := s.Params[464:23504]
+		group0_block0_conv0_wino4 := a[0:92160]
+		p_group0_block0_conv1 := s.Params[23824:254224]
+		group0_block0_conv1_wino4 := a[92160:1013760]
+		p_group0_block1_conv0 := s.Params[257104:487504]
+		group0_block1_conv0_wino4 := a[1013760:1935360]
+		p_group0_block1_conv1 := s.Params[487824:718224]
+		group0_block1_conv1_wino4 := a[1935360:2856960]
+		p_group0_block2_conv0 := s.Params[718544:948944]
+		group0_block2_conv0_wino4 := a[2856960:3778560]
+		p_group0_block2_conv1 := s.Params[949264:1179664]
+		group0_block2_conv1_wino4 := a[3778560:4700160]
+		p_group0_block3_conv0 := s.Params[1179984:1410384]
+		group0_block3_conv0_wino4 := a[4700160:5621760]
+		p_group0_block3_conv1 := s.Params[1410704:1641104]
+		group0_block3_conv1_wino4 := a[5621760:6543360]
+		p_group1_block0_conv0 := s.Params[1641424:2102224]
+		group1_block0_conv0_rows := a[6543360:7004160]
+		p_group1_block0_conv1 := s.Params[2102864:3024464]
+		group1_block0_conv1_wino4 := a[7004160:10690560]
+		p_group1_block0_convdim := s.Params[3024464:3075664]
+		group1_block0_convdim_rows := a[10690560:10741760]
+		p_group1_block1_conv0 := s.Params[3076304:3997904]
+		group1_block1_conv0_wino4 := a[10741760:14428160]
+		p_group1_block1_conv1 := s.Params[3998544:4920144]
+		group1_block1_conv1_wino4 := a[14428160:18114560]
+		p_group1_block2_conv0 := s.Params[4920784:5842384]
+		group1_block2_conv0_wino4 := a[18114560:21800960]
+		p_group1_block2_conv1 := s.Params[5843024:6764624]
+		group1_block2_conv1_wino4 := a[21800960:25487360]
+		p_group1_block3_conv0 := s.Params[6765264:7686864]
+		group1_block3_conv0_wino4 := a[25487360:29173760]
+		p_group1_block3_conv1 := s.Params[7687504:8609104]
+		group1_block3_conv1_wino4 := a[29173760:32860160]
+		p_group2_block0_conv0 := s.Params[8609744:10452944]
+		group2_block0_conv0_rows := a[32860160:34703360]
+		p_group2_block0_conv1 := s.Params[10454224:14140624]
+		group2_block0_conv1_wino4 := a[34703360:49448960]
+		p_group2_block0_convdim := s.Params[14140624:14345424]
+		group2_block0_convdim_rows := a[49448960:49653760]
+		p_group2_block1_conv0 := s.Params[14346704:18033104]
+		group2_block1_conv0_wino4 := a[49653760:64399360]
+		p_group2_block1_conv1 := s.Params[18034384:21720784]
+		group2_block1_conv1_wino4 := a[64399360:79144960]
+		p_group2_block2_conv0 := s.Params[21722064:25408464]
+		group2_block2_conv0_wino4 := a[79144960:93890560]
+		p_group2_block2_conv1 := s.Params[25409744:29096144]
+		group2_block2_conv1_wino4 := a[93890560:108636160]
+		p_group2_block3_conv0 := s.Params[29097424:32783824]
+		group2_block3_conv0_wino4 := a[108636160:123381760]
+		p_group2_block3_conv1 := s.Params[32785104:36471504]
+		group2_block3_conv1_wino4 := a[123381760:138127360]
+		// group0.block0.conv0: winograd F(4x4,3x3) weight transform for the forward
+		nn.WinogradWeights(c, &conv_group0_block0_conv0, 4, false, p_group0_block0_conv0, group0_block0_conv0_wino4)
+		// group0.block0.conv1: winograd F(4x4,3x3) weight transform for the forward
+		nn.WinogradWeights(c, &conv_group0_block0_conv1, 4, false, p_group0_block0_conv1, group0_block0_conv1_wino4)
+		// group0.block1.conv0: winograd F(4x4,3x3) weight transform for the forward
+		nn.WinogradWeights(c, &conv_group0_block1_conv0, 4, false, p_group0_block1_conv0, group0_block1_conv0_wino4)
+		// group0.block1.conv1: winograd F(4x4,3x3) weight transform for the forward
+		nn.WinogradWeights(c, &conv_group0_block1_conv1, 4, false, p_group0_block1_conv1, group0_block1_conv1_wino4)
+		// group0.block2.conv0: winograd F(4x4,3x3) weight transform for the forward
+		nn.WinogradWeights(c, &conv_group0_block2_conv0, 4, false, p_group0_block2_conv0, group0_block2_conv0_wino4)
+		// group0.block2.conv1: winograd F(4x4,3x3) weight transform for the forward
+		nn.WinogradWeights(c, &conv_group0_block2_conv1, 4, false, p_group0_block2_conv1, group0_block2_conv1_wino4)
+		// group0.block3.conv0: winograd F(4x4,3x3) weight transform for the forward
+		nn.WinogradWeights(c, &conv_group0_block3_conv0, 4, false, p_group0_block3_conv0, group0_block3_conv0_wino4)
+		// group0.block3.conv1: winograd F(4x4,3x3) weight transform for the forward
+		nn.WinogradWeights(c, &conv_group0_block3_conv1, 4, false, p_group0_block3_conv1, group0_block3_conv1_wino4)
+		// group1.block0.conv0: im2row-weights for the forward
+		nn.RowWeights(c, &conv_group1_block0_conv0, p_group1_block0_conv0, group1_block0_conv0_rows)
+		// group1.block0.conv1: winograd F(4x4,3x3) weight transform for the forward
+		nn.WinogradWeights(c, &conv_group1_block0_conv1, 4, false, p_group1_block0_conv1, group1_block0_conv1_wino4)
+		// group1.block0.convdim: im2row-weights for the forward
+		nn.RowWeights(c, &conv_group1_block0_convdim, p_group1_block0_convdim, group1_block0_convdim_rows)
+		// group1.block1.conv0: winograd F(4x4,3x3) weight transform for the forward
+		nn.WinogradWeights(c, &conv_group1_block1_conv0, 4, false, p_group1_block1_conv0, group1_block1_conv0_wino4)
+		// group1.block1.conv1: winograd F(4x4,3x3) weight transform for the forward
+		nn.WinogradWeights(c, &conv_group1_block1_conv1, 4, false, p_group1_block1_conv1, group1_block1_conv1_wino4)
+		// group1.block2.conv0: winograd F(4x4,3x3) weight transform for the forward
+		nn.WinogradWeights(c, &conv_group1_block2_conv0, 4, false, p_group1_block2_conv0, group1_block2_conv0_wino4)
+		// group1.block2.conv1: winograd F(4x4,3x3) weight transform for the forward
+		nn.WinogradWeights(c, &conv_group1_block2_conv1, 4, false, p_group1_block2_conv1, group1_block2_conv1_wino4)
+		// group1.block3.conv0: winograd F(4x4,3x3) weight transform for the forward
+		nn.WinogradWeights(c, &conv_group1_block3_conv0, 4, false, p_group1_block3_conv0, group1_block3_conv0_wino4)
+		// group1.block3.conv1: winograd F(4x4,3x3) weight transform for the forward
+		nn.WinogradWeights(c, &conv_group1_block3_conv1, 4, false, p_group1_block3_conv1, group1_block3_conv1_wino4)
+		// group2.block0.conv0: im2row-weights for the forward
+		nn.RowWeights(c, &conv_group2_block0_conv0, p_group2_block0_conv0, group2_block0_conv0_rows)
+		// group2.block0.conv1: winograd F(4x4,3x3) weight transform for the forward
+		nn.WinogradWeights(c, &conv_group2_block0_conv1, 4, false, p_group2_block0_conv1, group2_block0_conv1_wino4)
+		// group2.block0.convdim: im2row-weights for the forward
+		nn.RowWeights(c, &conv_group2_block0_convdim, p_group2_block0_convdim, group2_block0_convdim_rows)
+		// group2.block1.conv0: winograd F(4x4,3x3) weight transform for the forward
+		nn.WinogradWeights(c, &conv_group2_block1_conv0, 4, false, p_group2_block1_conv0, group2_block1_conv0_wino4)
+		// group2.block1.conv1: winograd F(4x4,3x3) weight transform for the forward
+		nn.WinogradWeights(c, &conv_group2_block1_conv1, 4, false, p_group2_block1_conv1, group2_block1_conv1_wino4)
+		// group2.block2.conv0: winograd F(4x4,3x3) weight transform for the forward
+		nn.WinogradWeights(c, &conv_group2_block2_conv0, 4, false, p_group2_block2_conv0, group2_block2_conv0_wino4)
+		// group2.block2.conv1: winograd F(4x4,3x3) weight transform for the forward
+		nn.WinogradWeights(c, &conv_group2_block2_conv1, 4, false, p_group2_block2_conv1, group2_block2_conv1_wino4)
+		// group2.block3.conv0: winograd F(4x4,3x3) weight transform for the forward
+		nn.WinogradWeights(c, &conv_group2_block3_conv0, 4, false, p_group2_block3_conv0, group2_block3_conv0_wino4)
+		// group2.block3.conv1: winograd F(4x4,3x3) weight transform for the forward
+		nn.WinogradWeights(c, &conv_group2_block3_conv1, 4, false, p_group2_block3_conv1, group2_block3_conv1_wino4)
+	case contract.Infer1:
+		a := s.Arena
+		c := s.Ctx
+		p_group0_block0_conv0 := s.Params[464:23504]
+		group0_block0_conv0_wino4 := a[0:92160]
+		p_group0_block0_conv1 := s.Params[23824:254224]
+		group0_block0_conv1_wino4 := a[92160:1013760]
+		p_group0_block1_conv0 := s.Params[257104:487504]
+		group0_block1_conv0_wino4 := a[1013760:1935360]
+		p_group0_block1_conv1 := s.Params[487824:718224]
+		group0_block1_conv1_wino4 := a[1935360:2856960]
+		p_group0_block2_conv0 := s.Params[718544:948944]
+		group0_block2_conv0_wino4 := a[2856960:3778560]
+		p_group0_block2_conv1 := s.Params[949264:1179664]
+		group0_block2_conv1_wino4 := a[3778560:4700160]
+		p_group0_block3_conv0 := s.Params[1179984:1410384]
+		group0_block3_conv0_wino4 := a[4700160:5621760]
+		p_group0_block3_conv1 := s.Params[1410704:1641104]
+		group0_block3_conv1_wino4 := a[5621760:6543360]
+		p_group1_block0_conv0 := s.Params[1641424:2102224]
+		group1_block0_conv0_rows := a[6543360:7004160]
+		p_group1_block0_conv1 := s.Params[2102864:3024464]
+		group1_block0_conv1_wino4 := a[7004160:10690560]
+		p_group1_block0_convdim := s.Params[3024464:3075664]
+		group1_block0_convdim_rows := a[10690560:10741760]
+		p_group1_block1_conv0 := s.Params[3076304:3997904]
+		group1_block1_conv0_wino4 := a[10741760:14428160]
+		p_group1_block1_conv1 := s.Params[3998544:4920144]
+		group1_block1_conv1_wino4 := a[14428160:18114560]
+		p_group1_block2_conv0 := s.Params[4920784:5842384]
+		group1_block2_conv0_wino4 := a[18114560:21800960]
+		p_group1_block2_conv1 := s.Params[5843024:6764624]
+		group1_block2_conv1_wino4 := a[21800960:25487360]
+		p_group1_block3_conv0 := s.Params[6765264:7686864]
+		group1_block3_conv0_wino4 := a[25487360:29173760]
+		p_group1_block3_conv1 := s.Params[7687504:8609104]
+		group1_block3_conv1_wino4 := a[29173760:32860160]
+		p_group2_block0_conv0 := s.Params[8609744:10452944]
+		group2_block0_conv0_rows := a[32860160:34703360]
+		p_group2_block0_conv1 := s.Params[10454224:14140624]
+		group2_block0_conv1_wino2 := a[276254720:282808320]
+		p_group2_block0_convdim := s.Params[14140624:14345424]
+		group2_block0_convdim_rows := a[49448960:49653760]
+		p_group2_block1_conv0 := s.Params[14346704:18033104]
+		group2_block1_conv0_wino2 := a[282808320:289361920]
+		p_group2_block1_conv1 := s.Params[18034384:21720784]
+		group2_block1_conv1_wino2 := a[289361920:295915520]
+		p_group2_block2_conv0 := s.Params[21722064:25408464]
+		group2_block2_conv0_wino2 := a[295915520:302469120]
+		p_group2_block2_conv1 := s.Params[25409744:29096144]
+		group2_block2_conv1_wino2 := a[302469120:309022720]
+		p_group2_block3_conv0 := s.Params[29097424:32783824]
+		group2_block3_conv0_wino2 := a[309022720:315576320]
+		p_group2_block3_conv1 := s.Params[32785104:36471504]
+		group2_block3_conv1_wino2 := a[315576320:322129920]
+		// group0.block0.conv0: winograd F(4x4,3x3) weight transform for the forward
+		nn.WinogradWeights(c, &conv_group0_block0_conv0, 4, false, p_group0_block0_conv0, group0_block0_conv0_wino4)
+		// group0.block0.conv1: winograd F(4x4,3x3) weight transform for the forward
+		nn.WinogradWeights(c, &conv_group0_block0_conv1, 4, false, p_group0_block0_conv1, group0_block0_conv1_wino4)
+		// group0.block1.conv0: winograd F(4x4,3x3) weight transform for the forward
+		nn.WinogradWeights(c, &conv_group0_block1_conv0, 4, false, p_group0_block1_conv0, group0_block1_conv0_wino4)
+		// group0.block1.conv1: winograd F(4x4,3x3) weight transform for the forward
+		nn.WinogradWeights(c, &conv_group0_block1_conv1, 4, false, p_group0_block1_conv1, group0_block1_conv1_wino4)
+		// group0.block2.conv0: winograd F(4x4,3x3) weight transform for the forward
+		nn.WinogradWeights(c, &conv_group0_block2_conv0, 4, false, p_group0_block2_conv0, group0_block2_conv0_wino4)
+		// group0.block2.conv1: winograd F(4x4,3x3) weight transform for the forward
+		nn.WinogradWeights(c, &conv_group0_block2_conv1, 4, false, p_group0_block2_conv1, group0_block2_conv1_wino4)
+		// group0.block3.conv0: winograd F(4x4,3x3) weight transform for the forward
+		nn.WinogradWeights(c, &conv_group0_block3_conv0, 4, false, p_group0_block3_conv0, group0_block3_conv0_wino4)
+		// group0.block3.conv1: winograd F(4x4,3x3) weight transform for the forward
+		nn.WinogradWeights(c, &conv_group0_block3_conv1, 4, false, p_group0_block3_conv1, group0_block3_conv1_wino4)
+		// group1.block0.conv0: im2row-weights for the forward
+		nn.RowWeights(c, &conv_group1_block0_conv0, p_group1_block0_conv0, group1_block0_conv0_rows)
+		// group1.block0.conv1: winograd F(4x4,3x3) weight transform for the forward
+		nn.WinogradWeights(c, &conv_group1_block0_conv1, 4, false, p_group1_block0_conv1, group1_block0_conv1_wino4)
+		// group1.block0.convdim: im2row-weights for the forward
+		nn.RowWeights(c, &conv_group1_block0_convdim, p_group1_block0_convdim, group1_block0_convdim_rows)
+		// group1.block1.conv0: winograd F(4x4,3x3) weight transform for the forward
+		nn.WinogradWeights(c, &conv_group1_block1_conv0, 4, false, p_group1_block1_conv0, group1_block1_conv0_wino4)
+		// group1.block1.conv1: winograd F(4x4,3x3) weight transform for the forward
+		nn.WinogradWeights(c, &conv_group1_block1_conv1, 4, false, p_group1_block1_conv1, group1_block1_conv1_wino4)
+		// group1.block2.conv0: winograd F(4x4,3x3) weight transform for the forward
+		nn.WinogradWeights(c, &conv_group1_block2_conv0, 4, false, p_group1_block2_conv0, group1_block2_conv0_wino4)
+		// group1.block2.conv1: winograd F(4x4,3x3) weight transform for the forward
+		nn.WinogradWeights(c, &conv_group1_block2_conv1, 4, false, p_group1_block2_conv1, group1_block2_conv1_wino4)
+		// group1.block3.conv0: winograd F(4x4,3x3) weight transform for the forward
+		nn.WinogradWeights(c, &conv_group1_block3_conv0, 4, false, p_group1_block3_conv0, group1_block3_conv0_wino4)
+		// group1.block3.conv1: winograd F(4x4,3x3) weight transform for the forward
+		nn.WinogradWeights(c, &conv_group1_block3_conv1, 4, false, p_group1_block3_conv1, group1_block3_conv1_wino4)
+		// group2.block0.conv0: im2row-weights for the forward
+		nn.RowWeights(c, &conv_group2_block0_conv0, p_group2_block0_conv0, group2_block0_conv0_rows)
+		// group2.block0.conv1: winograd F(2x2,3x3) weight transform for the forward
+		nn.WinogradWeights(c, &conv_group2_block0_conv1, 2, false, p_group2_block0_conv1, group2_block0_conv1_wino2)
+		// group2.block0.convdim: im2row-weights for the forward
+		nn.RowWeights(c, &conv_group2_block0_convdim, p_group2_block0_convdim, group2_block0_convdim_rows)
+		// group2.block1.conv0: winograd F(2x2,3x3) weight transform for the forward
+		nn.WinogradWeights(c, &conv_group2_block1_conv0, 2, false, p_group2_block1_conv0, group2_block1_conv0_wino2)
+		// group2.block1.conv1: winograd F(2x2,3x3) weight transform for the forward
+		nn.WinogradWeights(c, &conv_group2_block1_conv1, 2, false, p_group2_block1_conv1, group2_block1_conv1_wino2)
+		// group2.block2.conv0: winograd F(2x2,3x3) weight transform for the forward
+		nn.WinogradWeights(c, &conv_group2_block2_conv0, 2, false, p_group2_block2_conv0, group2_block2_conv0_wino2)
+		// group2.block2.conv1: winograd F(2x2,3x3) weight transform for the forward
+		nn.WinogradWeights(c, &conv_group2_block2_conv1, 2, false, p_group2_block2_conv1, group2_block2_conv1_wino2)
+		// group2.block3.conv0: winograd F(2x2,3x3) weight transform for the forward
+		nn.WinogradWeights(c, &conv_group2_block3_conv0, 2, false, p_group2_block3_conv0, group2_block3_conv0_wino2)
+		// group2.block3.conv1: winograd F(2x2,3x3) weight transform for the forward
+		nn.WinogradWeights(c, &conv_group2_block3_conv1, 2, false, p_group2_block3_conv1, group2_block3_conv1_wino2)
+	}
+}
+
 // TrainForward runs the training-mode forward pass: batch statistics, dropout.
 func (net) TrainForward(s *model.State, n int, x []float32) []float32 {
-	a := s.Arena[:306614592]
+	a := s.Arena
 	c := s.Ctx
-	// The weights change only with Step (model.State), so transformed weights cached under it stay valid.
-	c.SetWeightsVersion(s.Step + 1)
-	copy(a[306184192:306184192+n*3072], x)
-	// conv0: conv-fwd 3x3/1, [3 32 32] -> [16 32 32]
-	nn.ConvForward(c, n, &convs[0], a[306184192:306184192+n*3072], s.Params[0:432], nil, nil, a[304087040:304087040+n*16384])
+	input := a[628314112 : 628314112+n*3072]
+	p_conv0 := s.Params[0:432]
+	conv0 := a[626216960 : 626216960+n*16384]
+	p_group0_block0_bn0_weight := s.Params[432:448]
+	p_group0_block0_bn0_bias := s.Params[448:464]
+	p_group0_block0_bn0_running_mean := s.Stats[0:16]
+	p_group0_block0_bn0_running_var := s.Stats[16:32]
+	group0_block0_bn0_mean := a[628744448:628744464]
+	group0_block0_bn0_invstd := a[628744464:628744480]
+	group0_block0_bn0_scale := a[628744480:628744496]
+	group0_block0_bn0_shift := a[628744496:628744512]
+	group0_block0_conv0_wino4 := a[0:92160]
+	group0_block0_conv0 := a[322129920 : 322129920+n*163840]
+	p_group0_block0_bn1_weight := s.Params[23504:23664]
+	p_group0_block0_bn1_bias := s.Params[23664:23824]
+	p_group0_block0_bn1_running_mean := s.Stats[32:192]
+	p_group0_block0_bn1_running_var := s.Stats[192:352]
+	group0_block0_bn1_mean := a[628739328:628739488]
+	group0_block0_bn1_invstd := a[628739488:628739648]
+	group0_block0_bn1_scale := a[628739648:628739808]
+	group0_block0_bn1_shift := a[628739808:628739968]
+	group0_block0_conv1_wino4 := a[92160:1013760]
+	group0_block0_conv1 := a[343101440 : 343101440+n*163840]
+	p_group0_block0_convdim := s.Params[254224:256784]
+	group0_block0_add := a[364072960 : 364072960+n*163840]
+	p_group0_block1_bn0_weight := s.Params[256784:256944]
+	p_group0_block1_bn0_bias := s.Params[256944:257104]
+	p_group0_block1_bn0_running_mean := s.Stats[352:512]
+	p_group0_block1_bn0_running_var := s.Stats[512:672]
+	group0_block1_bn0_mean := a[628739968:628740128]
+	group0_block1_bn0_invstd := a[628740128:628740288]
+	group0_block1_bn0_scale := a[628740288:628740448]
+	group0_block1_bn0_shift := a[628740448:628740608]
+	group0_block1_conv0_wino4 := a[1013760:1935360]
+	group0_block1_conv0 := a[343101440 : 343101440+n*163840]
+	p_group0_block1_bn1_weight := s.Params[487504:487664]
+	p_group0_block1_bn1_bias := s.Params[487664:487824]
+	p_group0_block1_bn1_running_mean := s.Stats[672:832]
+	p_group0_block1_bn1_running_var := s.Stats[832:992]
+	group0_block1_bn1_mean := a[628740608:628740768]
+	group0_block1_bn1_invstd := a[628740768:628740928]
+	group0_block1_bn1_scale := a[628740928:628741088]
+	group0_block1_bn1_shift := a[628741088:628741248]
+	group0_block1_conv1_wino4 := a[1935360:2856960]
+	group0_block1_add := a[385044480 : 385044480+n*163840]
+	p_group0_block2_bn0_weight := s.Params[718224:718384]
+	p_group0_block2_bn0_bias := s.Params[718384:718544]
+	p_group0_block2_bn0_running_mean := s.Stats[992:1152]
+	p_group0_block2_bn0_running_var := s.Stats[1152:1312]
+	group0_block2_bn0_mean := a[628741248:628741408]
+	group0_block2_bn0_invstd := a[628741408:628741568]
+	group0_block2_bn0_scale := a[628741568:628741728]
+	group0_block2_bn0_shift := a[628741728:628741888]
+	group0_block2_conv0_wino4 := a[2856960:3778560]
+	group0_block2_conv0 := a[406016000 : 406016000+n*163840]
+	p_group0_block2_bn1_weight := s.Params[948944:949104]
+	p_group0_block2_bn1_bias := s.Params[949104:949264]
+	p_group0_block2_bn1_running_mean := s.Stats[1312:1472]
+	p_group0_block2_bn1_running_var := s.Stats[1472:1632]
+	group0_block2_bn1_mean := a[628741888:628742048]
+	group0_block2_bn1_invstd := a[628742048:628742208]
+	group0_block2_bn1_scale := a[628742208:628742368]
+	group0_block2_bn1_shift := a[628742368:628742528]
+	group0_block2_conv1_wino4 := a[3778560:4700160]
+	group0_block2_add := a[426987520 : 426987520+n*163840]
+	p_group0_block3_bn0_weight := s.Params[1179664:1179824]
+	p_group0_block3_bn0_bias := s.Params[1179824:1179984]
+	p_group0_block3_bn0_running_mean := s.Stats[1632:1792]
+	p_group0_block3_bn0_running_var := s.Stats[1792:1952]
+	group0_block3_bn0_mean := a[628742528:628742688]
+	group0_block3_bn0_invstd := a[628742688:628742848]
+	group0_block3_bn0_scale := a[628742848:628743008]
+	group0_block3_bn0_shift := a[628743008:628743168]
+	group0_block3_conv0_wino4 := a[4700160:5621760]
+	group0_block3_conv0 := a[447959040 : 447959040+n*163840]
+	p_group0_block3_bn1_weight := s.Params[1410384:1410544]
+	p_group0_block3_bn1_bias := s.Params[1410544:1410704]
+	p_group0_block3_bn1_running_mean := s.Stats[1952:2112]
+	p_group0_block3_bn1_running_var := s.Stats[2112:2272]
+	group0_block3_bn1_mean := a[628743168:628743328]
+	group0_block3_bn1_invstd := a[628743328:628743488]
+	group0_block3_bn1_scale := a[628743488:628743648]
+	group0_block3_bn1_shift := a[628743648:628743808]
+	group0_block3_conv1_wino4 := a[5621760:6543360]
+	group0_block3_add := a[468930560 : 468930560+n*163840]
+	p_group1_block0_bn0_weight := s.Params[1641104:1641264]
+	p_group1_block0_bn0_bias := s.Params[1641264:1641424]
+	p_group1_block0_bn0_running_mean := s.Stats[2272:2432]
+	p_group1_block0_bn0_running_var := s.Stats[2432:2592]
+	group1_block0_bn0_mean := a[628743808:628743968]
+	group1_block0_bn0_invstd := a[628743968:628744128]
+	group1_block0_bn0_scale := a[628744128:628744288]
+	group1_block0_bn0_shift := a[628744288:628744448]
+	group1_block0_conv0_rows := a[6543360:7004160]
+	group1_block0_conv0 := a[510873600 : 510873600+n*81920]
+	p_group1_block0_bn1_weight := s.Params[2102224:2102544]
+	p_group1_block0_bn1_bias := s.Params[2102544:2102864]
+	p_group1_block0_bn1_running_mean := s.Stats[2592:2912]
+	p_group1_block0_bn1_running_var := s.Stats[2912:3232]
+	group1_block0_bn1_mean := a[628729088:628729408]
+	group1_block0_bn1_invstd := a[628729408:628729728]
+	group1_block0_bn1_scale := a[628729728:628730048]
+	group1_block0_bn1_shift := a[628730048:628730368]
+	group1_block0_conv1_wino4 := a[7004160:10690560]
+	group1_block0_conv1 := a[489902080 : 489902080+n*81920]
+	group1_block0_convdim_rows := a[10690560:10741760]
+	group1_block0_add := a[500387840 : 500387840+n*81920]
+	p_group1_block1_bn0_weight := s.Params[3075664:3075984]
+	p_group1_block1_bn0_bias := s.Params[3075984:3076304]
+	p_group1_block1_bn0_running_mean := s.Stats[3232:3552]
+	p_group1_block1_bn0_running_var := s.Stats[3552:3872]
+	group1_block1_bn0_mean := a[628730368:628730688]
+	group1_block1_bn0_invstd := a[628730688:628731008]
+	group1_block1_bn0_scale := a[628731008:628731328]
+	group1_block1_bn0_shift := a[628731328:628731648]
+	group1_block1_conv0_wino4 := a[10741760:14428160]
+	group1_block1_conv0 := a[489902080 : 489902080+n*81920]
+	p_group1_block1_bn1_weight := s.Params[3997904:3998224]
+	p_group1_block1_bn1_bias := s.Params[3998224:3998544]
+	p_group1_block1_bn1_running_mean := s.Stats[3872:4192]
+	p_group1_block1_bn1_running_var := s.Stats[4192:4512]
+	group1_block1_bn1_mean := a[628731648:628731968]
+	group1_block1_bn1_invstd := a[628731968:628732288]
+	group1_block1_bn1_scale := a[628732288:628732608]
+	group1_block1_bn1_shift := a[628732608:628732928]
+	group1_block1_conv1_wino4 := a[14428160:18114560]
+	group1_block1_add := a[521359360 : 521359360+n*81920]
+	p_group1_block2_bn0_weight := s.Params[4920144:4920464]
+	p_group1_block2_bn0_bias := s.Params[4920464:4920784]
+	p_group1_block2_bn0_running_mean := s.Stats[4512:4832]
+	p_group1_block2_bn0_running_var := s.Stats[4832:5152]
+	group1_block2_bn0_mean := a[628732928:628733248]
+	group1_block2_bn0_invstd := a[628733248:628733568]
+	group1_block2_bn0_scale := a[628733568:628733888]
+	group1_block2_bn0_shift := a[628733888:628734208]
+	group1_block2_conv0_wino4 := a[18114560:21800960]
+	group1_block2_conv0 := a[531845120 : 531845120+n*81920]
+	p_group1_block2_bn1_weight := s.Params[5842384:5842704]
+	p_group1_block2_bn1_bias := s.Params[5842704:5843024]
+	p_group1_block2_bn1_running_mean := s.Stats[5152:5472]
+	p_group1_block2_bn1_running_var := s.Stats[5472:5792]
+	group1_block2_bn1_mean := a[628734208:628734528]
+	group1_block2_bn1_invstd := a[628734528:628734848]
+	group1_block2_bn1_scale := a[628734848:628735168]
+	group1_block2_bn1_shift := a[628735168:628735488]
+	group1_block2_conv1_wino4 := a[21800960:25487360]
+	group1_block2_add := a[542330880 : 542330880+n*81920]
+	p_group1_block3_bn0_weight := s.Params[6764624:6764944]
+	p_group1_block3_bn0_bias := s.Params[6764944:6765264]
+	p_group1_block3_bn0_running_mean := s.Stats[5792:6112]
+	p_group1_block3_bn0_running_var := s.Stats[6112:6432]
+	group1_block3_bn0_mean := a[628735488:628735808]
+	group1_block3_bn0_invstd := a[628735808:628736128]
+	group1_block3_bn0_scale := a[628736128:628736448]
+	group1_block3_bn0_shift := a[628736448:628736768]
+	group1_block3_conv0_wino4 := a[25487360:29173760]
+	group1_block3_conv0 := a[552816640 : 552816640+n*81920]
+	p_group1_block3_bn1_weight := s.Params[7686864:7687184]
+	p_group1_block3_bn1_bias := s.Params[7687184:7687504]
+	p_group1_block3_bn1_running_mean := s.Stats[6432:6752]
+	p_group1_block3_bn1_running_var := s.Stats[6752:7072]
+	group1_block3_bn1_mean := a[628736768:628737088]
+	group1_block3_bn1_invstd := a[628737088:628737408]
+	group1_block3_bn1_scale := a[628737408:628737728]
+	group1_block3_bn1_shift := a[628737728:628738048]
+	group1_block3_conv1_wino4 := a[29173760:32860160]
+	group1_block3_add := a[563302400 : 563302400+n*81920]
+	p_group2_block0_bn0_weight := s.Params[8609104:8609424]
+	p_group2_block0_bn0_bias := s.Params[8609424:8609744]
+	p_group2_block0_bn0_running_mean := s.Stats[7072:7392]
+	p_group2_block0_bn0_running_var := s.Stats[7392:7712]
+	group2_block0_bn0_mean := a[628738048:628738368]
+	group2_block0_bn0_invstd := a[628738368:628738688]
+	group2_block0_bn0_scale := a[628738688:628739008]
+	group2_block0_bn0_shift := a[628739008:628739328]
+	group2_block0_conv0_rows := a[32860160:34703360]
+	group2_block0_conv0 := a[584273920 : 584273920+n*40960]
+	p_group2_block0_bn1_weight := s.Params[10452944:10453584]
+	p_group2_block0_bn1_bias := s.Params[10453584:10454224]
+	p_group2_block0_bn1_running_mean := s.Stats[7712:8352]
+	p_group2_block0_bn1_running_var := s.Stats[8352:8992]
+	group2_block0_bn1_mean := a[628708608:628709248]
+	group2_block0_bn1_invstd := a[628709248:628709888]
+	group2_block0_bn1_scale := a[628709888:628710528]
+	group2_block0_bn1_shift := a[628710528:628711168]
+	group2_block0_conv1_wino4 := a[34703360:49448960]
+	group2_block0_conv1 := a[573788160 : 573788160+n*40960]
+	group2_block0_convdim_rows := a[49448960:49653760]
+	group2_block0_add := a[579031040 : 579031040+n*40960]
+	p_group2_block1_bn0_weight := s.Params[14345424:14346064]
+	p_group2_block1_bn0_bias := s.Params[14346064:14346704]
+	p_group2_block1_bn0_running_mean := s.Stats[8992:9632]
+	p_group2_block1_bn0_running_var := s.Stats[9632:10272]
+	group2_block1_bn0_mean := a[628711168:628711808]
+	group2_block1_bn0_invstd := a[628711808:628712448]
+	group2_block1_bn0_scale := a[628712448:628713088]
+	group2_block1_bn0_shift := a[628713088:628713728]
+	group2_block1_conv0_wino4 := a[49653760:64399360]
+	group2_block1_conv0 := a[573788160 : 573788160+n*40960]
+	p_group2_block1_bn1_weight := s.Params[18033104:18033744]
+	p_group2_block1_bn1_bias := s.Params[18033744:18034384]
+	p_group2_block1_bn1_running_mean := s.Stats[10272:10912]
+	p_group2_block1_bn1_running_var := s.Stats[10912:11552]
+	group2_block1_bn1_mean := a[628713728:628714368]
+	group2_block1_bn1_invstd := a[628714368:628715008]
+	group2_block1_bn1_scale := a[628715008:628715648]
+	group2_block1_bn1_shift := a[628715648:628716288]
+	group2_block1_conv1_wino4 := a[64399360:79144960]
+	group2_block1_add := a[589516800 : 589516800+n*40960]
+	p_group2_block2_bn0_weight := s.Params[21720784:21721424]
+	p_group2_block2_bn0_bias := s.Params[21721424:21722064]
+	p_group2_block2_bn0_running_mean := s.Stats[11552:12192]
+	p_group2_block2_bn0_running_var := s.Stats[12192:12832]
+	group2_block2_bn0_mean := a[628716288:628716928]
+	group2_block2_bn0_invstd := a[628716928:628717568]
+	group2_block2_bn0_scale := a[628717568:628718208]
+	group2_block2_bn0_shift := a[628718208:628718848]
+	group2_block2_conv0_wino4 := a[79144960:93890560]
+	group2_block2_conv0 := a[594759680 : 594759680+n*40960]
+	p_group2_block2_bn1_weight := s.Params[25408464:25409104]
+	p_group2_block2_bn1_bias := s.Params[25409104:25409744]
+	p_group2_block2_bn1_running_mean := s.Stats[12832:13472]
+	p_group2_block2_bn1_running_var := s.Stats[13472:14112]
+	group2_block2_bn1_mean := a[628718848:628719488]
+	group2_block2_bn1_invstd := a[628719488:628720128]
+	group2_block2_bn1_scale := a[628720128:628720768]
+	group2_block2_bn1_shift := a[628720768:628721408]
+	group2_block2_conv1_wino4 := a[93890560:108636160]
+	group2_block2_add := a[600002560 : 600002560+n*40960]
+	p_group2_block3_bn0_weight := s.Params[29096144:29096784]
+	p_group2_block3_bn0_bias := s.Params[29096784:29097424]
+	p_group2_block3_bn0_running_mean := s.Stats[14112:14752]
+	p_group2_block3_bn0_running_var := s.Stats[14752:15392]
+	group2_block3_bn0_mean := a[628721408:628722048]
+	group2_block3_bn0_invstd := a[628722048:628722688]
+	group2_block3_bn0_scale := a[628722688:628723328]
+	group2_block3_bn0_shift := a[628723328:628723968]
+	group2_block3_conv0_wino4 := a[108636160:123381760]
+	group2_block3_conv0 := a[605245440 : 605245440+n*40960]
+	p_group2_block3_bn1_weight := s.Params[32783824:32784464]
+	p_group2_block3_bn1_bias := s.Params[32784464:32785104]
+	p_group2_block3_bn1_running_mean := s.Stats[15392:16032]
+	p_group2_block3_bn1_running_var := s.Stats[16032:16672]
+	group2_block3_bn1_mean := a[628723968:628724608]
+	group2_block3_bn1_invstd := a[628724608:628725248]
+	group2_block3_bn1_scale := a[628725248:628725888]
+	group2_block3_bn1_shift := a[628725888:628726528]
+	group2_block3_conv1_wino4 := a[123381760:138127360]
+	group2_block3_add := a[610488320 : 610488320+n*40960]
+	p_bn_weight := s.Params[36471504:36472144]
+	p_bn_bias := s.Params[36472144:36472784]
+	p_bn_running_mean := s.Stats[16672:17312]
+	p_bn_running_var := s.Stats[17312:17952]
+	bn_mean := a[628726528:628727168]
+	bn_invstd := a[628727168:628727808]
+	bn_scale := a[628727808:628728448]
+	bn_shift := a[628728448:628729088]
+	p_fc_weight := s.Params[36472784:36479184]
+	p_fc_bias := s.Params[36479184:36479194]
+	pooled := a[620974080 : 620974080+n*640]
+	fc := a[628707328 : 628707328+n*10]
+	copy(input, x)
+	// conv0: conv-fwd by im2col, 3x3/1, [3 32 32] -> [16 32 32]
+	nn.Im2colForward(c, n, &conv_conv0, input, p_conv0, nil, nil, conv0)
 	// group0.block0.bn0: bn-train
-	nn.BNTrain(c, n, 16, 1024, a[304087040:304087040+n*16384], s.Params[432:448], s.Params[448:464], s.Stats[0:16], s.Stats[16:32], a[306614528:306614544], a[306614544:306614560], a[306614560:306614576], a[306614576:306614592])
-	// group0.block0.conv0: conv-fwd 3x3/1, [16 32 32] -> [160 32 32], BN-ReLU group0.block0.bn0 on load
-	nn.ConvForward(c, n, &convs[1], a[304087040:304087040+n*16384], s.Params[464:23504], &nn.Pre{Scale: a[306614560:306614576], Shift: a[306614576:306614592]}, nil, a[0:0+n*163840])
+	nn.BNTrain(c, n, 16, 1024, conv0, p_group0_block0_bn0_weight, p_group0_block0_bn0_bias, p_group0_block0_bn0_running_mean, p_group0_block0_bn0_running_var, group0_block0_bn0_mean, group0_block0_bn0_invstd, group0_block0_bn0_scale, group0_block0_bn0_shift)
+	// group0.block0.conv0: conv-fwd by winograd F(4x4,3x3), 3x3/1, [16 32 32] -> [160 32 32], BN-ReLU group0.block0.bn0 on load
+	nn.WinogradForward(c, n, &conv_group0_block0_conv0, 4, conv0, group0_block0_conv0_wino4, &nn.Pre{Scale: group0_block0_bn0_scale, Shift: group0_block0_bn0_shift}, nil, group0_block0_conv0)
 	// group0.block0.bn1: bn-train
-	nn.BNTrain(c, n, 160, 1024, a[0:0+n*163840], s.Params[23504:23664], s.Params[23664:23824], s.Stats[32:192], s.Stats[192:352], a[306609408:306609568], a[306609568:306609728], a[306609728:306609888], a[306609888:306610048])
-	// group0.block0.conv1: conv-fwd 3x3/1, [160 32 32] -> [160 32 32], BN-ReLU group0.block0.bn1 on load, dropout 0.3
-	nn.ConvForward(c, n, &convs[2], a[0:0+n*163840], s.Params[23824:254224], &nn.Pre{Scale: a[306609728:306609888], Shift: a[306609888:306610048], Drop: float32(0.3), Seed: nn.DropSeed(s.Seed, s.Step, 3)}, nil, a[20971520:20971520+n*163840])
-	// group0.block0.convdim: conv-fwd 1x1/1, [16 32 32] -> [160 32 32], BN-ReLU group0.block0.bn0 on load, residual group0.block0.conv1 added on store
-	nn.ConvForward(c, n, &convs[3], a[304087040:304087040+n*16384], s.Params[254224:256784], &nn.Pre{Scale: a[306614560:306614576], Shift: a[306614576:306614592]}, a[20971520:20971520+n*163840], a[41943040:41943040+n*163840])
+	nn.BNTrain(c, n, 160, 1024, group0_block0_conv0, p_group0_block0_bn1_weight, p_group0_block0_bn1_bias, p_group0_block0_bn1_running_mean, p_group0_block0_bn1_running_var, group0_block0_bn1_mean, group0_block0_bn1_invstd, group0_block0_bn1_scale, group0_block0_bn1_shift)
+	// group0.block0.conv1: conv-fwd by winograd F(4x4,3x3), 3x3/1, [160 32 32] -> [160 32 32], BN-ReLU group0.block0.bn1 on load, dropout 0.3
+	nn.WinogradForward(c, n, &conv_group0_block0_conv1, 4, group0_block0_conv0, group0_block0_conv1_wino4, &nn.Pre{Scale: group0_block0_bn1_scale, Shift: group0_block0_bn1_shift, Drop: float32(0.3), Seed: nn.DropSeed(s.Seed, s.Step, 3)}, nil, group0_block0_conv1)
+	// group0.block0.convdim: conv-fwd by pointwise, 1x1/1, [16 32 32] -> [160 32 32], BN-ReLU group0.block0.bn0 on load, residual group0.block0.conv1 added on store
+	nn.PointwiseForward(c, n, &conv_group0_block0_convdim, conv0, p_group0_block0_convdim, &nn.Pre{Scale: group0_block0_bn0_scale, Shift: group0_block0_bn0_shift}, group0_block0_conv1, group0_block0_add)
 	// group0.block1.bn0: bn-train
-	nn.BNTrain(c, n, 160, 1024, a[41943040:41943040+n*163840], s.Params[256784:256944], s.Params[256944:257104], s.Stats[352:512], s.Stats[512:672], a[306610048:306610208], a[306610208:306610368], a[306610368:306610528], a[306610528:306610688])
-	// group0.block1.conv0: conv-fwd 3x3/1, [160 32 32] -> [160 32 32], BN-ReLU group0.block1.bn0 on load
-	nn.ConvForward(c, n, &convs[4], a[41943040:41943040+n*163840], s.Params[257104:487504], &nn.Pre{Scale: a[306610368:306610528], Shift: a[306610528:306610688]}, nil, a[20971520:20971520+n*163840])
+	nn.BNTrain(c, n, 160, 1024, group0_block0_add, p_group0_block1_bn0_weight, p_group0_block1_bn0_bias, p_group0_block1_bn0_running_mean, p_group0_block1_bn0_running_var, group0_block1_bn0_mean, group0_block1_bn0_invstd, group0_block1_bn0_scale, group0_block1_bn0_shift)
+	// group0.block1.conv0: conv-fwd by winograd F(4x4,3x3), 3x3/1, [160 32 32] -> [160 32 32], BN-ReLU group0.block1.bn0 on load
+	nn.WinogradForward(c, n, &conv_group0_block1_conv0, 4, group0_block0_add, group0_block1_conv0_wino4, &nn.Pre{Scale: group0_block1_bn0_scale, Shift: group0_block1_bn0_shift}, nil, group0_block1_conv0)
 	// group0.block1.bn1: bn-train
-	nn.BNTrain(c, n, 160, 1024, a[20971520:20971520+n*163840], s.Params[487504:487664], s.Params[487664:487824], s.Stats[672:832], s.Stats[832:992], a[306610688:306610848], a[306610848:306611008], a[306611008:306611168], a[306611168:306611328])
-	// group0.block1.conv1: conv-fwd 3x3/1, [160 32 32] -> [160 32 32], BN-ReLU group0.block1.bn1 on load, dropout 0.3, residual group0.block0.add added on store
-	nn.ConvForward(c, n, &convs[5], a[20971520:20971520+n*163840], s.Params[487824:718224], &nn.Pre{Scale: a[306611008:306611168], Shift: a[306611168:306611328], Drop: float32(0.3), Seed: nn.DropSeed(s.Seed, s.Step, 8)}, a[41943040:41943040+n*163840], a[62914560:62914560+n*163840])
+	nn.BNTrain(c, n, 160, 1024, group0_block1_conv0, p_group0_block1_bn1_weight, p_group0_block1_bn1_bias, p_group0_block1_bn1_running_mean, p_group0_block1_bn1_running_var, group0_block1_bn1_mean, group0_block1_bn1_invstd, group0_block1_bn1_scale, group0_block1_bn1_shift)
+	// group0.block1.conv1: conv-fwd by winograd F(4x4,3x3), 3x3/1, [160 32 32] -> [160 32 32], BN-ReLU group0.block1.bn1 on load, dropout 0.3, residual group0.block0.add added on store
+	nn.WinogradForward(c, n, &conv_group0_block1_conv1, 4, group0_block1_conv0, group0_block1_conv1_wino4, &nn.Pre{Scale: group0_block1_bn1_scale, Shift: group0_block1_bn1_shift, Drop: float32(0.3), Seed: nn.DropSeed(s.Seed, s.Step, 8)}, group0_block0_add, group0_block1_add)
 	// group0.block2.bn0: bn-train
-	nn.BNTrain(c, n, 160, 1024, a[62914560:62914560+n*163840], s.Params[718224:718384], s.Params[718384:718544], s.Stats[992:1152], s.Stats[1152:1312], a[306611328:306611488], a[306611488:306611648], a[306611648:306611808], a[306611808:306611968])
-	// group0.block2.conv0: conv-fwd 3x3/1, [160 32 32] -> [160 32 32], BN-ReLU group0.block2.bn0 on load
-	nn.ConvForward(c, n, &convs[6], a[62914560:62914560+n*163840], s.Params[718544:948944], &nn.Pre{Scale: a[306611648:306611808], Shift: a[306611808:306611968]}, nil, a[83886080:83886080+n*163840])
+	nn.BNTrain(c, n, 160, 1024, group0_block1_add, p_group0_block2_bn0_weight, p_group0_block2_bn0_bias, p_group0_block2_bn0_running_mean, p_group0_block2_bn0_running_var, group0_block2_bn0_mean, group0_block2_bn0_invstd, group0_block2_bn0_scale, group0_block2_bn0_shift)
+	// group0.block2.conv0: conv-fwd by winograd F(4x4,3x3), 3x3/1, [160 32 32] -> [160 32 32], BN-ReLU group0.block2.bn0 on load
+	nn.WinogradForward(c, n, &conv_group0_block2_conv0, 4, group0_block1_add, group0_block2_conv0_wino4, &nn.Pre{Scale: group0_block2_bn0_scale, Shift: group0_block2_bn0_shift}, nil, group0_block2_conv0)
 	// group0.block2.bn1: bn-train
-	nn.BNTrain(c, n, 160, 1024, a[83886080:83886080+n*163840], s.Params[948944:949104], s.Params[949104:949264], s.Stats[1312:1472], s.Stats[1472:1632], a[306611968:306612128], a[306612128:306612288], a[306612288:306612448], a[306612448:306612608])
-	// group0.block2.conv1: conv-fwd 3x3/1, [160 32 32] -> [160 32 32], BN-ReLU group0.block2.bn1 on load, dropout 0.3, residual group0.block1.add added on store
-	nn.ConvForward(c, n, &convs[7], a[83886080:83886080+n*163840], s.Params[949264:1179664], &nn.Pre{Scale: a[306612288:306612448], Shift: a[306612448:306612608], Drop: float32(0.3), Seed: nn.DropSeed(s.Seed, s.Step, 12)}, a[62914560:62914560+n*163840], a[104857600:104857600+n*163840])
+	nn.BNTrain(c, n, 160, 1024, group0_block2_conv0, p_group0_block2_bn1_weight, p_group0_block2_bn1_bias, p_group0_block2_bn1_running_mean, p_group0_block2_bn1_running_var, group0_block2_bn1_mean, group0_block2_bn1_invstd, group0_block2_bn1_scale, group0_block2_bn1_shift)
+	// group0.block2.conv1: conv-fwd by winograd F(4x4,3x3), 3x3/1, [160 32 32] -> [160 32 32], BN-ReLU group0.block2.bn1 on load, dropout 0.3, residual group0.block1.add added on store
+	nn.WinogradForward(c, n, &conv_group0_block2_conv1, 4, group0_block2_conv0, group0_block2_conv1_wino4, &nn.Pre{Scale: group0_block2_bn1_scale, Shift: group0_block2_bn1_shift, Drop: float32(0.3), Seed: nn.DropSeed(s.Seed, s.Step, 12)}, group0_block1_add, group0_block2_add)
 	// group0.block3.bn0: bn-train
-	nn.BNTrain(c, n, 160, 1024, a[104857600:104857600+n*163840], s.Params[1179664:1179824], s.Params[1179824:1179984], s.Stats[1632:1792], s.Stats[1792:1952], a[306612608:306612768], a[306612768:306612928], a[306612928:306613088], a[306613088:306613248])
-	// group0.block3.conv0: conv-fwd 3x3/1, [160 32 32] -> [160 32 32], BN-ReLU group0.block3.bn0 on load
-	nn.ConvForward(c, n, &convs[8], a[104857600:104857600+n*163840], s.Params[1179984:1410384], &nn.Pre{Scale: a[306612928:306613088], Shift: a[306613088:306613248]}, nil, a[125829120:125829120+n*163840])
+	nn.BNTrain(c, n, 160, 1024, group0_block2_add, p_group0_block3_bn0_weight, p_group0_block3_bn0_bias, p_group0_block3_bn0_running_mean, p_group0_block3_bn0_running_var, group0_block3_bn0_mean, group0_block3_bn0_invstd, group0_block3_bn0_scale, group0_block3_bn0_shift)
+	// group0.block3.conv0: conv-fwd by winograd F(4x4,3x3), 3x3/1, [160 32 32] -> [160 32 32], BN-ReLU group0.block3.bn0 on load
+	nn.WinogradForward(c, n, &conv_group0_block3_conv0, 4, group0_block2_add, group0_block3_conv0_wino4, &nn.Pre{Scale: group0_block3_bn0_scale, Shift: group0_block3_bn0_shift}, nil, group0_block3_conv0)
 	// group0.block3.bn1: bn-train
-	nn.BNTrain(c, n, 160, 1024, a[125829120:125829120+n*163840], s.Params[1410384:1410544], s.Params[1410544:1410704], s.Stats[1952:2112], s.Stats[2112:2272], a[306613248:306613408], a[306613408:306613568], a[306613568:306613728], a[306613728:306613888])
-	// group0.block3.conv1: conv-fwd 3x3/1, [160 32 32] -> [160 32 32], BN-ReLU group0.block3.bn1 on load, dropout 0.3, residual group0.block2.add added on store
-	nn.ConvForward(c, n, &convs[9], a[125829120:125829120+n*163840], s.Params[1410704:1641104], &nn.Pre{Scale: a[306613568:306613728], Shift: a[306613728:306613888], Drop: float32(0.3), Seed: nn.DropSeed(s.Seed, s.Step, 16)}, a[104857600:104857600+n*163840], a[146800640:146800640+n*163840])
+	nn.BNTrain(c, n, 160, 1024, group0_block3_conv0, p_group0_block3_bn1_weight, p_group0_block3_bn1_bias, p_group0_block3_bn1_running_mean, p_group0_block3_bn1_running_var, group0_block3_bn1_mean, group0_block3_bn1_invstd, group0_block3_bn1_scale, group0_block3_bn1_shift)
+	// group0.block3.conv1: conv-fwd by winograd F(4x4,3x3), 3x3/1, [160 32 32] -> [160 32 32], BN-ReLU group0.block3.bn1 on load, dropout 0.3, residual group0.block2.add added on store
+	nn.WinogradForward(c, n, &conv_group0_block3_conv1, 4, group0_block3_conv0, group0_block3_conv1_wino4, &nn.Pre{Scale: group0_block3_bn1_scale, Shift: group0_block3_bn1_shift, Drop: float32(0.3), Seed: nn.DropSeed(s.Seed, s.Step, 16)}, group0_block2_add, group0_block3_add)
 	// group1.block0.bn0: bn-train
-	nn.BNTrain(c, n, 160, 1024, a[146800640:146800640+n*163840], s.Params[1641104:1641264], s.Params[1641264:1641424], s.Stats[2272:2432], s.Stats[2432:2592], a[306613888:306614048], a[306614048:306614208], a[306614208:306614368], a[306614368:306614528])
-	// group1.block0.conv0: conv-fwd 3x3/2, [160 32 32] -> [320 16 16], BN-ReLU group1.block0.bn0 on load
-	nn.ConvForward(c, n, &convs[10], a[146800640:146800640+n*163840], s.Params[1641424:2102224], &nn.Pre{Scale: a[306614208:306614368], Shift: a[306614368:306614528]}, nil, a[188743680:188743680+n*81920])
+	nn.BNTrain(c, n, 160, 1024, group0_block3_add, p_group1_block0_bn0_weight, p_group1_block0_bn0_bias, p_group1_block0_bn0_running_mean, p_group1_block0_bn0_running_var, group1_block0_bn0_mean, group1_block0_bn0_invstd, group1_block0_bn0_scale, group1_block0_bn0_shift)
+	// group1.block0.conv0: conv-fwd by im2row, 3x3/2, [160 32 32] -> [320 16 16], BN-ReLU group1.block0.bn0 on load
+	nn.Im2rowForward(c, n, &conv_group1_block0_conv0, group0_block3_add, group1_block0_conv0_rows, &nn.Pre{Scale: group1_block0_bn0_scale, Shift: group1_block0_bn0_shift}, nil, group1_block0_conv0)
 	// group1.block0.bn1: bn-train
-	nn.BNTrain(c, n, 320, 256, a[188743680:188743680+n*81920], s.Params[2102224:2102544], s.Params[2102544:2102864], s.Stats[2592:2912], s.Stats[2912:3232], a[306599168:306599488], a[306599488:306599808], a[306599808:306600128], a[306600128:306600448])
-	// group1.block0.conv1: conv-fwd 3x3/1, [320 16 16] -> [320 16 16], BN-ReLU group1.block0.bn1 on load, dropout 0.3
-	nn.ConvForward(c, n, &convs[11], a[188743680:188743680+n*81920], s.Params[2102864:3024464], &nn.Pre{Scale: a[306599808:306600128], Shift: a[306600128:306600448], Drop: float32(0.3), Seed: nn.DropSeed(s.Seed, s.Step, 20)}, nil, a[167772160:167772160+n*81920])
-	// group1.block0.convdim: conv-fwd 1x1/2, [160 32 32] -> [320 16 16], BN-ReLU group1.block0.bn0 on load, residual group1.block0.conv1 added on store
-	nn.ConvForward(c, n, &convs[12], a[146800640:146800640+n*163840], s.Params[3024464:3075664], &nn.Pre{Scale: a[306614208:306614368], Shift: a[306614368:306614528]}, a[167772160:167772160+n*81920], a[178257920:178257920+n*81920])
+	nn.BNTrain(c, n, 320, 256, group1_block0_conv0, p_group1_block0_bn1_weight, p_group1_block0_bn1_bias, p_group1_block0_bn1_running_mean, p_group1_block0_bn1_running_var, group1_block0_bn1_mean, group1_block0_bn1_invstd, group1_block0_bn1_scale, group1_block0_bn1_shift)
+	// group1.block0.conv1: conv-fwd by winograd F(4x4,3x3), 3x3/1, [320 16 16] -> [320 16 16], BN-ReLU group1.block0.bn1 on load, dropout 0.3
+	nn.WinogradForward(c, n, &conv_group1_block0_conv1, 4, group1_block0_conv0, group1_block0_conv1_wino4, &nn.Pre{Scale: group1_block0_bn1_scale, Shift: group1_block0_bn1_shift, Drop: float32(0.3), Seed: nn.DropSeed(s.Seed, s.Step, 20)}, nil, group1_block0_conv1)
+	// group1.block0.convdim: conv-fwd by im2row, 1x1/2, [160 32 32] -> [320 16 16], BN-ReLU group1.block0.bn0 on load, residual group1.block0.conv1 added on store
+	nn.Im2rowForward(c, n, &conv_group1_block0_convdim, group0_block3_add, group1_block0_convdim_rows, &nn.Pre{Scale: group1_block0_bn0_scale, Shift: group1_block0_bn0_shift}, group1_block0_conv1, group1_block0_add)
 	// group1.block1.bn0: bn-train
-	nn.BNTrain(c, n, 320, 256, a[178257920:178257920+n*81920], s.Params[3075664:3075984], s.Params[3075984:3076304], s.Stats[3232:3552], s.Stats[3552:3872], a[306600448:306600768], a[306600768:306601088], a[306601088:306601408], a[306601408:306601728])
-	// group1.block1.conv0: conv-fwd 3x3/1, [320 16 16] -> [320 16 16], BN-ReLU group1.block1.bn0 on load
-	nn.ConvForward(c, n, &convs[13], a[178257920:178257920+n*81920], s.Params[3076304:3997904], &nn.Pre{Scale: a[306601088:306601408], Shift: a[306601408:306601728]}, nil, a[167772160:167772160+n*81920])
+	nn.BNTrain(c, n, 320, 256, group1_block0_add, p_group1_block1_bn0_weight, p_group1_block1_bn0_bias, p_group1_block1_bn0_running_mean, p_group1_block1_bn0_running_var, group1_block1_bn0_mean, group1_block1_bn0_invstd, group1_block1_bn0_scale, group1_block1_bn0_shift)
+	// group1.block1.conv0: conv-fwd by winograd F(4x4,3x3), 3x3/1, [320 16 16] -> [320 16 16], BN-ReLU group1.block1.bn0 on load
+	nn.WinogradForward(c, n, &conv_group1_block1_conv0, 4, group1_block0_add, group1_block1_conv0_wino4, &nn.Pre{Scale: group1_block1_bn0_scale, Shift: group1_block1_bn0_shift}, nil, group1_block1_conv0)
 	// group1.block1.bn1: bn-train
-	nn.BNTrain(c, n, 320, 256, a[167772160:167772160+n*81920], s.Params[3997904:3998224], s.Params[3998224:3998544], s.Stats[3872:4192], s.Stats[4192:4512], a[306601728:306602048], a[306602048:306602368], a[306602368:306602688], a[306602688:306603008])
-	// group1.block1.conv1: conv-fwd 3x3/1, [320 16 16] -> [320 16 16], BN-ReLU group1.block1.bn1 on load, dropout 0.3, residual group1.block0.add added on store
-	nn.ConvForward(c, n, &convs[14], a[167772160:167772160+n*81920], s.Params[3998544:4920144], &nn.Pre{Scale: a[306602368:306602688], Shift: a[306602688:306603008], Drop: float32(0.3), Seed: nn.DropSeed(s.Seed, s.Step, 25)}, a[178257920:178257920+n*81920], a[199229440:199229440+n*81920])
+	nn.BNTrain(c, n, 320, 256, group1_block1_conv0, p_group1_block1_bn1_weight, p_group1_block1_bn1_bias, p_group1_block1_bn1_running_mean, p_group1_block1_bn1_running_var, group1_block1_bn1_mean, group1_block1_bn1_invstd, group1_block1_bn1_scale, group1_block1_bn1_shift)
+	// group1.block1.conv1: conv-fwd by winograd F(4x4,3x3), 3x3/1, [320 16 16] -> [320 16 16], BN-ReLU group1.block1.bn1 on load, dropout 0.3, residual group1.block0.add added on store
+	nn.WinogradForward(c, n, &conv_group1_block1_conv1, 4, group1_block1_conv0, group1_block1_conv1_wino4, &nn.Pre{Scale: group1_block1_bn1_scale, Shift: group1_block1_bn1_shift, Drop: float32(0.3), Seed: nn.DropSeed(s.Seed, s.Step, 25)}, group1_block0_add, group1_block1_add)
 	// group1.block2.bn0: bn-train
-	nn.BNTrain(c, n, 320, 256, a[199229440:199229440+n*81920], s.Params[4920144:4920464], s.Params[4920464:4920784], s.Stats[4512:4832], s.Stats[4832:5152], a[306603008:306603328], a[306603328:306603648], a[306603648:306603968], a[306603968:306604288])
-	// group1.block2.conv0: conv-fwd 3x3/1, [320 16 16] -> [320 16 16], BN-ReLU group1.block2.bn0 on load
-	nn.ConvForward(c, n, &convs[15], a[199229440:199229440+n*81920], s.Params[4920784:5842384], &nn.Pre{Scale: a[306603648:306603968], Shift: a[306603968:306604288]}, nil, a[209715200:209715200+n*81920])
+	nn.BNTrain(c, n, 320, 256, group1_block1_add, p_group1_block2_bn0_weight, p_group1_block2_bn0_bias, p_group1_block2_bn0_running_mean, p_group1_block2_bn0_running_var, group1_block2_bn0_mean, group1_block2_bn0_invstd, group1_block2_bn0_scale, group1_block2_bn0_shift)
+	// group1.block2.conv0: conv-fwd by winograd F(4x4,3x3), 3x3/1, [320 16 16] -> [320 16 16], BN-ReLU group1.block2.bn0 on load
+	nn.WinogradForward(c, n, &conv_group1_block2_conv0, 4, group1_block1_add, group1_block2_conv0_wino4, &nn.Pre{Scale: group1_block2_bn0_scale, Shift: group1_block2_bn0_shift}, nil, group1_block2_conv0)
 	// group1.block2.bn1: bn-train
-	nn.BNTrain(c, n, 320, 256, a[209715200:209715200+n*81920], s.Params[5842384:5842704], s.Params[5842704:5843024], s.Stats[5152:5472], s.Stats[5472:5792], a[306604288:306604608], a[306604608:306604928], a[306604928:306605248], a[306605248:306605568])
-	// group1.block2.conv1: conv-fwd 3x3/1, [320 16 16] -> [320 16 16], BN-ReLU group1.block2.bn1 on load, dropout 0.3, residual group1.block1.add added on store
-	nn.ConvForward(c, n, &convs[16], a[209715200:209715200+n*81920], s.Params[5843024:6764624], &nn.Pre{Scale: a[306604928:306605248], Shift: a[306605248:306605568], Drop: float32(0.3), Seed: nn.DropSeed(s.Seed, s.Step, 29)}, a[199229440:199229440+n*81920], a[220200960:220200960+n*81920])
+	nn.BNTrain(c, n, 320, 256, group1_block2_conv0, p_group1_block2_bn1_weight, p_group1_block2_bn1_bias, p_group1_block2_bn1_running_mean, p_group1_block2_bn1_running_var, group1_block2_bn1_mean, group1_block2_bn1_invstd, group1_block2_bn1_scale, group1_block2_bn1_shift)
+	// group1.block2.conv1: conv-fwd by winograd F(4x4,3x3), 3x3/1, [320 16 16] -> [320 16 16], BN-ReLU group1.block2.bn1 on load, dropout 0.3, residual group1.block1.add added on store
+	nn.WinogradForward(c, n, &conv_group1_block2_conv1, 4, group1_block2_conv0, group1_block2_conv1_wino4, &nn.Pre{Scale: group1_block2_bn1_scale, Shift: group1_block2_bn1_shift, Drop: float32(0.3), Seed: nn.DropSeed(s.Seed, s.Step, 29)}, group1_block1_add, group1_block2_add)
 	// group1.block3.bn0: bn-train
-	nn.BNTrain(c, n, 320, 256, a[220200960:220200960+n*81920], s.Params[6764624:6764944], s.Params[6764944:6765264], s.Stats[5792:6112], s.Stats[6112:6432], a[306605568:306605888], a[306605888:306606208], a[306606208:306606528], a[306606528:306606848])
-	// group1.block3.conv0: conv-fwd 3x3/1, [320 16 16] -> [320 16 16], BN-ReLU group1.block3.bn0 on load
-	nn.ConvForward(c, n, &convs[17], a[220200960:220200960+n*81920], s.Params[6765264:7686864], &nn.Pre{Scale: a[306606208:306606528], Shift: a[306606528:306606848]}, nil, a[230686720:230686720+n*81920])
+	nn.BNTrain(c, n, 320, 256, group1_block2_add, p_group1_block3_bn0_weight, p_group1_block3_bn0_bias, p_group1_block3_bn0_running_mean, p_group1_block3_bn0_running_var, group1_block3_bn0_mean, group1_block3_bn0_invstd, group1_block3_bn0_scale, group1_block3_bn0_shift)
+	// group1.block3.conv0: conv-fwd by winograd F(4x4,3x3), 3x3/1, [320 16 16] -> [320 16 16], BN-ReLU group1.block3.bn0 on load
+	nn.WinogradForward(c, n, &conv_group1_block3_conv0, 4, group1_block2_add, group1_block3_conv0_wino4, &nn.Pre{Scale: group1_block3_bn0_scale, Shift: group1_block3_bn0_shift}, nil, group1_block3_conv0)
 	// group1.block3.bn1: bn-train
-	nn.BNTrain(c, n, 320, 256, a[230686720:230686720+n*81920], s.Params[7686864:7687184], s.Params[7687184:7687504], s.Stats[6432:6752], s.Stats[6752:7072], a[306606848:306607168], a[306607168:306607488], a[306607488:306607808], a[306607808:306608128])
-	// group1.block3.conv1: conv-fwd 3x3/1, [320 16 16] -> [320 16 16], BN-ReLU group1.block3.bn1 on load, dropout 0.3, residual group1.block2.add added on store
-	nn.ConvForward(c, n, &convs[18], a[230686720:230686720+n*81920], s.Params[7687504:8609104], &nn.Pre{Scale: a[306607488:306607808], Shift: a[306607808:306608128], Drop: float32(0.3), Seed: nn.DropSeed(s.Seed, s.Step, 33)}, a[220200960:220200960+n*81920], a[241172480:241172480+n*81920])
+	nn.BNTrain(c, n, 320, 256, group1_block3_conv0, p_group1_block3_bn1_weight, p_group1_block3_bn1_bias, p_group1_block3_bn1_running_mean, p_group1_block3_bn1_running_var, group1_block3_bn1_mean, group1_block3_bn1_invstd, group1_block3_bn1_scale, group1_block3_bn1_shift)
+	// group1.block3.conv1: conv-fwd by winograd F(4x4,3x3), 3x3/1, [320 16 16] -> [320 16 16], BN-ReLU group1.block3.bn1 on load, dropout 0.3, residual group1.block2.add added on store
+	nn.WinogradForward(c, n, &conv_group1_block3_conv1, 4, group1_block3_conv0, group1_block3_conv1_wino4, &nn.Pre{Scale: group1_block3_bn1_scale, Shift: group1_block3_bn1_shift, Drop: float32(0.3), Seed: nn.DropSeed(s.Seed, s.Step, 33)}, group1_block2_add, group1_block3_add)
 	// group2.block0.bn0: bn-train
-	nn.BNTrain(c, n, 320, 256, a[241172480:241172480+n*81920], s.Params[8609104:8609424], s.Params[8609424:8609744], s.Stats[7072:7392], s.Stats[7392:7712], a[306608128:306608448], a[306608448:306608768], a[306608768:306609088], a[306609088:306609408])
-	// group2.block0.conv0: conv-fwd 3x3/2, [320 16 16] -> [640 8 8], BN-ReLU group2.block0.bn0 on load
-	nn.ConvForward(c, n, &convs[19], a[241172480:241172480+n*81920], s.Params[8609744:10452944], &nn.Pre{Scale: a[306608768:306609088], Shift: a[306609088:306609408]}, nil, a[262144000:262144000+n*40960])
+	nn.BNTrain(c, n, 320, 256, group1_block3_add, p_group2_block0_bn0_weight, p_group2_block0_bn0_bias, p_group2_block0_bn0_running_mean, p_group2_block0_bn0_running_var, group2_block0_bn0_mean, group2_block0_bn0_invstd, group2_block0_bn0_scale, group2_block0_bn0_shift)
+	// group2.block0.conv0: conv-fwd by im2row, 3x3/2, [320 16 16] -> [640 8 8], BN-ReLU group2.block0.bn0 on load
+	nn.Im2rowForward(c, n, &conv_group2_block0_conv0, group1_block3_add, group2_block0_conv0_rows, &nn.Pre{Scale: group2_block0_bn0_scale, Shift: group2_block0_bn0_shift}, nil, group2_block0_conv0)
 	// group2.block0.bn1: bn-train
-	nn.BNTrain(c, n, 640, 64, a[262144000:262144000+n*40960], s.Params[10452944:10453584], s.Params[10453584:10454224], s.Stats[7712:8352], s.Stats[8352:8992], a[306578688:306579328], a[306579328:306579968], a[306579968:306580608], a[306580608:306581248])
-	// group2.block0.conv1: conv-fwd 3x3/1, [640 8 8] -> [640 8 8], BN-ReLU group2.block0.bn1 on load, dropout 0.3
-	nn.ConvForward(c, n, &convs[20], a[262144000:262144000+n*40960], s.Params[10454224:14140624], &nn.Pre{Scale: a[306579968:306580608], Shift: a[306580608:306581248], Drop: float32(0.3), Seed: nn.DropSeed(s.Seed, s.Step, 37)}, nil, a[251658240:251658240+n*40960])
-	// group2.block0.convdim: conv-fwd 1x1/2, [320 16 16] -> [640 8 8], BN-ReLU group2.block0.bn0 on load, residual group2.block0.conv1 added on store
-	nn.ConvForward(c, n, &convs[21], a[241172480:241172480+n*81920], s.Params[14140624:14345424], &nn.Pre{Scale: a[306608768:306609088], Shift: a[306609088:306609408]}, a[251658240:251658240+n*40960], a[256901120:256901120+n*40960])
+	nn.BNTrain(c, n, 640, 64, group2_block0_conv0, p_group2_block0_bn1_weight, p_group2_block0_bn1_bias, p_group2_block0_bn1_running_mean, p_group2_block0_bn1_running_var, group2_block0_bn1_mean, group2_block0_bn1_invstd, group2_block0_bn1_scale, group2_block0_bn1_shift)
+	// group2.block0.conv1: conv-fwd by winograd F(4x4,3x3), 3x3/1, [640 8 8] -> [640 8 8], BN-ReLU group2.block0.bn1 on load, dropout 0.3
+	nn.WinogradForward(c, n, &conv_group2_block0_conv1, 4, group2_block0_conv0, group2_block0_conv1_wino4, &nn.Pre{Scale: group2_block0_bn1_scale, Shift: group2_block0_bn1_shift, Drop: float32(0.3), Seed: nn.DropSeed(s.Seed, s.Step, 37)}, nil, group2_block0_conv1)
+	// group2.block0.convdim: conv-fwd by im2row, 1x1/2, [320 16 16] -> [640 8 8], BN-ReLU group2.block0.bn0 on load, residual group2.block0.conv1 added on store
+	nn.Im2rowForward(c, n, &conv_group2_block0_convdim, group1_block3_add, group2_block0_convdim_rows, &nn.Pre{Scale: group2_block0_bn0_scale, Shift: group2_block0_bn0_shift}, group2_block0_conv1, group2_block0_add)
 	// group2.block1.bn0: bn-train
-	nn.BNTrain(c, n, 640, 64, a[256901120:256901120+n*40960], s.Params[14345424:14346064], s.Params[14346064:14346704], s.Stats[8992:9632], s.Stats[9632:10272], a[306581248:306581888], a[306581888:306582528], a[306582528:306583168], a[306583168:306583808])
-	// group2.block1.conv0: conv-fwd 3x3/1, [640 8 8] -> [640 8 8], BN-ReLU group2.block1.bn0 on load
-	nn.ConvForward(c, n, &convs[22], a[256901120:256901120+n*40960], s.Params[14346704:18033104], &nn.Pre{Scale: a[306582528:306583168], Shift: a[306583168:306583808]}, nil, a[251658240:251658240+n*40960])
+	nn.BNTrain(c, n, 640, 64, group2_block0_add, p_group2_block1_bn0_weight, p_group2_block1_bn0_bias, p_group2_block1_bn0_running_mean, p_group2_block1_bn0_running_var, group2_block1_bn0_mean, group2_block1_bn0_invstd, group2_block1_bn0_scale, group2_block1_bn0_shift)
+	// group2.block1.conv0: conv-fwd by winograd F(4x4,3x3), 3x3/1, [640 8 8] -> [640 8 8], BN-ReLU group2.block1.bn0 on load
+	nn.WinogradForward(c, n, &conv_group2_block1_conv0, 4, group2_block0_add, group2_block1_conv0_wino4, &nn.Pre{Scale: group2_block1_bn0_scale, Shift: group2_block1_bn0_shift}, nil, group2_block1_conv0)
 	// group2.block1.bn1: bn-train
-	nn.BNTrain(c, n, 640, 64, a[251658240:251658240+n*40960], s.Params[18033104:18033744], s.Params[18033744:18034384], s.Stats[10272:10912], s.Stats[10912:11552], a[306583808:306584448], a[306584448:306585088], a[306585088:306585728], a[306585728:306586368])
-	// group2.block1.conv1: conv-fwd 3x3/1, [640 8 8] -> [640 8 8], BN-ReLU group2.block1.bn1 on load, dropout 0.3, residual group2.block0.add added on store
-	nn.ConvForward(c, n, &convs[23], a[251658240:251658240+n*40960], s.Params[18034384:21720784], &nn.Pre{Scale: a[306585088:306585728], Shift: a[306585728:306586368], Drop: float32(0.3), Seed: nn.DropSeed(s.Seed, s.Step, 42)}, a[256901120:256901120+n*40960], a[267386880:267386880+n*40960])
+	nn.BNTrain(c, n, 640, 64, group2_block1_conv0, p_group2_block1_bn1_weight, p_group2_block1_bn1_bias, p_group2_block1_bn1_running_mean, p_group2_block1_bn1_running_var, group2_block1_bn1_mean, group2_block1_bn1_invstd, group2_block1_bn1_scale, group2_block1_bn1_shift)
+	// group2.block1.conv1: conv-fwd by winograd F(4x4,3x3), 3x3/1, [640 8 8] -> [640 8 8], BN-ReLU group2.block1.bn1 on load, dropout 0.3, residual group2.block0.add added on store
+	nn.WinogradForward(c, n, &conv_group2_block1_conv1, 4, group2_block1_conv0, group2_block1_conv1_wino4, &nn.Pre{Scale: group2_block1_bn1_scale, Shift: group2_block1_bn1_shift, Drop: float32(0.3), Seed: nn.DropSeed(s.Seed, s.Step, 42)}, group2_block0_add, group2_block1_add)
 	// group2.block2.bn0: bn-train
-	nn.BNTrain(c, n, 640, 64, a[267386880:267386880+n*40960], s.Params[21720784:21721424], s.Params[21721424:21722064], s.Stats[11552:12192], s.Stats[12192:12832], a[306586368:306587008], a[306587008:306587648], a[306587648:306588288], a[306588288:306588928])
-	// group2.block2.conv0: conv-fwd 3x3/1, [640 8 8] -> [640 8 8], BN-ReLU group2.block2.bn0 on load
-	nn.ConvForward(c, n, &convs[24], a[267386880:267386880+n*40960], s.Params[21722064:25408464], &nn.Pre{Scale: a[306587648:306588288], Shift: a[306588288:306588928]}, nil, a[272629760:272629760+n*40960])
+	nn.BNTrain(c, n, 640, 64, group2_block1_add, p_group2_block2_bn0_weight, p_group2_block2_bn0_bias, p_group2_block2_bn0_running_mean, p_group2_block2_bn0_running_var, group2_block2_bn0_mean, group2_block2_bn0_invstd, group2_block2_bn0_scale, group2_block2_bn0_shift)
+	// group2.block2.conv0: conv-fwd by winograd F(4x4,3x3), 3x3/1, [640 8 8] -> [640 8 8], BN-ReLU group2.block2.bn0 on load
+	nn.WinogradForward(c, n, &conv_group2_block2_conv0, 4, group2_block1_add, group2_block2_conv0_wino4, &nn.Pre{Scale: group2_block2_bn0_scale, Shift: group2_block2_bn0_shift}, nil, group2_block2_conv0)
 	// group2.block2.bn1: bn-train
-	nn.BNTrain(c, n, 640, 64, a[272629760:272629760+n*40960], s.Params[25408464:25409104], s.Params[25409104:25409744], s.Stats[12832:13472], s.Stats[13472:14112], a[306588928:306589568], a[306589568:306590208], a[306590208:306590848], a[306590848:306591488])
-	// group2.block2.conv1: conv-fwd 3x3/1, [640 8 8] -> [640 8 8], BN-ReLU group2.block2.bn1 on load, dropout 0.3, residual group2.block1.add added on store
-	nn.ConvForward(c, n, &convs[25], a[272629760:272629760+n*40960], s.Params[25409744:29096144], &nn.Pre{Scale: a[306590208:306590848], Shift: a[306590848:306591488], Drop: float32(0.3), Seed: nn.DropSeed(s.Seed, s.Step, 46)}, a[267386880:267386880+n*40960], a[277872640:277872640+n*40960])
+	nn.BNTrain(c, n, 640, 64, group2_block2_conv0, p_group2_block2_bn1_weight, p_group2_block2_bn1_bias, p_group2_block2_bn1_running_mean, p_group2_block2_bn1_running_var, group2_block2_bn1_mean, group2_block2_bn1_invstd, group2_block2_bn1_scale, group2_block2_bn1_shift)
+	// group2.block2.conv1: conv-fwd by winograd F(4x4,3x3), 3x3/1, [640 8 8] -> [640 8 8], BN-ReLU group2.block2.bn1 on load, dropout 0.3, residual group2.block1.add added on store
+	nn.WinogradForward(c, n, &conv_group2_block2_conv1, 4, group2_block2_conv0, group2_block2_conv1_wino4, &nn.Pre{Scale: group2_block2_bn1_scale, Shift: group2_block2_bn1_shift, Drop: float32(0.3), Seed: nn.DropSeed(s.Seed, s.Step, 46)}, group2_block1_add, group2_block2_add)
 	// group2.block3.bn0: bn-train
-	nn.BNTrain(c, n, 640, 64, a[277872640:277872640+n*40960], s.Params[29096144:29096784], s.Params[29096784:29097424], s.Stats[14112:14752], s.Stats[14752:15392], a[306591488:306592128], a[306592128:306592768], a[306592768:306593408], a[306593408:306594048])
-	// group2.block3.conv0: conv-fwd 3x3/1, [640 8 8] -> [640 8 8], BN-ReLU group2.block3.bn0 on load
-	nn.ConvForward(c, n, &convs[26], a[277872640:277872640+n*40960], s.Params[29097424:32783824], &nn.Pre{Scale: a[306592768:306593408], Shift: a[306593408:306594048]}, nil, a[283115520:283115520+n*40960])
+	nn.BNTrain(c, n, 640, 64, group2_block2_add, p_group2_block3_bn0_weight, p_group2_block3_bn0_bias, p_group2_block3_bn0_running_mean, p_group2_block3_bn0_running_var, group2_block3_bn0_mean, group2_block3_bn0_invstd, group2_block3_bn0_scale, group2_block3_bn0_shift)
+	// group2.block3.conv0: conv-fwd by winograd F(4x4,3x3), 3x3/1, [640 8 8] -> [640 8 8], BN-ReLU group2.block3.bn0 on load
+	nn.WinogradForward(c, n, &conv_group2_block3_conv0, 4, group2_block2_add, group2_block3_conv0_wino4, &nn.Pre{Scale: group2_block3_bn0_scale, Shift: group2_block3_bn0_shift}, nil, group2_block3_conv0)
 	// group2.block3.bn1: bn-train
-	nn.BNTrain(c, n, 640, 64, a[283115520:283115520+n*40960], s.Params[32783824:32784464], s.Params[32784464:32785104], s.Stats[15392:16032], s.Stats[16032:16672], a[306594048:306594688], a[306594688:306595328], a[306595328:306595968], a[306595968:306596608])
-	// group2.block3.conv1: conv-fwd 3x3/1, [640 8 8] -> [640 8 8], BN-ReLU group2.block3.bn1 on load, dropout 0.3, residual group2.block2.add added on store
-	nn.ConvForward(c, n, &convs[27], a[283115520:283115520+n*40960], s.Params[32785104:36471504], &nn.Pre{Scale: a[306595328:306595968], Shift: a[306595968:306596608], Drop: float32(0.3), Seed: nn.DropSeed(s.Seed, s.Step, 50)}, a[277872640:277872640+n*40960], a[288358400:288358400+n*40960])
+	nn.BNTrain(c, n, 640, 64, group2_block3_conv0, p_group2_block3_bn1_weight, p_group2_block3_bn1_bias, p_group2_block3_bn1_running_mean, p_group2_block3_bn1_running_var, group2_block3_bn1_mean, group2_block3_bn1_invstd, group2_block3_bn1_scale, group2_block3_bn1_shift)
+	// group2.block3.conv1: conv-fwd by winograd F(4x4,3x3), 3x3/1, [640 8 8] -> [640 8 8], BN-ReLU group2.block3.bn1 on load, dropout 0.3, residual group2.block2.add added on store
+	nn.WinogradForward(c, n, &conv_group2_block3_conv1, 4, group2_block3_conv0, group2_block3_conv1_wino4, &nn.Pre{Scale: group2_block3_bn1_scale, Shift: group2_block3_bn1_shift, Drop: float32(0.3), Seed: nn.DropSeed(s.Seed, s.Step, 50)}, group2_block2_add, group2_block3_add)
 	// bn: bn-train
-	nn.BNTrain(c, n, 640, 64, a[288358400:288358400+n*40960], s.Params[36471504:36472144], s.Params[36472144:36472784], s.Stats[16672:17312], s.Stats[17312:17952], a[306596608:306597248], a[306597248:306597888], a[306597888:306598528], a[306598528:306599168])
+	nn.BNTrain(c, n, 640, 64, group2_block3_add, p_bn_weight, p_bn_bias, p_bn_running_mean, p_bn_running_var, bn_mean, bn_invstd, bn_scale, bn_shift)
 	// head: head-fwd, BN-ReLU bn on load
-	nn.HeadForward(c, n, 640, 64, 10, a[288358400:288358400+n*40960], a[306597888:306598528], a[306598528:306599168], s.Params[36472784:36479184], s.Params[36479184:36479194], a[298844160:298844160+n*640], a[306577408:306577408+n*10])
-	return a[306577408 : 306577408+n*10]
+	nn.HeadForward(c, n, 640, 64, 10, group2_block3_add, bn_scale, bn_shift, p_fc_weight, p_fc_bias, pooled, fc)
+	return fc
+}
+
+// Loss is the softmax cross-entropy of the logits against labels, and its gradient.
+func (net) Loss(s *model.State, n int, labels []int32) (model.StepResult, error) {
+	a := s.Arena
+	fc := a[628707328 : 628707328+n*10]
+	dlogits := a[621056000 : 621056000+n*10]
+	// loss: softmax-ce
+	loss, correct, err := nn.SoftmaxCE(n, 10, fc, labels, dlogits)
+	return model.StepResult{
+		Correct: correct,
+		Loss:    loss,
+	}, err
+}
+
+// DLogits is the training arena's d loss / d logits.
+func (net) DLogits(s *model.State, n int) []float32 {
+	a := s.Arena
+	return a[621056000 : 621056000+n*10]
 }
 
 // TrainBackward writes the gradient of every trainable tensor from d loss / d logits.
-func (net) TrainBackward(s *model.State, n int, dlogits []float32) {
-	a := s.Arena[:306614592]
+func (net) TrainBackward(s *model.State, n int) {
+	a := s.Arena
 	c := s.Ctx
-	// The weights change only with Step (model.State), so transformed weights cached under it stay valid.
-	c.SetWeightsVersion(s.Step + 1)
+	pooled := a[620974080 : 620974080+n*640]
+	p_fc_weight := s.Params[36472784:36479184]
+	dlogits := a[621056000 : 621056000+n*10]
+	g_fc_weight := s.Grads[36472784:36479184]
+	g_fc_bias := s.Grads[36479184:36479194]
+	dz_bn := a[615731200 : 615731200+n*40960]
+	group2_block3_add := a[610488320 : 610488320+n*40960]
+	bn_mean := a[628726528:628727168]
+	bn_invstd := a[628727168:628727808]
+	p_bn_weight := s.Params[36471504:36472144]
+	bn_scale := a[628727808:628728448]
+	bn_shift := a[628728448:628729088]
+	d_group2_block3_add := a[620974080 : 620974080+n*40960]
+	g_bn_weight := s.Grads[36471504:36472144]
+	g_bn_bias := s.Grads[36472144:36472784]
+	g_group2_block3_conv1 := s.Grads[32785104:36471504]
+	dz_group2_block3_bn1 := a[610488320 : 610488320+n*40960]
+	group2_block3_conv0 := a[605245440 : 605245440+n*40960]
+	group2_block3_bn1_scale := a[628725248:628725888]
+	group2_block3_bn1_shift := a[628725888:628726528]
+	group2_block3_conv1_wino4_dgrad := a[138127360:152872960]
+	group2_block3_bn1_mean := a[628723968:628724608]
+	group2_block3_bn1_invstd := a[628724608:628725248]
+	p_group2_block3_bn1_weight := s.Params[32783824:32784464]
+	d_group2_block3_conv0 := a[615731200 : 615731200+n*40960]
+	g_group2_block3_bn1_weight := s.Grads[32783824:32784464]
+	g_group2_block3_bn1_bias := s.Grads[32784464:32785104]
+	g_group2_block3_conv0 := s.Grads[29097424:32783824]
+	dz_group2_block3_bn0 := a[605245440 : 605245440+n*40960]
+	group2_block2_add := a[600002560 : 600002560+n*40960]
+	group2_block3_bn0_scale := a[628722688:628723328]
+	group2_block3_bn0_shift := a[628723328:628723968]
+	group2_block3_conv0_wino4_dgrad := a[152872960:167618560]
+	group2_block3_bn0_mean := a[628721408:628722048]
+	group2_block3_bn0_invstd := a[628722048:628722688]
+	p_group2_block3_bn0_weight := s.Params[29096144:29096784]
+	g_group2_block3_bn0_weight := s.Grads[29096144:29096784]
+	g_group2_block3_bn0_bias := s.Grads[29096784:29097424]
+	g_group2_block2_conv1 := s.Grads[25409744:29096144]
+	dz_group2_block2_bn1 := a[600002560 : 600002560+n*40960]
+	group2_block2_conv0 := a[594759680 : 594759680+n*40960]
+	group2_block2_bn1_scale := a[628720128:628720768]
+	group2_block2_bn1_shift := a[628720768:628721408]
+	group2_block2_conv1_wino4_dgrad := a[167618560:182364160]
+	group2_block2_bn1_mean := a[628718848:628719488]
+	group2_block2_bn1_invstd := a[628719488:628720128]
+	p_group2_block2_bn1_weight := s.Params[25408464:25409104]
+	d_group2_block2_conv0 := a[605245440 : 605245440+n*40960]
+	g_group2_block2_bn1_weight := s.Grads[25408464:25409104]
+	g_group2_block2_bn1_bias := s.Grads[25409104:25409744]
+	g_group2_block2_conv0 := s.Grads[21722064:25408464]
+	dz_group2_block2_bn0 := a[594759680 : 594759680+n*40960]
+	group2_block1_add := a[589516800 : 589516800+n*40960]
+	group2_block2_bn0_scale := a[628717568:628718208]
+	group2_block2_bn0_shift := a[628718208:628718848]
+	group2_block2_conv0_wino4_dgrad := a[182364160:197109760]
+	group2_block2_bn0_mean := a[628716288:628716928]
+	group2_block2_bn0_invstd := a[628716928:628717568]
+	p_group2_block2_bn0_weight := s.Params[21720784:21721424]
+	g_group2_block2_bn0_weight := s.Grads[21720784:21721424]
+	g_group2_block2_bn0_bias := s.Grads[21721424:21722064]
+	g_group2_block1_conv1 := s.Grads[18034384:21720784]
+	dz_group2_block1_bn1 := a[589516800 : 589516800+n*40960]
+	group2_block1_conv0 := a[573788160 : 573788160+n*40960]
+	group2_block1_bn1_scale := a[628715008:628715648]
+	group2_block1_bn1_shift := a[628715648:628716288]
+	group2_block1_conv1_wino4_dgrad := a[197109760:211855360]
+	group2_block1_bn1_mean := a[628713728:628714368]
+	group2_block1_bn1_invstd := a[628714368:628715008]
+	p_group2_block1_bn1_weight := s.Params[18033104:18033744]
+	d_group2_block1_conv0 := a[594759680 : 594759680+n*40960]
+	g_group2_block1_bn1_weight := s.Grads[18033104:18033744]
+	g_group2_block1_bn1_bias := s.Grads[18033744:18034384]
+	g_group2_block1_conv0 := s.Grads[14346704:18033104]
+	dz_group2_block1_bn0 := a[573788160 : 573788160+n*40960]
+	group2_block0_add := a[579031040 : 579031040+n*40960]
+	group2_block1_bn0_scale := a[628712448:628713088]
+	group2_block1_bn0_shift := a[628713088:628713728]
+	group2_block1_conv0_wino4_dgrad := a[211855360:226600960]
+	group2_block1_bn0_mean := a[628711168:628711808]
+	group2_block1_bn0_invstd := a[628711808:628712448]
+	p_group2_block1_bn0_weight := s.Params[14345424:14346064]
+	g_group2_block1_bn0_weight := s.Grads[14345424:14346064]
+	g_group2_block1_bn0_bias := s.Grads[14346064:14346704]
+	g_group2_block0_convdim := s.Grads[14140624:14345424]
+	dz_group2_block0_bn0 := a[573788160 : 573788160+n*81920]
+	group2_block0_convdim_rows_dgrad := a[226600960:226805760]
+	group1_block3_add := a[563302400 : 563302400+n*81920]
+	group2_block0_bn0_scale := a[628738688:628739008]
+	group2_block0_bn0_shift := a[628739008:628739328]
+	g_group2_block0_conv1 := s.Grads[10454224:14140624]
+	dz_group2_block0_bn1 := a[589516800 : 589516800+n*40960]
+	group2_block0_conv0 := a[584273920 : 584273920+n*40960]
+	group2_block0_bn1_scale := a[628709888:628710528]
+	group2_block0_bn1_shift := a[628710528:628711168]
+	group2_block0_conv1_wino4_dgrad := a[226805760:241551360]
+	group2_block0_bn1_mean := a[628708608:628709248]
+	group2_block0_bn1_invstd := a[628709248:628709888]
+	p_group2_block0_bn1_weight := s.Params[10452944:10453584]
+	d_group2_block0_conv0 := a[594759680 : 594759680+n*40960]
+	g_group2_block0_bn1_weight := s.Grads[10452944:10453584]
+	g_group2_block0_bn1_bias := s.Grads[10453584:10454224]
+	g_group2_block0_conv0 := s.Grads[8609744:10452944]
+	group2_block0_conv0_rows_dgrad := a[241551360:243394560]
+	group2_block0_bn0_mean := a[628738048:628738368]
+	group2_block0_bn0_invstd := a[628738368:628738688]
+	p_group2_block0_bn0_weight := s.Params[8609104:8609424]
+	d_group1_block3_add := a[584273920 : 584273920+n*81920]
+	g_group2_block0_bn0_weight := s.Grads[8609104:8609424]
+	g_group2_block0_bn0_bias := s.Grads[8609424:8609744]
+	g_group1_block3_conv1 := s.Grads[7687504:8609104]
+	dz_group1_block3_bn1 := a[563302400 : 563302400+n*81920]
+	group1_block3_conv0 := a[552816640 : 552816640+n*81920]
+	group1_block3_bn1_scale := a[628737408:628737728]
+	group1_block3_bn1_shift := a[628737728:628738048]
+	group1_block3_conv1_wino4_dgrad := a[243394560:247080960]
+	group1_block3_bn1_mean := a[628736768:628737088]
+	group1_block3_bn1_invstd := a[628737088:628737408]
+	p_group1_block3_bn1_weight := s.Params[7686864:7687184]
+	d_group1_block3_conv0 := a[573788160 : 573788160+n*81920]
+	g_group1_block3_bn1_weight := s.Grads[7686864:7687184]
+	g_group1_block3_bn1_bias := s.Grads[7687184:7687504]
+	g_group1_block3_conv0 := s.Grads[6765264:7686864]
+	dz_group1_block3_bn0 := a[552816640 : 552816640+n*81920]
+	group1_block2_add := a[542330880 : 542330880+n*81920]
+	group1_block3_bn0_scale := a[628736128:628736448]
+	group1_block3_bn0_shift := a[628736448:628736768]
+	group1_block3_conv0_wino4_dgrad := a[247080960:250767360]
+	group1_block3_bn0_mean := a[628735488:628735808]
+	group1_block3_bn0_invstd := a[628735808:628736128]
+	p_group1_block3_bn0_weight := s.Params[6764624:6764944]
+	g_group1_block3_bn0_weight := s.Grads[6764624:6764944]
+	g_group1_block3_bn0_bias := s.Grads[6764944:6765264]
+	g_group1_block2_conv1 := s.Grads[5843024:6764624]
+	dz_group1_block2_bn1 := a[542330880 : 542330880+n*81920]
+	group1_block2_conv0 := a[531845120 : 531845120+n*81920]
+	group1_block2_bn1_scale := a[628734848:628735168]
+	group1_block2_bn1_shift := a[628735168:628735488]
+	group1_block2_conv1_wino4_dgrad := a[250767360:254453760]
+	group1_block2_bn1_mean := a[628734208:628734528]
+	group1_block2_bn1_invstd := a[628734528:628734848]
+	p_group1_block2_bn1_weight := s.Params[5842384:5842704]
+	d_group1_block2_conv0 := a[552816640 : 552816640+n*81920]
+	g_group1_block2_bn1_weight := s.Grads[5842384:5842704]
+	g_group1_block2_bn1_bias := s.Grads[5842704:5843024]
+	g_group1_block2_conv0 := s.Grads[4920784:5842384]
+	dz_group1_block2_bn0 := a[531845120 : 531845120+n*81920]
+	group1_block1_add := a[521359360 : 521359360+n*81920]
+	group1_block2_bn0_scale := a[628733568:628733888]
+	group1_block2_bn0_shift := a[628733888:628734208]
+	group1_block2_conv0_wino4_dgrad := a[254453760:258140160]
+	group1_block2_bn0_mean := a[628732928:628733248]
+	group1_block2_bn0_invstd := a[628733248:628733568]
+	p_group1_block2_bn0_weight := s.Params[4920144:4920464]
+	g_group1_block2_bn0_weight := s.Grads[4920144:4920464]
+	g_group1_block2_bn0_bias := s.Grads[4920464:4920784]
+	g_group1_block1_conv1 := s.Grads[3998544:4920144]
+	dz_group1_block1_bn1 := a[521359360 : 521359360+n*81920]
+	group1_block1_conv0 := a[489902080 : 489902080+n*81920]
+	group1_block1_bn1_scale := a[628732288:628732608]
+	group1_block1_bn1_shift := a[628732608:628732928]
+	group1_block1_conv1_wino4_dgrad := a[258140160:261826560]
+	group1_block1_bn1_mean := a[628731648:628731968]
+	group1_block1_bn1_invstd := a[628731968:628732288]
+	p_group1_block1_bn1_weight := s.Params[3997904:3998224]
+	d_group1_block1_conv0 := a[531845120 : 531845120+n*81920]
+	g_group1_block1_bn1_weight := s.Grads[3997904:3998224]
+	g_group1_block1_bn1_bias := s.Grads[3998224:3998544]
+	g_group1_block1_conv0 := s.Grads[3076304:3997904]
+	dz_group1_block1_bn0 := a[489902080 : 489902080+n*81920]
+	group1_block0_add := a[500387840 : 500387840+n*81920]
+	group1_block1_bn0_scale := a[628731008:628731328]
+	group1_block1_bn0_shift := a[628731328:628731648]
+	group1_block1_conv0_wino4_dgrad := a[261826560:265512960]
+	group1_block1_bn0_mean := a[628730368:628730688]
+	group1_block1_bn0_invstd := a[628730688:628731008]
+	p_group1_block1_bn0_weight := s.Params[3075664:3075984]
+	g_group1_block1_bn0_weight := s.Grads[3075664:3075984]
+	g_group1_block1_bn0_bias := s.Grads[3075984:3076304]
+	g_group1_block0_convdim := s.Grads[3024464:3075664]
+	dz_group1_block0_bn0 := a[489902080 : 489902080+n*163840]
+	group1_block0_convdim_rows_dgrad := a[265512960:265564160]
+	group0_block3_add := a[468930560 : 468930560+n*163840]
+	group1_block0_bn0_scale := a[628744128:628744288]
+	group1_block0_bn0_shift := a[628744288:628744448]
+	g_group1_block0_conv1 := s.Grads[2102864:3024464]
+	dz_group1_block0_bn1 := a[521359360 : 521359360+n*81920]
+	group1_block0_conv0 := a[510873600 : 510873600+n*81920]
+	group1_block0_bn1_scale := a[628729728:628730048]
+	group1_block0_bn1_shift := a[628730048:628730368]
+	group1_block0_conv1_wino4_dgrad := a[265564160:269250560]
+	group1_block0_bn1_mean := a[628729088:628729408]
+	group1_block0_bn1_invstd := a[628729408:628729728]
+	p_group1_block0_bn1_weight := s.Params[2102224:2102544]
+	d_group1_block0_conv0 := a[531845120 : 531845120+n*81920]
+	g_group1_block0_bn1_weight := s.Grads[2102224:2102544]
+	g_group1_block0_bn1_bias := s.Grads[2102544:2102864]
+	g_group1_block0_conv0 := s.Grads[1641424:2102224]
+	group1_block0_conv0_rows_dgrad := a[269250560:269711360]
+	group1_block0_bn0_mean := a[628743808:628743968]
+	group1_block0_bn0_invstd := a[628743968:628744128]
+	p_group1_block0_bn0_weight := s.Params[1641104:1641264]
+	d_group0_block3_add := a[510873600 : 510873600+n*163840]
+	g_group1_block0_bn0_weight := s.Grads[1641104:1641264]
+	g_group1_block0_bn0_bias := s.Grads[1641264:1641424]
+	g_group0_block3_conv1 := s.Grads[1410704:1641104]
+	dz_group0_block3_bn1 := a[468930560 : 468930560+n*163840]
+	group0_block3_conv0 := a[447959040 : 447959040+n*163840]
+	group0_block3_bn1_scale := a[628743488:628743648]
+	group0_block3_bn1_shift := a[628743648:628743808]
+	group0_block3_conv1_wino4_dgrad := a[269711360:270632960]
+	group0_block3_bn1_mean := a[628743168:628743328]
+	group0_block3_bn1_invstd := a[628743328:628743488]
+	p_group0_block3_bn1_weight := s.Params[1410384:1410544]
+	d_group0_block3_conv0 := a[489902080 : 489902080+n*163840]
+	g_group0_block3_bn1_weight := s.Grads[1410384:1410544]
+	g_group0_block3_bn1_bias := s.Grads[1410544:1410704]
+	g_group0_block3_conv0 := s.Grads[1179984:1410384]
+	dz_group0_block3_bn0 := a[447959040 : 447959040+n*163840]
+	group0_block2_add := a[426987520 : 426987520+n*163840]
+	group0_block3_bn0_scale := a[628742848:628743008]
+	group0_block3_bn0_shift := a[628743008:628743168]
+	group0_block3_conv0_wino4_dgrad := a[270632960:271554560]
+	group0_block3_bn0_mean := a[628742528:628742688]
+	group0_block3_bn0_invstd := a[628742688:628742848]
+	p_group0_block3_bn0_weight := s.Params[1179664:1179824]
+	g_group0_block3_bn0_weight := s.Grads[1179664:1179824]
+	g_group0_block3_bn0_bias := s.Grads[1179824:1179984]
+	g_group0_block2_conv1 := s.Grads[949264:1179664]
+	dz_group0_block2_bn1 := a[426987520 : 426987520+n*163840]
+	group0_block2_conv0 := a[406016000 : 406016000+n*163840]
+	group0_block2_bn1_scale := a[628742208:628742368]
+	group0_block2_bn1_shift := a[628742368:628742528]
+	group0_block2_conv1_wino4_dgrad := a[271554560:272476160]
+	group0_block2_bn1_mean := a[628741888:628742048]
+	group0_block2_bn1_invstd := a[628742048:628742208]
+	p_group0_block2_bn1_weight := s.Params[948944:949104]
+	d_group0_block2_conv0 := a[447959040 : 447959040+n*163840]
+	g_group0_block2_bn1_weight := s.Grads[948944:949104]
+	g_group0_block2_bn1_bias := s.Grads[949104:949264]
+	g_group0_block2_conv0 := s.Grads[718544:948944]
+	dz_group0_block2_bn0 := a[406016000 : 406016000+n*163840]
+	group0_block1_add := a[385044480 : 385044480+n*163840]
+	group0_block2_bn0_scale := a[628741568:628741728]
+	group0_block2_bn0_shift := a[628741728:628741888]
+	group0_block2_conv0_wino4_dgrad := a[272476160:273397760]
+	group0_block2_bn0_mean := a[628741248:628741408]
+	group0_block2_bn0_invstd := a[628741408:628741568]
+	p_group0_block2_bn0_weight := s.Params[718224:718384]
+	g_group0_block2_bn0_weight := s.Grads[718224:718384]
+	g_group0_block2_bn0_bias := s.Grads[718384:718544]
+	g_group0_block1_conv1 := s.Grads[487824:718224]
+	dz_group0_block1_bn1 := a[385044480 : 385044480+n*163840]
+	group0_block1_conv0 := a[343101440 : 343101440+n*163840]
+	group0_block1_bn1_scale := a[628740928:628741088]
+	group0_block1_bn1_shift := a[628741088:628741248]
+	group0_block1_conv1_wino4_dgrad := a[273397760:274319360]
+	group0_block1_bn1_mean := a[628740608:628740768]
+	group0_block1_bn1_invstd := a[628740768:628740928]
+	p_group0_block1_bn1_weight := s.Params[487504:487664]
+	d_group0_block1_conv0 := a[406016000 : 406016000+n*163840]
+	g_group0_block1_bn1_weight := s.Grads[487504:487664]
+	g_group0_block1_bn1_bias := s.Grads[487664:487824]
+	g_group0_block1_conv0 := s.Grads[257104:487504]
+	dz_group0_block1_bn0 := a[343101440 : 343101440+n*163840]
+	group0_block0_add := a[364072960 : 364072960+n*163840]
+	group0_block1_bn0_scale := a[628740288:628740448]
+	group0_block1_bn0_shift := a[628740448:628740608]
+	group0_block1_conv0_wino4_dgrad := a[274319360:275240960]
+	group0_block1_bn0_mean := a[628739968:628740128]
+	group0_block1_bn0_invstd := a[628740128:628740288]
+	p_group0_block1_bn0_weight := s.Params[256784:256944]
+	g_group0_block1_bn0_weight := s.Grads[256784:256944]
+	g_group0_block1_bn0_bias := s.Grads[256944:257104]
+	g_group0_block0_convdim := s.Grads[254224:256784]
+	dz_group0_block0_bn0 := a[385044480 : 385044480+n*16384]
+	conv0 := a[626216960 : 626216960+n*16384]
+	p_group0_block0_convdim := s.Params[254224:256784]
+	group0_block0_bn0_scale := a[628744480:628744496]
+	group0_block0_bn0_shift := a[628744496:628744512]
+	g_group0_block0_conv1 := s.Grads[23824:254224]
+	dz_group0_block0_bn1 := a[343101440 : 343101440+n*163840]
+	group0_block0_conv0 := a[322129920 : 322129920+n*163840]
+	group0_block0_bn1_scale := a[628739648:628739808]
+	group0_block0_bn1_shift := a[628739808:628739968]
+	group0_block0_conv1_wino4_dgrad := a[275240960:276162560]
+	group0_block0_bn1_mean := a[628739328:628739488]
+	group0_block0_bn1_invstd := a[628739488:628739648]
+	p_group0_block0_bn1_weight := s.Params[23504:23664]
+	d_group0_block0_conv0 := a[364072960 : 364072960+n*163840]
+	g_group0_block0_bn1_weight := s.Grads[23504:23664]
+	g_group0_block0_bn1_bias := s.Grads[23664:23824]
+	g_group0_block0_conv0 := s.Grads[464:23504]
+	group0_block0_conv0_wino4_dgrad := a[276162560:276254720]
+	group0_block0_bn0_mean := a[628744448:628744464]
+	group0_block0_bn0_invstd := a[628744464:628744480]
+	p_group0_block0_bn0_weight := s.Params[432:448]
+	d_conv0 := a[322129920 : 322129920+n*16384]
+	g_group0_block0_bn0_weight := s.Grads[432:448]
+	g_group0_block0_bn0_bias := s.Grads[448:464]
+	g_conv0 := s.Grads[0:432]
+	input := a[628314112 : 628314112+n*3072]
+	p_conv0 := s.Params[0:432]
 	// head: head-bwd, BN-ReLU bn on load
-	nn.HeadBackward(c, n, 640, 64, 10, a[298844160:298844160+n*640], s.Params[36472784:36479184], dlogits, s.Grads[36472784:36479184], s.Grads[36479184:36479194], a[293601280:293601280+n*40960])
+	nn.HeadBackward(c, n, 640, 64, 10, pooled, p_fc_weight, dlogits, g_fc_weight, g_fc_bias, dz_bn)
 	// bn: bnrelu-bwd
-	nn.BNReLUBackward(c, n, 640, 64, a[288358400:288358400+n*40960], a[306596608:306597248], a[306597248:306597888], s.Params[36471504:36472144], &nn.Pre{Scale: a[306597888:306598528], Shift: a[306598528:306599168]}, a[293601280:293601280+n*40960], a[298844160:298844160+n*40960], false, s.Grads[36471504:36472144], s.Grads[36472144:36472784])
-	// group2.block3.conv1: conv-bwd 3x3/1, [640 8 8] -> [640 8 8], BN-ReLU group2.block3.bn1 on load, dropout 0.3
-	nn.ConvBackward(c, n, &convs[27], a[283115520:283115520+n*40960], s.Params[32785104:36471504], &nn.Pre{Scale: a[306595328:306595968], Shift: a[306595968:306596608], Drop: float32(0.3), Seed: nn.DropSeed(s.Seed, s.Step, 50)}, a[298844160:298844160+n*40960], s.Grads[32785104:36471504], a[288358400:288358400+n*40960], false)
+	nn.BNReLUBackward(c, n, 640, 64, group2_block3_add, bn_mean, bn_invstd, p_bn_weight, &nn.Pre{Scale: bn_scale, Shift: bn_shift}, dz_bn, d_group2_block3_add, false, g_bn_weight, g_bn_bias)
+	// group2.block3.conv1: conv-bwd (input gradient by winograd F(4x4,3x3), weight gradient by winograd F(4x4,3x3)), 3x3/1, [640 8 8] -> [640 8 8], BN-ReLU group2.block3.bn1 on load, dropout 0.3
+	nn.WinogradWgrad(c, n, &conv_group2_block3_conv1, 4, group2_block3_conv0, &nn.Pre{Scale: group2_block3_bn1_scale, Shift: group2_block3_bn1_shift, Drop: float32(0.3), Seed: nn.DropSeed(s.Seed, s.Step, 50)}, d_group2_block3_add, g_group2_block3_conv1)
+	nn.WinogradDgrad(c, n, &conv_group2_block3_conv1, 4, group2_block3_conv1_wino4_dgrad, d_group2_block3_add, dz_group2_block3_bn1, false)
 	// group2.block3.bn1: bnrelu-bwd, dropout 0.3
-	nn.BNReLUBackward(c, n, 640, 64, a[283115520:283115520+n*40960], a[306594048:306594688], a[306594688:306595328], s.Params[32783824:32784464], &nn.Pre{Scale: a[306595328:306595968], Shift: a[306595968:306596608], Drop: float32(0.3), Seed: nn.DropSeed(s.Seed, s.Step, 50)}, a[288358400:288358400+n*40960], a[293601280:293601280+n*40960], false, s.Grads[32783824:32784464], s.Grads[32784464:32785104])
-	// group2.block3.conv0: conv-bwd 3x3/1, [640 8 8] -> [640 8 8], BN-ReLU group2.block3.bn0 on load
-	nn.ConvBackward(c, n, &convs[26], a[277872640:277872640+n*40960], s.Params[29097424:32783824], &nn.Pre{Scale: a[306592768:306593408], Shift: a[306593408:306594048]}, a[293601280:293601280+n*40960], s.Grads[29097424:32783824], a[283115520:283115520+n*40960], false)
+	nn.BNReLUBackward(c, n, 640, 64, group2_block3_conv0, group2_block3_bn1_mean, group2_block3_bn1_invstd, p_group2_block3_bn1_weight, &nn.Pre{Scale: group2_block3_bn1_scale, Shift: group2_block3_bn1_shift, Drop: float32(0.3), Seed: nn.DropSeed(s.Seed, s.Step, 50)}, dz_group2_block3_bn1, d_group2_block3_conv0, false, g_group2_block3_bn1_weight, g_group2_block3_bn1_bias)
+	// group2.block3.conv0: conv-bwd (input gradient by winograd F(4x4,3x3), weight gradient by winograd F(4x4,3x3)), 3x3/1, [640 8 8] -> [640 8 8], BN-ReLU group2.block3.bn0 on load
+	nn.WinogradWgrad(c, n, &conv_group2_block3_conv0, 4, group2_block2_add, &nn.Pre{Scale: group2_block3_bn0_scale, Shift: group2_block3_bn0_shift}, d_group2_block3_conv0, g_group2_block3_conv0)
+	nn.WinogradDgrad(c, n, &conv_group2_block3_conv0, 4, group2_block3_conv0_wino4_dgrad, d_group2_block3_conv0, dz_group2_block3_bn0, false)
 	// group2.block3.bn0: bnrelu-bwd
-	nn.BNReLUBackward(c, n, 640, 64, a[277872640:277872640+n*40960], a[306591488:306592128], a[306592128:306592768], s.Params[29096144:29096784], &nn.Pre{Scale: a[306592768:306593408], Shift: a[306593408:306594048]}, a[283115520:283115520+n*40960], a[298844160:298844160+n*40960], true, s.Grads[29096144:29096784], s.Grads[29096784:29097424])
-	// group2.block2.conv1: conv-bwd 3x3/1, [640 8 8] -> [640 8 8], BN-ReLU group2.block2.bn1 on load, dropout 0.3
-	nn.ConvBackward(c, n, &convs[25], a[272629760:272629760+n*40960], s.Params[25409744:29096144], &nn.Pre{Scale: a[306590208:306590848], Shift: a[306590848:306591488], Drop: float32(0.3), Seed: nn.DropSeed(s.Seed, s.Step, 46)}, a[298844160:298844160+n*40960], s.Grads[25409744:29096144], a[277872640:277872640+n*40960], false)
+	nn.BNReLUBackward(c, n, 640, 64, group2_block2_add, group2_block3_bn0_mean, group2_block3_bn0_invstd, p_group2_block3_bn0_weight, &nn.Pre{Scale: group2_block3_bn0_scale, Shift: group2_block3_bn0_shift}, dz_group2_block3_bn0, d_group2_block3_add, true, g_group2_block3_bn0_weight, g_group2_block3_bn0_bias)
+	// group2.block2.conv1: conv-bwd (input gradient by winograd F(4x4,3x3), weight gradient by winograd F(4x4,3x3)), 3x3/1, [640 8 8] -> [640 8 8], BN-ReLU group2.block2.bn1 on load, dropout 0.3
+	nn.WinogradWgrad(c, n, &conv_group2_block2_conv1, 4, group2_block2_conv0, &nn.Pre{Scale: group2_block2_bn1_scale, Shift: group2_block2_bn1_shift, Drop: float32(0.3), Seed: nn.DropSeed(s.Seed, s.Step, 46)}, d_group2_block3_add, g_group2_block2_conv1)
+	nn.WinogradDgrad(c, n, &conv_group2_block2_conv1, 4, group2_block2_conv1_wino4_dgrad, d_group2_block3_add, dz_group2_block2_bn1, false)
 	// group2.block2.bn1: bnrelu-bwd, dropout 0.3
-	nn.BNReLUBackward(c, n, 640, 64, a[272629760:272629760+n*40960], a[306588928:306589568], a[306589568:306590208], s.Params[25408464:25409104], &nn.Pre{Scale: a[306590208:306590848], Shift: a[306590848:306591488], Drop: float32(0.3), Seed: nn.DropSeed(s.Seed, s.Step, 46)}, a[277872640:277872640+n*40960], a[283115520:283115520+n*40960], false, s.Grads[25408464:25409104], s.Grads[25409104:25409744])
-	// group2.block2.conv0: conv-bwd 3x3/1, [640 8 8] -> [640 8 8], BN-ReLU group2.block2.bn0 on load
-	nn.ConvBackward(c, n, &convs[24], a[267386880:267386880+n*40960], s.Params[21722064:25408464], &nn.Pre{Scale: a[306587648:306588288], Shift: a[306588288:306588928]}, a[283115520:283115520+n*40960], s.Grads[21722064:25408464], a[272629760:272629760+n*40960], false)
+	nn.BNReLUBackward(c, n, 640, 64, group2_block2_conv0, group2_block2_bn1_mean, group2_block2_bn1_invstd, p_group2_block2_bn1_weight, &nn.Pre{Scale: group2_block2_bn1_scale, Shift: group2_block2_bn1_shift, Drop: float32(0.3), Seed: nn.DropSeed(s.Seed, s.Step, 46)}, dz_group2_block2_bn1, d_group2_block2_conv0, false, g_group2_block2_bn1_weight, g_group2_block2_bn1_bias)
+	// group2.block2.conv0: conv-bwd (input gradient by winograd F(4x4,3x3), weight gradient by winograd F(4x4,3x3)), 3x3/1, [640 8 8] -> [640 8 8], BN-ReLU group2.block2.bn0 on load
+	nn.WinogradWgrad(c, n, &conv_group2_block2_conv0, 4, group2_block1_add, &nn.Pre{Scale: group2_block2_bn0_scale, Shift: group2_block2_bn0_shift}, d_group2_block2_conv0, g_group2_block2_conv0)
+	nn.WinogradDgrad(c, n, &conv_group2_block2_conv0, 4, group2_block2_conv0_wino4_dgrad, d_group2_block2_conv0, dz_group2_block2_bn0, false)
 	// group2.block2.bn0: bnrelu-bwd
-	nn.BNReLUBackward(c, n, 640, 64, a[267386880:267386880+n*40960], a[306586368:306587008], a[306587008:306587648], s.Params[21720784:21721424], &nn.Pre{Scale: a[306587648:306588288], Shift: a[306588288:306588928]}, a[272629760:272629760+n*40960], a[298844160:298844160+n*40960], true, s.Grads[21720784:21721424], s.Grads[21721424:21722064])
-	// group2.block1.conv1: conv-bwd 3x3/1, [640 8 8] -> [640 8 8], BN-ReLU group2.block1.bn1 on load, dropout 0.3
-	nn.ConvBackward(c, n, &convs[23], a[251658240:251658240+n*40960], s.Params[18034384:21720784], &nn.Pre{Scale: a[306585088:306585728], Shift: a[306585728:306586368], Drop: float32(0.3), Seed: nn.DropSeed(s.Seed, s.Step, 42)}, a[298844160:298844160+n*40960], s.Grads[18034384:21720784], a[267386880:267386880+n*40960], false)
+	nn.BNReLUBackward(c, n, 640, 64, group2_block1_add, group2_block2_bn0_mean, group2_block2_bn0_invstd, p_group2_block2_bn0_weight, &nn.Pre{Scale: group2_block2_bn0_scale, Shift: group2_block2_bn0_shift}, dz_group2_block2_bn0, d_group2_block3_add, true, g_group2_block2_bn0_weight, g_group2_block2_bn0_bias)
+	// group2.block1.conv1: conv-bwd (input gradient by winograd F(4x4,3x3), weight gradient by winograd F(4x4,3x3)), 3x3/1, [640 8 8] -> [640 8 8], BN-ReLU group2.block1.bn1 on load, dropout 0.3
+	nn.WinogradWgrad(c, n, &conv_group2_block1_conv1, 4, group2_block1_conv0, &nn.Pre{Scale: group2_block1_bn1_scale, Shift: group2_block1_bn1_shift, Drop: float32(0.3), Seed: nn.DropSeed(s.Seed, s.Step, 42)}, d_group2_block3_add, g_group2_block1_conv1)
+	nn.WinogradDgrad(c, n, &conv_group2_block1_conv1, 4, group2_block1_conv1_wino4_dgrad, d_group2_block3_add, dz_group2_block1_bn1, false)
 	// group2.block1.bn1: bnrelu-bwd, dropout 0.3
-	nn.BNReLUBackward(c, n, 640, 64, a[251658240:251658240+n*40960], a[306583808:306584448], a[306584448:306585088], s.Params[18033104:18033744], &nn.Pre{Scale: a[306585088:306585728], Shift: a[306585728:306586368], Drop: float32(0.3), Seed: nn.DropSeed(s.Seed, s.Step, 42)}, a[267386880:267386880+n*40960], a[272629760:272629760+n*40960], false, s.Grads[18033104:18033744], s.Grads[18033744:18034384])
-	// group2.block1.conv0: conv-bwd 3x3/1, [640 8 8] -> [640 8 8], BN-ReLU group2.block1.bn0 on load
-	nn.ConvBackward(c, n, &convs[22], a[256901120:256901120+n*40960], s.Params[14346704:18033104], &nn.Pre{Scale: a[306582528:306583168], Shift: a[306583168:306583808]}, a[272629760:272629760+n*40960], s.Grads[14346704:18033104], a[251658240:251658240+n*40960], false)
+	nn.BNReLUBackward(c, n, 640, 64, group2_block1_conv0, group2_block1_bn1_mean, group2_block1_bn1_invstd, p_group2_block1_bn1_weight, &nn.Pre{Scale: group2_block1_bn1_scale, Shift: group2_block1_bn1_shift, Drop: float32(0.3), Seed: nn.DropSeed(s.Seed, s.Step, 42)}, dz_group2_block1_bn1, d_group2_block1_conv0, false, g_group2_block1_bn1_weight, g_group2_block1_bn1_bias)
+	// group2.block1.conv0: conv-bwd (input gradient by winograd F(4x4,3x3), weight gradient by winograd F(4x4,3x3)), 3x3/1, [640 8 8] -> [640 8 8], BN-ReLU group2.block1.bn0 on load
+	nn.WinogradWgrad(c, n, &conv_group2_block1_conv0, 4, group2_block0_add, &nn.Pre{Scale: group2_block1_bn0_scale, Shift: group2_block1_bn0_shift}, d_group2_block1_conv0, g_group2_block1_conv0)
+	nn.WinogradDgrad(c, n, &conv_group2_block1_conv0, 4, group2_block1_conv0_wino4_dgrad, d_group2_block1_conv0, dz_group2_block1_bn0, false)
 	// group2.block1.bn0: bnrelu-bwd
-	nn.BNReLUBackward(c, n, 640, 64, a[256901120:256901120+n*40960], a[306581248:306581888], a[306581888:306582528], s.Params[14345424:14346064], &nn.Pre{Scale: a[306582528:306583168], Shift: a[306583168:306583808]}, a[251658240:251658240+n*40960], a[298844160:298844160+n*40960], true, s.Grads[14345424:14346064], s.Grads[14346064:14346704])
-	// group2.block0.convdim: conv-bwd 1x1/2, [320 16 16] -> [640 8 8], BN-ReLU group2.block0.bn0 on load
-	nn.ConvBackward(c, n, &convs[21], a[241172480:241172480+n*81920], s.Params[14140624:14345424], &nn.Pre{Scale: a[306608768:306609088], Shift: a[306609088:306609408]}, a[298844160:298844160+n*40960], s.Grads[14140624:14345424], a[251658240:251658240+n*81920], false)
-	// group2.block0.conv1: conv-bwd 3x3/1, [640 8 8] -> [640 8 8], BN-ReLU group2.block0.bn1 on load, dropout 0.3
-	nn.ConvBackward(c, n, &convs[20], a[262144000:262144000+n*40960], s.Params[10454224:14140624], &nn.Pre{Scale: a[306579968:306580608], Shift: a[306580608:306581248], Drop: float32(0.3), Seed: nn.DropSeed(s.Seed, s.Step, 37)}, a[298844160:298844160+n*40960], s.Grads[10454224:14140624], a[267386880:267386880+n*40960], false)
+	nn.BNReLUBackward(c, n, 640, 64, group2_block0_add, group2_block1_bn0_mean, group2_block1_bn0_invstd, p_group2_block1_bn0_weight, &nn.Pre{Scale: group2_block1_bn0_scale, Shift: group2_block1_bn0_shift}, dz_group2_block1_bn0, d_group2_block3_add, true, g_group2_block1_bn0_weight, g_group2_block1_bn0_bias)
+	// group2.block0.convdim: conv-bwd (input gradient by im2row, weight gradient by im2row), 1x1/2, [320 16 16] -> [640 8 8], BN-ReLU group2.block0.bn0 on load
+	nn.Im2rowBackward(c, n, &conv_group2_block0_convdim, group1_block3_add, group2_block0_convdim_rows_dgrad, &nn.Pre{Scale: group2_block0_bn0_scale, Shift: group2_block0_bn0_shift}, d_group2_block3_add, g_group2_block0_convdim, dz_group2_block0_bn0, false)
+	// group2.block0.conv1: conv-bwd (input gradient by winograd F(4x4,3x3), weight gradient by winograd F(4x4,3x3)), 3x3/1, [640 8 8] -> [640 8 8], BN-ReLU group2.block0.bn1 on load, dropout 0.3
+	nn.WinogradWgrad(c, n, &conv_group2_block0_conv1, 4, group2_block0_conv0, &nn.Pre{Scale: group2_block0_bn1_scale, Shift: group2_block0_bn1_shift, Drop: float32(0.3), Seed: nn.DropSeed(s.Seed, s.Step, 37)}, d_group2_block3_add, g_group2_block0_conv1)
+	nn.WinogradDgrad(c, n, &conv_group2_block0_conv1, 4, group2_block0_conv1_wino4_dgrad, d_group2_block3_add, dz_group2_block0_bn1, false)
 	// group2.block0.bn1: bnrelu-bwd, dropout 0.3
-	nn.BNReLUBackward(c, n, 640, 64, a[262144000:262144000+n*40960], a[306578688:306579328], a[306579328:306579968], s.Params[10452944:10453584], &nn.Pre{Scale: a[306579968:306580608], Shift: a[306580608:306581248], Drop: float32(0.3), Seed: nn.DropSeed(s.Seed, s.Step, 37)}, a[267386880:267386880+n*40960], a[272629760:272629760+n*40960], false, s.Grads[10452944:10453584], s.Grads[10453584:10454224])
-	// group2.block0.conv0: conv-bwd 3x3/2, [320 16 16] -> [640 8 8], BN-ReLU group2.block0.bn0 on load
-	nn.ConvBackward(c, n, &convs[19], a[241172480:241172480+n*81920], s.Params[8609744:10452944], &nn.Pre{Scale: a[306608768:306609088], Shift: a[306609088:306609408]}, a[272629760:272629760+n*40960], s.Grads[8609744:10452944], a[251658240:251658240+n*81920], true)
+	nn.BNReLUBackward(c, n, 640, 64, group2_block0_conv0, group2_block0_bn1_mean, group2_block0_bn1_invstd, p_group2_block0_bn1_weight, &nn.Pre{Scale: group2_block0_bn1_scale, Shift: group2_block0_bn1_shift, Drop: float32(0.3), Seed: nn.DropSeed(s.Seed, s.Step, 37)}, dz_group2_block0_bn1, d_group2_block0_conv0, false, g_group2_block0_bn1_weight, g_group2_block0_bn1_bias)
+	// group2.block0.conv0: conv-bwd (input gradient by im2row, weight gradient by im2row), 3x3/2, [320 16 16] -> [640 8 8], BN-ReLU group2.block0.bn0 on load
+	nn.Im2rowBackward(c, n, &conv_group2_block0_conv0, group1_block3_add, group2_block0_conv0_rows_dgrad, &nn.Pre{Scale: group2_block0_bn0_scale, Shift: group2_block0_bn0_shift}, d_group2_block0_conv0, g_group2_block0_conv0, dz_group2_block0_bn0, true)
 	// group2.block0.bn0: bnrelu-bwd
-	nn.BNReLUBackward(c, n, 320, 256, a[241172480:241172480+n*81920], a[306608128:306608448], a[306608448:306608768], s.Params[8609104:8609424], &nn.Pre{Scale: a[306608768:306609088], Shift: a[306609088:306609408]}, a[251658240:251658240+n*81920], a[262144000:262144000+n*81920], false, s.Grads[8609104:8609424], s.Grads[8609424:8609744])
-	// group1.block3.conv1: conv-bwd 3x3/1, [320 16 16] -> [320 16 16], BN-ReLU group1.block3.bn1 on load, dropout 0.3
-	nn.ConvBackward(c, n, &convs[18], a[230686720:230686720+n*81920], s.Params[7687504:8609104], &nn.Pre{Scale: a[306607488:306607808], Shift: a[306607808:306608128], Drop: float32(0.3), Seed: nn.DropSeed(s.Seed, s.Step, 33)}, a[262144000:262144000+n*81920], s.Grads[7687504:8609104], a[241172480:241172480+n*81920], false)
+	nn.BNReLUBackward(c, n, 320, 256, group1_block3_add, group2_block0_bn0_mean, group2_block0_bn0_invstd, p_group2_block0_bn0_weight, &nn.Pre{Scale: group2_block0_bn0_scale, Shift: group2_block0_bn0_shift}, dz_group2_block0_bn0, d_group1_block3_add, false, g_group2_block0_bn0_weight, g_group2_block0_bn0_bias)
+	// group1.block3.conv1: conv-bwd (input gradient by winograd F(4x4,3x3), weight gradient by winograd F(4x4,3x3)), 3x3/1, [320 16 16] -> [320 16 16], BN-ReLU group1.block3.bn1 on load, dropout 0.3
+	nn.WinogradWgrad(c, n, &conv_group1_block3_conv1, 4, group1_block3_conv0, &nn.Pre{Scale: group1_block3_bn1_scale, Shift: group1_block3_bn1_shift, Drop: float32(0.3), Seed: nn.DropSeed(s.Seed, s.Step, 33)}, d_group1_block3_add, g_group1_block3_conv1)
+	nn.WinogradDgrad(c, n, &conv_group1_block3_conv1, 4, group1_block3_conv1_wino4_dgrad, d_group1_block3_add, dz_group1_block3_bn1, false)
 	// group1.block3.bn1: bnrelu-bwd, dropout 0.3
-	nn.BNReLUBackward(c, n, 320, 256, a[230686720:230686720+n*81920], a[306606848:306607168], a[306607168:306607488], s.Params[7686864:7687184], &nn.Pre{Scale: a[306607488:306607808], Shift: a[306607808:306608128], Drop: float32(0.3), Seed: nn.DropSeed(s.Seed, s.Step, 33)}, a[241172480:241172480+n*81920], a[251658240:251658240+n*81920], false, s.Grads[7686864:7687184], s.Grads[7687184:7687504])
-	// group1.block3.conv0: conv-bwd 3x3/1, [320 16 16] -> [320 16 16], BN-ReLU group1.block3.bn0 on load
-	nn.ConvBackward(c, n, &convs[17], a[220200960:220200960+n*81920], s.Params[6765264:7686864], &nn.Pre{Scale: a[306606208:306606528], Shift: a[306606528:306606848]}, a[251658240:251658240+n*81920], s.Grads[6765264:7686864], a[230686720:230686720+n*81920], false)
+	nn.BNReLUBackward(c, n, 320, 256, group1_block3_conv0, group1_block3_bn1_mean, group1_block3_bn1_invstd, p_group1_block3_bn1_weight, &nn.Pre{Scale: group1_block3_bn1_scale, Shift: group1_block3_bn1_shift, Drop: float32(0.3), Seed: nn.DropSeed(s.Seed, s.Step, 33)}, dz_group1_block3_bn1, d_group1_block3_conv0, false, g_group1_block3_bn1_weight, g_group1_block3_bn1_bias)
+	// group1.block3.conv0: conv-bwd (input gradient by winograd F(4x4,3x3), weight gradient by winograd F(4x4,3x3)), 3x3/1, [320 16 16] -> [320 16 16], BN-ReLU group1.block3.bn0 on load
+	nn.WinogradWgrad(c, n, &conv_group1_block3_conv0, 4, group1_block2_add, &nn.Pre{Scale: group1_block3_bn0_scale, Shift: group1_block3_bn0_shift}, d_group1_block3_conv0, g_group1_block3_conv0)
+	nn.WinogradDgrad(c, n, &conv_group1_block3_conv0, 4, group1_block3_conv0_wino4_dgrad, d_group1_block3_conv0, dz_group1_block3_bn0, false)
 	// group1.block3.bn0: bnrelu-bwd
-	nn.BNReLUBackward(c, n, 320, 256, a[220200960:220200960+n*81920], a[306605568:306605888], a[306605888:306606208], s.Params[6764624:6764944], &nn.Pre{Scale: a[306606208:306606528], Shift: a[306606528:306606848]}, a[230686720:230686720+n*81920], a[262144000:262144000+n*81920], true, s.Grads[6764624:6764944], s.Grads[6764944:6765264])
-	// group1.block2.conv1: conv-bwd 3x3/1, [320 16 16] -> [320 16 16], BN-ReLU group1.block2.bn1 on load, dropout 0.3
-	nn.ConvBackward(c, n, &convs[16], a[209715200:209715200+n*81920], s.Params[5843024:6764624], &nn.Pre{Scale: a[306604928:306605248], Shift: a[306605248:306605568], Drop: float32(0.3), Seed: nn.DropSeed(s.Seed, s.Step, 29)}, a[262144000:262144000+n*81920], s.Grads[5843024:6764624], a[220200960:220200960+n*81920], false)
+	nn.BNReLUBackward(c, n, 320, 256, group1_block2_add, group1_block3_bn0_mean, group1_block3_bn0_invstd, p_group1_block3_bn0_weight, &nn.Pre{Scale: group1_block3_bn0_scale, Shift: group1_block3_bn0_shift}, dz_group1_block3_bn0, d_group1_block3_add, true, g_group1_block3_bn0_weight, g_group1_block3_bn0_bias)
+	// group1.block2.conv1: conv-bwd (input gradient by winograd F(4x4,3x3), weight gradient by winograd F(4x4,3x3)), 3x3/1, [320 16 16] -> [320 16 16], BN-ReLU group1.block2.bn1 on load, dropout 0.3
+	nn.WinogradWgrad(c, n, &conv_group1_block2_conv1, 4, group1_block2_conv0, &nn.Pre{Scale: group1_block2_bn1_scale, Shift: group1_block2_bn1_shift, Drop: float32(0.3), Seed: nn.DropSeed(s.Seed, s.Step, 29)}, d_group1_block3_add, g_group1_block2_conv1)
+	nn.WinogradDgrad(c, n, &conv_group1_block2_conv1, 4, group1_block2_conv1_wino4_dgrad, d_group1_block3_add, dz_group1_block2_bn1, false)
 	// group1.block2.bn1: bnrelu-bwd, dropout 0.3
-	nn.BNReLUBackward(c, n, 320, 256, a[209715200:209715200+n*81920], a[306604288:306604608], a[306604608:306604928], s.Params[5842384:5842704], &nn.Pre{Scale: a[306604928:306605248], Shift: a[306605248:306605568], Drop: float32(0.3), Seed: nn.DropSeed(s.Seed, s.Step, 29)}, a[220200960:220200960+n*81920], a[230686720:230686720+n*81920], false, s.Grads[5842384:5842704], s.Grads[5842704:5843024])
-	// group1.block2.conv0: conv-bwd 3x3/1, [320 16 16] -> [320 16 16], BN-ReLU group1.block2.bn0 on load
-	nn.ConvBackward(c, n, &convs[15], a[199229440:199229440+n*81920], s.Params[4920784:5842384], &nn.Pre{Scale: a[306603648:306603968], Shift: a[306603968:306604288]}, a[230686720:230686720+n*81920], s.Grads[4920784:5842384], a[209715200:209715200+n*81920], false)
+	nn.BNReLUBackward(c, n, 320, 256, group1_block2_conv0, group1_block2_bn1_mean, group1_block2_bn1_invstd, p_group1_block2_bn1_weight, &nn.Pre{Scale: group1_block2_bn1_scale, Shift: group1_block2_bn1_shift, Drop: float32(0.3), Seed: nn.DropSeed(s.Seed, s.Step, 29)}, dz_group1_block2_bn1, d_group1_block2_conv0, false, g_group1_block2_bn1_weight, g_group1_block2_bn1_bias)
+	// group1.block2.conv0: conv-bwd (input gradient by winograd F(4x4,3x3), weight gradient by winograd F(4x4,3x3)), 3x3/1, [320 16 16] -> [320 16 16], BN-ReLU group1.block2.bn0 on load
+	nn.WinogradWgrad(c, n, &conv_group1_block2_conv0, 4, group1_block1_add, &nn.Pre{Scale: group1_block2_bn0_scale, Shift: group1_block2_bn0_shift}, d_group1_block2_conv0, g_group1_block2_conv0)
+	nn.WinogradDgrad(c, n, &conv_group1_block2_conv0, 4, group1_block2_conv0_wino4_dgrad, d_group1_block2_conv0, dz_group1_block2_bn0, false)
 	// group1.block2.bn0: bnrelu-bwd
-	nn.BNReLUBackward(c, n, 320, 256, a[199229440:199229440+n*81920], a[306603008:306603328], a[306603328:306603648], s.Params[4920144:4920464], &nn.Pre{Scale: a[306603648:306603968], Shift: a[306603968:306604288]}, a[209715200:209715200+n*81920], a[262144000:262144000+n*81920], true, s.Grads[4920144:4920464], s.Grads[4920464:4920784])
-	// group1.block1.conv1: conv-bwd 3x3/1, [320 16 16] -> [320 16 16], BN-ReLU group1.block1.bn1 on load, dropout 0.3
-	nn.ConvBackward(c, n, &convs[14], a[167772160:167772160+n*81920], s.Params[3998544:4920144], &nn.Pre{Scale: a[306602368:306602688], Shift: a[306602688:306603008], Drop: float32(0.3), Seed: nn.DropSeed(s.Seed, s.Step, 25)}, a[262144000:262144000+n*81920], s.Grads[3998544:4920144], a[199229440:199229440+n*81920], false)
+	nn.BNReLUBackward(c, n, 320, 256, group1_block1_add, group1_block2_bn0_mean, group1_block2_bn0_invstd, p_group1_block2_bn0_weight, &nn.Pre{Scale: group1_block2_bn0_scale, Shift: group1_block2_bn0_shift}, dz_group1_block2_bn0, d_group1_block3_add, true, g_group1_block2_bn0_weight, g_group1_block2_bn0_bias)
+	// group1.block1.conv1: conv-bwd (input gradient by winograd F(4x4,3x3), weight gradient by winograd F(4x4,3x3)), 3x3/1, [320 16 16] -> [320 16 16], BN-ReLU group1.block1.bn1 on load, dropout 0.3
+	nn.WinogradWgrad(c, n, &conv_group1_block1_conv1, 4, group1_block1_conv0, &nn.Pre{Scale: group1_block1_bn1_scale, Shift: group1_block1_bn1_shift, Drop: float32(0.3), Seed: nn.DropSeed(s.Seed, s.Step, 25)}, d_group1_block3_add, g_group1_block1_conv1)
+	nn.WinogradDgrad(c, n, &conv_group1_block1_conv1, 4, group1_block1_conv1_wino4_dgrad, d_group1_block3_add, dz_group1_block1_bn1, false)
 	// group1.block1.bn1: bnrelu-bwd, dropout 0.3
-	nn.BNReLUBackward(c, n, 320, 256, a[167772160:167772160+n*81920], a[306601728:306602048], a[306602048:306602368], s.Params[3997904:3998224], &nn.Pre{Scale: a[306602368:306602688], Shift: a[306602688:306603008], Drop: float32(0.3), Seed: nn.DropSeed(s.Seed, s.Step, 25)}, a[199229440:199229440+n*81920], a[209715200:209715200+n*81920], false, s.Grads[3997904:3998224], s.Grads[3998224:3998544])
-	// group1.block1.conv0: conv-bwd 3x3/1, [320 16 16] -> [320 16 16], BN-ReLU group1.block1.bn0 on load
-	nn.ConvBackward(c, n, &convs[13], a[178257920:178257920+n*81920], s.Params[3076304:3997904], &nn.Pre{Scale: a[306601088:306601408], Shift: a[306601408:306601728]}, a[209715200:209715200+n*81920], s.Grads[3076304:3997904], a[167772160:167772160+n*81920], false)
+	nn.BNReLUBackward(c, n, 320, 256, group1_block1_conv0, group1_block1_bn1_mean, group1_block1_bn1_invstd, p_group1_block1_bn1_weight, &nn.Pre{Scale: group1_block1_bn1_scale, Shift: group1_block1_bn1_shift, Drop: float32(0.3), Seed: nn.DropSeed(s.Seed, s.Step, 25)}, dz_group1_block1_bn1, d_group1_block1_conv0, false, g_group1_block1_bn1_weight, g_group1_block1_bn1_bias)
+	// group1.block1.conv0: conv-bwd (input gradient by winograd F(4x4,3x3), weight gradient by winograd F(4x4,3x3)), 3x3/1, [320 16 16] -> [320 16 16], BN-ReLU group1.block1.bn0 on load
+	nn.WinogradWgrad(c, n, &conv_group1_block1_conv0, 4, group1_block0_add, &nn.Pre{Scale: group1_block1_bn0_scale, Shift: group1_block1_bn0_shift}, d_group1_block1_conv0, g_group1_block1_conv0)
+	nn.WinogradDgrad(c, n, &conv_group1_block1_conv0, 4, group1_block1_conv0_wino4_dgrad, d_group1_block1_conv0, dz_group1_block1_bn0, false)
 	// group1.block1.bn0: bnrelu-bwd
-	nn.BNReLUBackward(c, n, 320, 256, a[178257920:178257920+n*81920], a[306600448:306600768], a[306600768:306601088], s.Params[3075664:3075984], &nn.Pre{Scale: a[306601088:306601408], Shift: a[306601408:306601728]}, a[167772160:167772160+n*81920], a[262144000:262144000+n*81920], true, s.Grads[3075664:3075984], s.Grads[3075984:3076304])
-	// group1.block0.convdim: conv-bwd 1x1/2, [160 32 32] -> [320 16 16], BN-ReLU group1.block0.bn0 on load
-	nn.ConvBackward(c, n, &convs[12], a[146800640:146800640+n*163840], s.Params[3024464:3075664], &nn.Pre{Scale: a[306614208:306614368], Shift: a[306614368:306614528]}, a[262144000:262144000+n*81920], s.Grads[3024464:3075664], a[167772160:167772160+n*163840], false)
-	// group1.block0.conv1: conv-bwd 3x3/1, [320 16 16] -> [320 16 16], BN-ReLU group1.block0.bn1 on load, dropout 0.3
-	nn.ConvBackward(c, n, &convs[11], a[188743680:188743680+n*81920], s.Params[2102864:3024464], &nn.Pre{Scale: a[306599808:306600128], Shift: a[306600128:306600448], Drop: float32(0.3), Seed: nn.DropSeed(s.Seed, s.Step, 20)}, a[262144000:262144000+n*81920], s.Grads[2102864:3024464], a[199229440:199229440+n*81920], false)
+	nn.BNReLUBackward(c, n, 320, 256, group1_block0_add, group1_block1_bn0_mean, group1_block1_bn0_invstd, p_group1_block1_bn0_weight, &nn.Pre{Scale: group1_block1_bn0_scale, Shift: group1_block1_bn0_shift}, dz_group1_block1_bn0, d_group1_block3_add, true, g_group1_block1_bn0_weight, g_group1_block1_bn0_bias)
+	// group1.block0.convdim: conv-bwd (input gradient by im2row, weight gradient by im2row), 1x1/2, [160 32 32] -> [320 16 16], BN-ReLU group1.block0.bn0 on load
+	nn.Im2rowBackward(c, n, &conv_group1_block0_convdim, group0_block3_add, group1_block0_convdim_rows_dgrad, &nn.Pre{Scale: group1_block0_bn0_scale, Shift: group1_block0_bn0_shift}, d_group1_block3_add, g_group1_block0_convdim, dz_group1_block0_bn0, false)
+	// group1.block0.conv1: conv-bwd (input gradient by winograd F(4x4,3x3), weight gradient by winograd F(4x4,3x3)), 3x3/1, [320 16 16] -> [320 16 16], BN-ReLU group1.block0.bn1 on load, dropout 0.3
+	nn.WinogradWgrad(c, n, &conv_group1_block0_conv1, 4, group1_block0_conv0, &nn.Pre{Scale: group1_block0_bn1_scale, Shift: group1_block0_bn1_shift, Drop: float32(0.3), Seed: nn.DropSeed(s.Seed, s.Step, 20)}, d_group1_block3_add, g_group1_block0_conv1)
+	nn.WinogradDgrad(c, n, &conv_group1_block0_conv1, 4, group1_block0_conv1_wino4_dgrad, d_group1_block3_add, dz_group1_block0_bn1, false)
 	// group1.block0.bn1: bnrelu-bwd, dropout 0.3
-	nn.BNReLUBackward(c, n, 320, 256, a[188743680:188743680+n*81920], a[306599168:306599488], a[306599488:306599808], s.Params[2102224:2102544], &nn.Pre{Scale: a[306599808:306600128], Shift: a[306600128:306600448], Drop: float32(0.3), Seed: nn.DropSeed(s.Seed, s.Step, 20)}, a[199229440:199229440+n*81920], a[209715200:209715200+n*81920], false, s.Grads[2102224:2102544], s.Grads[2102544:2102864])
-	// group1.block0.conv0: conv-bwd 3x3/2, [160 32 32] -> [320 16 16], BN-ReLU group1.block0.bn0 on load
-	nn.ConvBackward(c, n, &convs[10], a[146800640:146800640+n*163840], s.Params[1641424:2102224], &nn.Pre{Scale: a[306614208:306614368], Shift: a[306614368:306614528]}, a[209715200:209715200+n*81920], s.Grads[1641424:2102224], a[167772160:167772160+n*163840], true)
+	nn.BNReLUBackward(c, n, 320, 256, group1_block0_conv0, group1_block0_bn1_mean, group1_block0_bn1_invstd, p_group1_block0_bn1_weight, &nn.Pre{Scale: group1_block0_bn1_scale, Shift: group1_block0_bn1_shift, Drop: float32(0.3), Seed: nn.DropSeed(s.Seed, s.Step, 20)}, dz_group1_block0_bn1, d_group1_block0_conv0, false, g_group1_block0_bn1_weight, g_group1_block0_bn1_bias)
+	// group1.block0.conv0: conv-bwd (input gradient by im2row, weight gradient by im2row), 3x3/2, [160 32 32] -> [320 16 16], BN-ReLU group1.block0.bn0 on load
+	nn.Im2rowBackward(c, n, &conv_group1_block0_conv0, group0_block3_add, group1_block0_conv0_rows_dgrad, &nn.Pre{Scale: group1_block0_bn0_scale, Shift: group1_block0_bn0_shift}, d_group1_block0_conv0, g_group1_block0_conv0, dz_group1_block0_bn0, true)
 	// group1.block0.bn0: bnrelu-bwd
-	nn.BNReLUBackward(c, n, 160, 1024, a[146800640:146800640+n*163840], a[306613888:306614048], a[306614048:306614208], s.Params[1641104:1641264], &nn.Pre{Scale: a[306614208:306614368], Shift: a[306614368:306614528]}, a[167772160:167772160+n*163840], a[188743680:188743680+n*163840], false, s.Grads[1641104:1641264], s.Grads[1641264:1641424])
-	// group0.block3.conv1: conv-bwd 3x3/1, [160 32 32] -> [160 32 32], BN-ReLU group0.block3.bn1 on load, dropout 0.3
-	nn.ConvBackward(c, n, &convs[9], a[125829120:125829120+n*163840], s.Params[1410704:1641104], &nn.Pre{Scale: a[306613568:306613728], Shift: a[306613728:306613888], Drop: float32(0.3), Seed: nn.DropSeed(s.Seed, s.Step, 16)}, a[188743680:188743680+n*163840], s.Grads[1410704:1641104], a[146800640:146800640+n*163840], false)
+	nn.BNReLUBackward(c, n, 160, 1024, group0_block3_add, group1_block0_bn0_mean, group1_block0_bn0_invstd, p_group1_block0_bn0_weight, &nn.Pre{Scale: group1_block0_bn0_scale, Shift: group1_block0_bn0_shift}, dz_group1_block0_bn0, d_group0_block3_add, false, g_group1_block0_bn0_weight, g_group1_block0_bn0_bias)
+	// group0.block3.conv1: conv-bwd (input gradient by winograd F(4x4,3x3), weight gradient by winograd F(4x4,3x3)), 3x3/1, [160 32 32] -> [160 32 32], BN-ReLU group0.block3.bn1 on load, dropout 0.3
+	nn.WinogradWgrad(c, n, &conv_group0_block3_conv1, 4, group0_block3_conv0, &nn.Pre{Scale: group0_block3_bn1_scale, Shift: group0_block3_bn1_shift, Drop: float32(0.3), Seed: nn.DropSeed(s.Seed, s.Step, 16)}, d_group0_block3_add, g_group0_block3_conv1)
+	nn.WinogradDgrad(c, n, &conv_group0_block3_conv1, 4, group0_block3_conv1_wino4_dgrad, d_group0_block3_add, dz_group0_block3_bn1, false)
 	// group0.block3.bn1: bnrelu-bwd, dropout 0.3
-	nn.BNReLUBackward(c, n, 160, 1024, a[125829120:125829120+n*163840], a[306613248:306613408], a[306613408:306613568], s.Params[1410384:1410544], &nn.Pre{Scale: a[306613568:306613728], Shift: a[306613728:306613888], Drop: float32(0.3), Seed: nn.DropSeed(s.Seed, s.Step, 16)}, a[146800640:146800640+n*163840], a[167772160:167772160+n*163840], false, s.Grads[1410384:1410544], s.Grads[1410544:1410704])
-	// group0.block3.conv0: conv-bwd 3x3/1, [160 32 32] -> [160 32 32], BN-ReLU group0.block3.bn0 on load
-	nn.ConvBackward(c, n, &convs[8], a[104857600:104857600+n*163840], s.Params[1179984:1410384], &nn.Pre{Scale: a[306612928:306613088], Shift: a[306613088:306613248]}, a[167772160:167772160+n*163840], s.Grads[1179984:1410384], a[125829120:125829120+n*163840], false)
+	nn.BNReLUBackward(c, n, 160, 1024, group0_block3_conv0, group0_block3_bn1_mean, group0_block3_bn1_invstd, p_group0_block3_bn1_weight, &nn.Pre{Scale: group0_block3_bn1_scale, Shift: group0_block3_bn1_shift, Drop: float32(0.3), Seed: nn.DropSeed(s.Seed, s.Step, 16)}, dz_group0_block3_bn1, d_group0_block3_conv0, false, g_group0_block3_bn1_weight, g_group0_block3_bn1_bias)
+	// group0.block3.conv0: conv-bwd (input gradient by winograd F(4x4,3x3), weight gradient by winograd F(4x4,3x3)), 3x3/1, [160 32 32] -> [160 32 32], BN-ReLU group0.block3.bn0 on load
+	nn.WinogradWgrad(c, n, &conv_group0_block3_conv0, 4, group0_block2_add, &nn.Pre{Scale: group0_block3_bn0_scale, Shift: group0_block3_bn0_shift}, d_group0_block3_conv0, g_group0_block3_conv0)
+	nn.WinogradDgrad(c, n, &conv_group0_block3_conv0, 4, group0_block3_conv0_wino4_dgrad, d_group0_block3_conv0, dz_group0_block3_bn0, false)
 	// group0.block3.bn0: bnrelu-bwd
-	nn.BNReLUBackward(c, n, 160, 1024, a[104857600:104857600+n*163840], a[306612608:306612768], a[306612768:306612928], s.Params[1179664:1179824], &nn.Pre{Scale: a[306612928:306613088], Shift: a[306613088:306613248]}, a[125829120:125829120+n*163840], a[188743680:188743680+n*163840], true, s.Grads[1179664:1179824], s.Grads[1179824:1179984])
-	// group0.block2.conv1: conv-bwd 3x3/1, [160 32 32] -> [160 32 32], BN-ReLU group0.block2.bn1 on load, dropout 0.3
-	nn.ConvBackward(c, n, &convs[7], a[83886080:83886080+n*163840], s.Params[949264:1179664], &nn.Pre{Scale: a[306612288:306612448], Shift: a[306612448:306612608], Drop: float32(0.3), Seed: nn.DropSeed(s.Seed, s.Step, 12)}, a[188743680:188743680+n*163840], s.Grads[949264:1179664], a[104857600:104857600+n*163840], false)
+	nn.BNReLUBackward(c, n, 160, 1024, group0_block2_add, group0_block3_bn0_mean, group0_block3_bn0_invstd, p_group0_block3_bn0_weight, &nn.Pre{Scale: group0_block3_bn0_scale, Shift: group0_block3_bn0_shift}, dz_group0_block3_bn0, d_group0_block3_add, true, g_group0_block3_bn0_weight, g_group0_block3_bn0_bias)
+	// group0.block2.conv1: conv-bwd (input gradient by winograd F(4x4,3x3), weight gradient by winograd F(4x4,3x3)), 3x3/1, [160 32 32] -> [160 32 32], BN-ReLU group0.block2.bn1 on load, dropout 0.3
+	nn.WinogradWgrad(c, n, &conv_group0_block2_conv1, 4, group0_block2_conv0, &nn.Pre{Scale: group0_block2_bn1_scale, Shift: group0_block2_bn1_shift, Drop: float32(0.3), Seed: nn.DropSeed(s.Seed, s.Step, 12)}, d_group0_block3_add, g_group0_block2_conv1)
+	nn.WinogradDgrad(c, n, &conv_group0_block2_conv1, 4, group0_block2_conv1_wino4_dgrad, d_group0_block3_add, dz_group0_block2_bn1, false)
 	// group0.block2.bn1: bnrelu-bwd, dropout 0.3
-	nn.BNReLUBackward(c, n, 160, 1024, a[83886080:83886080+n*163840], a[306611968:306612128], a[306612128:306612288], s.Params[948944:949104], &nn.Pre{Scale: a[306612288:306612448], Shift: a[306612448:306612608], Drop: float32(0.3), Seed: nn.DropSeed(s.Seed, s.Step, 12)}, a[104857600:104857600+n*163840], a[125829120:125829120+n*163840], false, s.Grads[948944:949104], s.Grads[949104:949264])
-	// group0.block2.conv0: conv-bwd 3x3/1, [160 32 32] -> [160 32 32], BN-ReLU group0.block2.bn0 on load
-	nn.ConvBackward(c, n, &convs[6], a[62914560:62914560+n*163840], s.Params[718544:948944], &nn.Pre{Scale: a[306611648:306611808], Shift: a[306611808:306611968]}, a[125829120:125829120+n*163840], s.Grads[718544:948944], a[83886080:83886080+n*163840], false)
+	nn.BNReLUBackward(c, n, 160, 1024, group0_block2_conv0, group0_block2_bn1_mean, group0_block2_bn1_invstd, p_group0_block2_bn1_weight, &nn.Pre{Scale: group0_block2_bn1_scale, Shift: group0_block2_bn1_shift, Drop: float32(0.3), Seed: nn.DropSeed(s.Seed, s.Step, 12)}, dz_group0_block2_bn1, d_group0_block2_conv0, false, g_group0_block2_bn1_weight, g_group0_block2_bn1_bias)
+	// group0.block2.conv0: conv-bwd (input gradient by winograd F(4x4,3x3), weight gradient by winograd F(4x4,3x3)), 3x3/1, [160 32 32] -> [160 32 32], BN-ReLU group0.block2.bn0 on load
+	nn.WinogradWgrad(c, n, &conv_group0_block2_conv0, 4, group0_block1_add, &nn.Pre{Scale: group0_block2_bn0_scale, Shift: group0_block2_bn0_shift}, d_group0_block2_conv0, g_group0_block2_conv0)
+	nn.WinogradDgrad(c, n, &conv_group0_block2_conv0, 4, group0_block2_conv0_wino4_dgrad, d_group0_block2_conv0, dz_group0_block2_bn0, false)
 	// group0.block2.bn0: bnrelu-bwd
-	nn.BNReLUBackward(c, n, 160, 1024, a[62914560:62914560+n*163840], a[306611328:306611488], a[306611488:306611648], s.Params[718224:718384], &nn.Pre{Scale: a[306611648:306611808], Shift: a[306611808:306611968]}, a[83886080:83886080+n*163840], a[188743680:188743680+n*163840], true, s.Grads[718224:718384], s.Grads[718384:718544])
-	// group0.block1.conv1: conv-bwd 3x3/1, [160 32 32] -> [160 32 32], BN-ReLU group0.block1.bn1 on load, dropout 0.3
-	nn.ConvBackward(c, n, &convs[5], a[20971520:20971520+n*163840], s.Params[487824:718224], &nn.Pre{Scale: a[306611008:306611168], Shift: a[306611168:306611328], Drop: float32(0.3), Seed: nn.DropSeed(s.Seed, s.Step, 8)}, a[188743680:188743680+n*163840], s.Grads[487824:718224], a[62914560:62914560+n*163840], false)
+	nn.BNReLUBackward(c, n, 160, 1024, group0_block1_add, group0_block2_bn0_mean, group0_block2_bn0_invstd, p_group0_block2_bn0_weight, &nn.Pre{Scale: group0_block2_bn0_scale, Shift: group0_block2_bn0_shift}, dz_group0_block2_bn0, d_group0_block3_add, true, g_group0_block2_bn0_weight, g_group0_block2_bn0_bias)
+	// group0.block1.conv1: conv-bwd (input gradient by winograd F(4x4,3x3), weight gradient by winograd F(4x4,3x3)), 3x3/1, [160 32 32] -> [160 32 32], BN-ReLU group0.block1.bn1 on load, dropout 0.3
+	nn.WinogradWgrad(c, n, &conv_group0_block1_conv1, 4, group0_block1_conv0, &nn.Pre{Scale: group0_block1_bn1_scale, Shift: group0_block1_bn1_shift, Drop: float32(0.3), Seed: nn.DropSeed(s.Seed, s.Step, 8)}, d_group0_block3_add, g_group0_block1_conv1)
+	nn.WinogradDgrad(c, n, &conv_group0_block1_conv1, 4, group0_block1_conv1_wino4_dgrad, d_group0_block3_add, dz_group0_block1_bn1, false)
 	// group0.block1.bn1: bnrelu-bwd, dropout 0.3
-	nn.BNReLUBackward(c, n, 160, 1024, a[20971520:20971520+n*163840], a[306610688:306610848], a[306610848:306611008], s.Params[487504:487664], &nn.Pre{Scale: a[306611008:306611168], Shift: a[306611168:306611328], Drop: float32(0.3), Seed: nn.DropSeed(s.Seed, s.Step, 8)}, a[62914560:62914560+n*163840], a[83886080:83886080+n*163840], false, s.Grads[487504:487664], s.Grads[487664:487824])
-	// group0.block1.conv0: conv-bwd 3x3/1, [160 32 32] -> [160 32 32], BN-ReLU group0.block1.bn0 on load
-	nn.ConvBackward(c, n, &convs[4], a[41943040:41943040+n*163840], s.Params[257104:487504], &nn.Pre{Scale: a[306610368:306610528], Shift: a[306610528:306610688]}, a[83886080:83886080+n*163840], s.Grads[257104:487504], a[20971520:20971520+n*163840], false)
+	nn.BNReLUBackward(c, n, 160, 1024, group0_block1_conv0, group0_block1_bn1_mean, group0_block1_bn1_invstd, p_group0_block1_bn1_weight, &nn.Pre{Scale: group0_block1_bn1_scale, Shift: group0_block1_bn1_shift, Drop: float32(0.3), Seed: nn.DropSeed(s.Seed, s.Step, 8)}, dz_group0_block1_bn1, d_group0_block1_conv0, false, g_group0_block1_bn1_weight, g_group0_block1_bn1_bias)
+	// group0.block1.conv0: conv-bwd (input gradient by winograd F(4x4,3x3), weight gradient by winograd F(4x4,3x3)), 3x3/1, [160 32 32] -> [160 32 32], BN-ReLU group0.block1.bn0 on load
+	nn.WinogradWgrad(c, n, &conv_group0_block1_conv0, 4, group0_block0_add, &nn.Pre{Scale: group0_block1_bn0_scale, Shift: group0_block1_bn0_shift}, d_group0_block1_conv0, g_group0_block1_conv0)
+	nn.WinogradDgrad(c, n, &conv_group0_block1_conv0, 4, group0_block1_conv0_wino4_dgrad, d_group0_block1_conv0, dz_group0_block1_bn0, false)
 	// group0.block1.bn0: bnrelu-bwd
-	nn.BNReLUBackward(c, n, 160, 1024, a[41943040:41943040+n*163840], a[306610048:306610208], a[306610208:306610368], s.Params[256784:256944], &nn.Pre{Scale: a[306610368:306610528], Shift: a[306610528:306610688]}, a[20971520:20971520+n*163840], a[188743680:188743680+n*163840], true, s.Grads[256784:256944], s.Grads[256944:257104])
-	// group0.block0.convdim: conv-bwd 1x1/1, [16 32 32] -> [160 32 32], BN-ReLU group0.block0.bn0 on load
-	nn.ConvBackward(c, n, &convs[3], a[304087040:304087040+n*16384], s.Params[254224:256784], &nn.Pre{Scale: a[306614560:306614576], Shift: a[306614576:306614592]}, a[188743680:188743680+n*163840], s.Grads[254224:256784], a[62914560:62914560+n*16384], false)
-	// group0.block0.conv1: conv-bwd 3x3/1, [160 32 32] -> [160 32 32], BN-ReLU group0.block0.bn1 on load, dropout 0.3
-	nn.ConvBackward(c, n, &convs[2], a[0:0+n*163840], s.Params[23824:254224], &nn.Pre{Scale: a[306609728:306609888], Shift: a[306609888:306610048], Drop: float32(0.3), Seed: nn.DropSeed(s.Seed, s.Step, 3)}, a[188743680:188743680+n*163840], s.Grads[23824:254224], a[20971520:20971520+n*163840], false)
+	nn.BNReLUBackward(c, n, 160, 1024, group0_block0_add, group0_block1_bn0_mean, group0_block1_bn0_invstd, p_group0_block1_bn0_weight, &nn.Pre{Scale: group0_block1_bn0_scale, Shift: group0_block1_bn0_shift}, dz_group0_block1_bn0, d_group0_block3_add, true, g_group0_block1_bn0_weight, g_group0_block1_bn0_bias)
+	// group0.block0.convdim: conv-bwd (input gradient by pointwise, weight gradient by pointwise), 1x1/1, [16 32 32] -> [160 32 32], BN-ReLU group0.block0.bn0 on load
+	nn.PointwiseBackward(c, n, &conv_group0_block0_convdim, conv0, p_group0_block0_convdim, &nn.Pre{Scale: group0_block0_bn0_scale, Shift: group0_block0_bn0_shift}, d_group0_block3_add, g_group0_block0_convdim, dz_group0_block0_bn0, false)
+	// group0.block0.conv1: conv-bwd (input gradient by winograd F(4x4,3x3), weight gradient by winograd F(4x4,3x3)), 3x3/1, [160 32 32] -> [160 32 32], BN-ReLU group0.block0.bn1 on load, dropout 0.3
+	nn.WinogradWgrad(c, n, &conv_group0_block0_conv1, 4, group0_block0_conv0, &nn.Pre{Scale: group0_block0_bn1_scale, Shift: group0_block0_bn1_shift, Drop: float32(0.3), Seed: nn.DropSeed(s.Seed, s.Step, 3)}, d_group0_block3_add, g_group0_block0_conv1)
+	nn.WinogradDgrad(c, n, &conv_group0_block0_conv1, 4, group0_block0_conv1_wino4_dgrad, d_group0_block3_add, dz_group0_block0_bn1, false)
 	// group0.block0.bn1: bnrelu-bwd, dropout 0.3
-	nn.BNReLUBackward(c, n, 160, 1024, a[0:0+n*163840], a[306609408:306609568], a[306609568:306609728], s.Params[23504:23664], &nn.Pre{Scale: a[306609728:306609888], Shift: a[306609888:306610048], Drop: float32(0.3), Seed: nn.DropSeed(s.Seed, s.Step, 3)}, a[20971520:20971520+n*163840], a[41943040:41943040+n*163840], false, s.Grads[23504:23664], s.Grads[23664:23824])
-	// group0.block0.conv0: conv-bwd 3x3/1, [16 32 32] -> [160 32 32], BN-ReLU group0.block0.bn0 on load
-	nn.ConvBackward(c, n, &convs[1], a[304087040:304087040+n*16384], s.Params[464:23504], &nn.Pre{Scale: a[306614560:306614576], Shift: a[306614576:306614592]}, a[41943040:41943040+n*163840], s.Grads[464:23504], a[62914560:62914560+n*16384], true)
+	nn.BNReLUBackward(c, n, 160, 1024, group0_block0_conv0, group0_block0_bn1_mean, group0_block0_bn1_invstd, p_group0_block0_bn1_weight, &nn.Pre{Scale: group0_block0_bn1_scale, Shift: group0_block0_bn1_shift, Drop: float32(0.3), Seed: nn.DropSeed(s.Seed, s.Step, 3)}, dz_group0_block0_bn1, d_group0_block0_conv0, false, g_group0_block0_bn1_weight, g_group0_block0_bn1_bias)
+	// group0.block0.conv0: conv-bwd (input gradient by winograd F(4x4,3x3), weight gradient by winograd F(4x4,3x3)), 3x3/1, [16 32 32] -> [160 32 32], BN-ReLU group0.block0.bn0 on load
+	nn.WinogradWgrad(c, n, &conv_group0_block0_conv0, 4, conv0, &nn.Pre{Scale: group0_block0_bn0_scale, Shift: group0_block0_bn0_shift}, d_group0_block0_conv0, g_group0_block0_conv0)
+	nn.WinogradDgrad(c, n, &conv_group0_block0_conv0, 4, group0_block0_conv0_wino4_dgrad, d_group0_block0_conv0, dz_group0_block0_bn0, true)
 	// group0.block0.bn0: bnrelu-bwd
-	nn.BNReLUBackward(c, n, 16, 1024, a[304087040:304087040+n*16384], a[306614528:306614544], a[306614544:306614560], s.Params[432:448], &nn.Pre{Scale: a[306614560:306614576], Shift: a[306614576:306614592]}, a[62914560:62914560+n*16384], a[0:0+n*16384], false, s.Grads[432:448], s.Grads[448:464])
-	// conv0: conv-bwd 3x3/1, [3 32 32] -> [16 32 32]
-	nn.ConvBackward(c, n, &convs[0], a[306184192:306184192+n*3072], s.Params[0:432], nil, a[0:0+n*16384], s.Grads[0:432], nil, false)
+	nn.BNReLUBackward(c, n, 16, 1024, conv0, group0_block0_bn0_mean, group0_block0_bn0_invstd, p_group0_block0_bn0_weight, &nn.Pre{Scale: group0_block0_bn0_scale, Shift: group0_block0_bn0_shift}, dz_group0_block0_bn0, d_conv0, false, g_group0_block0_bn0_weight, g_group0_block0_bn0_bias)
+	// conv0: conv-bwd (weight gradient by im2col), 3x3/1, [3 32 32] -> [16 32 32]
+	nn.Im2colBackward(c, n, &conv_conv0, input, p_conv0, nil, d_conv0, g_conv0, nil, false)
+}
+
+// Update is the optimizer step: SGD, then the transforms of the new weights that training reads.
+func (net) Update(s *model.State, h model.Hyper) {
+	a := s.Arena
+	c := s.Ctx
+	p_group0_block0_conv0 := s.Params[464:23504]
+	group0_block0_conv0_wino4 := a[0:92160]
+	p_group0_block0_conv1 := s.Params[23824:254224]
+	group0_block0_conv1_wino4 := a[92160:1013760]
+	p_group0_block1_conv0 := s.Params[257104:487504]
+	group0_block1_conv0_wino4 := a[1013760:1935360]
+	p_group0_block1_conv1 := s.Params[487824:718224]
+	group0_block1_conv1_wino4 := a[1935360:2856960]
+	p_group0_block2_conv0 := s.Params[718544:948944]
+	group0_block2_conv0_wino4 := a[2856960:3778560]
+	p_group0_block2_conv1 := s.Params[949264:1179664]
+	group0_block2_conv1_wino4 := a[3778560:4700160]
+	p_group0_block3_conv0 := s.Params[1179984:1410384]
+	group0_block3_conv0_wino4 := a[4700160:5621760]
+	p_group0_block3_conv1 := s.Params[1410704:1641104]
+	group0_block3_conv1_wino4 := a[5621760:6543360]
+	p_group1_block0_conv0 := s.Params[1641424:2102224]
+	group1_block0_conv0_rows := a[6543360:7004160]
+	p_group1_block0_conv1 := s.Params[2102864:3024464]
+	group1_block0_conv1_wino4 := a[7004160:10690560]
+	p_group1_block0_convdim := s.Params[3024464:3075664]
+	group1_block0_convdim_rows := a[10690560:10741760]
+	p_group1_block1_conv0 := s.Params[3076304:3997904]
+	group1_block1_conv0_wino4 := a[10741760:14428160]
+	p_group1_block1_conv1 := s.Params[3998544:4920144]
+	group1_block1_conv1_wino4 := a[14428160:18114560]
+	p_group1_block2_conv0 := s.Params[4920784:5842384]
+	group1_block2_conv0_wino4 := a[18114560:21800960]
+	p_group1_block2_conv1 := s.Params[5843024:6764624]
+	group1_block2_conv1_wino4 := a[21800960:25487360]
+	p_group1_block3_conv0 := s.Params[6765264:7686864]
+	group1_block3_conv0_wino4 := a[25487360:29173760]
+	p_group1_block3_conv1 := s.Params[7687504:8609104]
+	group1_block3_conv1_wino4 := a[29173760:32860160]
+	p_group2_block0_conv0 := s.Params[8609744:10452944]
+	group2_block0_conv0_rows := a[32860160:34703360]
+	p_group2_block0_conv1 := s.Params[10454224:14140624]
+	group2_block0_conv1_wino4 := a[34703360:49448960]
+	p_group2_block0_convdim := s.Params[14140624:14345424]
+	group2_block0_convdim_rows := a[49448960:49653760]
+	p_group2_block1_conv0 := s.Params[14346704:18033104]
+	group2_block1_conv0_wino4 := a[49653760:64399360]
+	p_group2_block1_conv1 := s.Params[18034384:21720784]
+	group2_block1_conv1_wino4 := a[64399360:79144960]
+	p_group2_block2_conv0 := s.Params[21722064:25408464]
+	group2_block2_conv0_wino4 := a[79144960:93890560]
+	p_group2_block2_conv1 := s.Params[25409744:29096144]
+	group2_block2_conv1_wino4 := a[93890560:108636160]
+	p_group2_block3_conv0 := s.Params[29097424:32783824]
+	group2_block3_conv0_wino4 := a[108636160:123381760]
+	p_group2_block3_conv1 := s.Params[32785104:36471504]
+	group2_block3_conv1_wino4 := a[123381760:138127360]
+	group2_block3_conv1_wino4_dgrad := a[138127360:152872960]
+	group2_block3_conv0_wino4_dgrad := a[152872960:167618560]
+	group2_block2_conv1_wino4_dgrad := a[167618560:182364160]
+	group2_block2_conv0_wino4_dgrad := a[182364160:197109760]
+	group2_block1_conv1_wino4_dgrad := a[197109760:211855360]
+	group2_block1_conv0_wino4_dgrad := a[211855360:226600960]
+	group2_block0_convdim_rows_dgrad := a[226600960:226805760]
+	group2_block0_conv1_wino4_dgrad := a[226805760:241551360]
+	group2_block0_conv0_rows_dgrad := a[241551360:243394560]
+	group1_block3_conv1_wino4_dgrad := a[243394560:247080960]
+	group1_block3_conv0_wino4_dgrad := a[247080960:250767360]
+	group1_block2_conv1_wino4_dgrad := a[250767360:254453760]
+	group1_block2_conv0_wino4_dgrad := a[254453760:258140160]
+	group1_block1_conv1_wino4_dgrad := a[258140160:261826560]
+	group1_block1_conv0_wino4_dgrad := a[261826560:265512960]
+	group1_block0_convdim_rows_dgrad := a[265512960:265564160]
+	group1_block0_conv1_wino4_dgrad := a[265564160:269250560]
+	group1_block0_conv0_rows_dgrad := a[269250560:269711360]
+	group0_block3_conv1_wino4_dgrad := a[269711360:270632960]
+	group0_block3_conv0_wino4_dgrad := a[270632960:271554560]
+	group0_block2_conv1_wino4_dgrad := a[271554560:272476160]
+	group0_block2_conv0_wino4_dgrad := a[272476160:273397760]
+	group0_block1_conv1_wino4_dgrad := a[273397760:274319360]
+	group0_block1_conv0_wino4_dgrad := a[274319360:275240960]
+	group0_block0_conv1_wino4_dgrad := a[275240960:276162560]
+	group0_block0_conv0_wino4_dgrad := a[276162560:276254720]
+	// sgd: sgd of every trainable tensor
+	nn.SGDStep(c, s.Params, s.Grads, s.Momentum, nn.SGDArgs(h), !s.Started)
+	// group0.block0.conv0: winograd F(4x4,3x3) weight transform for the forward
+	nn.WinogradWeights(c, &conv_group0_block0_conv0, 4, false, p_group0_block0_conv0, group0_block0_conv0_wino4)
+	// group0.block0.conv1: winograd F(4x4,3x3) weight transform for the forward
+	nn.WinogradWeights(c, &conv_group0_block0_conv1, 4, false, p_group0_block0_conv1, group0_block0_conv1_wino4)
+	// group0.block1.conv0: winograd F(4x4,3x3) weight transform for the forward
+	nn.WinogradWeights(c, &conv_group0_block1_conv0, 4, false, p_group0_block1_conv0, group0_block1_conv0_wino4)
+	// group0.block1.conv1: winograd F(4x4,3x3) weight transform for the forward
+	nn.WinogradWeights(c, &conv_group0_block1_conv1, 4, false, p_group0_block1_conv1, group0_block1_conv1_wino4)
+	// group0.block2.conv0: winograd F(4x4,3x3) weight transform for the forward
+	nn.WinogradWeights(c, &conv_group0_block2_conv0, 4, false, p_group0_block2_conv0, group0_block2_conv0_wino4)
+	// group0.block2.conv1: winograd F(4x4,3x3) weight transform for the forward
+	nn.WinogradWeights(c, &conv_group0_block2_conv1, 4, false, p_group0_block2_conv1, group0_block2_conv1_wino4)
+	// group0.block3.conv0: winograd F(4x4,3x3) weight transform for the forward
+	nn.WinogradWeights(c, &conv_group0_block3_conv0, 4, false, p_group0_block3_conv0, group0_block3_conv0_wino4)
+	// group0.block3.conv1: winograd F(4x4,3x3) weight transform for the forward
+	nn.WinogradWeights(c, &conv_group0_block3_conv1, 4, false, p_group0_block3_conv1, group0_block3_conv1_wino4)
+	// group1.block0.conv0: im2row-weights for the forward
+	nn.RowWeights(c, &conv_group1_block0_conv0, p_group1_block0_conv0, group1_block0_conv0_rows)
+	// group1.block0.conv1: winograd F(4x4,3x3) weight transform for the forward
+	nn.WinogradWeights(c, &conv_group1_block0_conv1, 4, false, p_group1_block0_conv1, group1_block0_conv1_wino4)
+	// group1.block0.convdim: im2row-weights for the forward
+	nn.RowWeights(c, &conv_group1_block0_convdim, p_group1_block0_convdim, group1_block0_convdim_rows)
+	// group1.block1.conv0: winograd F(4x4,3x3) weight transform for the forward
+	nn.WinogradWeights(c, &conv_group1_block1_conv0, 4, false, p_group1_block1_conv0, group1_block1_conv0_wino4)
+	// group1.block1.conv1: winograd F(4x4,3x3) weight transform for the forward
+	nn.WinogradWeights(c, &conv_group1_block1_conv1, 4, false, p_group1_block1_conv1, group1_block1_conv1_wino4)
+	// group1.block2.conv0: winograd F(4x4,3x3) weight transform for the forward
+	nn.WinogradWeights(c, &conv_group1_block2_conv0, 4, false, p_group1_block2_conv0, group1_block2_conv0_wino4)
+	// group1.block2.conv1: winograd F(4x4,3x3) weight transform for the forward
+	nn.WinogradWeights(c, &conv_group1_block2_conv1, 4, false, p_group1_block2_conv1, group1_block2_conv1_wino4)
+	// group1.block3.conv0: winograd F(4x4,3x3) weight transform for the forward
+	nn.WinogradWeights(c, &conv_group1_block3_conv0, 4, false, p_group1_block3_conv0, group1_block3_conv0_wino4)
+	// group1.block3.conv1: winograd F(4x4,3x3) weight transform for the forward
+	nn.WinogradWeights(c, &conv_group1_block3_conv1, 4, false, p_group1_block3_conv1, group1_block3_conv1_wino4)
+	// group2.block0.conv0: im2row-weights for the forward
+	nn.RowWeights(c, &conv_group2_block0_conv0, p_group2_block0_conv0, group2_block0_conv0_rows)
+	// group2.block0.conv1: winograd F(4x4,3x3) weight transform for the forward
+	nn.WinogradWeights(c, &conv_group2_block0_conv1, 4, false, p_group2_block0_conv1, group2_block0_conv1_wino4)
+	// group2.block0.convdim: im2row-weights for the forward
+	nn.RowWeights(c, &conv_group2_block0_convdim, p_group2_block0_convdim, group2_block0_convdim_rows)
+	// group2.block1.conv0: winograd F(4x4,3x3) weight transform for the forward
+	nn.WinogradWeights(c, &conv_group2_block1_conv0, 4, false, p_group2_block1_conv0, group2_block1_conv0_wino4)
+	// group2.block1.conv1: winograd F(4x4,3x3) weight transform for the forward
+	nn.WinogradWeights(c, &conv_group2_block1_conv1, 4, false, p_group2_block1_conv1, group2_block1_conv1_wino4)
+	// group2.block2.conv0: winograd F(4x4,3x3) weight transform for the forward
+	nn.WinogradWeights(c, &conv_group2_block2_conv0, 4, false, p_group2_block2_conv0, group2_block2_conv0_wino4)
+	// group2.block2.conv1: winograd F(4x4,3x3) weight transform for the forward
+	nn.WinogradWeights(c, &conv_group2_block2_conv1, 4, false, p_group2_block2_conv1, group2_block2_conv1_wino4)
+	// group2.block3.conv0: winograd F(4x4,3x3) weight transform for the forward
+	nn.WinogradWeights(c, &conv_group2_block3_conv0, 4, false, p_group2_block3_conv0, group2_block3_conv0_wino4)
+	// group2.block3.conv1: winograd F(4x4,3x3) weight transform for the forward
+	nn.WinogradWeights(c, &conv_group2_block3_conv1, 4, false, p_group2_block3_conv1, group2_block3_conv1_wino4)
+	// group2.block3.conv1: winograd F(4x4,3x3) weight transform for the input gradient
+	nn.WinogradWeights(c, &conv_group2_block3_conv1, 4, true, p_group2_block3_conv1, group2_block3_conv1_wino4_dgrad)
+	// group2.block3.conv0: winograd F(4x4,3x3) weight transform for the input gradient
+	nn.WinogradWeights(c, &conv_group2_block3_conv0, 4, true, p_group2_block3_conv0, group2_block3_conv0_wino4_dgrad)
+	// group2.block2.conv1: winograd F(4x4,3x3) weight transform for the input gradient
+	nn.WinogradWeights(c, &conv_group2_block2_conv1, 4, true, p_group2_block2_conv1, group2_block2_conv1_wino4_dgrad)
+	// group2.block2.conv0: winograd F(4x4,3x3) weight transform for the input gradient
+	nn.WinogradWeights(c, &conv_group2_block2_conv0, 4, true, p_group2_block2_conv0, group2_block2_conv0_wino4_dgrad)
+	// group2.block1.conv1: winograd F(4x4,3x3) weight transform for the input gradient
+	nn.WinogradWeights(c, &conv_group2_block1_conv1, 4, true, p_group2_block1_conv1, group2_block1_conv1_wino4_dgrad)
+	// group2.block1.conv0: winograd F(4x4,3x3) weight transform for the input gradient
+	nn.WinogradWeights(c, &conv_group2_block1_conv0, 4, true, p_group2_block1_conv0, group2_block1_conv0_wino4_dgrad)
+	// group2.block0.convdim: im2row-weights for the input gradient
+	nn.RowWeightsT(c, &conv_group2_block0_convdim, p_group2_block0_convdim, group2_block0_convdim_rows_dgrad)
+	// group2.block0.conv1: winograd F(4x4,3x3) weight transform for the input gradient
+	nn.WinogradWeights(c, &conv_group2_block0_conv1, 4, true, p_group2_block0_conv1, group2_block0_conv1_wino4_dgrad)
+	// group2.block0.conv0: im2row-weights for the input gradient
+	nn.RowWeightsT(c, &conv_group2_block0_conv0, p_group2_block0_conv0, group2_block0_conv0_rows_dgrad)
+	// group1.block3.conv1: winograd F(4x4,3x3) weight transform for the input gradient
+	nn.WinogradWeights(c, &conv_group1_block3_conv1, 4, true, p_group1_block3_conv1, group1_block3_conv1_wino4_dgrad)
+	// group1.block3.conv0: winograd F(4x4,3x3) weight transform for the input gradient
+	nn.WinogradWeights(c, &conv_group1_block3_conv0, 4, true, p_group1_block3_conv0, group1_block3_conv0_wino4_dgrad)
+	// group1.block2.conv1: winograd F(4x4,3x3) weight transform for the input gradient
+	nn.WinogradWeights(c, &conv_group1_block2_conv1, 4, true, p_group1_block2_conv1, group1_block2_conv1_wino4_dgrad)
+	// group1.block2.conv0: winograd F(4x4,3x3) weight transform for the input gradient
+	nn.WinogradWeights(c, &conv_group1_block2_conv0, 4, true, p_group1_block2_conv0, group1_block2_conv0_wino4_dgrad)
+	// group1.block1.conv1: winograd F(4x4,3x3) weight transform for the input gradient
+	nn.WinogradWeights(c, &conv_group1_block1_conv1, 4, true, p_group1_block1_conv1, group1_block1_conv1_wino4_dgrad)
+	// group1.block1.conv0: winograd F(4x4,3x3) weight transform for the input gradient
+	nn.WinogradWeights(c, &conv_group1_block1_conv0, 4, true, p_group1_block1_conv0, group1_block1_conv0_wino4_dgrad)
+	// group1.block0.convdim: im2row-weights for the input gradient
+	nn.RowWeightsT(c, &conv_group1_block0_convdim, p_group1_block0_convdim, group1_block0_convdim_rows_dgrad)
+	// group1.block0.conv1: winograd F(4x4,3x3) weight transform for the input gradient
+	nn.WinogradWeights(c, &conv_group1_block0_conv1, 4, true, p_group1_block0_conv1, group1_block0_conv1_wino4_dgrad)
+	// group1.block0.conv0: im2row-weights for the input gradient
+	nn.RowWeightsT(c, &conv_group1_block0_conv0, p_group1_block0_conv0, group1_block0_conv0_rows_dgrad)
+	// group0.block3.conv1: winograd F(4x4,3x3) weight transform for the input gradient
+	nn.WinogradWeights(c, &conv_group0_block3_conv1, 4, true, p_group0_block3_conv1, group0_block3_conv1_wino4_dgrad)
+	// group0.block3.conv0: winograd F(4x4,3x3) weight transform for the input gradient
+	nn.WinogradWeights(c, &conv_group0_block3_conv0, 4, true, p_group0_block3_conv0, group0_block3_conv0_wino4_dgrad)
+	// group0.block2.conv1: winograd F(4x4,3x3) weight transform for the input gradient
+	nn.WinogradWeights(c, &conv_group0_block2_conv1, 4, true, p_group0_block2_conv1, group0_block2_conv1_wino4_dgrad)
+	// group0.block2.conv0: winograd F(4x4,3x3) weight transform for the input gradient
+	nn.WinogradWeights(c, &conv_group0_block2_conv0, 4, true, p_group0_block2_conv0, group0_block2_conv0_wino4_dgrad)
+	// group0.block1.conv1: winograd F(4x4,3x3) weight transform for the input gradient
+	nn.WinogradWeights(c, &conv_group0_block1_conv1, 4, true, p_group0_block1_conv1, group0_block1_conv1_wino4_dgrad)
+	// group0.block1.conv0: winograd F(4x4,3x3) weight transform for the input gradient
+	nn.WinogradWeights(c, &conv_group0_block1_conv0, 4, true, p_group0_block1_conv0, group0_block1_conv0_wino4_dgrad)
+	// group0.block0.conv1: winograd F(4x4,3x3) weight transform for the input gradient
+	nn.WinogradWeights(c, &conv_group0_block0_conv1, 4, true, p_group0_block0_conv1, group0_block0_conv1_wino4_dgrad)
+	// group0.block0.conv0: winograd F(4x4,3x3) weight transform for the input gradient
+	nn.WinogradWeights(c, &conv_group0_block0_conv0, 4, true, p_group0_block0_conv0, group0_block0_conv0_wino4_dgrad)
 }

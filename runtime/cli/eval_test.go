@@ -10,6 +10,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 	"github.com/wrnc/wrnc/runtime/data"
+	"github.com/wrnc/wrnc/runtime/model"
 	"github.com/wrnc/wrnc/runtime/nn"
 )
 
@@ -56,7 +57,11 @@ func TestEval(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m := newMachine(net, 1, false)
+	cpu, err := model.NewNet(net)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := newMachine(cpu, 1, false)
 	defer m.close()
 	loadWeights(m.st, net.Spec(), f)
 	var loss float64
@@ -64,7 +69,10 @@ func TestEval(t *testing.T) {
 	x, dl := make([]float32, tinyD), make([]float32, tinyClasses)
 	for i := range ds.Test.N {
 		n.Apply(ds.Test.Image(i), x)
-		l, correct := nn.SoftmaxCE(1, tinyClasses, net.Infer(m.st, 1, x), ds.Test.Labels[i:i+1], dl)
+		l, correct, err := nn.SoftmaxCE(1, tinyClasses, net.Infer(m.st, 1, x), ds.Test.Labels[i:i+1], dl)
+		if err != nil {
+			t.Fatal(err)
+		}
 		loss += l
 		wrong += 1 - correct
 	}

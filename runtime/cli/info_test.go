@@ -16,7 +16,7 @@ func TestInfo(t *testing.T) {
 			"params      51 trainable (+ 2 running statistics) in 4 tensors",
 			"MACs        48 per image",
 			"peak bytes  1,234",
-			"training arena 608 B at batch 8, inference 96 B at batch 8, 12 B at batch 1",
+			"training arena 704 B at batch 8, inference 96 B at batch 8, 12 B at batch 1",
 			"sgd lr=0.1 momentum=0.9 nesterov=true weight_decay=0.0005 dampening=0; schedule step gamma=0.2 at=2; augment flip; normalize meanstd; seed 1",
 			"devices     cpu\n",
 		} {

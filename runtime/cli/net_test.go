@@ -5,6 +5,8 @@ import (
 	"compress/gzip"
 	"encoding/binary"
 	"fmt"
+	"github.com/wrnc/wrnc/runtime/contract"
+	"github.com/wrnc/wrnc/runtime/nn"
 	"image"
 	"image/color"
 	"image/png"
@@ -17,7 +19,7 @@ import (
 	"github.com/wrnc/wrnc/runtime/model"
 )
 
-// tinyNet is a hand-written model.Net for the tests: a linear softmax classifier over
+// tinyNet is a hand-written model.Program for the tests: a linear softmax classifier over
 // the flattened input (one "fc.weight" [classes, C*H*W] and "fc.bias" [classes]), plus
 // the running mean and variance of all its input values as "bn.running_mean" and
 // "bn.running_var" [1] (updated in training, unused by the logits), so that
@@ -49,7 +51,7 @@ func newTinyNet() *tinyNet {
 			Gamma: 0.2, Milestones: []int{2}, Flip: true, Normalize: "meanstd", Seed: 1},
 		Info:        `{"name":"TINY-1","params":51,"macs":48,"peak_bytes":1234}`,
 		MACs:        tinyClasses * tinyD,
-		TrainArena:  tinyBatch * (tinyClasses + tinyD),
+		TrainArena:  tinyBatch * (2*tinyClasses + tinyD),
 		InferArena:  tinyBatch * tinyClasses,
 		Infer1Arena: tinyClasses,
 	}}
@@ -92,7 +94,24 @@ func (n *tinyNet) TrainForward(s *model.State, imgs int, x []float32) []float32 
 	return out
 }
 
-func (n *tinyNet) TrainBackward(s *model.State, imgs int, dl []float32) {
+// The arena of training: the logits, the input, d loss / d logits.
+func (n *tinyNet) DLogits(s *model.State, imgs int) []float32 {
+	return s.Arena[tinyBatch*(tinyClasses+tinyD):][:imgs*tinyClasses]
+}
+
+func (n *tinyNet) Prepare(*model.State, contract.Phase) {}
+
+func (n *tinyNet) Loss(s *model.State, imgs int, labels []int32) (model.StepResult, error) {
+	l, correct, err := nn.SoftmaxCE(imgs, tinyClasses, s.Arena[:imgs*tinyClasses], labels, n.DLogits(s, imgs))
+	return model.StepResult{Loss: l, Correct: correct}, err
+}
+
+func (n *tinyNet) Update(s *model.State, h model.Hyper) {
+	nn.SGDStep(s.Ctx, s.Params, s.Grads, s.Momentum, nn.SGDArgs(h), !s.Started)
+}
+
+func (n *tinyNet) TrainBackward(s *model.State, imgs int) {
+	dl := n.DLogits(s, imgs)
 	x := s.Arena[tinyBatch*tinyClasses:][:imgs*tinyD]
 	gw, gb := s.Grads[:tinyClasses*tinyD], s.Grads[tinyClasses*tinyD:]
 	for c := range tinyClasses {
@@ -127,7 +146,11 @@ func (n *tinyNet) Infer1(s *model.State, x []float32) []float32 {
 }
 
 // run runs the command line and returns its exit status and output.
-func run(t *testing.T, net model.Net, args ...string) (code int, stdout, stderr string) {
+func run(t *testing.T, prog model.Program, args ...string) (code int, stdout, stderr string) {
+	net, err := model.NewNet(prog)
+	if err != nil {
+		t.Fatal(err)
+	}
 	t.Helper()
 	var o, e bytes.Buffer
 	code = Run(Env{Prog: "tiny", Stdout: &o, Stderr: &e}, args, net)
@@ -135,7 +158,7 @@ func run(t *testing.T, net model.Net, args ...string) (code int, stdout, stderr 
 }
 
 // mustRun runs the command line and fails the test unless it exits 0.
-func mustRun(t *testing.T, net model.Net, args ...string) string {
+func mustRun(t *testing.T, net model.Program, args ...string) string {
 	t.Helper()
 	code, out, errOut := run(t, net, args...)
 	if code != 0 {

@@ -65,6 +65,8 @@ func (s Selection) String() string {
 	switch {
 	case s.Method == Winograd:
 		return fmt.Sprintf("winograd F(%dx%d,3x3)", s.Tile, s.Tile)
+	case s.Method == WeightsWino:
+		return fmt.Sprintf("winograd F(%dx%d,3x3) weight transform", s.Tile, s.Tile)
 	case s.BM > 0:
 		return fmt.Sprintf("%s %dx%dx%d/%d", s.Method, s.BM, s.BN, s.BK, s.Threads)
 	}

@@ -40,7 +40,7 @@ func harness(dir string) error {
 	pool := cpu.NewPool(0)
 	arena := max(sp.TrainArena, sp.InferArena, sp.Infer1Arena)
 	s := &model.State{
-		Params: make([]float32, sp.ParamsSize), Grads: make([]float32, sp.ParamsSize),
+		Params: make([]float32, sp.ParamsSize), Grads: make([]float32, sp.ParamsSize), Momentum: make([]float32, sp.ParamsSize),
 		Stats: make([]float32, sp.StatsSize), Arena: make([]float32, arena),
 		Ctx: nn.NewCtx(pool, cpu.NewGemm(pool), sp.Workspace), Seed: 7, Step: 3,
 	}
@@ -54,6 +54,9 @@ func harness(dir string) error {
 			dst = s.Params
 		}
 		copy(dst[p.Offset:p.Offset+p.Size()], t.Data)
+	}
+	if err := nt.Loaded(s); err != nil {
+		return err
 	}
 	xs, x, err := ckpt.ReadNPY(filepath.Join(dir, "x.npy"))
 	if err != nil {
@@ -73,22 +76,38 @@ func harness(dir string) error {
 		return ckpt.WriteNPY(filepath.Join(dir, name), shape, append([]float32(nil), data...))
 	}
 	F := sp.Classes
-	if err := save("infer.npy", nt.Infer(s, n, x), n, F); err != nil {
+	y, err := nt.Infer(s, n, x)
+	if err != nil {
+		return err
+	}
+	if err := save("infer.npy", y, n, F); err != nil {
 		return err
 	}
 	one := make([]float32, 0, n*F)
 	for i := 0; i < n; i++ {
-		one = append(one, nt.Infer1(s, x[i*per:(i+1)*per])...)
+		y, err := nt.Infer1(s, x[i*per:(i+1)*per])
+		if err != nil {
+			return err
+		}
+		one = append(one, y...)
 	}
 	if err := save("infer1.npy", one, n, F); err != nil {
 		return err
 	}
-	logits := append([]float32(nil), nt.TrainForward(s, n, x)...)
+	y, err = nt.TrainForward(s, n, x)
+	if err != nil {
+		return err
+	}
+	logits := append([]float32(nil), y...)
 	dlogits := make([]float32, n*F)
-	nn.SoftmaxCE(n, F, logits, labels, dlogits)
-	nt.TrainBackward(s, n, dlogits)
-	if e, ok := nt.(interface{ Err() error }); ok && e.Err() != nil {
-		return e.Err()
+	if _, _, err := nn.SoftmaxCE(n, F, logits, labels, dlogits); err != nil {
+		return err
+	}
+	if err := nt.TrainBackward(s, n, dlogits); err != nil {
+		return err
+	}
+	if err := nt.Sync(s); err != nil {
+		return err
 	}
 	if err := save("train.npy", logits, n, F); err != nil {
 		return err
@@ -96,10 +115,32 @@ func harness(dir string) error {
 	var out []ckpt.Tensor
 	for _, p := range sp.Params {
 		if p.Trainable() {
-			out = append(out, ckpt.Tensor{Name: "grad." + p.Name, Shape: p.Shape, Data: s.Grads[p.Offset : p.Offset+p.Size()]})
+			out = append(out, ckpt.Tensor{Name: "grad." + p.Name, Shape: p.Shape, Data: append([]float32(nil), s.Grads[p.Offset:p.Offset+p.Size()]...)})
 		} else {
-			out = append(out, ckpt.Tensor{Name: p.Name, Shape: p.Shape, Data: s.Stats[p.Offset : p.Offset+p.Size()]})
+			out = append(out, ckpt.Tensor{Name: p.Name, Shape: p.Shape, Data: append([]float32(nil), s.Stats[p.Offset:p.Offset+p.Size()]...)})
 		}
 	}
-	return ckpt.Write(filepath.Join(dir, "out.safetensors"), out, nil)
+	if err := ckpt.Write(filepath.Join(dir, "out.safetensors"), out, nil); err != nil {
+		return err
+	}
+	// One compiled training step at the same step number (the same dropout masks) from
+	// the same weights: the SGD update of the gradients above, the first of its run.
+	r := sp.Recipe
+	h := model.Hyper{LR: HarnessLR, Momentum: r.Momentum, Dampening: r.Dampening, WeightDecay: r.WeightDecay, Nesterov: r.Nesterov}
+	if _, err := nt.TrainStep(s, n, x, labels, h); err != nil {
+		return err
+	}
+	if err := nt.Sync(s); err != nil {
+		return err
+	}
+	var stepped []ckpt.Tensor
+	for _, p := range sp.Params {
+		if p.Trainable() {
+			stepped = append(stepped, ckpt.Tensor{Name: p.Name, Shape: p.Shape, Data: s.Params[p.Offset : p.Offset+p.Size()]})
+		}
+	}
+	return ckpt.Write(filepath.Join(dir, "step.safetensors"), stepped, nil)
 }
+
+// HarnessLR is the learning rate of the harness's training step.
+const HarnessLR = 0.1
