@@ -17,7 +17,9 @@ figure is the median of several timed runs after a warm-up; GFLOP/s counts 2 x M
 images/s, and a training step 3x the forward MACs. Without --batch, inference is measured
 at batch 1 and at the compiled batch (--json reports the compiled batch).
 --json prints {"device", "threads", "batch", "inference": {"images_per_sec", "gflops"},
-"train": {"images_per_sec", "gflops"}}.`
+"train": {"images_per_sec", "gflops", "launches_per_step", "syncs_per_step",
+"h2d_bytes_per_step", "d2h_bytes_per_step"}}: what one training step asks of the device
+(kernel launches, synchronizations, bytes copied each way; 0 on the CPU).`
 
 // Timing: every run repeats the work until it takes at least benchRunTime, and the
 // figure is the median of benchRuns runs (benchRunsSlow when one call exceeds benchSlow).
@@ -34,13 +36,30 @@ type speed struct {
 	GFLOPS       float64 `json:"gflops"`
 }
 
+// trainSpeed is the figure of a training step and what it asks of the device.
+type trainSpeed struct {
+	speed
+	LaunchesPerStep float64 `json:"launches_per_step"`
+	SyncsPerStep    float64 `json:"syncs_per_step"`
+	H2DBytesPerStep float64 `json:"h2d_bytes_per_step"`
+	D2HBytesPerStep float64 `json:"d2h_bytes_per_step"`
+}
+
 // benchResult is the JSON form of bench.
 type benchResult struct {
-	Device    string `json:"device"`
-	Threads   int    `json:"threads"`
-	Batch     int    `json:"batch"`
-	Inference speed  `json:"inference"`
-	Train     speed  `json:"train"`
+	Device    string     `json:"device"`
+	Threads   int        `json:"threads"`
+	Batch     int        `json:"batch"`
+	Inference speed      `json:"inference"`
+	Train     trainSpeed `json:"train"`
+}
+
+// counters is what net's device has done so far (zero on the CPU).
+func counters(net model.Net) model.Counters {
+	if c, ok := net.(model.Counted); ok {
+		return c.Counters()
+	}
+	return model.Counters{}
 }
 
 func runBench(c *cmd) func() error {
@@ -107,15 +126,23 @@ func bench(c *cmd, batch int, asJSON bool) error {
 	// A zero learning rate: the update costs the same and the weights stay put.
 	h := model.Hyper{Momentum: r.Momentum, Dampening: r.Dampening, WeightDecay: r.WeightDecay, Nesterov: r.Nesterov}
 	var stepErr error
-	sec := measure(func() {
+	steps := 0
+	step := func() {
 		if _, err := c.net.TrainStep(m.st, spec.Batch, x[:spec.Batch*d], labels, h); err != nil {
 			stepErr = err
 		}
-	})
+		steps++
+	}
+	step() // the first step also uploads the weights to a device
+	c0, s0 := counters(c.net), steps
+	sec := measure(step)
 	if stepErr != nil {
 		return stepErr
 	}
-	res.Train = speed{ImagesPerSec: float64(spec.Batch) / sec}
+	c1, per := counters(c.net), float64(steps-s0)
+	res.Train = trainSpeed{speed: speed{ImagesPerSec: float64(spec.Batch) / sec},
+		LaunchesPerStep: float64(c1.Launches-c0.Launches) / per, SyncsPerStep: float64(c1.Syncs-c0.Syncs) / per,
+		H2DBytesPerStep: float64(c1.H2DBytes-c0.H2DBytes) / per, D2HBytesPerStep: float64(c1.D2HBytes-c0.D2HBytes) / per}
 	res.Train.GFLOPS = gflops(res.Train.ImagesPerSec, 3)
 	lines = append(lines, fmt.Sprintf("training   batch %-5d %10.1f images/s %8.1f GFLOP/s (forward, backward, SGD step)", spec.Batch, res.Train.ImagesPerSec, res.Train.GFLOPS))
 	if asJSON {

@@ -164,3 +164,14 @@ type StepResult struct {
 	Loss    float64
 	Correct int
 }
+
+// Counters are what a device did, cumulative: kernel launches, synchronizations with the
+// host, and bytes copied to and from it. A Net on a device reports them through Counted.
+type Counters struct {
+	Launches, Syncs, H2DBytes, D2HBytes int64
+}
+
+// Counted is a Net that counts what its device does (the CPU does not: its counters are 0).
+type Counted interface {
+	Counters() Counters
+}
