@@ -85,7 +85,9 @@ func harness(dir string) error {
 	}
 	logits := append([]float32(nil), nt.TrainForward(s, n, x)...)
 	dlogits := make([]float32, n*F)
-	nn.SoftmaxCE(n, F, logits, labels, dlogits)
+	if _, _, err := nn.SoftmaxCE(n, F, logits, labels, dlogits); err != nil {
+		return err
+	}
 	nt.TrainBackward(s, n, dlogits)
 	if e, ok := nt.(interface{ Err() error }); ok && e.Err() != nil {
 		return e.Err()
