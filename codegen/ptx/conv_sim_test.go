@@ -12,8 +12,8 @@ import (
 // rounding of its sums; tf32 and bf16 round every operand (to 11 and 8 significant bits).
 var mathTol = map[Math]float64{FP32: 1e-5, TF32: 2e-3, BF16: 1e-2}
 
-// nnTol is the tolerance against the nn CPU kernels, themselves within 1e-5 of float64 (their
-// Winograd paths are the farthest): the two bounds added.
+// nnTol is the tolerance against the nn CPU kernels (their im2col method, within 1e-5 of
+// float64): the two bounds added.
 func nnTol(m Math) float64 {
 	if m == FP32 {
 		return 2e-5
@@ -106,7 +106,7 @@ func TestConvForwardSim(t *testing.T) {
 			}
 			d.launch(e, n)
 			want := make([]float32, out)
-			nn.ConvForward(newCtx(t, c), n, &c, x, w, pre, res, want)
+			nn.Im2colForward(newCtx(t, c), n, &c, x, w, pre, res, want)
 			got := d.read("y")
 			check(t, "y against nn", got, want, nnTol(cc.m))
 			ref, _, _ := refConv(n, c, x, w, pre, res, nil, nil)
@@ -149,7 +149,7 @@ func TestConvBackwardSim(t *testing.T) {
 			d.launch(wg, n)
 			wantDz := append([]float32(nil), dz0...)
 			wantDw := make([]float32, len(w))
-			nn.ConvBackward(newCtx(t, c), n, &c, x, w, pre, dy, wantDw, wantDz, acc)
+			nn.Im2colBackward(newCtx(t, c), n, &c, x, w, pre, dy, wantDw, wantDz, acc)
 			gotDz, gotDw := d.read("dz"), d.read("dw")
 			check(t, "dz against nn", gotDz, wantDz, nnTol(cc.m))
 			check(t, "dw against nn", gotDw, wantDw, nnTol(cc.m))

@@ -97,10 +97,12 @@ func TestSoftmaxCESim(t *testing.T) {
 			}
 			d.launch(e, c.n)
 			want := make([]float32, c.n*c.F)
-			nn.SoftmaxCE(c.n, c.F, logits, labels, want)
+			if _, _, err := nn.SoftmaxCE(c.n, c.F, logits, labels, want); err != nil {
+				t.Fatal(err)
+			}
 			check(t, "dlogits", d.read("dlogits"), want, 1e-5)
 			gotLoss, gotCorrect := d.read("loss"), d.readU32("correct")
-			wantMean, wantCorrect := nn.SoftmaxCE(c.n, c.F, logits, labels, make([]float32, c.n*c.F))
+			wantMean, wantCorrect, _ := nn.SoftmaxCE(c.n, c.F, logits, labels, make([]float32, c.n*c.F))
 			var mean float64
 			correct := 0
 			for j := 0; j < c.n; j++ {

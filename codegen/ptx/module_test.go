@@ -107,7 +107,7 @@ func TestBadInput(t *testing.T) {
 		f    func() (Entry, error)
 		want string
 	}{
-		{"conv shape", func() (Entry, error) { return ConvForward("k", bad, Pre{}, false, FP32) }, "kernel k: nn.Conv"},
+		{"conv shape", func() (Entry, error) { return ConvForward("k", bad, Pre{}, false, FP32) }, "kernel k: conv {"},
 		{"drop without bn", func() (Entry, error) { return ConvForward("k", good, Pre{Drop: 0.5}, false, FP32) }, "dropout 0.5 without BN-ReLU"},
 		{"drop 1", func() (Entry, error) { return ConvBackwardWeight("k", good, Pre{On: true, Drop: 1}, FP32) }, "dropout rate 1, want [0, 1)"},
 		{"huge image", func() (Entry, error) {

@@ -146,6 +146,15 @@ func refTiny(t *tinyNet, p map[string][]float64, x []float64) tinyResult {
 	return res
 }
 
+// tinyMethod is the method the tiny network's convolutions run by (all have fewer than 8
+// input channels): pointwise for its 1x1 stride-1 conv, im2col for the others.
+func tinyMethod(c Conv) method {
+	if c.Pointwise() {
+		return method{kind: kPointwise}
+	}
+	return method{kind: kIm2col}
+}
+
 // runTiny runs the network with the kernels, as generated code does, and returns the same
 // results in float32 (running statistics updated in t.stats).
 func runTiny(ctx *Ctx, t *tinyNet) (loss float64, logits []float32, grads map[string][]float32) {
@@ -168,7 +177,7 @@ func runTiny(ctx *Ctx, t *tinyNet) (loss float64, logits []float32, grads map[st
 	conv := func(name string, x []float32, pre *Pre, res []float32) []float32 {
 		c := tinyConvs[name]
 		y := buf(c.K, c.OH*c.OW)
-		ConvForward(ctx, n, &c, x, p[name], pre, res, y)
+		tinyMethod(c).forward(ctx, n, &c, x, p[name], pre, res, y)
 		return y
 	}
 	bnBack := func(name string, c, hw int, x []float32, pre *Pre, dz, dx []float32, acc bool) {
@@ -177,7 +186,7 @@ func runTiny(ctx *Ctx, t *tinyNet) (loss float64, logits []float32, grads map[st
 	}
 	convBack := func(name string, x []float32, pre *Pre, dy, dz []float32, acc bool) {
 		c := tinyConvs[name]
-		ConvBackward(ctx, n, &c, x, p[name], pre, dy, g[name], dz, acc)
+		tinyMethod(c).backward(ctx, n, &c, x, p[name], pre, dy, g[name], dz, acc)
 	}
 
 	a0 := conv("conv0", t.x, nil, nil)
@@ -194,7 +203,10 @@ func runTiny(ctx *Ctx, t *tinyNet) (loss float64, logits []float32, grads map[st
 	pooled, logits := make([]float32, n*6), make([]float32, n*tinyClasses)
 	HeadForward(ctx, n, 6, 15, tinyClasses, o2, preH.Scale, preH.Shift, p["fc.weight"], p["fc.bias"], pooled, logits)
 	dlogits := make([]float32, n*tinyClasses)
-	loss, _ = SoftmaxCE(n, tinyClasses, logits, t.labels, dlogits)
+	loss, _, err := SoftmaxCE(n, tinyClasses, logits, t.labels, dlogits)
+	if err != nil {
+		panic(err)
+	}
 
 	dzh := buf(6, 15)
 	HeadBackward(ctx, n, 6, 15, tinyClasses, pooled, p["fc.weight"], dlogits, g["fc.weight"], g["fc.bias"], dzh)

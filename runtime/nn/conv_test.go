@@ -2,10 +2,13 @@ package nn
 
 import (
 	"fmt"
+	"math"
 	"testing"
+
+	"github.com/wrnc/wrnc/runtime/contract"
 )
 
-// convCase is one ConvForward/ConvBackward test: a shape, a batch, the pool's threads and
+// convCase is one convolution test: a shape, a batch, the pool's threads and
 // the optional parts (Pre, dropout, residual, dz and its accumulation).
 type convCase struct {
 	c       Conv
@@ -52,6 +55,15 @@ func convCases() []convCase {
 		convCase{c: mkConv(17, 9, 6, 8, 1, 1, 0), n: 3, threads: 3, pre: 2, dz: 2},
 		convCase{c: mkConv(8, 9, 6, 17, 1, 2, 0), n: 3, threads: 2, pre: 1, res: true, dz: 2},
 	)
+	// WRN-like shapes for the im2row method: strided 3x3, 1x1/2, 1x1/1, 5x5/2, and a 3x3/1.
+	for _, c := range []Conv{
+		mkConv(64, 16, 16, 128, 3, 2, 1), mkConv(64, 16, 16, 128, 1, 2, 0), mkConv(16, 12, 12, 64, 1, 1, 0),
+		mkConv(24, 9, 7, 20, 3, 1, 1), mkConv(12, 7, 9, 5, 5, 2, 2), mkConv(9, 8, 8, 24, 3, 2, 1),
+	} {
+		for _, n := range []int{1, 3} {
+			cases = append(cases, convCase{c: c, n: n, threads: n%2 + 1, pre: 1 + n%2, res: n == 1, inplace: n == 1, dz: n % 3})
+		}
+	}
 	return cases
 }
 
@@ -92,63 +104,271 @@ func makeConvData(tc convCase, seed uint64) convData {
 	return d
 }
 
-func TestConvForward(t *testing.T) {
+// Method kinds of the tests.
+const (
+	kIm2col = iota
+	kPointwise
+	kIm2row
+	kWinograd
+)
+
+// method is one convolution method under test (m: the Winograd tile).
+type method struct {
+	kind, m int
+}
+
+func (m method) String() string {
+	return [...]string{"im2col", "pointwise", "im2row", fmt.Sprintf("winograd%d", m.m)}[m.kind]
+}
+
+// tol returns the bound on the method's relative error against the float64 reference.
+func (m method) tol() float64 {
+	if m.kind == kWinograd {
+		return winoTol[m.m]
+	}
+	return tol
+}
+
+// methodsFor returns the methods that take c.
+func methodsFor(c Conv) []method {
+	ms := []method{{kind: kIm2col}}
+	if c.Pointwise() {
+		ms = append(ms, method{kind: kPointwise})
+	}
+	if c.C >= rowMinC {
+		ms = append(ms, method{kind: kIm2row})
+	}
+	if c.Winograd3() {
+		ms = append(ms, method{kind: kWinograd, m: 2}, method{kind: kWinograd, m: 4})
+	}
+	return ms
+}
+
+// poisoned returns n NaNs: a derived-weights buffer that the transform must fill whole,
+// padding included (a NaN left in it would reach the outputs).
+func poisoned(n int) []float32 {
+	s := make([]float32, n)
+	for i := range s {
+		s[i] = float32(math.NaN())
+	}
+	return s
+}
+
+// derived holds the derived weights of a method (those it needs).
+type derived struct{ u, ud, wp, wk []float32 }
+
+// derive makes m's derived weights of w into NaN-poisoned buffers of the contract's sizes
+// (as the compiled step does after each update); dgrad also makes those of the input
+// gradient.
+func (m method) derive(ctx *Ctx, c *Conv, w []float32, dgrad bool) derived {
+	var dv derived
+	switch m.kind {
+	case kIm2row:
+		dv.wp = poisoned(contract.RowWeightsLen(c, false))
+		RowWeights(ctx, c, w, dv.wp)
+		if dgrad {
+			dv.wk = poisoned(contract.RowWeightsLen(c, true))
+			RowWeightsT(ctx, c, w, dv.wk)
+		}
+	case kWinograd:
+		dv.u = poisoned(contract.WinogradWeightsLen(c, m.m, false))
+		WinogradWeights(ctx, c, m.m, false, w, dv.u)
+		if dgrad {
+			dv.ud = poisoned(contract.WinogradWeightsLen(c, m.m, true))
+			WinogradWeights(ctx, c, m.m, true, w, dv.ud)
+		}
+	}
+	return dv
+}
+
+// fwd runs m's forward pass of c with the derived weights dv.
+func (m method) fwd(ctx *Ctx, n int, c *Conv, x, w []float32, dv derived, pre *Pre, res, y []float32) {
+	switch m.kind {
+	case kIm2col:
+		Im2colForward(ctx, n, c, x, w, pre, res, y)
+	case kPointwise:
+		PointwiseForward(ctx, n, c, x, w, pre, res, y)
+	case kIm2row:
+		Im2rowForward(ctx, n, c, x, dv.wp, pre, res, y)
+	case kWinograd:
+		WinogradForward(ctx, n, c, m.m, x, dv.u, pre, res, y)
+	}
+}
+
+// bwd runs m's weight gradient and, when dz != nil, its input gradient, with the derived
+// weights dv.
+func (m method) bwd(ctx *Ctx, n int, c *Conv, x, w []float32, dv derived, pre *Pre, dy, dw, dz []float32, acc bool) {
+	switch m.kind {
+	case kIm2col:
+		Im2colBackward(ctx, n, c, x, w, pre, dy, dw, dz, acc)
+	case kPointwise:
+		PointwiseBackward(ctx, n, c, x, w, pre, dy, dw, dz, acc)
+	case kIm2row:
+		Im2rowBackward(ctx, n, c, x, dv.wk, pre, dy, dw, dz, acc)
+	case kWinograd:
+		WinogradWgrad(ctx, n, c, m.m, x, pre, dy, dw)
+		if dz != nil {
+			WinogradDgrad(ctx, n, c, m.m, dv.ud, dy, dz, acc)
+		}
+	}
+}
+
+// forward runs m's forward pass of c, making its derived weights first.
+func (m method) forward(ctx *Ctx, n int, c *Conv, x, w []float32, pre *Pre, res, y []float32) {
+	m.fwd(ctx, n, c, x, w, m.derive(ctx, c, w, false), pre, res, y)
+}
+
+// backward runs m's backward pass of c, making its derived weights first (none for the
+// input gradient when dz is nil).
+func (m method) backward(ctx *Ctx, n int, c *Conv, x, w []float32, pre *Pre, dy, dw, dz []float32, acc bool) {
+	dv := m.derive(ctx, c, w, dz != nil)
+	m.bwd(ctx, n, c, x, w, dv, pre, dy, dw, dz, acc)
+}
+
+// checkForward runs m's forward pass of tc on d and compares it with the reference.
+func checkForward(t *testing.T, ctx *Ctx, m method, tc convCase, d convData) float64 {
+	t.Helper()
+	y := randF32(newRand(4), len(d.y), -9, 9) // overwritten
+	res := d.res
+	if tc.inplace && res != nil {
+		copy(y, res)
+		res = y
+	}
+	m.forward(ctx, tc.n, &tc.c, d.x, d.w, d.pre, res, y)
+	checkClose(t, "y", y, d.y, m.tol())
+	return relErr(y, d.y)
+}
+
+// checkBackward runs m's backward pass of tc on d (dz as tc.dz says) and compares it
+// with the reference.
+func checkBackward(t *testing.T, ctx *Ctx, m method, tc convCase, d convData) (edw, edz float64) {
+	t.Helper()
+	dw := randF32(newRand(1), len(d.dw), -9, 9) // overwritten
+	var dz []float32
+	switch tc.dz {
+	case 1:
+		dz = randF32(newRand(2), len(d.dz), -9, 9) // overwritten
+	case 2:
+		dz = append([]float32(nil), d.dz0...)
+	}
+	m.backward(ctx, tc.n, &tc.c, d.x, d.w, d.pre, d.dy, dw, dz, tc.dz == 2)
+	checkClose(t, "dw", dw, d.dw, m.tol())
+	if dz != nil {
+		checkClose(t, "dz", dz, d.dz, m.tol())
+		edz = relErr(dz, d.dz)
+	}
+	return relErr(dw, d.dw), edz
+}
+
+// TestConvMethods runs every method that takes each case, forward and backward, against
+// the float64 reference.
+func TestConvMethods(t *testing.T) {
 	for i, tc := range convCases() {
+		d := makeConvData(tc, uint64(100+i))
+		for _, m := range methodsFor(tc.c) {
+			t.Run(tc.String()+"/"+m.String(), func(t *testing.T) {
+				ctx := newTestCtx(t, tc.threads, WorkspaceFor(tc.c))
+				checkForward(t, ctx, m, tc, d)
+				checkBackward(t, ctx, m, tc, d)
+			})
+		}
+	}
+}
+
+// TestIm2colBackwardPartial runs Im2colBackward with only one of dw and dz (the pairing
+// with a Winograd pass): the other must be left alone.
+func TestIm2colBackwardPartial(t *testing.T) {
+	for i, tc := range []convCase{
+		{c: mkConv(3, 7, 5, 4, 3, 1, 1), n: 3, threads: 2, pre: 2, dz: 2},
+		{c: mkConv(20, 7, 9, 24, 3, 1, 1), n: 1, threads: 2, pre: 1, dz: 1},
+		{c: mkConv(17, 9, 6, 8, 1, 1, 0), n: 4, threads: 3, pre: 0, dz: 1},
+	} {
 		t.Run(tc.String(), func(t *testing.T) {
-			d := makeConvData(tc, uint64(100+i))
+			d := makeConvData(tc, uint64(200+i))
 			ctx := newTestCtx(t, tc.threads, WorkspaceFor(tc.c))
-			y := make([]float32, len(d.y))
-			res := d.res
-			if tc.inplace && res != nil {
-				copy(y, res)
-				res = y
+			dw := randF32(newRand(1), len(d.dw), -9, 9)
+			Im2colBackward(ctx, tc.n, &tc.c, d.x, d.w, d.pre, d.dy, dw, nil, false)
+			checkClose(t, "dw alone", dw, d.dw, tol)
+			dz := randF32(newRand(2), len(d.dz), -9, 9)
+			if tc.dz == 2 {
+				copy(dz, d.dz0)
 			}
-			ConvForward(ctx, tc.n, &tc.c, d.x, d.w, d.pre, res, y)
-			checkClose(t, "y", y, d.y, tol)
+			dw2 := append([]float32(nil), dw...)
+			Im2colBackward(ctx, tc.n, &tc.c, d.x, d.w, d.pre, d.dy, nil, dz, tc.dz == 2)
+			checkClose(t, "dz alone", dz, d.dz, tol)
+			if !equalBits(dw, dw2) {
+				t.Errorf("dw changed by a call without dw")
+			}
+			Im2colBackward(ctx, tc.n, &tc.c, d.x, d.w, d.pre, d.dy, nil, nil, false) // nothing to do
 		})
 	}
 }
 
-func TestConvBackward(t *testing.T) {
-	for i, tc := range convCases() {
-		t.Run(tc.String(), func(t *testing.T) {
-			d := makeConvData(tc, uint64(100+i))
-			ctx := newTestCtx(t, tc.threads, WorkspaceFor(tc.c))
-			dw := randF32(newRand(1), len(d.dw), -9, 9) // overwritten
-			var dz []float32
-			switch tc.dz {
-			case 1:
-				dz = randF32(newRand(2), len(d.dz), -9, 9) // overwritten
-			case 2:
-				dz = append([]float32(nil), d.dz0...)
-			}
-			ConvBackward(ctx, tc.n, &tc.c, d.x, d.w, d.pre, d.dy, dw, dz, tc.dz == 2)
-			checkClose(t, "dw", dw, d.dw, tol)
-			if dz != nil {
-				checkClose(t, "dz", dz, d.dz, tol)
-			}
-		})
+// equalBits reports whether a and b hold the same bits.
+func equalBits(a, b []float32) bool {
+	if len(a) != len(b) {
+		return false
 	}
+	for i := range a {
+		if math.Float32bits(a[i]) != math.Float32bits(b[i]) {
+			return false
+		}
+	}
+	return true
 }
 
-// TestConvBackwardBusyPool runs ConvBackward while its pool is busy with another loop, so
-// that the image loop runs whole on the caller as chunk 0: the weight-gradient partials of
-// the other threads, left from an earlier call, must not be added in.
+// TestConvBackwardBusyPool runs Im2colBackward while its pool is busy with another loop,
+// so that the image loop runs whole on the caller as chunk 0: the weight-gradient partials
+// of the other threads, left from an earlier call, must not be added in.
 func TestConvBackwardBusyPool(t *testing.T) {
 	tc := convCase{c: mkConv(3, 7, 5, 4, 3, 1, 1), n: 4, threads: 2, pre: 1, dz: 1}
 	d := makeConvData(tc, 5)
 	ctx := newTestCtx(t, tc.threads, WorkspaceFor(tc.c))
 	dw := make([]float32, len(d.dw))
 	dz := make([]float32, len(d.dz))
-	ConvBackward(ctx, tc.n, &tc.c, d.x, d.w, d.pre, d.dy, dw, dz, false) // fills thread 1's partial
+	Im2colBackward(ctx, tc.n, &tc.c, d.x, d.w, d.pre, d.dy, dw, dz, false) // fills thread 1's partial
 	clear(dw)
 	ctx.pool.For(2, func(lo, _ int) {
 		if lo == 0 {
-			ConvBackward(ctx, tc.n, &tc.c, d.x, d.w, d.pre, d.dy, dw, dz, false)
+			Im2colBackward(ctx, tc.n, &tc.c, d.x, d.w, d.pre, d.dy, dw, dz, false)
 		}
 	})
 	checkClose(t, "dw", dw, d.dw, tol)
 	checkClose(t, "dz", dz, d.dz, tol)
+}
+
+// TestContractSizes checks that the contract's sizes of the derived weights are those the
+// kernels use.
+func TestContractSizes(t *testing.T) {
+	for _, c := range []Conv{
+		mkConv(16, 32, 32, 64, 3, 1, 1), mkConv(20, 7, 9, 24, 3, 1, 1), mkConv(3, 5, 6, 17, 3, 1, 1),
+		mkConv(64, 16, 16, 128, 3, 2, 1), mkConv(64, 16, 16, 128, 1, 2, 0), mkConv(12, 7, 9, 5, 5, 2, 2),
+		mkConv(9, 8, 8, 24, 3, 2, 1), mkConv(1, 4, 4, 1, 3, 1, 1),
+	} {
+		if c.Winograd3() {
+			for _, m := range []int{2, 4} {
+				s := newWinoShape(&c, m)
+				if got, want := contract.WinogradWeightsLen(&c, m, false), s.uLen(); got != want {
+					t.Errorf("%v F%d: WinogradWeightsLen forward %d, kernels use %d", c, m, got, want)
+				}
+				d := dgradConv(&c)
+				sd := newWinoShape(&d, m)
+				if got, want := contract.WinogradWeightsLen(&c, m, true), sd.uLen(); got != want {
+					t.Errorf("%v F%d: WinogradWeightsLen dgrad %d, kernels use %d", c, m, got, want)
+				}
+			}
+		}
+		s := newRowShape(&c, 3, 2)
+		if got := contract.RowDepth(&c); got != s.d {
+			t.Errorf("%v: RowDepth %d, kernels use %d", c, got, s.d)
+		}
+		if got, want := contract.RowWeightsLen(&c, false), s.kp*s.d; got != want {
+			t.Errorf("%v: RowWeightsLen forward %d, kernels use %d", c, got, want)
+		}
+		if got, want := contract.RowWeightsLen(&c, true), s.rowD16()*c.K; got != want {
+			t.Errorf("%v: RowWeightsLen dgrad %d, kernels use %d", c, got, want)
+		}
+	}
 }
 
 func TestConvValidate(t *testing.T) {
@@ -176,5 +396,15 @@ func TestConvValidate(t *testing.T) {
 	}
 	if err := ctx.Check(new(mkConv(8, 7, 5, 4, 3, 1, 1))); err == nil {
 		t.Errorf("Check of a conv larger than the workspace: nil error")
+	}
+	c := mkConv(3, 7, 5, 4, 3, 1, 1)
+	if err := CheckConv(&c, 1); err != nil {
+		t.Errorf("CheckConv(n=1): %v", err)
+	}
+	if err := CheckConv(&c, 0); err == nil {
+		t.Errorf("CheckConv(n=0): nil error")
+	}
+	if err := CheckConv(&Conv{C: 1, H: 4, W: 4, K: 1, R: 3, S: 1, P: 1, OH: 4, OW: 3}, 2); err == nil {
+		t.Errorf("CheckConv of a wrong output size: nil error")
 	}
 }

@@ -64,7 +64,10 @@ func TestSoftmaxCE(t *testing.T) {
 				labels[j] = int32(r.IntN(tc.F))
 			}
 			dlogits := make([]float32, len(logits))
-			loss, correct := SoftmaxCE(tc.n, tc.F, logits, labels, dlogits)
+			loss, correct, err := SoftmaxCE(tc.n, tc.F, logits, labels, dlogits)
+			if err != nil {
+				t.Fatal(err)
+			}
 			wl, wd, wc := refSoftmaxCE(tc.n, tc.F, f64(logits), labels)
 			if math.IsNaN(loss) || math.Abs(loss-wl) > tol*math.Max(math.Abs(wl), 1e-3) {
 				t.Errorf("loss = %.9g, want %.9g", loss, wl)
@@ -88,10 +91,42 @@ func TestSoftmaxCECorrect(t *testing.T) {
 	type result struct{ Correct []int }
 	var got result
 	for _, labels := range [][]int32{{1, 0, 2}, {1, 1, 2}, {0, 1, 0}} {
-		_, c := SoftmaxCE(3, 3, logits, labels, make([]float32, 9))
+		_, c, err := SoftmaxCE(3, 3, logits, labels, make([]float32, 9))
+		if err != nil {
+			t.Fatal(err)
+		}
 		got.Correct = append(got.Correct, c)
 	}
 	if diff := cmp.Diff(result{[]int{3, 2, 0}}, got); diff != "" {
 		t.Errorf("correct counts (-want +got):\n%s", diff)
+	}
+}
+
+// TestSoftmaxCEErrors checks that a label outside [0, F), and inconsistent sizes, are
+// reported as errors with nothing written.
+func TestSoftmaxCEErrors(t *testing.T) {
+	logits := []float32{0, 1, 2, 3, 4, 5}
+	for _, tc := range []struct {
+		name   string
+		n, F   int
+		labels []int32
+	}{
+		{"label F", 2, 3, []int32{0, 3}},
+		{"negative label", 2, 3, []int32{-1, 0}},
+		{"no images", 0, 3, nil},
+		{"few labels", 2, 3, []int32{0}},
+		{"few logits", 3, 3, []int32{0, 1, 2}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			d := []float32{7, 7, 7, 7, 7, 7}
+			if _, _, err := SoftmaxCE(tc.n, tc.F, logits, tc.labels, d); err == nil {
+				t.Errorf("nil error")
+			}
+			for _, v := range d {
+				if v != 7 {
+					t.Fatalf("dlogits written: %v", d)
+				}
+			}
+		})
 	}
 }

@@ -79,21 +79,12 @@ func addF64(a, b []float64) []float64 {
 	return s
 }
 
-// newTestCtx returns a Ctx on a pool of the given threads, closed at the end of the test,
-// that runs every convolution by im2col and GEMM (the direct method, held to tol; the
-// Winograd tests use newAlgoCtx).
+// newTestCtx returns a Ctx on a pool of the given threads (0: all CPUs), closed at the end
+// of the test.
 func newTestCtx(t testing.TB, threads, workspace int) *Ctx {
-	return newAlgoCtx(t, threads, workspace, algoDirect)
-}
-
-// newAlgoCtx is newTestCtx with the choice of convolution method algo (algoAuto,
-// algoDirect, or a Winograd tile size).
-func newAlgoCtx(t testing.TB, threads, workspace, algo int) *Ctx {
 	p := cpu.NewPool(threads)
 	t.Cleanup(p.Close)
-	ctx := NewCtx(p, cpu.NewGemm(p), workspace)
-	ctx.algo = algo
-	return ctx
+	return NewCtx(p, cpu.NewGemm(p), workspace)
 }
 
 // randPre returns a Pre for C channels: scales of both signs and shifts around 0 so that

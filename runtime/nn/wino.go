@@ -139,9 +139,12 @@ func winoWeights(s *winoShape, w []float32, C, K int, dgrad bool, u []float32, k
 	if dgrad {
 		cin = K
 	}
-	g1 := winoG4
-	if s.m == 2 {
-		g1 = winoG2
+	g1 := func(f *[3]float64, o *[6]float64) { // direct calls: nothing escapes
+		if s.m == 2 {
+			winoG2(f, o)
+		} else {
+			winoG4(f, o)
+		}
 	}
 	var f [3][3]float64
 	var tmp [3][6]float64 // tmp[j] = G f[:, j]

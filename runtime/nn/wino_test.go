@@ -10,7 +10,7 @@ import (
 // Winograd convolutions are not held to tol: F(m x m, 3 x 3) adds rounding in its
 // transforms, which grows with m. The bounds below are on the same relative error
 // (max|got - want| / max|want| against the float64 reference) with margin over the
-// largest error measured on these tests' shapes (see TestWinoForward's log).
+// largest error measured on these tests' shapes (see TestWinograd's log).
 var winoTol = map[int]float64{2: 1e-5, 4: 5e-5}
 
 // winoCase is one Winograd test: shape, batch, threads, tile size, Pre kind (0 nil,
@@ -55,45 +55,37 @@ func winoCases() []winoCase {
 	return cases
 }
 
-func TestWinoForward(t *testing.T) {
+// TestWinograd runs WinogradForward, WinogradWgrad and WinogradDgrad (with and without
+// acc) on the Winograd shapes, and Im2colBackward for one gradient paired with Winograd
+// for the other.
+func TestWinograd(t *testing.T) {
 	for i, tc := range winoCases() {
 		t.Run(tc.String(), func(t *testing.T) {
-			cc := convCase{c: tc.c, n: tc.n, threads: tc.threads, pre: tc.pre, res: tc.res, inplace: tc.inplace}
-			d := makeConvData(cc, uint64(500+i))
-			ctx := newAlgoCtx(t, tc.threads, WorkspaceFor(tc.c), tc.m)
-			y := make([]float32, len(d.y))
-			res := d.res
-			if tc.inplace && res != nil {
-				copy(y, res)
-				res = y
-			}
-			ConvForward(ctx, tc.n, &tc.c, d.x, d.w, d.pre, res, y)
-			e := relErr(y, d.y)
-			t.Logf("F(%dx%d,3x3) forward %s: relative error %.3g", tc.m, tc.m, shapeName(tc.c), e)
-			checkClose(t, "y", y, d.y, winoTol[tc.m])
-		})
-	}
-}
-
-func TestWinoBackward(t *testing.T) {
-	for i, tc := range winoCases() {
-		t.Run(tc.String(), func(t *testing.T) {
-			acc := tc.res
-			cc := convCase{c: tc.c, n: tc.n, threads: tc.threads, pre: tc.pre, dz: 1}
-			if acc {
+			m := method{kind: kWinograd, m: tc.m}
+			ctx := newTestCtx(t, tc.threads, WorkspaceFor(tc.c))
+			cc := convCase{c: tc.c, n: tc.n, threads: tc.threads, pre: tc.pre, res: tc.res, inplace: tc.inplace, dz: 1}
+			if tc.res {
 				cc.dz = 2
 			}
-			d := makeConvData(cc, uint64(700+i))
-			ctx := newAlgoCtx(t, tc.threads, WorkspaceFor(tc.c), tc.m)
-			dw := make([]float32, len(d.dw))
-			dz := randF32(newRand(3), len(d.dz), -9, 9)
-			if acc {
+			d := makeConvData(cc, uint64(500+i))
+			e := checkForward(t, ctx, m, cc, d)
+			edw, edz := checkBackward(t, ctx, m, cc, d)
+			t.Logf("F(%dx%d,3x3) %s: forward relative error %.3g, dgrad %.3g, wgrad %.3g", tc.m, tc.m, shapeName(tc.c), e, edz, edw)
+			if i%3 != 0 {
+				return
+			}
+			// Winograd for dz, im2col for dw, and the other way round.
+			dw := randF32(newRand(1), len(d.dw), -9, 9)
+			Im2colBackward(ctx, tc.n, &tc.c, d.x, d.w, d.pre, d.dy, dw, nil, false)
+			checkClose(t, "im2col dw", dw, d.dw, tol)
+			WinogradWgrad(ctx, tc.n, &tc.c, tc.m, d.x, d.pre, d.dy, dw)
+			checkClose(t, "winograd dw", dw, d.dw, winoTol[tc.m])
+			dz := randF32(newRand(2), len(d.dz), -9, 9)
+			if cc.dz == 2 {
 				copy(dz, d.dz0)
 			}
-			ConvBackward(ctx, tc.n, &tc.c, d.x, d.w, d.pre, d.dy, dw, dz, acc)
-			t.Logf("F(%dx%d,3x3) %s: dgrad relative error %.3g, wgrad %.3g", tc.m, tc.m, shapeName(tc.c), relErr(dz, d.dz), relErr(dw, d.dw))
-			checkClose(t, "dz", dz, d.dz, winoTol[tc.m])
-			checkClose(t, "dw", dw, d.dw, winoTol[tc.m])
+			Im2colBackward(ctx, tc.n, &tc.c, d.x, d.w, d.pre, d.dy, nil, dz, cc.dz == 2)
+			checkClose(t, "im2col dz", dz, d.dz, tol)
 		})
 	}
 }
@@ -103,90 +95,28 @@ func shapeName(c Conv) string {
 	return fmt.Sprintf("%dx%dx%d->%d", c.C, c.H, c.W, c.K)
 }
 
-// autoTol returns the bound for conv c at batch n and pass dir under automatic choice:
-// Winograd's when it takes the pass, else tol.
-func autoTol(ctx *Ctx, c *Conv, n, dir int) float64 {
-	if m := ctx.winoTile(c, n, dir); m > 0 {
-		return winoTol[m]
-	}
-	return tol
-}
-
-// TestConvAuto runs the convolution cases and the WRN shapes (strided and 1x1 ones
-// included, which take the im2row path) with the method chosen automatically, forward
-// and backward, each pass held to its method's bound.
-func TestConvAuto(t *testing.T) {
-	cases := convCases()
-	for _, c := range []Conv{
-		mkConv(64, 16, 16, 128, 3, 2, 1), mkConv(64, 16, 16, 128, 1, 2, 0), mkConv(16, 12, 12, 64, 1, 1, 0),
-		mkConv(24, 9, 7, 20, 3, 1, 1), mkConv(12, 7, 9, 5, 5, 2, 2), mkConv(40, 8, 8, 24, 3, 1, 1),
-	} {
-		for _, n := range []int{1, 3} {
-			cases = append(cases, convCase{c: c, n: n, threads: 2, pre: 1 + n%2, res: n == 1, inplace: n == 1, dz: n})
-		}
-	}
-	for i, tc := range cases {
-		t.Run(tc.String(), func(t *testing.T) {
-			d := makeConvData(tc, uint64(300+i))
-			ctx := newAlgoCtx(t, tc.threads, WorkspaceFor(tc.c), algoAuto)
-			y := make([]float32, len(d.y))
-			res := d.res
-			if tc.inplace && res != nil {
-				copy(y, res)
-				res = y
-			}
-			ConvForward(ctx, tc.n, &tc.c, d.x, d.w, d.pre, res, y)
-			checkClose(t, "y", y, d.y, autoTol(ctx, &tc.c, tc.n, dirForward))
-			dw := randF32(newRand(1), len(d.dw), -9, 9)
-			var dz []float32
-			switch tc.dz {
-			case 1:
-				dz = randF32(newRand(2), len(d.dz), -9, 9)
-			case 2:
-				dz = append([]float32(nil), d.dz0...)
-			}
-			ConvBackward(ctx, tc.n, &tc.c, d.x, d.w, d.pre, d.dy, dw, dz, tc.dz == 2)
-			checkClose(t, "dw", dw, d.dw, autoTol(ctx, &tc.c, tc.n, dirWgrad))
-			if dz != nil {
-				checkClose(t, "dz", dz, d.dz, autoTol(ctx, &tc.c, tc.n, dirDgrad))
-			}
-		})
-	}
-}
-
-// TestWeightsCache checks that transformed weights are remade when the weights change in
-// place (same slice, new values), and reused under a weights version only as promised.
-func TestWeightsCache(t *testing.T) {
+// TestDerivedWeightsRemade checks that the kernels hold no state across weights: after
+// the derived weights are remade from new weights (in the same slices), the results
+// follow the new weights.
+func TestDerivedWeightsRemade(t *testing.T) {
 	c := mkConv(16, 8, 8, 24, 3, 1, 1)
-	for _, algo := range []int{2, 4, algoAuto} {
-		t.Run(fmt.Sprint(algo), func(t *testing.T) {
+	for _, m := range methodsFor(c) {
+		t.Run(m.String(), func(t *testing.T) {
 			tc := convCase{c: c, n: 2, threads: 2, pre: 1}
 			d := makeConvData(tc, 77)
-			ctx := newAlgoCtx(t, 2, WorkspaceFor(c), algo)
+			ctx := newTestCtx(t, 2, WorkspaceFor(c))
 			y := make([]float32, len(d.y))
-			ConvForward(ctx, tc.n, &c, d.x, d.w, d.pre, nil, y)
-			bound := autoTol(ctx, &c, tc.n, dirForward)
-			checkClose(t, "first", y, d.y, bound)
-			// New weights in the same slice: the result must follow them.
-			w2 := randF32(newRand(5), len(d.w), -1, 1)
-			copy(d.w, w2)
-			want := refConv(tc.n, c, refPreOf(tc.n, c.C, c.H*c.W, d.x, d.pre), f64(w2))
-			ConvForward(ctx, tc.n, &c, d.x, d.w, d.pre, nil, y)
-			checkClose(t, "changed", y, want, bound)
-			// Under a version, unchanged weights are reused; a new version sees new weights.
-			ctx.SetWeightsVersion(7)
-			ConvForward(ctx, tc.n, &c, d.x, d.w, d.pre, nil, y)
-			checkClose(t, "version 7", y, want, bound)
-			copy(d.w, d.w[1:])
-			ctx.SetWeightsVersion(8)
-			want = refConv(tc.n, c, refPreOf(tc.n, c.C, c.H*c.W, d.x, d.pre), f64(d.w))
-			ConvForward(ctx, tc.n, &c, d.x, d.w, d.pre, nil, y)
-			checkClose(t, "version 8", y, want, bound)
+			m.forward(ctx, tc.n, &c, d.x, d.w, d.pre, nil, y)
+			checkClose(t, "first", y, d.y, m.tol())
+			copy(d.w, randF32(newRand(5), len(d.w), -1, 1))
+			want := refConv(tc.n, c, refPreOf(tc.n, c.C, c.H*c.W, d.x, d.pre), f64(d.w))
+			m.forward(ctx, tc.n, &c, d.x, d.w, d.pre, nil, y)
+			checkClose(t, "changed", y, want, m.tol())
 		})
 	}
 }
 
-// TestPortableKernels runs the Winograd and im2row paths on the portable Go kernels (the
+// TestPortableKernels runs the Winograd and im2row methods on the portable Go kernels (the
 // machines without AVX2), forward and backward, against the reference.
 func TestPortableKernels(t *testing.T) {
 	for i, tc := range []convCase{
@@ -194,22 +124,16 @@ func TestPortableKernels(t *testing.T) {
 		{c: mkConv(24, 8, 8, 16, 3, 1, 1), n: 1, threads: 2, pre: 2, dz: 1},
 		{c: mkConv(16, 9, 7, 24, 3, 2, 1), n: 2, threads: 1, pre: 1, res: true, dz: 1},
 	} {
-		for _, algo := range []int{2, 4, algoAuto} {
-			t.Run(fmt.Sprintf("%s/algo=%d", tc, algo), func(t *testing.T) {
-				d := makeConvData(tc, uint64(900+i))
-				ctx := newAlgoCtx(t, tc.threads, WorkspaceFor(tc.c), algo)
+		d := makeConvData(tc, uint64(900+i))
+		for _, m := range methodsFor(tc.c) {
+			if m.kind == kIm2col {
+				continue
+			}
+			t.Run(fmt.Sprintf("%s/%s", tc, m), func(t *testing.T) {
+				ctx := newTestCtx(t, tc.threads, WorkspaceFor(tc.c))
 				ctx.kern = cpu.PortableKernels()
-				y := make([]float32, len(d.y))
-				ConvForward(ctx, tc.n, &tc.c, d.x, d.w, d.pre, d.res, y)
-				checkClose(t, "y", y, d.y, autoTol(ctx, &tc.c, tc.n, dirForward))
-				dw := make([]float32, len(d.dw))
-				dz := randF32(newRand(2), len(d.dz), -9, 9)
-				if tc.dz == 2 {
-					copy(dz, d.dz0)
-				}
-				ConvBackward(ctx, tc.n, &tc.c, d.x, d.w, d.pre, d.dy, dw, dz, tc.dz == 2)
-				checkClose(t, "dw", dw, d.dw, autoTol(ctx, &tc.c, tc.n, dirWgrad))
-				checkClose(t, "dz", dz, d.dz, autoTol(ctx, &tc.c, tc.n, dirDgrad))
+				checkForward(t, ctx, m, tc, d)
+				checkBackward(t, ctx, m, tc, d)
 			})
 		}
 	}
