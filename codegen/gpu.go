@@ -32,14 +32,24 @@ func mathOf(precision string) ptx.Math {
 
 // GPU emits the kernels of every phase of p and the launch lists that run them. Inference
 // at batch 1 reuses the kernels of inference at the compiled batch (their grids scale with
-// the image count), with its own arena offsets.
+// the image count), with its own arena offsets. The training step is one list: the
+// forward pass, the loss, the backward pass and the SGD update, so that weights,
+// gradients, momentum and statistics stay on the device.
 func GPU(p *ir.Program) (*GPUCode, error) {
-	if p.Fused == nil || len(p.Phases) != 3 {
+	train, infer, infer1, step := p.Phase(contract.Train), p.Phase(contract.Infer), p.Phase(contract.Infer1), p.Phase(contract.Step)
+	if p.Fused == nil || train == nil || infer == nil || infer1 == nil || step == nil {
 		return nil, fmt.Errorf("%s: code generation for the %s family is not implemented yet", p.Name, p.Family)
 	}
 	g := &gpuEmitter{p: p, params: p.ParamMap(), math: mathOf(p.Precision), byName: map[string]bool{}}
-	train, infer, infer1 := p.Phases[0], p.Phases[1], p.Phases[2]
-	tf, err := g.launches("t", train, train.Steps[:train.Backward])
+	tf, err := g.launches("t", train, train.Steps[:train.Backward-1])
+	if err != nil {
+		return nil, err
+	}
+	loss, err := g.launches("t", train, train.Steps[train.Backward-1:train.Backward])
+	if err != nil {
+		return nil, err
+	}
+	update, err := g.launches("s", step, step.Steps[:1])
 	if err != nil {
 		return nil, err
 	}
@@ -63,10 +73,13 @@ func GPU(p *ir.Program) (*GPUCode, error) {
 		}
 		code.PTX[t] = text
 	}
+	trainStep := append(append(append(append([]launch(nil), tf...), loss...), tb...), update...)
 	prog := jen.Dict{
 		jen.Id("PTX"):           jen.Id("kernelsPTX"),
 		jen.Id("TrainForward"):  launchList(tf),
 		jen.Id("TrainBackward"): launchList(tb),
+		jen.Id("TrainStep"):     launchList(trainStep),
+		jen.Id("TrainDLogits"):  jen.Lit(int64(train.DLogits.Offset)),
 		jen.Id("Infer"):         launchList(inf),
 		jen.Id("Infer1"):        launchList(inf1),
 		jen.Id("TrainLogits"):   jen.Lit(int64(train.Logits.Offset)),
@@ -116,7 +129,7 @@ func (g *gpuEmitter) launches(prefix string, ph *ir.Phase, steps []*ir.Step) ([]
 		}
 		entries, err := g.kernels(fmt.Sprintf("%s%03d_", prefix, idx), st)
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", st.K.Name, err)
+			return nil, fmt.Errorf("%s: %w", st.Name(), err)
 		}
 		bind := g.bindings(ph, st)
 		for _, e := range entries {
@@ -141,8 +154,11 @@ func (g *gpuEmitter) launches(prefix string, ph *ir.Phase, steps []*ir.Step) ([]
 // kernels emits the kernels of one step.
 func (g *gpuEmitter) kernels(name string, st *ir.Step) ([]ptx.Entry, error) {
 	k := g.p
-	shape := k.Values[st.K.In].Shape
-	C, HW := shape[0], ir.Prod(shape[1:])
+	var C, HW int
+	if st.K != nil {
+		shape := k.Values[st.K.In].Shape
+		C, HW = shape[0], ir.Prod(shape[1:])
+	}
 	pre := ptx.Pre{On: st.Pre != nil && st.Kind != ir.SBNTrain && st.Kind != ir.SBNInfer, Drop: float32(st.Drop)}
 	one := func(e ptx.Entry, err error) ([]ptx.Entry, error) { return []ptx.Entry{e}, err }
 	switch st.Kind {
@@ -174,6 +190,17 @@ func (g *gpuEmitter) kernels(name string, st *ir.Step) ([]ptx.Entry, error) {
 		}
 		dz, err := ptx.HeadBackwardDz(name+"head_dz_bwd", C, HW, k.Classes)
 		return []ptx.Entry{fc, dz}, err
+	case ir.SLoss:
+		return one(ptx.SoftmaxCE(name+"softmax_ce", k.Classes))
+	case ir.SSGD:
+		r := k.Recipe
+		size := 0
+		for _, x := range k.Params {
+			if x.Trainable() {
+				size += x.Size()
+			}
+		}
+		return one(ptx.SGDStep(name+"sgd", size, ptx.SGD{Momentum: r.Momentum, Dampening: r.Dampening, WeightDecay: r.WeightDecay, Nesterov: r.Nesterov}))
 	}
 	return nil, fmt.Errorf("no kernel for step %s", st.Kind)
 }
@@ -190,8 +217,6 @@ func (g *gpuEmitter) bindings(ph *ir.Phase, st *ir.Step) map[string]gpuArg {
 		switch {
 		case x == ph.Input:
 			return gpuArg{space: "Input"}
-		case x == ph.DLogits:
-			return gpuArg{space: "DLogits"}
 		}
 		return gpuArg{space: "Arena", off: int64(x.Offset)}
 	}
@@ -227,6 +252,16 @@ func (g *gpuEmitter) bindings(ph *ir.Phase, st *ir.Step) map[string]gpuArg {
 	}
 	if st.Drop > 0 {
 		b["seed"] = gpuArg{space: "DropSeed", off: int64(st.DropSeed)}
+	}
+	switch st.Kind {
+	case ir.SLoss:
+		b["labels"] = gpuArg{space: "Labels"}
+		b["loss"], b["correct"] = gpuArg{space: "Loss"}, gpuArg{space: "Loss", off: int64(g.p.Batch)}
+		return b
+	case ir.SSGD:
+		b["params"], b["grads"], b["buf"] = gpuArg{space: "Params"}, gpuArg{space: "Grads"}, gpuArg{space: "Momentum"}
+		b["lr"], b["first"] = gpuArg{space: "LR"}, gpuArg{space: "First"}
+		return b
 	}
 	ps := st.K.Op.Params
 	switch st.K.Kind {

@@ -124,10 +124,9 @@ func (c *CUDA) Launch(kernel string, grid, block [3]int, args []uint64) error {
 		for i := range args {
 			params[i] = unsafe.Pointer(&args[i])
 		}
-		if err := fn.Launch(grid[0], grid[1], grid[2], block[0], block[1], block[2], 0, cu.Stream{}, params); err != nil {
-			return err
-		}
-		return cu.Synchronize()
+		// No synchronization: the next copy back to the host waits for the launches
+		// before it (the default stream), and reports a failure of any of them.
+		return fn.Launch(grid[0], grid[1], grid[2], block[0], block[1], block[2], 0, cu.Stream{}, params)
 	})
 }
 

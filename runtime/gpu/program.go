@@ -9,15 +9,22 @@ type Space uint8
 const (
 	Params   Space = iota // trainable tensors (model.State.Params)
 	Grads                 // their gradients
+	Momentum              // SGD's momentum buffers, laid out as Params
 	Stats                 // running statistics
 	Arena                 // activations, gradients and workspace of the memory plan
 	Input                 // the images of a call
-	DLogits               // d loss / d logits of a training step
+	Labels                // the labels of a training step, int32
+	Loss                  // the loss of every image of a training step, then its correct flags
 	Images                // not a pointer: the image count n of the call
 	DropSeed              // not a pointer: nn.DropSeed(seed, step, Off) of the call
 	Const                 // not a pointer: Off itself
 	Float                 // not a pointer: the float32 bits of FloatValue
+	LR                    // not a pointer: the float32 bits of the step's learning rate
+	First                 // not a pointer: 1 on the step that starts the momentum buffers
 )
+
+// numBuffers is the number of Spaces that are device buffers.
+const numBuffers = int(Loss) + 1
 
 // Arg is one kernel argument: a pointer Off float32s into a Space, or a value.
 type Arg struct {
@@ -39,9 +46,12 @@ type Launch struct {
 type Program struct {
 	PTX                         string
 	TrainForward, TrainBackward []Launch
-	Infer, Infer1               []Launch
-	// Arena offsets of the logits of each plan, in float32s.
-	TrainLogits, InferLogits, Infer1Logits int64
+	// TrainStep is the whole training step: forward, loss, backward, SGD update.
+	TrainStep     []Launch
+	Infer, Infer1 []Launch
+	// Arena offsets of the logits of each plan, and of the training plan's d loss / d
+	// logits, in float32s.
+	TrainLogits, InferLogits, Infer1Logits, TrainDLogits int64
 }
 
 func floatBits(f float32) uint64 { return uint64(math.Float32bits(f)) }
