@@ -2,6 +2,7 @@ package main
 
 import (
 	"debug/elf"
+	"encoding/json"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -123,5 +124,33 @@ func TestSimDeviceBinary(t *testing.T) {
 	}
 	if out, _, code := exe(t, os.Environ(), bin, "info"); code != 0 || !strings.Contains(out, "cpu, sim") {
 		t.Errorf("info does not list the sim device: %q", out)
+	}
+
+	// The training step stays on the device: per step only the batch's images and labels
+	// go in, and at most 1 KiB (the losses) comes back, after one synchronization.
+	out, stderr, code := exe(t, os.Environ(), bin, "bench", "--device", "sim", "--json")
+	if code != 0 {
+		t.Fatalf("bench --device sim: exit %d\n%s", code, stderr)
+	}
+	var bench struct {
+		Train struct {
+			Launches float64 `json:"launches_per_step"`
+			Syncs    float64 `json:"syncs_per_step"`
+			H2D      float64 `json:"h2d_bytes_per_step"`
+			D2H      float64 `json:"d2h_bytes_per_step"`
+		} `json:"train"`
+	}
+	if err := json.Unmarshal([]byte(out), &bench); err != nil {
+		t.Fatalf("bench --json: %v\n%s", err, out)
+	}
+	tr := bench.Train
+	if want := float64(p.Batch * (4*ir.Prod(p.Input[:]) + 4)); tr.H2D != want {
+		t.Errorf("h2d_bytes_per_step %g, want %g (the batch's images and labels)", tr.H2D, want)
+	}
+	if tr.D2H > 1024 || tr.D2H <= 0 {
+		t.Errorf("d2h_bytes_per_step %g, want at most 1 KiB (the losses)", tr.D2H)
+	}
+	if tr.Syncs != 1 || tr.Launches < float64(len(p.Ops)) {
+		t.Errorf("%g syncs and %g launches per step, want 1 and at least one per op", tr.Syncs, tr.Launches)
 	}
 }
