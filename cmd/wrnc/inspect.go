@@ -54,8 +54,8 @@ func writeTable(w io.Writer, info codegen.Info) error {
 		_, err := fmt.Fprintf(w, "memory plan: none (code generation for the %s family is not implemented yet)\n", s.Family)
 		return err
 	}
-	_, err := fmt.Fprintf(w, "memory plan (arena): training %s, inference at batch %d %s, inference at batch 1 %s\n",
-		mib(info.Memory["train"]), s.Batch, mib(info.Memory["infer"]), mib(info.Memory["infer1"]))
+	_, err := fmt.Fprintf(w, "memory plan (arena): training %s, inference at batch %d %s, inference at batch 1 %s, each including %s of transformed weights\n",
+		mib(info.Memory["train"]), s.Batch, mib(info.Memory["infer"]), mib(info.Memory["infer1"]), mib(info.DerivedBytes))
 	return err
 }
 
@@ -78,20 +78,26 @@ func group(n int64) string {
 	return s
 }
 
-// methods is a layer's methods in a few words: per phase, each pass and its method, the
-// SGD update (every trainable layer's) left out.
+// methods is a layer's methods in a few words (`inspect --json` has them in full): per
+// phase, each pass and its method; the SGD update, every trainable layer's, left out.
 func methods(l compiler.Layer) string {
+	short := map[string]string{"forward": "fwd", "loss": "loss", "dgrad": "dgrad", "wgrad": "wgrad",
+		"backward": "bwd", "weights": "weights", "weights-dgrad": "weights-dgrad"}
 	var parts []string
 	for _, ph := range contract.Phases() {
 		passes := l.Methods[ph.String()]
 		var each []string
 		for _, pass := range []string{"forward", "loss", "dgrad", "wgrad", "backward", "weights", "weights-dgrad"} {
 			if sel, ok := passes[pass]; ok {
-				each = append(each, pass+" "+sel.String())
+				m := string(sel.Method)
+				if sel.Tile > 0 {
+					m = fmt.Sprintf("wino%d", sel.Tile)
+				}
+				each = append(each, short[pass]+" "+m)
 			}
 		}
 		if len(each) > 0 {
-			parts = append(parts, ph.String()+": "+strings.Join(each, ", "))
+			parts = append(parts, ph.String()+": "+strings.Join(each, " "))
 		}
 	}
 	return strings.Join(parts, "; ")

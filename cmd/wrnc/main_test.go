@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -94,6 +95,65 @@ func TestInspectJSON(t *testing.T) {
 		if macs, _ := got["macs"].(float64); macs <= 0 {
 			t.Errorf("macs = %v", got["macs"])
 		}
+	}
+}
+
+// TestInspectMethods checks the methods `inspect --json` gives each layer per phase: a
+// 3x3 convolution's Winograd passes in training, inference at the batch and at batch 1, its
+// SGD update and weight transforms in the step phase; a strided one by im2row; a BN and the
+// FC layer with the loss; no methods for layers fused into others.
+func TestInspectMethods(t *testing.T) {
+	path := write(t, "n.wrn", "model WRN-10-1 {\n input 1x28x28\n batch 7\n}")
+	code, stdout, stderr := runWrnc("inspect", path, "--json")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	var got struct {
+		Layers []struct {
+			Name    string                               `json:"name"`
+			Methods map[string]map[string]map[string]any `json:"methods"`
+		} `json:"layers"`
+	}
+	if err := json.Unmarshal([]byte(stdout), &got); err != nil {
+		t.Fatal(err)
+	}
+	methods := map[string]map[string]map[string]map[string]any{}
+	for _, l := range got.Layers {
+		methods[l.Name] = l.Methods
+	}
+	want := map[string]string{
+		"group0.block0.conv0 train forward":  `{"method":"winograd","tile":4}`,
+		"group0.block0.conv0 train dgrad":    `{"method":"winograd","tile":4}`,
+		"group0.block0.conv0 train wgrad":    `{"method":"winograd","tile":4}`,
+		"group0.block0.conv0 infer forward":  `{"method":"winograd","tile":4}`,
+		"group0.block0.conv0 infer1 forward": `{"method":"winograd","tile":4}`,
+		"group0.block0.conv0 step update":    `{"method":"sgd"}`,
+		"group0.block0.conv0 step weights":   `{"method":"winograd-weights","tile":4}`,
+		"group2.block0.conv1 infer1 forward": `{"method":"winograd","tile":2}`,
+		"group1.block0.conv0 train forward":  `{"method":"im2row"}`,
+		"group1.block0.conv0 step weights":   `{"method":"im2row-weights"}`,
+		"conv0 train wgrad":                  `{"method":"im2col"}`,
+		"group0.block0.bn0 train forward":    `{"method":"bn-batch-stats"}`,
+		"group0.block0.bn0 infer forward":    `{"method":"bn-running"}`,
+		"group0.block0.bn0 train backward":   `{"method":"bnrelu-backward"}`,
+		"fc train loss":                      `{"method":"softmax-ce"}`,
+	}
+	for key, w := range want {
+		var layer, phase, pass string
+		fmt.Sscan(key, &layer, &phase, &pass)
+		if g := mustJSON(methods[layer][phase][pass]); g != w {
+			t.Errorf("%s: %s, want %s", key, g, w)
+		}
+	}
+	if m := methods["group0.block0.relu0"]; len(m) != 0 {
+		t.Errorf("a fused ReLU has methods %v", m)
+	}
+	if _, ok := methods["conv0"]["train"]["dgrad"]; ok {
+		t.Errorf("the first conv has an input gradient: %v", methods["conv0"]["train"])
+	}
+	code, table, _ := runWrnc("inspect", path)
+	if code != 0 || !strings.Contains(table, "train: fwd wino4 dgrad wino4 wgrad wino4; infer: fwd wino4; infer1: fwd wino4; step: weights wino4 weights-dgrad wino4") {
+		t.Errorf("inspect's table does not show the methods:\n%s", table)
 	}
 }
 
