@@ -13,7 +13,11 @@ func TestNoRuntimeKernels(t *testing.T) {
 	if err != nil {
 		t.Fatalf("go list: %v\n%s", err, out)
 	}
-	for _, pkg := range strings.Fields(string(out)) {
+	pkgs := strings.Fields(string(out))
+	if !strings.Contains(string(out), "github.com/wrnc/wrnc/codegen/ptx") {
+		t.Fatalf("go list did not list the code generators: %q", pkgs)
+	}
+	for _, pkg := range pkgs {
 		if strings.HasPrefix(pkg, "github.com/wrnc/wrnc/runtime/") && pkg != "github.com/wrnc/wrnc/runtime/contract" {
 			t.Errorf("compiler or codegen depends on %s", pkg)
 		}
