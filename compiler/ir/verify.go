@@ -70,6 +70,12 @@ func Verify(p *Program) error {
 	if n := len(p.Ops); n > 0 && p.Ops[n-1].Kind != OpFC {
 		return fmt.Errorf("the network must end with its fully connected layer, ends with %s", p.Ops[n-1].Kind)
 	}
+	if err := verifyKernels(p); err != nil {
+		return err
+	}
+	if err := verifySteps(p); err != nil {
+		return err
+	}
 	if err := verifySelections(p); err != nil {
 		return err
 	}

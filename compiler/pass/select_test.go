@@ -137,7 +137,8 @@ func TestPlanDerived(t *testing.T) {
 	}
 }
 
-// TestVerifySelections breaks what Select recorded in ways ir.Verify must catch.
+// TestVerifySelections breaks the fused kernels, the steps and what Select recorded in
+// ways ir.Verify must catch.
 func TestVerifySelections(t *testing.T) {
 	breaks := map[string]func(p *ir.Program){
 		"winograd on a strided conv": func(p *ir.Program) {
@@ -158,6 +159,26 @@ func TestVerifySelections(t *testing.T) {
 		},
 		"no method": func(p *ir.Program) {
 			p.Phase(contract.Infer).Steps[1].Sel = contract.Selection{}
+		},
+		"a kernel loading through a later BN": func(p *ir.Program) {
+			p.Fused[2].Pre = p.Fused[5]
+		},
+		"a BN kernel that stores a value": func(p *ir.Program) {
+			p.Fused[1].Out = p.Fused[1].In
+		},
+		"two kernels storing one value": func(p *ir.Program) {
+			p.Fused[2].Out = p.Fused[0].Out
+		},
+		"a backward step in the forward pass": func(p *ir.Program) {
+			ph := p.Phase(contract.Train)
+			ph.Steps[0], ph.Steps[len(ph.Steps)-1] = ph.Steps[len(ph.Steps)-1], ph.Steps[0]
+		},
+		"a step reading what nothing wrote": func(p *ir.Program) {
+			ph := p.Phase(contract.Infer)
+			ph.Steps[2].X = &ir.Buffer{Name: "stray", PerImage: 1}
+		},
+		"a conv step on a BN kernel": func(p *ir.Program) {
+			p.Phase(contract.Infer1).Steps[0].K = p.Fused[1]
 		},
 	}
 	for name, brk := range breaks {
