@@ -2,6 +2,7 @@ package codegen
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/dave/jennifer/jen"
 	"github.com/wrnc/wrnc/codegen/ptx"
@@ -40,28 +41,28 @@ func GPU(p *ir.Program) (*GPUCode, error) {
 	if p.Fused == nil || train == nil || infer == nil || infer1 == nil || step == nil {
 		return nil, fmt.Errorf("%s: code generation for the %s family is not implemented yet", p.Name, p.Family)
 	}
-	g := &gpuEmitter{p: p, params: p.ParamMap(), math: mathOf(p.Precision), byName: map[string]bool{}}
-	tf, err := g.launches("t", train, train.Steps[:train.Backward-1])
+	g := &gpuEmitter{p: p, params: p.ParamMap(), math: mathOf(p.Precision), byName: map[string]string{}}
+	tf, err := g.launches(train, train.Steps[:train.Backward-1])
 	if err != nil {
 		return nil, err
 	}
-	loss, err := g.launches("t", train, train.Steps[train.Backward-1:train.Backward])
+	loss, err := g.launches(train, train.Steps[train.Backward-1:train.Backward])
 	if err != nil {
 		return nil, err
 	}
-	update, err := g.launches("s", step, step.Steps[:1])
+	update, err := g.launches(step, step.Steps[:1])
 	if err != nil {
 		return nil, err
 	}
-	tb, err := g.launches("t", train, train.Steps[train.Backward:])
+	tb, err := g.launches(train, train.Steps[train.Backward:])
 	if err != nil {
 		return nil, err
 	}
-	inf, err := g.launches("i", infer, infer.Steps)
+	inf, err := g.launches(infer, infer.Steps)
 	if err != nil {
 		return nil, err
 	}
-	inf1, err := g.launches("i", infer1, infer1.Steps)
+	inf1, err := g.launches(infer1, infer1.Steps)
 	if err != nil {
 		return nil, err
 	}
@@ -102,7 +103,7 @@ type gpuEmitter struct {
 	params  map[string]*ir.Param
 	math    ptx.Math
 	entries []ptx.Entry
-	byName  map[string]bool
+	byName  map[string]string // the PTX of each kernel emitted, by name
 }
 
 // launch is a kernel to launch with its arguments bound by parameter name.
@@ -116,26 +117,23 @@ type gpuArg struct {
 	off   int64
 }
 
-// launches emits the kernels of steps (named with prefix and the step's index, so that
-// the phases of one kind share them) and binds their arguments.
-func (g *gpuEmitter) launches(prefix string, ph *ir.Phase, steps []*ir.Step) ([]launch, error) {
+// launches emits the kernels of steps and binds their arguments. A kernel is named by
+// what it computes (kernelNames), so that steps of any phase that compute the same thing
+// share one entry of the module; two entries of one name must be the same PTX.
+func (g *gpuEmitter) launches(ph *ir.Phase, steps []*ir.Step) ([]launch, error) {
 	var out []launch
 	for _, st := range steps {
-		idx := 0
-		for i, s := range ph.Steps {
-			if s == st {
-				idx = i
-			}
-		}
-		entries, err := g.kernels(fmt.Sprintf("%s%03d_", prefix, idx), st)
+		entries, err := g.kernels(st)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", st.Name(), err)
 		}
 		bind := g.bindings(ph, st)
 		for _, e := range entries {
-			if !g.byName[e.Name] {
-				g.byName[e.Name] = true
+			if prev, ok := g.byName[e.Name]; !ok {
+				g.byName[e.Name] = e.PTX
 				g.entries = append(g.entries, e)
+			} else if prev != e.PTX {
+				return nil, fmt.Errorf("%s: two different kernels are both named %s", st.Name(), e.Name)
 			}
 			l := launch{k: e.Kernel}
 			for _, name := range e.Params {
@@ -151,8 +149,31 @@ func (g *gpuEmitter) launches(prefix string, ph *ir.Phase, steps []*ir.Step) ([]
 	return out, nil
 }
 
-// kernels emits the kernels of one step.
-func (g *gpuEmitter) kernels(name string, st *ir.Step) ([]ptx.Entry, error) {
+// convName is the part of a kernel's name that its convolution's shape makes.
+func convName(c contract.Conv) string {
+	return fmt.Sprintf("c%d_h%d_w%d_k%d_r%d_s%d_p%d", c.C, c.H, c.W, c.K, c.R, c.S, c.P)
+}
+
+// preName is the part of a kernel's name that its load through a BN-ReLU makes.
+func preName(p ptx.Pre) string {
+	switch {
+	case p.Drop > 0:
+		return "_bnrelu_drop" + strings.ReplaceAll(fmt.Sprint(p.Drop), ".", "p")
+	case p.On:
+		return "_bnrelu"
+	}
+	return ""
+}
+
+func flag(on bool, s string) string {
+	if on {
+		return s
+	}
+	return ""
+}
+
+// kernels emits the kernels of one step, each named by everything that shapes its body.
+func (g *gpuEmitter) kernels(st *ir.Step) ([]ptx.Entry, error) {
 	k := g.p
 	var C, HW int
 	if st.K != nil {
@@ -161,37 +182,42 @@ func (g *gpuEmitter) kernels(name string, st *ir.Step) ([]ptx.Entry, error) {
 	}
 	pre := ptx.Pre{On: st.Pre != nil && st.Kind != ir.SBNTrain && st.Kind != ir.SBNInfer, Drop: float32(st.Drop)}
 	one := func(e ptx.Entry, err error) ([]ptx.Entry, error) { return []ptx.Entry{e}, err }
+	math := g.math.String()
 	switch st.Kind {
 	case ir.SBNTrain:
-		return one(ptx.BNTrain(name+"bn_train", C, HW))
+		return one(ptx.BNTrain(fmt.Sprintf("bn_train_c%d_hw%d", C, HW), C, HW))
 	case ir.SBNInfer:
-		return one(ptx.BNInfer(name+"bn_infer", C))
+		return one(ptx.BNInfer(fmt.Sprintf("bn_infer_c%d", C), C))
 	case ir.SConvFwd:
-		return one(ptx.ConvForward(name+"conv_fwd", g.conv(st.K), pre, st.Res != nil, g.math))
+		c := g.conv(st.K)
+		name := "conv_fwd_" + math + "_" + convName(c) + preName(pre) + flag(st.Res != nil, "_res")
+		return one(ptx.ConvForward(name, c, pre, st.Res != nil, g.math))
 	case ir.SConvBwd:
+		c := g.conv(st.K)
 		var out []ptx.Entry
 		if st.DZ != nil {
-			e, err := ptx.ConvBackwardData(name+"conv_dgrad", g.conv(st.K), st.Acc, g.math)
+			e, err := ptx.ConvBackwardData("conv_dgrad_"+math+"_"+convName(c)+flag(st.Acc, "_acc"), c, st.Acc, g.math)
 			if err != nil {
 				return nil, err
 			}
 			out = append(out, e)
 		}
-		e, err := ptx.ConvBackwardWeight(name+"conv_wgrad", g.conv(st.K), pre, g.math)
+		e, err := ptx.ConvBackwardWeight("conv_wgrad_"+math+"_"+convName(c)+preName(pre), c, pre, g.math)
 		return append(out, e), err
 	case ir.SBNReLUBwd:
-		return one(ptx.BNReLUBackward(name+"bnrelu_bwd", C, HW, ptx.Pre{On: true, Drop: float32(st.Drop)}, st.Acc))
+		p := ptx.Pre{On: true, Drop: float32(st.Drop)}
+		return one(ptx.BNReLUBackward(fmt.Sprintf("bnrelu_bwd_c%d_hw%d%s%s", C, HW, preName(p)[len("_bnrelu"):], flag(st.Acc, "_acc")), C, HW, p, st.Acc))
 	case ir.SHeadFwd:
-		return one(ptx.HeadForward(name+"head_fwd", C, HW, k.Classes))
+		return one(ptx.HeadForward(fmt.Sprintf("head_fwd_c%d_hw%d_f%d", C, HW, k.Classes), C, HW, k.Classes))
 	case ir.SHeadBwd:
-		fc, err := ptx.HeadBackwardFC(name+"head_fc_bwd", C, k.Classes)
+		fc, err := ptx.HeadBackwardFC(fmt.Sprintf("head_fc_bwd_c%d_f%d", C, k.Classes), C, k.Classes)
 		if err != nil {
 			return nil, err
 		}
-		dz, err := ptx.HeadBackwardDz(name+"head_dz_bwd", C, HW, k.Classes)
+		dz, err := ptx.HeadBackwardDz(fmt.Sprintf("head_dz_bwd_c%d_hw%d_f%d", C, HW, k.Classes), C, HW, k.Classes)
 		return []ptx.Entry{fc, dz}, err
 	case ir.SLoss:
-		return one(ptx.SoftmaxCE(name+"softmax_ce", k.Classes))
+		return one(ptx.SoftmaxCE(fmt.Sprintf("softmax_ce_f%d", k.Classes), k.Classes))
 	case ir.SSGD:
 		r := k.Recipe
 		size := 0
@@ -200,7 +226,7 @@ func (g *gpuEmitter) kernels(name string, st *ir.Step) ([]ptx.Entry, error) {
 				size += x.Size()
 			}
 		}
-		return one(ptx.SGDStep(name+"sgd", size, ptx.SGD{Momentum: r.Momentum, Dampening: r.Dampening, WeightDecay: r.WeightDecay, Nesterov: r.Nesterov}))
+		return one(ptx.SGDStep(fmt.Sprintf("sgd_p%d", size), size, ptx.SGD{Momentum: r.Momentum, Dampening: r.Dampening, WeightDecay: r.WeightDecay, Nesterov: r.Nesterov}))
 	}
 	return nil, fmt.Errorf("no kernel for step %s", st.Kind)
 }

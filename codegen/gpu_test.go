@@ -1,16 +1,19 @@
 package codegen_test
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/wrnc/wrnc/codegen"
 	"github.com/wrnc/wrnc/codegen/ptx"
 	"github.com/wrnc/wrnc/compiler"
+	"github.com/wrnc/wrnc/compiler/ir"
 )
 
 // ptxas finds the assembler: $CUDA_HOME/bin/ptxas, else /usr/local/cuda/bin/ptxas.
@@ -90,4 +93,67 @@ func TestReferenceModulesAssemble(t *testing.T) {
 			})
 		}
 	}
+}
+
+// TestKernelsDeduplicated checks that WRN-28-10's module holds each distinct kernel body
+// once: no two entries are the same PTX under different names, and the steps of all phases
+// need no more entries than they compute distinct things (counted here from the steps'
+// shapes and flags, independently of the names codegen gives).
+func TestKernelsDeduplicated(t *testing.T) {
+	src, err := os.ReadFile(filepath.Join("..", "testdata", "wrn-28-10.wrn"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := compiler.Compile("wrn-28-10.wrn", src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, err := codegen.GPU(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bodies := map[string]string{}
+	for _, e := range code.Entries {
+		body := strings.Replace(e.PTX, e.Name, "KERNEL", -1)
+		if other, ok := bodies[body]; ok {
+			t.Errorf("kernels %s and %s are the same PTX", other, e.Name)
+		}
+		bodies[body] = e.Name
+	}
+	// What each step computes, as a key of everything its kernels' bodies depend on.
+	distinct := map[string]bool{}
+	for _, ph := range p.Phases {
+		for _, st := range ph.Steps {
+			var in []int
+			if st.K != nil {
+				in = p.Values[st.K.In].Shape
+			}
+			key := func(what string, extra ...any) {
+				distinct[fmt.Sprint(append([]any{what, in, st.Drop}, extra...))] = true
+			}
+			switch st.Kind {
+			case ir.SConvFwd:
+				key("fwd", p.Values[st.K.Out].Shape, st.K.Op.Kernel, st.K.Op.Stride, st.Pre != nil, st.Res != nil)
+			case ir.SConvBwd:
+				if st.DZ != nil {
+					distinct[fmt.Sprint("dgrad", in, p.Values[st.K.Out].Shape, st.K.Op.Kernel, st.K.Op.Stride, st.Acc)] = true
+				}
+				key("wgrad", p.Values[st.K.Out].Shape, st.K.Op.Kernel, st.K.Op.Stride, st.Pre != nil)
+			case ir.SBNTrain:
+				distinct[fmt.Sprint("bn-train", in)] = true
+			case ir.SBNInfer:
+				distinct[fmt.Sprint("bn-infer", in[0])] = true
+			case ir.SBNReLUBwd:
+				key("bnrelu-bwd", st.Acc)
+			case ir.SHeadFwd, ir.SLoss, ir.SSGD:
+				distinct[string(st.Kind)] = true
+			case ir.SHeadBwd:
+				distinct["head-fc-bwd"], distinct["head-dz-bwd"] = true, true
+			}
+		}
+	}
+	if len(code.Entries) != len(distinct) {
+		t.Errorf("the module has %d kernels for %d distinct computations", len(code.Entries), len(distinct))
+	}
+	t.Logf("WRN-28-10: %d kernels", len(code.Entries))
 }
