@@ -172,6 +172,21 @@ func flag(on bool, s string) string {
 	return ""
 }
 
+// checked returns the kernel of a GEMM after checking that its launch is the one the
+// selection pass recorded.
+func (g *gpuEmitter) checked(sel contract.Selection) func(ptx.Entry, error) ([]ptx.Entry, error) {
+	return func(e ptx.Entry, err error) ([]ptx.Entry, error) {
+		if err != nil {
+			return nil, err
+		}
+		if e.Grid != sel.Grid || e.PerImage != sel.PerImage || e.Threads() != sel.Threads {
+			return nil, fmt.Errorf("kernel %s launches %v x %d threads (per image %t), the selection says %v x %d (per image %t)",
+				e.Name, e.Grid, e.Threads(), e.PerImage, sel.Grid, sel.Threads, sel.PerImage)
+		}
+		return []ptx.Entry{e}, nil
+	}
+}
+
 // kernels emits the kernels of one step, each named by everything that shapes its body.
 func (g *gpuEmitter) kernels(st *ir.Step) ([]ptx.Entry, error) {
 	k := g.p
@@ -191,19 +206,22 @@ func (g *gpuEmitter) kernels(st *ir.Step) ([]ptx.Entry, error) {
 	case ir.SConvFwd:
 		c := g.conv(st.K)
 		name := "conv_fwd_" + math + "_" + convName(c) + preName(pre) + flag(st.Res != nil, "_res")
-		return one(ptx.ConvForward(name, c, pre, st.Res != nil, g.math))
+		return g.checked(st.GPU)(ptx.ConvForward(name, c, pre, st.Res != nil, g.math, st.GPU))
 	case ir.SConvBwd:
 		c := g.conv(st.K)
 		var out []ptx.Entry
 		if st.DZ != nil {
-			e, err := ptx.ConvBackwardData("conv_dgrad_"+math+"_"+convName(c)+flag(st.Acc, "_acc"), c, st.Acc, g.math)
+			e, err := g.checked(st.GPU)(ptx.ConvBackwardData("conv_dgrad_"+math+"_"+convName(c)+flag(st.Acc, "_acc"), c, st.Acc, g.math, st.GPU))
 			if err != nil {
 				return nil, err
 			}
-			out = append(out, e)
+			out = append(out, e...)
 		}
-		e, err := ptx.ConvBackwardWeight("conv_wgrad_"+math+"_"+convName(c)+preName(pre), c, pre, g.math)
-		return append(out, e), err
+		e, err := g.checked(st.GPUW)(ptx.ConvBackwardWeight("conv_wgrad_"+math+"_"+convName(c)+preName(pre), c, pre, g.math, st.GPUW))
+		if err != nil {
+			return nil, err
+		}
+		return append(out, e[0]), nil
 	case ir.SBNReLUBwd:
 		p := ptx.Pre{On: true, Drop: float32(st.Drop)}
 		return one(ptx.BNReLUBackward(fmt.Sprintf("bnrelu_bwd_c%d_hw%d%s%s", C, HW, preName(p)[len("_bnrelu"):], flag(st.Acc, "_acc")), C, HW, p, st.Acc))

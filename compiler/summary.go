@@ -31,7 +31,9 @@ type Layer struct {
 	Params int64     `json:"params"`
 	MACs   int64     `json:"macs"`
 	// Methods is the method the selection pass chose for each pass of the layer, per
-	// phase (train, infer, infer1, step): empty for a layer fused into another.
+	// phase (train, infer, infer1, step): forward, dgrad, wgrad (and gpu.forward, gpu.dgrad,
+	// gpu.wgrad: the GPU kernels), backward, loss, update, weights; empty for a layer fused
+	// into another.
 	Methods map[string]map[string]contract.Selection `json:"methods,omitempty"`
 }
 
@@ -96,9 +98,12 @@ func layerMethods(p *ir.Program) map[*ir.Op]map[string]map[string]contract.Selec
 			switch st.Kind {
 			case ir.SConvFwd, ir.SBNTrain, ir.SBNInfer, ir.SHeadFwd:
 				set(op, ph.Kind, "forward", st.Sel)
+				set(op, ph.Kind, "gpu.forward", st.GPU)
 			case ir.SConvBwd:
 				set(op, ph.Kind, "dgrad", st.Sel)
 				set(op, ph.Kind, "wgrad", st.WSel)
+				set(op, ph.Kind, "gpu.dgrad", st.GPU)
+				set(op, ph.Kind, "gpu.wgrad", st.GPUW)
 			case ir.SBNReLUBwd, ir.SHeadBwd:
 				set(op, ph.Kind, "backward", st.Sel)
 			case ir.SLoss:

@@ -137,6 +137,10 @@ func TestInspectMethods(t *testing.T) {
 		"group0.block0.bn0 infer forward":    `{"method":"bn-running"}`,
 		"group0.block0.bn0 train backward":   `{"method":"bnrelu-backward"}`,
 		"fc train loss":                      `{"method":"softmax-ce"}`,
+		// fp32: FMA. Forward, a 16 x 784 GEMM: 16x64 tiles, 2x4 per thread, 13 tiles per
+		// image; the weight gradient, 16 x 144 over all images: 3 tiles for the batch.
+		"group0.block0.conv0 train gpu.forward": `{"bk":8,"bm":16,"bn":64,"grid":[13,1,1],"method":"implicit-gemm-fma","per_image":true,"threads":128,"tm":2,"tn":4}`,
+		"group0.block0.conv0 train gpu.wgrad":   `{"bk":8,"bm":16,"bn":64,"grid":[3,1,1],"method":"implicit-gemm-fma","threads":128,"tm":2,"tn":4}`,
 	}
 	for key, w := range want {
 		var layer, phase, pass string

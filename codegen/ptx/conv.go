@@ -9,8 +9,9 @@ import (
 // ConvForward emits y = conv(pre(x), w), plus res when residual: nn.ConvForward for the
 // constant shape c. Parameters: x [n,C,H,W], w [K,C,R,R], the Pre's (scale, shift, seed),
 // res when residual (it may be y itself), y [n,K,OH,OW]. One image per grid z; the GEMM is
-// K output channels x OH*OW pixels, reducing over C*R*R.
-func ConvForward(name string, c contract.Conv, pre Pre, residual bool, m Math) (Entry, error) {
+// K output channels x OH*OW pixels, reducing over C*R*R, tiled as sel (the compiler's
+// selection pass chose it) says.
+func ConvForward(name string, c contract.Conv, pre Pre, residual bool, m Math, sel contract.Selection) (Entry, error) {
 	if err := checkConv(name, &c, pre); err != nil {
 		return Entry{}, err
 	}
@@ -20,7 +21,10 @@ func ConvForward(name string, c contract.Conv, pre Pre, residual bool, m Math) (
 	}
 	params = append(params, "y")
 	g := &gemm{M: c.K, N: c.OH * c.OW, K: c.C * c.R * c.R, Math: m}
-	t := g.pick()
+	t, err := g.tilingOf(sel)
+	if err != nil {
+		return Entry{}, fmt.Errorf("kernel %s: %w", name, err)
+	}
 	b := newBuilder(name, [3]int{t.threads, 1, 1}, params...)
 	x, w := b.gptr("x"), b.gptr("w")
 	ps := loadPre(b, pre)
@@ -45,12 +49,15 @@ func ConvForward(name string, c contract.Conv, pre Pre, residual bool, m Math) (
 // the dz part of nn.ConvBackward: written, or added to dz when acc. Parameters: w [K,C,R,R],
 // dy [n,K,OH,OW], dz [n,C,H,W]. One image per grid z; the GEMM is C x H*W, reducing over
 // K*R*R, each B element dy[k, (iy+P-r)/S, (ix+P-s)/S] where that is a whole output pixel.
-func ConvBackwardData(name string, c contract.Conv, acc bool, m Math) (Entry, error) {
+func ConvBackwardData(name string, c contract.Conv, acc bool, m Math, sel contract.Selection) (Entry, error) {
 	if err := checkConv(name, &c, Pre{}); err != nil {
 		return Entry{}, err
 	}
 	g := &gemm{M: c.C, N: c.H * c.W, K: c.K * c.R * c.R, Math: m}
-	t := g.pick()
+	t, err := g.tilingOf(sel)
+	if err != nil {
+		return Entry{}, fmt.Errorf("kernel %s: %w", name, err)
+	}
 	b := newBuilder(name, [3]int{t.threads, 1, 1}, "w", "dy", "dz")
 	w, dy, dz := b.gptr("w"), b.gptr("dy"), b.gptr("dz")
 	g.A = &wT{c: c, w: w}
@@ -69,13 +76,16 @@ func ConvBackwardData(name string, c contract.Conv, acc bool, m Math) (Entry, er
 // nn.ConvBackward (dw overwritten). Parameters: x [n,C,H,W], the Pre's, dy [n,K,OH,OW],
 // dw [K,C,R,R], n. The GEMM is K x C*R*R, reducing over OH*OW pixels of every image (a run-time
 // loop over the n images inside each block).
-func ConvBackwardWeight(name string, c contract.Conv, pre Pre, m Math) (Entry, error) {
+func ConvBackwardWeight(name string, c contract.Conv, pre Pre, m Math, sel contract.Selection) (Entry, error) {
 	if err := checkConv(name, &c, pre); err != nil {
 		return Entry{}, err
 	}
 	params := append(append([]string{"x"}, pre.params()...), "dy", "dw", "n")
 	g := &gemm{M: c.K, N: c.C * c.R * c.R, K: c.OH * c.OW, Images: true, Math: m}
-	t := g.pick()
+	t, err := g.tilingOf(sel)
+	if err != nil {
+		return Entry{}, fmt.Errorf("kernel %s: %w", name, err)
+	}
 	b := newBuilder(name, [3]int{t.threads, 1, 1}, params...)
 	x := b.gptr("x")
 	ps := loadPre(b, pre)

@@ -2,6 +2,7 @@ package ptx
 
 import (
 	"fmt"
+	"github.com/wrnc/wrnc/runtime/contract"
 	"testing"
 
 	"github.com/wrnc/wrnc/runtime/cpu"
@@ -100,7 +101,7 @@ func TestConvForwardSim(t *testing.T) {
 				d.f32("res", res)
 			}
 			d.poison("y", out)
-			e, err := ConvForward("conv_fwd", c, cc.pre, cc.res, cc.m)
+			e, err := ConvForward("conv_fwd", c, cc.pre, cc.res, cc.m, tile(c, contract.Forward, cc.m))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -137,11 +138,11 @@ func TestConvBackwardSim(t *testing.T) {
 			}
 			d.poison("dw", len(w))
 			d.scalar("n", uint64(n))
-			dg, err := ConvBackwardData("conv_dgrad", c, acc, cc.m)
+			dg, err := ConvBackwardData("conv_dgrad", c, acc, cc.m, tile(c, contract.Dgrad, cc.m))
 			if err != nil {
 				t.Fatal(err)
 			}
-			wg, err := ConvBackwardWeight("conv_wgrad", c, cc.pre, cc.m)
+			wg, err := ConvBackwardWeight("conv_wgrad", c, cc.pre, cc.m, tile(c, contract.Wgrad, cc.m))
 			if err != nil {
 				t.Fatal(err)
 			}

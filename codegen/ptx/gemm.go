@@ -1,6 +1,10 @@
 package ptx
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/wrnc/wrnc/runtime/contract"
+)
 
 // The tiled GEMM every convolution kernel is made of: D[m][n] = sum over k of A[m][k]*B[k][n]
 // with M, N and the reduction length constants, A and B produced element by element by the
@@ -75,42 +79,27 @@ type tiling struct {
 	threads    int
 }
 
-// pick chooses the tile shape for g: 64x64 where the matrix is large, smaller tiles (powers of
-// two) down to the fragment size where it is not.
-func (g *gemm) pick() tiling {
-	fit := func(x, lo, hi int) int {
-		v := lo
-		for v < x && v < hi {
-			v *= 2
-		}
-		return v
+// tilingOf checks that sel (chosen by the compiler's selection pass) is a tiling the GEMM
+// of g can use, and returns it.
+func (g *gemm) tilingOf(sel contract.Selection) (tiling, error) {
+	t := tiling{BM: sel.BM, BN: sel.BN, BK: sel.BK, TM: sel.TM, TN: sel.TN, WM: sel.WM, WN: sel.WN, threads: sel.Threads}
+	pow2 := func(v int) bool { return v > 0 && v&(v-1) == 0 }
+	bad := func(why string) (tiling, error) {
+		return tiling{}, fmt.Errorf("ptx: GEMM %dx%dx%d (%s): tiling %s: %s", g.M, g.N, g.K, g.Math, sel, why)
 	}
-	if g.Math == FP32 {
-		// 4x4 per thread, fewer where that leaves under 128 threads.
-		t := tiling{BM: fit(g.M, 16, 64), BN: fit(g.N, 16, 64), BK: 8, TM: 4, TN: 4}
-		for t.BM/t.TM*(t.BN/t.TN) < 128 && (t.TM > 1 || t.TN > 1) {
-			if t.TM >= t.TN {
-				t.TM /= 2
-			} else {
-				t.TN /= 2
-			}
-		}
-		t.threads = t.BM / t.TM * (t.BN / t.TN)
-		return t
+	switch {
+	case !pow2(t.BM) || !pow2(t.BN) || !pow2(t.BK):
+		return bad("tiles must be powers of two")
+	case g.Math == FP32 && sel.Method != contract.GemmFMA, g.Math != FP32 && sel.Method != contract.GemmMMA:
+		return bad("the wrong kernel variant for the math mode")
+	case g.Math == FP32 && (!pow2(t.TM) || !pow2(t.TN) || t.BM%t.TM != 0 || t.BN%t.TN != 0 || t.threads != t.BM/t.TM*(t.BN/t.TN)):
+		return bad("FMA thread tiles must divide the block tile, one thread each")
+	case g.Math != FP32 && (!pow2(t.WM) || !pow2(t.WN) || t.BM%(16*t.WM) != 0 || t.BN%(8*t.WN) != 0 || t.threads != 32*t.WM*t.WN):
+		return bad("MMA warp tiles must be whole 16x8 fragments, one warp each")
+	case g.Math == BF16 && t.BK%16 != 0, g.Math == TF32 && t.BK%8 != 0:
+		return bad("the reduction step must be a whole mma k")
 	}
-	// Warp tiles of 32x32 in 64-wide block tiles, 16x16 in smaller ones (so that a small tile
-	// still has several warps to share its loads).
-	t := tiling{BM: fit(g.M, 16, 64), BN: fit(g.N, 8, 64), BK: 16}
-	wtm, wtn := min(t.BM, 16), min(t.BN, 16)
-	if t.BM == 64 {
-		wtm = 32
-	}
-	if t.BN == 64 {
-		wtn = 32
-	}
-	t.WM, t.WN = t.BM/wtm, t.BN/wtn
-	t.threads = 32 * t.WM * t.WN
-	return t
+	return t, nil
 }
 
 // pad is the padding of a shared tile row: 8 words keeps the mma fragment reads (lanes

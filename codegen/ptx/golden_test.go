@@ -2,6 +2,7 @@ package ptx
 
 import (
 	"flag"
+	"github.com/wrnc/wrnc/runtime/contract"
 	"os"
 	"path/filepath"
 	"strings"
@@ -27,18 +28,20 @@ func TestGolden(t *testing.T) {
 		entries func() ([]Entry, error)
 	}{
 		{"conv_fwd_fp32.sm_80.ptx", SM80, func() ([]Entry, error) {
-			return one(ConvForward("conv_fwd_fp32", c, pre, true, FP32))
+			return one(ConvForward("conv_fwd_fp32", c, pre, true, FP32, tile(c, contract.Forward, FP32)))
 		}},
 		{"conv_fwd_tf32.sm_90.ptx", SM90, func() ([]Entry, error) {
-			return one(ConvForward("conv_fwd_tf32", c, Pre{On: true}, false, TF32))
+			return one(ConvForward("conv_fwd_tf32", c, Pre{On: true}, false, TF32, tile(c, contract.Forward, TF32)))
 		}},
-		{"conv_fwd_bf16.sm_90.ptx", SM90, func() ([]Entry, error) { return one(ConvForward("conv_fwd_bf16", c, Pre{}, false, BF16)) }},
+		{"conv_fwd_bf16.sm_90.ptx", SM90, func() ([]Entry, error) {
+			return one(ConvForward("conv_fwd_bf16", c, Pre{}, false, BF16, tile(c, contract.Forward, BF16)))
+		}},
 		{"conv_bwd.sm_80.ptx", SM80, func() ([]Entry, error) {
-			dg, err := ConvBackwardData("conv_dgrad", c, true, FP32)
+			dg, err := ConvBackwardData("conv_dgrad", c, true, FP32, tile(c, contract.Dgrad, FP32))
 			if err != nil {
 				return nil, err
 			}
-			wg, err := ConvBackwardWeight("conv_wgrad", c, pre, FP32)
+			wg, err := ConvBackwardWeight("conv_wgrad", c, pre, FP32, tile(c, contract.Wgrad, FP32))
 			return []Entry{dg, wg}, err
 		}},
 		{"bn.sm_80.ptx", SM80, func() ([]Entry, error) {

@@ -2,6 +2,7 @@ package ptx
 
 import (
 	"fmt"
+	"github.com/wrnc/wrnc/runtime/contract"
 	"testing"
 
 	"github.com/wrnc/wrnc/runtime/nn"
@@ -29,9 +30,9 @@ func sampleKernels() []build {
 		for _, m := range []Math{FP32, TF32, BF16} {
 			pre := pres[ci%3]
 			res := ci%2 == 1
-			add(fmt.Sprintf("fwd%d_%s", ci, m), func(n string) (Entry, error) { return ConvForward(n, c, pre, res, m) })
-			add(fmt.Sprintf("dgrad%d_%s", ci, m), func(n string) (Entry, error) { return ConvBackwardData(n, c, res, m) })
-			add(fmt.Sprintf("wgrad%d_%s", ci, m), func(n string) (Entry, error) { return ConvBackwardWeight(n, c, pre, m) })
+			add(fmt.Sprintf("fwd%d_%s", ci, m), func(n string) (Entry, error) { return ConvForward(n, c, pre, res, m, tile(c, contract.Forward, m)) })
+			add(fmt.Sprintf("dgrad%d_%s", ci, m), func(n string) (Entry, error) { return ConvBackwardData(n, c, res, m, tile(c, contract.Dgrad, m)) })
+			add(fmt.Sprintf("wgrad%d_%s", ci, m), func(n string) (Entry, error) { return ConvBackwardWeight(n, c, pre, m, tile(c, contract.Wgrad, m)) })
 		}
 	}
 	add("bn_train", func(n string) (Entry, error) { return BNTrain(n, 17, 35) })
@@ -61,9 +62,9 @@ func wideKernels() []build {
 		for _, m := range []Math{FP32, TF32, BF16} {
 			pre := Pre{On: ci > 0, Drop: float32(ci/2) * 0.3}
 			out = append(out,
-				build{fmt.Sprintf("wide_fwd%d_%s", ci, m), func(n string) (Entry, error) { return ConvForward(n, c, pre, true, m) }},
-				build{fmt.Sprintf("wide_dgrad%d_%s", ci, m), func(n string) (Entry, error) { return ConvBackwardData(n, c, true, m) }},
-				build{fmt.Sprintf("wide_wgrad%d_%s", ci, m), func(n string) (Entry, error) { return ConvBackwardWeight(n, c, pre, m) }})
+				build{fmt.Sprintf("wide_fwd%d_%s", ci, m), func(n string) (Entry, error) { return ConvForward(n, c, pre, true, m, tile(c, contract.Forward, m)) }},
+				build{fmt.Sprintf("wide_dgrad%d_%s", ci, m), func(n string) (Entry, error) { return ConvBackwardData(n, c, true, m, tile(c, contract.Dgrad, m)) }},
+				build{fmt.Sprintf("wide_wgrad%d_%s", ci, m), func(n string) (Entry, error) { return ConvBackwardWeight(n, c, pre, m, tile(c, contract.Wgrad, m)) }})
 		}
 	}
 	out = append(out,

@@ -1,6 +1,7 @@
 package ptx
 
 import (
+	"github.com/wrnc/wrnc/runtime/contract"
 	"strings"
 	"testing"
 
@@ -82,14 +83,14 @@ func TestSimLoadsAll(t *testing.T) {
 
 func TestGridFor(t *testing.T) {
 	c := conv(3, 7, 5, 70, 3, 1)
-	e, err := ConvForward("f", c, Pre{}, false, FP32)
+	e, err := ConvForward("f", c, Pre{}, false, FP32, tile(c, contract.Forward, FP32))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if diff := cmp.Diff([3]int{1, 2, 3}, e.GridFor(3)); diff != "" {
 		t.Errorf("conv grid for 3 images (-want +got):\n%s", diff)
 	}
-	w, err := ConvBackwardWeight("w", c, Pre{}, FP32)
+	w, err := ConvBackwardWeight("w", c, Pre{}, FP32, tile(c, contract.Wgrad, FP32))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -107,12 +108,27 @@ func TestBadInput(t *testing.T) {
 		f    func() (Entry, error)
 		want string
 	}{
-		{"conv shape", func() (Entry, error) { return ConvForward("k", bad, Pre{}, false, FP32) }, "kernel k: conv {"},
-		{"drop without bn", func() (Entry, error) { return ConvForward("k", good, Pre{Drop: 0.5}, false, FP32) }, "dropout 0.5 without BN-ReLU"},
-		{"drop 1", func() (Entry, error) { return ConvBackwardWeight("k", good, Pre{On: true, Drop: 1}, FP32) }, "dropout rate 1, want [0, 1)"},
+		{"conv shape", func() (Entry, error) {
+			return ConvForward("k", bad, Pre{}, false, FP32, tile(bad, contract.Forward, FP32))
+		}, "kernel k: conv {"},
+		{"drop without bn", func() (Entry, error) {
+			return ConvForward("k", good, Pre{Drop: 0.5}, false, FP32, tile(good, contract.Forward, FP32))
+		}, "dropout 0.5 without BN-ReLU"},
+		{"drop 1", func() (Entry, error) {
+			return ConvBackwardWeight("k", good, Pre{On: true, Drop: 1}, FP32, tile(good, contract.Wgrad, FP32))
+		}, "dropout rate 1, want [0, 1)"},
 		{"huge image", func() (Entry, error) {
-			return ConvBackwardData("k", nn.Conv{C: 1024, H: 128, W: 128, K: 1, R: 1, S: 1, OH: 128, OW: 128}, false, FP32)
+			big := nn.Conv{C: 1024, H: 128, W: 128, K: 1, R: 1, S: 1, OH: 128, OW: 128}
+			return ConvBackwardData("k", big, false, FP32, tile(big, contract.Dgrad, FP32))
 		}, "over 2^24 elements"},
+		{"tiling of the wrong variant", func() (Entry, error) {
+			return ConvForward("k", good, Pre{}, false, BF16, tile(good, contract.Forward, FP32))
+		}, "the wrong kernel variant"},
+		{"tiling with too few threads", func() (Entry, error) {
+			t := tile(good, contract.Forward, FP32)
+			t.Threads /= 2
+			return ConvForward("k", good, Pre{}, false, FP32, t)
+		}, "one thread each"},
 		{"bn channels", func() (Entry, error) { return BNTrain("k", 0, 4) }, "kernel k: BN of 0 channels"},
 		{"bn back without pre", func() (Entry, error) { return BNReLUBackward("k", 3, 4, Pre{}, false) }, "needs the forward pass's BN-ReLU Pre"},
 		{"head", func() (Entry, error) { return HeadForward("k", 3, 4, 0) }, "head of 3 channels of 4 values and 0 classes"},

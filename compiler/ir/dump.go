@@ -81,6 +81,12 @@ func dumpStep(b *strings.Builder, prefix string, st *Step) {
 		if st.WSel.Method != "" {
 			fmt.Fprintf(b, "; wgrad %s", st.WSel)
 		}
+		if st.GPU.Method != "" {
+			fmt.Fprintf(b, "; gpu %s", st.GPU)
+		}
+		if st.GPUW.Method != "" {
+			fmt.Fprintf(b, "; gpu wgrad %s", st.GPUW)
+		}
 		b.WriteString("]")
 	}
 	b.WriteString("\n")

@@ -62,6 +62,9 @@ type Step struct {
 	// Set by Select: the method of the step (conv-fwd: the forward pass; conv-bwd: the
 	// input gradient; weights: the transform), and of conv-bwd's weight gradient.
 	Sel, WSel contract.Selection
+	// GPU and GPUW are the GPU kernels of a convolution step: the forward pass or the
+	// input gradient, and the weight gradient.
+	GPU, GPUW contract.Selection
 	// The derived buffer the step reads (conv-fwd, conv-bwd: transformed weights of its
 	// method) or writes (weights), or nil.
 	Derived *Buffer

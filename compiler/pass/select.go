@@ -9,7 +9,8 @@ import (
 
 // Select records the method of every step of every phase (rules.go): for a convolution
 // the method of its forward pass, of its input gradient and of its weight gradient, at
-// the batch of the phase. A method that computes with transformed or packed weights reads
+// the batch of the phase, on the CPU and on the GPU (the kernel variant, its tiles and its
+// launch grid). A method that computes with transformed or packed weights reads
 // them from a derived buffer; Select declares each distinct one once (a convolution whose
 // forward pass uses F(4x4) at the compiled batch in training and in inference reads the
 // same transform) and schedules the weights steps that make them: in each phase's Prepare
@@ -50,15 +51,18 @@ type selector struct {
 func (s *selector) step(ph *ir.Phase, st *ir.Step) error {
 	switch st.Kind {
 	case ir.SConvFwd:
-		q := convQuery{c: convOf(s.p, st.K), pass: contract.Forward, batch: ph.Batch}
+		q := convQuery{c: convOf(s.p, st.K), pass: contract.Forward, batch: ph.Batch, precision: s.p.Precision}
 		st.Sel, _ = selectConv(cpuConvRules, q)
+		st.GPU, _ = selectConv(gpuConvRules, q)
 		st.Derived = s.derive(st.K, st.Sel, false)
 	case ir.SConvBwd:
-		q := convQuery{c: convOf(s.p, st.K), pass: contract.Wgrad, batch: ph.Batch}
+		q := convQuery{c: convOf(s.p, st.K), pass: contract.Wgrad, batch: ph.Batch, precision: s.p.Precision}
 		st.WSel, _ = selectConv(cpuConvRules, q)
+		st.GPUW, _ = selectConv(gpuConvRules, q)
 		if st.DZ != nil {
 			q.pass = contract.Dgrad
 			st.Sel, _ = selectConv(cpuConvRules, q)
+			st.GPU, _ = selectConv(gpuConvRules, q)
 			st.Derived = s.derive(st.K, st.Sel, true)
 		}
 		if st.DZ != nil && pairedBackward(st.Sel.Method) != pairedBackward(st.WSel.Method) {

@@ -53,11 +53,19 @@ type Selection struct {
 	Tile int `json:"tile,omitempty"`
 	// GPU GEMM tiles: the block tile BM x BN x BK and the threads of a block, and the grid
 	// (its z multiplied by the images of a call).
-	BM      int    `json:"bm,omitempty"`
-	BN      int    `json:"bn,omitempty"`
-	BK      int    `json:"bk,omitempty"`
-	Threads int    `json:"threads,omitempty"`
-	Grid    [3]int `json:"grid,omitzero"`
+	BM      int `json:"bm,omitempty"`
+	BN      int `json:"bn,omitempty"`
+	BK      int `json:"bk,omitempty"`
+	Threads int `json:"threads,omitempty"`
+	// GemmFMA: each thread's TM x TN sub-tile; GemmMMA: WM x WN warps, each a
+	// (BM/WM) x (BN/WN) tile of mma fragments.
+	TM int `json:"tm,omitempty"`
+	TN int `json:"tn,omitempty"`
+	WM int `json:"wm,omitempty"`
+	WN int `json:"wn,omitempty"`
+	// Grid is the launch grid; its z is multiplied by the images of a call when PerImage.
+	Grid     [3]int `json:"grid,omitzero"`
+	PerImage bool   `json:"per_image,omitempty"`
 }
 
 // String is the selection in a few words, as `inspect` prints it.
