@@ -88,8 +88,8 @@ func (t *trainer) run() error {
 		return err
 	}
 	defer log.Close()
-	aug := &data.Augment{Flip: t.r.Flip, Crop: t.r.Crop, Reflect: t.r.Reflect}
-	t.loader = data.NewLoader(t.ds.Train, t.norm, aug, t.m.spec.Batch, true, t.r.Seed)
+	aug := &data.Augment{Flip: t.r.Flip, Crop: t.r.Crop, Reflect: t.r.Padding == "reflect"}
+	t.loader = data.NewLoader(t.ds.Train, t.norm, aug, t.m.spec.Batch, true, uint64(t.r.Seed))
 	defer t.loader.Close()
 	fmt.Fprintf(out, "%s: %d training and %d test images (%s) in batches of %d, %d threads; run folder %s\n",
 		t.m.spec.Name, t.ds.Train.N, t.ds.Test.N, t.ds.Format, t.m.spec.Batch, t.c.threads, t.o.out)

@@ -83,7 +83,7 @@ func recipeString(r model.Recipe) string {
 		}
 		if r.Crop > 0 {
 			pad := "zero"
-			if r.Reflect {
+			if r.Padding == "reflect" {
 				pad = "reflect"
 			}
 			parts = append(parts, fmt.Sprintf("crop=%d padding=%s", r.Crop, pad))

@@ -108,7 +108,7 @@ func TestUntrainedIsWrong(t *testing.T) {
 	net := newTinyNet()
 	data := writeIDX(t, 96, 30)
 	params, stats := make([]float32, net.spec.ParamsSize), make([]float32, net.spec.StatsSize)
-	if err := optim.Init(net.Spec(), params, stats, net.spec.Recipe.Seed); err != nil {
+	if err := optim.Init(net.Spec(), params, stats, uint64(net.spec.Recipe.Seed)); err != nil {
 		t.Fatal(err)
 	}
 	w := filepath.Join(t.TempDir(), "w.safetensors")

@@ -35,7 +35,7 @@ func newMachine(net model.Net, threads int, train bool) *machine {
 		Stats:    make([]float32, spec.StatsSize),
 		Arena:    make([]float32, arena),
 		Ctx:      nn.NewCtx(pool, nil, spec.Workspace),
-		Seed:     spec.Recipe.Seed,
+		Seed:     uint64(spec.Recipe.Seed),
 	}
 	return &machine{net: net, spec: spec, st: st, pool: pool}
 }

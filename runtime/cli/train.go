@@ -133,7 +133,7 @@ func (t *trainer) setup(f *ckpt.File) error {
 	case f != nil:
 		loadWeights(st, spec, f)
 	default:
-		if err := optim.Init(spec, st.Params, st.Stats, t.r.Seed); err != nil {
+		if err := optim.Init(spec, st.Params, st.Stats, uint64(t.r.Seed)); err != nil {
 			return err
 		}
 	}

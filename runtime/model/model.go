@@ -45,22 +45,8 @@ func (p *Param) Size() int {
 // Trainable reports whether p lives in Params (true) or Stats (false).
 func (p *Param) Trainable() bool { return p.Role.Trainable() }
 
-// Recipe is the training recipe of the .wrn file, defaults filled in.
-type Recipe struct {
-	Epochs      int
-	LR          float64
-	Momentum    float64
-	Nesterov    bool
-	WeightDecay float64
-	Dampening   float64
-	Gamma       float64
-	Milestones  []int
-	Flip        bool
-	Crop        int
-	Reflect     bool
-	Normalize   string // meanstd, zca or scale
-	Seed        uint64
-}
+// Recipe is the training recipe of the .wrn file, defaults filled in (the contract's).
+type Recipe = contract.Recipe
 
 // Spec describes a compiled network.
 type Spec struct {
