@@ -204,11 +204,11 @@ func (g *gpuEmitter) kernels(st *ir.Step) ([]ptx.Entry, error) {
 	case ir.SBNInfer:
 		return one(ptx.BNInfer(fmt.Sprintf("bn_infer_c%d", C), C))
 	case ir.SConvFwd:
-		c := g.conv(st.K)
+		c := g.p.Conv(st.K)
 		name := "conv_fwd_" + math + "_" + convName(c) + preName(pre) + flag(st.Res != nil, "_res")
 		return g.checked(st.GPU)(ptx.ConvForward(name, c, pre, st.Res != nil, g.math, st.GPU))
 	case ir.SConvBwd:
-		c := g.conv(st.K)
+		c := g.p.Conv(st.K)
 		var out []ptx.Entry
 		if st.DZ != nil {
 			e, err := g.checked(st.GPU)(ptx.ConvBackwardData("conv_dgrad_"+math+"_"+convName(c)+flag(st.Acc, "_acc"), c, st.Acc, g.math, st.GPU))
@@ -247,11 +247,6 @@ func (g *gpuEmitter) kernels(st *ir.Step) ([]ptx.Entry, error) {
 		return one(ptx.SGDStep(fmt.Sprintf("sgd_p%d", size), size, ptx.SGD{Momentum: r.Momentum, Dampening: r.Dampening, WeightDecay: r.WeightDecay, Nesterov: r.Nesterov}))
 	}
 	return nil, fmt.Errorf("no kernel for step %s", st.Kind)
-}
-
-func (g *gpuEmitter) conv(k *ir.Kernel) contract.Conv {
-	in, out := g.p.Values[k.In].Shape, g.p.Values[k.Out].Shape
-	return contract.Conv{C: in[0], H: in[1], W: in[2], K: out[0], R: k.Op.Kernel, S: k.Op.Stride, P: k.Op.Pad, OH: out[1], OW: out[2]}
 }
 
 // bindings maps the kernel parameter names a step's kernels use to device buffers.

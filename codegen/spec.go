@@ -130,9 +130,8 @@ var multiline = jen.Options{Open: "{", Close: "}", Separator: ",", Multi: true}
 
 // convFields are the fields of the nn.Conv of a conv kernel.
 func convFields(p *ir.Program, k *ir.Kernel) []jen.Code {
-	in, out := p.Values[k.In].Shape, p.Values[k.Out].Shape
-	op := k.Op
-	return fields("C", in[0], "H", in[1], "W", in[2], "K", out[0], "R", op.Kernel, "S", op.Stride, "P", op.Pad, "OH", out[1], "OW", out[2])
+	c := p.Conv(k)
+	return fields("C", c.C, "H", c.H, "W", c.W, "K", c.K, "R", c.R, "S", c.S, "P", c.P, "OH", c.OH, "OW", c.OW)
 }
 
 // fields makes `Key: value` items, in the order given, for a one-line composite literal.

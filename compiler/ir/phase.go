@@ -147,3 +147,10 @@ func (p *Program) Derived() []*Buffer {
 	}
 	return out
 }
+
+// Conv is the shape of conv kernel k.
+func (p *Program) Conv(k *Kernel) contract.Conv {
+	in, out := p.Values[k.In].Shape, p.Values[k.Out].Shape
+	op := k.Op
+	return contract.Conv{C: in[0], H: in[1], W: in[2], K: out[0], R: op.Kernel, S: op.Stride, P: op.Pad, OH: out[1], OW: out[2]}
+}

@@ -45,8 +45,7 @@ func verifyStep(p *Program, st *Step) error {
 		}
 		return nil
 	}
-	in, out := p.Values[st.K.In].Shape, p.Values[st.K.Out].Shape
-	c := contract.Conv{C: in[0], H: in[1], W: in[2], K: out[0], R: st.K.Op.Kernel, S: st.K.Op.Stride, P: st.K.Op.Pad, OH: out[1], OW: out[2]}
+	c := p.Conv(st.K)
 	for _, sel := range []contract.Selection{st.Sel, st.WSel} {
 		if (sel.Method == contract.Winograd || sel.Method == contract.WeightsWino) && (!c.Winograd3() || sel.Tile != 2 && sel.Tile != 4) {
 			return fmt.Errorf("%s on a %dx%d/%d pad %d convolution", sel, c.R, c.R, c.S, c.P)

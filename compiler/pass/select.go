@@ -51,12 +51,12 @@ type selector struct {
 func (s *selector) step(ph *ir.Phase, st *ir.Step) error {
 	switch st.Kind {
 	case ir.SConvFwd:
-		q := convQuery{c: convOf(s.p, st.K), pass: contract.Forward, batch: ph.Batch, precision: s.p.Precision}
+		q := convQuery{c: s.p.Conv(st.K), pass: contract.Forward, batch: ph.Batch, precision: s.p.Precision}
 		st.Sel, _ = selectConv(cpuConvRules, q)
 		st.GPU, _ = selectConv(gpuConvRules, q)
 		st.Derived = s.derive(st.K, st.Sel, false)
 	case ir.SConvBwd:
-		q := convQuery{c: convOf(s.p, st.K), pass: contract.Wgrad, batch: ph.Batch, precision: s.p.Precision}
+		q := convQuery{c: s.p.Conv(st.K), pass: contract.Wgrad, batch: ph.Batch, precision: s.p.Precision}
 		st.WSel, _ = selectConv(cpuConvRules, q)
 		st.GPUW, _ = selectConv(gpuConvRules, q)
 		if st.DZ != nil {
@@ -87,7 +87,7 @@ func pairedBackward(m contract.Method) bool {
 // derive returns the derived buffer that sel reads for conv k (nil when it reads the
 // weights as they are), declaring it and its weights step on first use.
 func (s *selector) derive(k *ir.Kernel, sel contract.Selection, dgrad bool) *ir.Buffer {
-	c := convOf(s.p, k)
+	c := s.p.Conv(k)
 	var size int
 	var name string
 	var how contract.Selection
@@ -132,11 +132,4 @@ func (s *selector) prepare(ph *ir.Phase) []*ir.Step {
 		}
 	}
 	return out
-}
-
-// convOf is the shape of conv kernel k.
-func convOf(p *ir.Program, k *ir.Kernel) contract.Conv {
-	in, out := p.Values[k.In].Shape, p.Values[k.Out].Shape
-	op := k.Op
-	return contract.Conv{C: in[0], H: in[1], W: in[2], K: out[0], R: op.Kernel, S: op.Stride, P: op.Pad, OH: out[1], OW: out[2]}
 }
