@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
+	"os"
+	"runtime/pprof"
 	"slices"
 	"time"
 
@@ -65,6 +67,7 @@ func counters(net model.Net) model.Counters {
 func runBench(c *cmd) func() error {
 	batch := c.fs.Int("batch", 0, "inference batch `N` (default: 1 and the compiled batch)")
 	asJSON := c.fs.Bool("json", false, "print the figures as one JSON object")
+	profile := c.fs.String("cpuprofile", "", "write a CPU profile of the measurements to `FILE` (go tool pprof reads it)")
 	c.computeFlags()
 	return func() error {
 		if err := c.noArgs(); err != nil {
@@ -72,6 +75,18 @@ func runBench(c *cmd) func() error {
 		}
 		if *batch < 0 {
 			return usagef("--batch must be at least 1, got %d", *batch)
+		}
+		if *profile != "" {
+			f, err := os.Create(*profile)
+			if err != nil {
+				return err
+			}
+			if err := pprof.StartCPUProfile(f); err != nil {
+				f.Close()
+				return err
+			}
+			defer f.Close()
+			defer pprof.StopCPUProfile()
 		}
 		return bench(c, *batch, *asJSON)
 	}

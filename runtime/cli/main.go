@@ -77,7 +77,7 @@ var verbs = []verb{
 	{"train", "--data DIR [--out RUN] [--epochs N] [--limit N] [--device D] [--resume] [--init W] [--threads N]", trainAbout, runTrain},
 	{"eval", "--weights W --data DIR [--device D] [--json] [--threads N]", evalAbout, runEval},
 	{"predict", "--weights W IMAGE... | --weights W --npy X.npy --out Y.npy [--device D] [--threads N]", predictAbout, runPredict},
-	{"bench", "[--device D] [--batch N] [--json] [--threads N]", benchAbout, runBench},
+	{"bench", "[--device D] [--batch N] [--json] [--cpuprofile F] [--threads N]", benchAbout, runBench},
 	{"export", "--weights W --onnx OUT.onnx", exportAbout, runExport},
 }
 
