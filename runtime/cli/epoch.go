@@ -132,6 +132,9 @@ func (t *trainer) epoch(e int, log *progress.Log) error {
 		bar.Add(n, progress.Field{Key: "loss", Value: fmt.Sprintf("%.4f", lossSum/float64(seen))},
 			progress.Field{Key: "err", Value: pct(float64(wrong) / float64(seen))})
 	}
+	if err := t.loader.Err(); err != nil {
+		return err
+	}
 	bar.Finish()
 	trainSec := time.Since(t0).Seconds()
 	rec := epochRecord{Epoch: e + 1, LR: lr, TrainLoss: lossSum / float64(seen), TrainError: float64(wrong) / float64(seen),
@@ -234,6 +237,9 @@ func evaluate(m *machine, set *data.Set, norm *data.Norm, bar *progress.Bar) (lo
 		if bar != nil {
 			bar.Add(n)
 		}
+	}
+	if err := ld.Err(); err != nil {
+		return 0, 0, err
 	}
 	return sum / float64(set.N), float64(wrong) / float64(set.N), nil
 }

@@ -93,13 +93,18 @@ func predictImages(c *cmd, weights string, files []string) error {
 	}
 	names := classNames(f, spec.Classes)
 	d := spec.Input[0] * spec.Input[1] * spec.Input[2]
+	if err := n.Check(spec.Input[0], d); err != nil {
+		return fmt.Errorf("%s: %v", weights, err)
+	}
 	x := make([]float32, len(files)*d)
 	for i, path := range files {
 		img, err := data.DecodeImage(path, spec.Input)
 		if err != nil {
 			return fileError(err, "an image to predict")
 		}
-		n.Apply(img, x[i*d:(i+1)*d])
+		if err := n.Apply(img, x[i*d:(i+1)*d]); err != nil {
+			return fmt.Errorf("%s: %v", weights, err)
+		}
 	}
 	m := newMachine(c.net, c.threads, false)
 	defer m.close()

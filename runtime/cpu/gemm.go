@@ -27,7 +27,11 @@ type Gemm struct {
 	call    gemmCall
 	byN     bool
 	body    func(chunk, lo, hi int) // g.chunk, bound once
+	f       fault
 }
+
+// Err is the first error of a Do whose arguments were inconsistent, or nil.
+func (g *Gemm) Err() error { return g.f.get() }
 
 // blocking holds the block limits (kcMax, mcMax, ncMax by default; tests
 // shrink them to reach every blocking path with small matrices).
@@ -109,11 +113,12 @@ func checkMatrix(name string, rows, cols int, s []float32, ld int) error {
 // float32 matrices: op(A) is M x K (A is stored K x M when transA), op(B) is
 // K x N (B is stored N x K when transB), C is M x N. The work is split over
 // the pool's threads by column panels, or by row panels when N has too few
-// panels to share evenly (see splitByN). Do panics with Check's error when
-// the arguments are inconsistent.
+// panels to share evenly (see splitByN). When the arguments are inconsistent Do
+// computes nothing and keeps Check's error for Err.
 func (g *Gemm) Do(transA, transB bool, M, N, K int, A []float32, lda int, B []float32, ldb int, C []float32, ldc int, acc bool) {
 	if err := g.Check(transA, transB, M, N, K, A, lda, B, ldb, C, ldc); err != nil {
-		panic(err)
+		g.f.fail(err)
+		return
 	}
 	if M == 0 || N == 0 {
 		return

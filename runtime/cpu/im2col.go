@@ -40,11 +40,11 @@ func CheckIm2col(C, H, W, kh, kw, s, pad, OH, OW int, img []float32, scale, shif
 // where f is the identity, or y = max(0, x*scale[c]+shift[c]) when scale and
 // shift are non-nil (BN-ReLU fused on load; the padding stays 0, as PyTorch
 // pads after the ReLU). A 1x1 stride-1 unpadded convolution needs no Im2col:
-// pass the image to Gemm.Do as B directly. Im2col panics with CheckIm2col's
-// error when the arguments are inconsistent.
-func Im2col(src []float32, C, H, W, kh, kw, s, pad, OH, OW int, scale, shift []float32, dst []float32) {
+// pass the image to Gemm.Do as B directly. Im2col returns CheckIm2col's error,
+// having written nothing, when the arguments are inconsistent.
+func Im2col(src []float32, C, H, W, kh, kw, s, pad, OH, OW int, scale, shift []float32, dst []float32) error {
 	if err := CheckIm2col(C, H, W, kh, kw, s, pad, OH, OW, src, scale, shift, dst); err != nil {
-		panic(err)
+		return err
 	}
 	// A channel is BN-ReLU'd once into plane when it fits, instead of once per
 	// kernel tap; larger planes apply it on every load.
@@ -70,6 +70,7 @@ func Im2col(src []float32, C, H, W, kh, kw, s, pad, OH, OW int, scale, shift []f
 		}
 		im2colChannel(plane, H, W, kh, kw, s, pad, OH, OW, bn, sc, sh, rows)
 	}
+	return nil
 }
 
 // im2colPlaneMax is the largest H*W whose BN-ReLU Im2col computes once per
@@ -172,11 +173,11 @@ func validRange(j, s, pad, W, OW int) (lo, hi int) {
 // each entry to the input position Im2col read it from (entries that Im2col
 // took from the padding are dropped): the adjoint of Im2col without the
 // BN-ReLU, used for the input gradient of a convolution. dst is accumulated
-// into, not overwritten. Col2im panics with CheckIm2col's error when the
-// arguments are inconsistent.
-func Col2im(col []float32, C, H, W, kh, kw, s, pad, OH, OW int, dst []float32) {
+// into, not overwritten. Col2im returns CheckIm2col's error, having written
+// nothing, when the arguments are inconsistent.
+func Col2im(col []float32, C, H, W, kh, kw, s, pad, OH, OW int, dst []float32) error {
 	if err := CheckIm2col(C, H, W, kh, kw, s, pad, OH, OW, dst, nil, nil, col); err != nil {
-		panic(err)
+		return err
 	}
 	n := OH * OW
 	for c := 0; c < C; c++ {
@@ -209,4 +210,5 @@ func Col2im(col []float32, C, H, W, kh, kw, s, pad, OH, OW int, dst []float32) {
 			}
 		}
 	}
+	return nil
 }

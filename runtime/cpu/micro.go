@@ -1,7 +1,5 @@
 package cpu
 
-import "fmt"
-
 // Kernels gives direct access to one micro-kernel family, for callers that lay out their
 // own operands (the Winograd convolutions of package nn): a single-threaded GEMM whose B is
 // already packed into micro-panels, its packer, the Winograd tile transforms
@@ -13,7 +11,11 @@ type Kernels struct {
 	ks kernelSet
 	wt winoSet
 	st statsSet
+	f  fault
 }
+
+// Err is the first broken precondition of a call of k's kernels, or nil (see fault).
+func (k *Kernels) Err() error { return k.f.get() }
 
 // PanelCols is the columns of one packed B micro-panel (PackB), and RowBlock the rows of
 // A that one micro-kernel call computes.
@@ -47,7 +49,8 @@ func PackedLen(K, N int) int { return (N + nr - 1) / nr * K * nr }
 // too short.
 func (k *Kernels) PackB(dst, b []float32, ldb, K, N int) {
 	if K < 1 || N < 1 || ldb < N || len(b) < (K-1)*ldb+N || len(dst) < PackedLen(K, N) {
-		panic(fmt.Sprintf("cpu.Kernels.PackB: K=%d N=%d ldb=%d with len(b)=%d len(dst)=%d", K, N, ldb, len(b), len(dst)))
+		k.f.failf("cpu.Kernels.PackB: K=%d N=%d ldb=%d with len(b)=%d len(dst)=%d", K, N, ldb, len(b), len(dst))
+		return
 	}
 	packB(&k.ks, dst, b, ldb, false, 0, K, 0, N)
 }
@@ -76,8 +79,9 @@ func (k *Kernels) MulPanels(transA bool, M, N, K int, a []float32, lda int, bp [
 	np := (N + nr - 1) / nr
 	if M < 1 || N < 1 || K < 1 || lda < ac || ldc < N || pstride < K*nr || len(a) < (ar-1)*lda+ac ||
 		len(bp) < (np-1)*pstride+K*nr || len(c) < (M-1)*ldc+N {
-		panic(fmt.Sprintf("cpu.Kernels.MulPanels: transA=%v M=%d N=%d K=%d lda=%d pstride=%d ldc=%d with len(a)=%d len(bp)=%d len(c)=%d",
-			transA, M, N, K, lda, pstride, ldc, len(a), len(bp), len(c)))
+		k.f.failf("cpu.Kernels.MulPanels: transA=%v M=%d N=%d K=%d lda=%d pstride=%d ldc=%d with len(a)=%d len(bp)=%d len(c)=%d",
+			transA, M, N, K, lda, pstride, ldc, len(a), len(bp), len(c))
+		return
 	}
 	kern := &k.ks.rowA
 	if transA {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"strings"
 	"testing"
 )
 
@@ -116,30 +117,52 @@ func TestMulPackedNoAllocs(t *testing.T) {
 	}
 }
 
-func TestMulPackedPanics(t *testing.T) {
-	k := NewKernels()
+// TestKernelFaults checks that a kernel called with slices too short for its sizes writes
+// nothing and records an error for Err, without a panic; the first error stays.
+func TestKernelFaults(t *testing.T) {
 	for _, tc := range []struct {
 		name string
-		f    func()
+		f    func(k *Kernels, c []float32)
 	}{
-		{"short a", func() {
-			k.MulPacked(2, 16, 3, make([]float32, 5), 3, make([]float32, 48), make([]float32, 32), 16, false)
+		{"short a", func(k *Kernels, c []float32) {
+			k.MulPacked(2, 16, 3, make([]float32, 5), 3, make([]float32, 48), c, 16, false)
 		}},
-		{"short bp", func() {
-			k.MulPacked(2, 16, 3, make([]float32, 6), 3, make([]float32, 47), make([]float32, 32), 16, false)
+		{"short bp", func(k *Kernels, c []float32) {
+			k.MulPacked(2, 16, 3, make([]float32, 6), 3, make([]float32, 47), c, 16, false)
 		}},
-		{"short c", func() {
-			k.MulPacked(2, 16, 3, make([]float32, 6), 3, make([]float32, 48), make([]float32, 31), 16, false)
+		{"short c", func(k *Kernels, c []float32) {
+			k.MulPacked(2, 16, 3, make([]float32, 6), 3, make([]float32, 48), c[:31], 16, false)
 		}},
-		{"short dst", func() { k.PackB(make([]float32, 47), make([]float32, 48), 16, 3, 16) }},
+		{"short dst", func(k *Kernels, c []float32) { k.PackB(c[:31], make([]float32, 48), 16, 3, 16) }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			defer func() {
-				if recover() == nil {
-					t.Error("no panic")
+			k := NewKernels()
+			c := make([]float32, 32)
+			for i := range c {
+				c[i] = 7
+			}
+			tc.f(k, c)
+			err := k.Err()
+			if err == nil || !strings.HasPrefix(err.Error(), "cpu.Kernels.") {
+				t.Fatalf("Err() = %v, want the broken precondition", err)
+			}
+			for i, v := range c {
+				if v != 7 {
+					t.Fatalf("c[%d] = %v: the kernel wrote despite the error", i, v)
 				}
-			}()
-			tc.f()
+			}
+			k.PackB(c[:1], nil, 1, 1, 1)
+			if k.Err() != err {
+				t.Errorf("a second fault replaced the first: %v", k.Err())
+			}
 		})
+	}
+	var g Gemm
+	g.Do(false, false, 2, 2, 2, make([]float32, 3), 2, make([]float32, 4), 2, make([]float32, 4), 2, false)
+	if g.Err() == nil {
+		t.Error("Gemm.Do with a short A: no error")
+	}
+	if err := Im2col(make([]float32, 3), 1, 2, 2, 3, 3, 1, 1, 2, 2, nil, nil, make([]float32, 36)); err == nil {
+		t.Error("Im2col with a short image: no error")
 	}
 }

@@ -1,7 +1,5 @@
 package cpu
 
-import "fmt"
-
 // Winograd convolution F(m x m, 3 x 3) works on tiles of a channel-blocked ("c8") layout:
 // 8 channels interleaved, so that every value below is a vector of 8 lanes (8 float32s,
 // one per channel) and the transforms are plain vector arithmetic. With alpha = m+2, a
@@ -102,8 +100,9 @@ func (k *Kernels) WinoInput(m int, src []float32, srcRow int, dst []float32, dst
 		return
 	}
 	if a == 0 || len(src) < (a-1)*srcRow+((tiles-1)*m+a)*lanes || len(dst) < (tiles-1)*dstTile+(a*a-1)*dstT+lanes {
-		panic(fmt.Sprintf("cpu.Kernels.WinoInput: m=%d tiles=%d srcRow=%d dstT=%d dstTile=%d with len(src)=%d len(dst)=%d",
-			m, tiles, srcRow, dstT, dstTile, len(src), len(dst)))
+		k.f.failf("cpu.Kernels.WinoInput: m=%d tiles=%d srcRow=%d dstT=%d dstTile=%d with len(src)=%d len(dst)=%d",
+			m, tiles, srcRow, dstT, dstTile, len(src), len(dst))
+		return
 	}
 	k.wt.in[m](&src[0], srcRow, &dst[0], dstT, dstTile, tiles)
 }
@@ -118,8 +117,9 @@ func (k *Kernels) WinoOutput(m int, src []float32, srcT, srcTile int, dst []floa
 		return
 	}
 	if a == 0 || len(src) < (tiles-1)*srcTile+(a*a-1)*srcT+lanes || len(dst) < (m-1)*dstRow+tiles*m*lanes {
-		panic(fmt.Sprintf("cpu.Kernels.WinoOutput: m=%d tiles=%d srcT=%d srcTile=%d dstRow=%d with len(src)=%d len(dst)=%d",
-			m, tiles, srcT, srcTile, dstRow, len(src), len(dst)))
+		k.f.failf("cpu.Kernels.WinoOutput: m=%d tiles=%d srcT=%d srcTile=%d dstRow=%d with len(src)=%d len(dst)=%d",
+			m, tiles, srcT, srcTile, dstRow, len(src), len(dst))
+		return
 	}
 	k.wt.out[m](&src[0], srcT, srcTile, &dst[0], dstRow, tiles)
 }
@@ -136,8 +136,9 @@ func (k *Kernels) WinoDY(m int, src []float32, srcRow int, dst []float32, dstT, 
 		return
 	}
 	if a == 0 || len(src) < (m-1)*srcRow+tiles*m*lanes || len(dst) < (tiles-1)*dstTile+(a*a-1)*dstT+lanes {
-		panic(fmt.Sprintf("cpu.Kernels.WinoDY: m=%d tiles=%d srcRow=%d dstT=%d dstTile=%d with len(src)=%d len(dst)=%d",
-			m, tiles, srcRow, dstT, dstTile, len(src), len(dst)))
+		k.f.failf("cpu.Kernels.WinoDY: m=%d tiles=%d srcRow=%d dstT=%d dstTile=%d with len(src)=%d len(dst)=%d",
+			m, tiles, srcRow, dstT, dstTile, len(src), len(dst))
+		return
 	}
 	k.wt.dy[m](&src[0], srcRow, &dst[0], dstT, dstTile, tiles)
 }
@@ -154,8 +155,9 @@ func (k *Kernels) PackC8(src []float32, srcRow, srcC, cn, w, rows int, scale, sh
 	bn := scale != nil
 	if cn < 1 || cn > lanes || len(src) < (cn-1)*srcC+(rows-1)*srcRow+w || len(dst) < (rows-1)*dstRow+w*lanes ||
 		(bn && (len(scale) < cn || len(shift) < cn)) {
-		panic(fmt.Sprintf("cpu.Kernels.PackC8: cn=%d w=%d rows=%d srcRow=%d srcC=%d dstRow=%d with len(src)=%d len(dst)=%d len(scale)=%d",
-			cn, w, rows, srcRow, srcC, dstRow, len(src), len(dst), len(scale)))
+		k.f.failf("cpu.Kernels.PackC8: cn=%d w=%d rows=%d srcRow=%d srcC=%d dstRow=%d with len(src)=%d len(dst)=%d len(scale)=%d",
+			cn, w, rows, srcRow, srcC, dstRow, len(src), len(dst), len(scale))
+		return
 	}
 	w8 := w &^ (lanes - 1)
 	if cn == lanes && w8 > 0 {
@@ -200,8 +202,9 @@ func (k *Kernels) UnpackC8(src []float32, srcRow, srcPix, kn, w, rows int, dst [
 	}
 	need := (kn-1)*dstC + (rows-1)*dstRow + w
 	if kn < 1 || kn > lanes || srcPix < lanes || len(src) < (rows-1)*srcRow+(w-1)*srcPix+lanes || len(dst) < need || (res != nil && len(res) < need) {
-		panic(fmt.Sprintf("cpu.Kernels.UnpackC8: kn=%d w=%d rows=%d srcRow=%d srcPix=%d dstRow=%d dstC=%d with len(src)=%d len(dst)=%d len(res)=%d",
-			kn, w, rows, srcRow, srcPix, dstRow, dstC, len(src), len(dst), len(res)))
+		k.f.failf("cpu.Kernels.UnpackC8: kn=%d w=%d rows=%d srcRow=%d srcPix=%d dstRow=%d dstC=%d with len(src)=%d len(dst)=%d len(res)=%d",
+			kn, w, rows, srcRow, srcPix, dstRow, dstC, len(src), len(dst), len(res))
+		return
 	}
 	w8 := w &^ (lanes - 1)
 	if kn == lanes && w8 > 0 {

@@ -34,6 +34,7 @@ type Loader struct {
 
 	cache  []float32 // zca only: normalized images, once computed
 	cached []bool
+	err    error // why the loader stopped early (Err)
 
 	bufs    [2]*batchBuf
 	running bool
@@ -63,6 +64,10 @@ func NewLoader(s *Set, norm *Norm, aug *Augment, batch int, shuffle bool, seed u
 		workers: runtime.GOMAXPROCS(0)}
 	if s != nil {
 		l.dim = s.ImageSize()
+		if err := norm.Check(s.C, l.dim); err != nil {
+			l.err = err
+			l.set = nil // an empty loader: Next ends at once, and Err says why
+		}
 	}
 	if norm.Kind == NormZCA && s != nil && int64(s.N)*int64(l.dim)*4 <= zcaCacheLimit {
 		l.cache = make([]float32, s.N*l.dim)
@@ -108,11 +113,17 @@ func (l *Loader) Epoch(e int) {
 	go l.produce(order, uint64(e), l.ready, l.free, l.stop, l.done)
 }
 
+// Err reports why Next ended an epoch early: a normalization that does not fit the
+// images, or buffers too small for a batch; nil at a normal end.
+func (l *Loader) Err() error { return l.err }
+
 // Next fills x (at least batch*C*H*W floats) and y (at least batch labels)
 // with the next batch and returns its size; ok is false at the end of the
-// epoch. Without a prior Epoch call it starts epoch 0. Buffers too small for
-// the batch are a programming error and panic.
+// epoch, or early when Err says why. Without a prior Epoch call it starts epoch 0.
 func (l *Loader) Next(x []float32, y []int32) (n int, ok bool) {
+	if l.err != nil {
+		return 0, false
+	}
 	if !l.running {
 		l.Epoch(0)
 	}
@@ -121,8 +132,10 @@ func (l *Loader) Next(x []float32, y []int32) (n int, ok bool) {
 		return 0, false
 	}
 	if len(x) < b.n*l.dim || len(y) < b.n {
-		panic(fmt.Sprintf("data: Loader.Next: a batch of %d needs %d floats and %d labels, got %d and %d",
-			b.n, b.n*l.dim, b.n, len(x), len(y)))
+		l.err = fmt.Errorf("data: Loader.Next: a batch of %d needs %d floats and %d labels, got %d and %d",
+			b.n, b.n*l.dim, b.n, len(x), len(y))
+		l.free <- b
+		return 0, false
 	}
 	copy(x, b.x[:b.n*l.dim])
 	copy(y, b.y[:b.n])

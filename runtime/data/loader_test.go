@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -205,4 +206,48 @@ func BenchmarkLoaderMeanStdAugment(b *testing.B) {
 		e++
 	}
 	b.ReportMetric(float64(len(s.Pixels))*float64(b.N)/b.Elapsed().Seconds()/1e6, "MB/s")
+}
+
+// TestNormAndLoaderRefuse checks that a normalization that does not fit the images (as a
+// checkpoint's metadata can hold) and a batch buffer that is too small are errors: Apply
+// returns them, and a Loader ends its epoch at once and says why in Err.
+func TestNormAndLoaderRefuse(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	set := randomSet(rng, 10, 3, 4, 4, 2)
+	bad := []struct {
+		name string
+		norm *Norm
+		want string
+	}{
+		{"meanstd of 2 channels", &Norm{Kind: NormMeanStd, Mean: []float32{0, 0}, Std: []float32{1, 1}}, "2 means and 2 deviations"},
+		{"std missing", &Norm{Kind: NormMeanStd, Mean: []float32{0, 0, 0}}, "3 means and 0 deviations"},
+		{"zca of another size", &Norm{Kind: NormZCA, Mean: make([]float32, 4), ZCA: make([]float32, 16)}, "images of 4 values"},
+		{"unknown kind", &Norm{Kind: "whiten"}, `unknown normalization "whiten"`},
+	}
+	for _, b := range bad {
+		if err := b.norm.Check(3, 48); err == nil || !strings.Contains(err.Error(), b.want) {
+			t.Errorf("%s: Check: %v, want %q", b.name, err, b.want)
+		}
+		l := NewLoader(set, b.norm, nil, 4, false, 0)
+		x, y := make([]float32, 4*48), make([]int32, 4)
+		if n, ok := l.Next(x, y); ok || n != 0 {
+			t.Errorf("%s: Next gave a batch of %d", b.name, n)
+		}
+		if err := l.Err(); err == nil || !strings.Contains(err.Error(), b.want) {
+			t.Errorf("%s: Loader.Err: %v, want %q", b.name, err, b.want)
+		}
+		l.Close()
+	}
+	l := NewLoader(set, &Norm{Kind: NormScale}, nil, 4, false, 0)
+	defer l.Close()
+	if _, ok := l.Next(make([]float32, 47), make([]int32, 4)); ok || l.Err() == nil {
+		t.Errorf("a buffer too small for the batch: ok %t, Err %v", ok, l.Err())
+	}
+	if err := (&Norm{Kind: NormScale}).Apply(set.Image(0), make([]float32, 47)); err == nil {
+		t.Error("Apply into a short destination: no error")
+	}
+	mean5 := &Norm{Kind: NormMeanStd, Mean: make([]float32, 5), Std: make([]float32, 5)}
+	if err := mean5.Apply(set.Image(0), make([]float32, 48)); err == nil {
+		t.Error("Apply of 5-channel statistics to a 48-value image: no error")
+	}
 }

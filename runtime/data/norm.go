@@ -107,19 +107,46 @@ func fitMeanStd(s *Set) *Norm {
 	return n
 }
 
-// Apply normalizes one CHW image of bytes into dst (at least len(img)
-// floats). img must hold C*H*W bytes for the C (meanstd) or D (zca) the
-// statistics were fitted on; a length that does not fit is a programming
-// error and panics.
-func (n *Norm) Apply(img []uint8, dst []float32) {
+// Check reports whether n can normalize images of c channels and d bytes: a known kind,
+// and statistics of those channels (meanstd) or values (zca). Normalizations come from
+// checkpoint metadata too, so a mismatch is an error for the user, not a panic.
+func (n *Norm) Check(c, d int) error {
+	switch n.Kind {
+	case NormScale:
+		return nil
+	case NormMeanStd:
+		if c < 1 || len(n.Mean) != c || len(n.Std) != c || d%c != 0 {
+			return fmt.Errorf("the meanstd normalization has %d means and %d deviations, which do not fit images of %d channels and %d values", len(n.Mean), len(n.Std), c, d)
+		}
+		return nil
+	case NormZCA:
+		if len(n.Mean) != d || len(n.ZCA) != d*d {
+			return fmt.Errorf("the zca normalization is for images of %d values (a %d-entry matrix), not %d", len(n.Mean), len(n.ZCA), d)
+		}
+		return nil
+	}
+	return fmt.Errorf("unknown normalization %q (want scale, meanstd or zca)", n.Kind)
+}
+
+// Apply normalizes one CHW image of bytes into dst (at least len(img) floats), or returns
+// Check's error for images of its size and as many channels as n has statistics of.
+func (n *Norm) Apply(img []uint8, dst []float32) error {
+	if err := n.Check(max(len(n.Mean), 1), len(img)); err != nil {
+		return err
+	}
+	if len(dst) < len(img) {
+		return fmt.Errorf("data: Norm.Apply: %d floats for an image of %d values", len(dst), len(img))
+	}
 	var scratch []float32
 	if n.Kind == NormZCA {
 		scratch = make([]float32, len(img))
 	}
 	n.apply(img, dst, scratch)
+	return nil
 }
 
-// apply is Apply with caller-provided scratch space (len(img) floats, zca only).
+// apply is Apply with caller-provided scratch space (len(img) floats, zca only), for
+// a normalization that Check accepted for images of len(img) bytes.
 func (n *Norm) apply(img []uint8, dst, scratch []float32) {
 	dst = dst[:len(img)]
 	switch n.Kind {
@@ -129,9 +156,6 @@ func (n *Norm) apply(img []uint8, dst, scratch []float32) {
 		}
 	case NormMeanStd:
 		c := len(n.Mean)
-		if c == 0 || len(img)%c != 0 || len(n.Std) != c {
-			panic(fmt.Sprintf("data: Norm.Apply: %d bytes do not split into %d channels", len(img), c))
-		}
 		hw := len(img) / c
 		for ch := range c {
 			std := float64(n.Std[ch])
@@ -143,16 +167,11 @@ func (n *Norm) apply(img []uint8, dst, scratch []float32) {
 		}
 	case NormZCA:
 		d := len(img)
-		if len(n.Mean) != d || len(n.ZCA) != d*d {
-			panic(fmt.Sprintf("data: Norm.Apply: %d bytes, but the zca statistics are for %d values", len(img), len(n.Mean)))
-		}
 		x := scratch[:d]
 		for p, v := range img {
 			x[p] = float32(v)/255 - n.Mean[p]
 		}
 		zcaMatVec(n.ZCA, x, dst)
-	default:
-		panic(fmt.Sprintf("data: Norm.Apply: unknown kind %q", n.Kind))
 	}
 }
 

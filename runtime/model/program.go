@@ -73,11 +73,22 @@ func (c cpuNet) TrainStep(s *State, n int, x []float32, labels []int32, h Hyper)
 		return r, err
 	}
 	c.p.TrainBackward(s, n)
+	if err := c.fault(s); err != nil {
+		return r, err // before the update: the weights stay as they were
+	}
 	c.p.Update(s, h)
 	s.Started = true
 	s.Step++
 	s.Prepared[contract.Train] = s.Step + 1 // Update transformed the new weights
-	return r, nil
+	return r, c.fault(s)
+}
+
+// fault is the broken precondition a kernel of the last call met, as an error.
+func (c cpuNet) fault(s *State) error {
+	if err := s.Ctx.Err(); err != nil {
+		return fmt.Errorf("%s: a kernel refused its arguments (a bug of the generated plan; please report it): %w", c.Spec().Name, err)
+	}
+	return nil
 }
 
 func (c cpuNet) TrainForward(s *State, n int, x []float32) ([]float32, error) {
@@ -85,7 +96,8 @@ func (c cpuNet) TrainForward(s *State, n int, x []float32) ([]float32, error) {
 		return nil, err
 	}
 	c.prepare(s, contract.Train)
-	return c.p.TrainForward(s, n, x), nil
+	y := c.p.TrainForward(s, n, x)
+	return y, c.fault(s)
 }
 
 func (c cpuNet) TrainBackward(s *State, n int, dlogits []float32) error {
@@ -97,7 +109,7 @@ func (c cpuNet) TrainBackward(s *State, n int, dlogits []float32) error {
 	}
 	copy(c.p.DLogits(s, n), dlogits)
 	c.p.TrainBackward(s, n)
-	return nil
+	return c.fault(s)
 }
 
 func (c cpuNet) Infer(s *State, n int, x []float32) ([]float32, error) {
@@ -105,7 +117,8 @@ func (c cpuNet) Infer(s *State, n int, x []float32) ([]float32, error) {
 		return nil, err
 	}
 	c.prepare(s, contract.Infer)
-	return c.p.Infer(s, n, x), nil
+	y := c.p.Infer(s, n, x)
+	return y, c.fault(s)
 }
 
 func (c cpuNet) Infer1(s *State, x []float32) ([]float32, error) {
@@ -113,7 +126,8 @@ func (c cpuNet) Infer1(s *State, x []float32) ([]float32, error) {
 		return nil, err
 	}
 	c.prepare(s, contract.Infer1)
-	return c.p.Infer1(s, x), nil
+	y := c.p.Infer1(s, x)
+	return y, c.fault(s)
 }
 
 // check validates the arguments of a call: the image count, the input, and a State made

@@ -155,3 +155,21 @@ func (ctx *Ctx) scratch(t int) (col, dwp, plane []float32) {
 	nc, nd := colSize(c), c.WeightLen()
 	return s[:nc], s[nc : nc+nd], s[nc+nd : nc+nd+c.H*c.W]
 }
+
+// Err is the first broken precondition that a kernel of the context met, or nil. Such a
+// kernel computed nothing (package cpu records instead of panicking); the caller, which
+// validated its plan once, reports it as an error after its call.
+func (ctx *Ctx) Err() error {
+	if err := ctx.kern.Err(); err != nil {
+		return err
+	}
+	if err := ctx.gemm.Err(); err != nil {
+		return err
+	}
+	for _, g := range ctx.serial {
+		if err := g.Err(); err != nil {
+			return err
+		}
+	}
+	return nil
+}

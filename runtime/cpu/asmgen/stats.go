@@ -1,6 +1,8 @@
 package main
 
 import (
+	"log"
+
 	. "github.com/mmcloughlin/avo/build"
 	. "github.com/mmcloughlin/avo/operand"
 	. "github.com/mmcloughlin/avo/reg"
@@ -13,7 +15,7 @@ import (
 func paramAddr(name string) Mem {
 	b, err := Param(name).Resolve()
 	if err != nil {
-		panic(err)
+		log.Fatalf("asmgen: argument %s: %v", name, err)
 	}
 	return b.Addr
 }
