@@ -1,6 +1,7 @@
 package main
 
 import (
+	"github.com/wrnc/wrnc/testdata/ref"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -166,10 +167,10 @@ func testAgainstReference(t *testing.T, device string) {
 				x[i] = rng.NormFloat64()
 			}
 			x = roundF32(x)
-			labels := make([]int, tt.n)
+			labels := make([]int32, tt.n)
 			lf := make([]float32, tt.n)
 			for i := range labels {
-				labels[i] = rng.IntN(p.Classes)
+				labels[i] = int32(rng.IntN(p.Classes))
 				lf[i] = float32(labels[i])
 			}
 			dir := t.TempDir()
@@ -200,20 +201,26 @@ func testAgainstReference(t *testing.T, device string) {
 				return d
 			}
 			const tol = 1e-4
-			ref := &refnet{p: p, params: params, n: tt.n}
-			want := ref.forward(x)
+			rn := &ref.Net{P: p, Params: params, N: tt.n}
+			want, err := rn.Forward(x)
+			if err != nil {
+				t.Fatal(err)
+			}
 			for _, name := range []string{"infer.npy", "infer1.npy"} {
 				if e := relErr(read(name), want); e > tol {
 					t.Errorf("%s: relative error %.2e against the reference", name, e)
 				}
 			}
-			ref = &refnet{p: p, params: params, n: tt.n, train: true, keep: dropoutKeep(p, 7, 3)}
-			logits := ref.forward(x)
+			rn = &ref.Net{P: p, Params: params, N: tt.n, Train: true, Keep: dropoutKeep(p, 7, 3)}
+			logits, err := rn.Forward(x)
+			if err != nil {
+				t.Fatal(err)
+			}
 			if e := relErr(read("train.npy"), logits); e > tol {
 				t.Errorf("training logits: relative error %.2e", e)
 			}
-			_, dlogits := softmaxCE(logits, labels, p.Classes)
-			grads := ref.backward(dlogits)
+			_, dlogits, _ := ref.SoftmaxCE(tt.n, p.Classes, logits, labels)
+			grads := rn.Backward(dlogits)
 			out, err := ckpt.Read(filepath.Join(dir, "out.safetensors"))
 			if err != nil {
 				t.Fatal(err)
@@ -221,7 +228,7 @@ func testAgainstReference(t *testing.T, device string) {
 			for _, x := range p.Params {
 				name, want := "grad."+x.Name, grads[x.Name]
 				if !x.Trainable() {
-					name, want = x.Name, ref.stats[x.Name]
+					name, want = x.Name, rn.Stats[x.Name]
 				}
 				got, ok := out.Get(name)
 				if !ok || want == nil {
@@ -242,15 +249,7 @@ func testAgainstReference(t *testing.T, device string) {
 				if !x.Trainable() {
 					continue
 				}
-				w, g := params[x.Name], grads[x.Name]
-				want := make([]float64, len(w))
-				for i := range w {
-					d := g[i] + r.WeightDecay*w[i]
-					if r.Momentum != 0 && r.Nesterov {
-						d += r.Momentum * d
-					}
-					want[i] = w[i] - harnessLR*d
-				}
+				want, _ := ref.SGD(params[x.Name], grads[x.Name], nil, harnessLR, r.Momentum, r.Dampening, r.WeightDecay, r.Nesterov)
 				got, ok := stepped.Get(x.Name)
 				if !ok {
 					t.Fatalf("step: %s missing", x.Name)
@@ -280,16 +279,23 @@ func TestReferenceGradients(t *testing.T) {
 	for i := range x {
 		x[i] = rng.NormFloat64()
 	}
-	labels := []int{0, 2, 1}
+	labels := []int32{0, 2, 1}
 	keep := dropoutKeep(p, 1, 1)
+	forward := func(r *ref.Net) []float64 {
+		y, err := r.Forward(x)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return y
+	}
 	loss := func() float64 {
-		r := &refnet{p: p, params: params, n: n, train: true, keep: keep}
-		l, _ := softmaxCE(r.forward(x), labels, p.Classes)
+		r := &ref.Net{P: p, Params: params, N: n, Train: true, Keep: keep}
+		l, _, _ := ref.SoftmaxCE(n, p.Classes, forward(r), labels)
 		return l
 	}
-	r := &refnet{p: p, params: params, n: n, train: true, keep: keep}
-	_, dl := softmaxCE(r.forward(x), labels, p.Classes)
-	grads := r.backward(dl)
+	r := &ref.Net{P: p, Params: params, N: n, Train: true, Keep: keep}
+	_, dl, _ := ref.SoftmaxCE(n, p.Classes, forward(r), labels)
+	grads := r.Backward(dl)
 	checked := 0
 	for _, prm := range p.Params {
 		if !prm.Trainable() {

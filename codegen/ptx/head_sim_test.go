@@ -2,12 +2,12 @@ package ptx
 
 import (
 	"fmt"
+	"github.com/wrnc/wrnc/runtime/cpu"
 	"math"
 	"slices"
 	"testing"
 
 	"github.com/wrnc/wrnc/runtime/nn"
-	"github.com/wrnc/wrnc/runtime/optim"
 )
 
 // headShapes are (n, C, HW, F).
@@ -144,8 +144,10 @@ func TestSGDSim(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			ref := &optim.SGD{Momentum: o.Momentum, Dampening: o.Dampening, WeightDecay: o.WeightDecay, Nesterov: o.Nesterov}
-			want := append([]float32(nil), params...)
+			pool := cpu.NewPool(1)
+			t.Cleanup(pool.Close)
+			ctx := nn.NewCtx(pool, nil, 0)
+			want, buf := append([]float32(nil), params...), make([]float32, P)
 			if o.Momentum != 0 {
 				d.poison("buf", P) // the first step must not read it
 			}
@@ -155,15 +157,14 @@ func TestSGDSim(t *testing.T) {
 				d.scalar("lr", uint64(math.Float32bits(float32(lr))))
 				d.scalar("first", map[bool]uint64{true: 1, false: 0}[step == 0])
 				d.launch(e, 1)
-				if err := ref.Step(want, grads, lr, nil); err != nil {
-					t.Fatal(err)
-				}
+				nn.SGDStep(ctx, want, grads, buf, nn.SGDArgs{LR: lr, Momentum: o.Momentum, Dampening: o.Dampening,
+					WeightDecay: o.WeightDecay, Nesterov: o.Nesterov}, step == 0)
 				// The same float32 operations in the same order: bit for bit.
 				if got := d.read("params"); !slices.Equal(got, want) {
 					i := worst(got, want)
 					t.Fatalf("step %d: params[%d] = %g, want %g", step, i, got[i], want[i])
 				}
-				if o.Momentum != 0 && !slices.Equal(d.read("buf"), ref.Buf) {
+				if o.Momentum != 0 && !slices.Equal(d.read("buf"), buf) {
 					t.Fatalf("step %d: momentum buffers differ", step)
 				}
 			}

@@ -2,7 +2,7 @@ package ptx
 
 import "fmt"
 
-// SGD holds the constant hyperparameters of the optimizer step, as optim.SGD.
+// SGD holds the constant hyperparameters of the optimizer step, as nn.SGDArgs.
 type SGD struct {
 	Momentum, Dampening, WeightDecay float64
 	Nesterov                         bool
@@ -10,7 +10,7 @@ type SGD struct {
 
 const sgdThreads = 256
 
-// SGDStep emits optim.SGD's update of P parameters, one thread per element, with the same
+// SGDStep emits nn.SGDStep's update of P parameters, one thread per element, with the same
 // float32 operations in the same order (so the result is bit for bit the CPU's):
 //
 //	d = g + wd*p;  b = first ? d : mom*b + (1-damp)*d;  d = nesterov ? d + mom*b : b;  p = p + (-lr)*d

@@ -2,6 +2,7 @@ package nn
 
 import (
 	"fmt"
+	"github.com/wrnc/wrnc/testdata/ref"
 	"testing"
 )
 
@@ -96,25 +97,25 @@ type tinyResult struct {
 func refTiny(t *tinyNet, p map[string][]float64, x []float64) tinyResult {
 	n := t.n
 	res := tinyResult{grads: map[string][]float64{}, stats: map[string][]float64{}}
-	conv := func(name string, z []float64) []float64 { return refConv(n, tinyConvs[name], z, p[name]) }
+	conv := func(name string, z []float64) []float64 { return ref.Conv(n, tinyConvs[name], z, p[name]) }
 	type bnOut struct {
 		x, z []float64
 		c    int
 	}
 	bn := func(name string, c int, x []float64, drop float32, seed uint64) bnOut {
 		hw := len(x) / (n * c)
-		m, v := refBNStats(n, c, hw, x)
-		rm, rv := refRunning(n*hw, f64(t.stats[name+".running_mean"]), f64(t.stats[name+".running_var"]), m, v)
+		m, v := ref.BNStats(n, c, hw, x)
+		rm, rv := ref.Running(n*hw, f64(t.stats[name+".running_mean"]), f64(t.stats[name+".running_var"]), m, v)
 		res.stats[name+".running_mean"], res.stats[name+".running_var"] = rm, rv
-		return bnOut{x, refBNReLUDrop(n, c, hw, x, p[name+".weight"], p[name+".bias"], drop, seed), c}
+		return bnOut{x, ref.BNReLUDrop(n, c, hw, x, p[name+".weight"], p[name+".bias"], drop, seed), c}
 	}
 	bnBack := func(name string, b bnOut, drop float32, seed uint64, dz []float64) []float64 {
-		dx, dg, db := refBNReLUDropBackward(n, b.c, len(b.x)/(n*b.c), b.x, p[name+".weight"], p[name+".bias"], drop, seed, dz)
+		dx, dg, db := ref.BNReLUDropBackward(n, b.c, len(b.x)/(n*b.c), b.x, p[name+".weight"], p[name+".bias"], drop, seed, dz)
 		res.grads[name+".weight"], res.grads[name+".bias"] = dg, db
 		return dx
 	}
 	convBack := func(name string, z, dy []float64) []float64 {
-		dw, dz := refConvBackward(n, tinyConvs[name], z, p[name], dy)
+		dw, dz := ref.ConvBackward(n, tinyConvs[name], z, p[name], dy)
 		res.grads[name] = dw
 		return dz
 	}
@@ -130,11 +131,11 @@ func refTiny(t *tinyNet, p map[string][]float64, x []float64) tinyResult {
 	b21 := bn("b2.bn1", 6, h2, tinyDrop, t.seeds[1])
 	o2 := addF64(conv("b2.conv1", b21.z), o1)
 	bh := bn("bn", 6, o2, 0, 0)
-	pooled, logits := refHead(n, 6, 15, tinyClasses, bh.z, p["fc.weight"], p["fc.bias"])
-	loss, dlogits, _ := refSoftmaxCE(n, tinyClasses, logits, t.labels)
+	pooled, logits := ref.Head(n, 6, 15, tinyClasses, bh.z, p["fc.weight"], p["fc.bias"])
+	loss, dlogits, _ := ref.SoftmaxCE(n, tinyClasses, logits, t.labels)
 	res.loss, res.logits = loss, logits
 
-	dzh, dfw, dfb := refHeadBackward(n, 6, 15, tinyClasses, pooled, p["fc.weight"], dlogits)
+	dzh, dfw, dfb := ref.HeadBackward(n, 6, 15, tinyClasses, pooled, p["fc.weight"], dlogits)
 	res.grads["fc.weight"], res.grads["fc.bias"] = dfw, dfb
 	do2 := bnBack("bn", bh, 0, 0, dzh)
 	dh2 := bnBack("b2.bn1", b21, tinyDrop, t.seeds[1], convBack("b2.conv1", b21.z, do2))

@@ -2,6 +2,7 @@ package nn
 
 import (
 	"fmt"
+	"github.com/wrnc/wrnc/testdata/ref"
 	"math"
 	"testing"
 )
@@ -52,13 +53,13 @@ func TestBNTrain(t *testing.T) {
 			ctx := newTestCtx(t, tc.threads, 0)
 			BNTrain(ctx, tc.n, tc.C, tc.HW, x, p.gamma, p.beta, p.runMean, p.runVar, mean, invstd, scale, shift)
 
-			wm, wv := refBNStats(tc.n, tc.C, tc.HW, f64(x))
+			wm, wv := ref.BNStats(tc.n, tc.C, tc.HW, f64(x))
 			wis := make([]float64, tc.C)
 			for ch := range wis {
 				wis[ch] = 1 / math.Sqrt(wv[ch]+1e-5)
 			}
-			wsc, wsh := refBNAffine(f64(p.gamma), f64(p.beta), wm, wv)
-			wrm, wrv := refRunning(tc.n*tc.HW, rm0, rv0, wm, wv)
+			wsc, wsh := ref.BNAffine(f64(p.gamma), f64(p.beta), wm, wv)
+			wrm, wrv := ref.Running(tc.n*tc.HW, rm0, rv0, wm, wv)
 			checkClose(t, "mean", mean, wm, tol)
 			checkClose(t, "invstd", invstd, wis, tol)
 			checkClose(t, "scale", scale, wsc, tol)
@@ -101,7 +102,7 @@ func TestBNInfer(t *testing.T) {
 	p := randBN(400, C)
 	scale, shift := make([]float32, C), make([]float32, C)
 	BNInfer(C, p.gamma, p.beta, p.runMean, p.runVar, scale, shift)
-	wsc, wsh := refBNAffine(f64(p.gamma), f64(p.beta), f64(p.runMean), f64(p.runVar))
+	wsc, wsh := ref.BNAffine(f64(p.gamma), f64(p.beta), f64(p.runMean), f64(p.runVar))
 	checkClose(t, "scale", scale, wsc, tol)
 	checkClose(t, "shift", shift, wsh, tol)
 }
@@ -140,7 +141,7 @@ func TestBNReLUBackward(t *testing.T) {
 					}
 					BNReLUBackward(ctx, tc.n, tc.C, tc.HW, x, mean, invstd, p.gamma, pre, in, dx, acc, dgamma, dbeta)
 
-					wdx, wdg, wdb := refBNReLUDropBackward(tc.n, tc.C, tc.HW, f64(x), f64(p.gamma), f64(p.beta), drop, 99, f64(dz))
+					wdx, wdg, wdb := ref.BNReLUDropBackward(tc.n, tc.C, tc.HW, f64(x), f64(p.gamma), f64(p.beta), drop, 99, f64(dz))
 					if acc {
 						wdx = addF64(wdx, f64(dx0))
 					}

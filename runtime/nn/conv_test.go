@@ -2,6 +2,7 @@ package nn
 
 import (
 	"fmt"
+	"github.com/wrnc/wrnc/testdata/ref"
 	"math"
 	"testing"
 
@@ -91,12 +92,12 @@ func makeConvData(tc convCase, seed uint64) convData {
 		d.pre = randPre(r, c.C, drop, seed*31+7)
 	}
 	z := refPreOf(tc.n, c.C, c.H*c.W, d.x, d.pre)
-	d.y = refConv(tc.n, c, z, f64(d.w))
+	d.y = ref.Conv(tc.n, c, z, f64(d.w))
 	if tc.res {
 		d.res = randF32(r, out, -1, 1)
 		d.y = addF64(d.y, f64(d.res))
 	}
-	d.dw, d.dz = refConvBackward(tc.n, c, z, f64(d.w), f64(d.dy))
+	d.dw, d.dz = ref.ConvBackward(tc.n, c, z, f64(d.w), f64(d.dy))
 	if tc.dz == 2 {
 		d.dz0 = randF32(r, in, -1, 1)
 		d.dz = addF64(d.dz, f64(d.dz0))

@@ -2,6 +2,7 @@ package nn
 
 import (
 	"fmt"
+	"github.com/wrnc/wrnc/testdata/ref"
 	"math"
 	"testing"
 )
@@ -99,6 +100,21 @@ func TestDropSeed(t *testing.T) {
 				seen[s] = key
 				if DropSeed(run, step, layer) != s {
 					t.Fatalf("%s: DropSeed is not deterministic", key)
+				}
+			}
+		}
+	}
+}
+
+// TestKeepMatchesReference checks the kernels' dropout mask against the reference's,
+// written from the same definition, over seeds, indices and rates.
+func TestKeepMatchesReference(t *testing.T) {
+	for _, p := range []float32{0, 1e-3, 0.2, 0.3, 0.5, 0.999, 1} {
+		for seed := uint64(0); seed < 20; seed++ {
+			s := DropSeed(seed*7919, seed, int(seed%5))
+			for i := 0; i < 2000; i++ {
+				if Keep(s, i, p) != ref.Keep(s, i, p) {
+					t.Fatalf("p %g seed %d element %d: nn.Keep %t, ref.Keep %t", p, s, i, Keep(s, i, p), ref.Keep(s, i, p))
 				}
 			}
 		}

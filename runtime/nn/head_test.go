@@ -2,6 +2,7 @@ package nn
 
 import (
 	"fmt"
+	"github.com/wrnc/wrnc/testdata/ref"
 	"math"
 	"testing"
 
@@ -29,14 +30,14 @@ func TestHead(t *testing.T) {
 			pooled, logits := make([]float32, tc.n*tc.C), make([]float32, tc.n*tc.F)
 			HeadForward(ctx, tc.n, tc.C, tc.HW, tc.F, x, pre.Scale, pre.Shift, fcW, fcB, pooled, logits)
 			z := refPreOf(tc.n, tc.C, tc.HW, x, pre)
-			wp, wl := refHead(tc.n, tc.C, tc.HW, tc.F, z, f64(fcW), f64(fcB))
+			wp, wl := ref.Head(tc.n, tc.C, tc.HW, tc.F, z, f64(fcW), f64(fcB))
 			checkClose(t, "pooled", pooled, wp, tol)
 			checkClose(t, "logits", logits, wl, tol)
 
 			dfcW, dfcB := randF32(r, len(fcW), -9, 9), randF32(r, len(fcB), -9, 9)
 			dz := randF32(r, len(x), -9, 9)
 			HeadBackward(ctx, tc.n, tc.C, tc.HW, tc.F, pooled, fcW, dlogits, dfcW, dfcB, dz)
-			wdz, wdw, wdb := refHeadBackward(tc.n, tc.C, tc.HW, tc.F, wp, f64(fcW), f64(dlogits))
+			wdz, wdw, wdb := ref.HeadBackward(tc.n, tc.C, tc.HW, tc.F, wp, f64(fcW), f64(dlogits))
 			checkClose(t, "dz", dz, wdz, tol)
 			checkClose(t, "dfcW", dfcW, wdw, tol)
 			checkClose(t, "dfcB", dfcB, wdb, tol)
@@ -68,7 +69,7 @@ func TestSoftmaxCE(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			wl, wd, wc := refSoftmaxCE(tc.n, tc.F, f64(logits), labels)
+			wl, wd, wc := ref.SoftmaxCE(tc.n, tc.F, f64(logits), labels)
 			if math.IsNaN(loss) || math.Abs(loss-wl) > tol*math.Max(math.Abs(wl), 1e-3) {
 				t.Errorf("loss = %.9g, want %.9g", loss, wl)
 			}

@@ -2,6 +2,7 @@ package nn
 
 import (
 	"fmt"
+	"github.com/wrnc/wrnc/testdata/ref"
 	"math"
 	"testing"
 )
@@ -68,8 +69,8 @@ func TestRefConvGrad(t *testing.T) {
 			z := f64(randF32(r, n*c.C*c.H*c.W, -1, 1))
 			w := f64(randF32(r, c.K*c.C*c.R*c.R, -1, 1))
 			g := f64(randF32(r, n*c.K*c.OH*c.OW, -1, 1))
-			dw, dz := refConvBackward(n, c, z, w, g)
-			loss := func() float64 { return dot(g, refConv(n, c, z, w)) }
+			dw, dz := ref.ConvBackward(n, c, z, w, g)
+			loss := func() float64 { return dot(g, ref.Conv(n, c, z, w)) }
 			fdCheck(t, "dz", z, dz, loss)
 			fdCheck(t, "dw", w, dw, loss)
 		})
@@ -93,8 +94,8 @@ func TestRefBNReLUDropGrad(t *testing.T) {
 			beta := f64(randF32(r, tc.C, -0.3, 0.3))
 			g := f64(randF32(r, len(x), -1, 1))
 			const seed = 77
-			dx, dgamma, dbeta := refBNReLUDropBackward(tc.n, tc.C, tc.HW, x, gamma, beta, tc.p, seed, g)
-			loss := func() float64 { return dot(g, refBNReLUDrop(tc.n, tc.C, tc.HW, x, gamma, beta, tc.p, seed)) }
+			dx, dgamma, dbeta := ref.BNReLUDropBackward(tc.n, tc.C, tc.HW, x, gamma, beta, tc.p, seed, g)
+			loss := func() float64 { return dot(g, ref.BNReLUDrop(tc.n, tc.C, tc.HW, x, gamma, beta, tc.p, seed)) }
 			fdCheck(t, "dx", x, dx, loss)
 			fdCheck(t, "dgamma", gamma, dgamma, loss)
 			fdCheck(t, "dbeta", beta, dbeta, loss)
@@ -109,10 +110,10 @@ func TestRefHeadGrad(t *testing.T) {
 	fcW := f64(randF32(r, F*C, -1, 1))
 	fcB := f64(randF32(r, F, -1, 1))
 	g := f64(randF32(r, n*F, -1, 1))
-	pooled, _ := refHead(n, C, HW, F, z, fcW, fcB)
-	dz, dfcW, dfcB := refHeadBackward(n, C, HW, F, pooled, fcW, g)
+	pooled, _ := ref.Head(n, C, HW, F, z, fcW, fcB)
+	dz, dfcW, dfcB := ref.HeadBackward(n, C, HW, F, pooled, fcW, g)
 	loss := func() float64 {
-		_, logits := refHead(n, C, HW, F, z, fcW, fcB)
+		_, logits := ref.Head(n, C, HW, F, z, fcW, fcB)
 		return dot(g, logits)
 	}
 	fdCheck(t, "dz", z, dz, loss)
@@ -125,9 +126,9 @@ func TestRefSoftmaxCEGrad(t *testing.T) {
 	r := newRand(40)
 	logits := f64(randF32(r, n*F, -3, 3))
 	labels := []int32{0, 6, 3, 3}
-	_, dlogits, _ := refSoftmaxCE(n, F, logits, labels)
+	_, dlogits, _ := ref.SoftmaxCE(n, F, logits, labels)
 	fdCheck(t, "dlogits", logits, dlogits, func() float64 {
-		l, _, _ := refSoftmaxCE(n, F, logits, labels)
+		l, _, _ := ref.SoftmaxCE(n, F, logits, labels)
 		return l
 	})
 }

@@ -25,7 +25,7 @@ const sgdGrain = 1 << 15
 //	d = d + Momentum*b  if Nesterov, else d = b
 //	p = p - LR*d
 //
-// in float32, in PyTorch's order (the arithmetic of runtime/optim's SGD, bit for bit).
+// in float32, in PyTorch's order (the PTX SGD kernel does the same operations, bit for bit).
 // buf, the momentum buffers, has the length of params, and is nil when Momentum is 0
 // (then there is no buffer and first is ignored). The elements are split over the pool's
 // threads in chunks; the result does not depend on the split.

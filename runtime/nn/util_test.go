@@ -1,6 +1,7 @@
 package nn
 
 import (
+	"github.com/wrnc/wrnc/testdata/ref"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -98,5 +99,5 @@ func refPreOf(n, C, HW int, x []float32, p *Pre) []float64 {
 	if p == nil {
 		return f64(x)
 	}
-	return refPre(n, C, HW, f64(x), f64(p.Scale), f64(p.Shift), p.Drop, p.Seed)
+	return ref.Pre(n, C, HW, f64(x), f64(p.Scale), f64(p.Shift), p.Drop, p.Seed)
 }

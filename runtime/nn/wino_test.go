@@ -2,6 +2,7 @@ package nn
 
 import (
 	"fmt"
+	"github.com/wrnc/wrnc/testdata/ref"
 	"testing"
 
 	"github.com/wrnc/wrnc/runtime/cpu"
@@ -109,7 +110,7 @@ func TestDerivedWeightsRemade(t *testing.T) {
 			m.forward(ctx, tc.n, &c, d.x, d.w, d.pre, nil, y)
 			checkClose(t, "first", y, d.y, m.tol())
 			copy(d.w, randF32(newRand(5), len(d.w), -1, 1))
-			want := refConv(tc.n, c, refPreOf(tc.n, c.C, c.H*c.W, d.x, d.pre), f64(d.w))
+			want := ref.Conv(tc.n, c, refPreOf(tc.n, c.C, c.H*c.W, d.x, d.pre), f64(d.w))
 			m.forward(ctx, tc.n, &c, d.x, d.w, d.pre, nil, y)
 			checkClose(t, "changed", y, want, m.tol())
 		})

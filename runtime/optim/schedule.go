@@ -1,3 +1,7 @@
+// Package optim holds what trains a generated network besides its compiled step: the
+// step learning rate schedule of the .wrn recipe and the initialisation of the parameters
+// (the SGD update itself is part of the compiled training step: runtime/nn.SGDStep and the
+// PTX SGD kernel).
 package optim
 
 import "github.com/wrnc/wrnc/runtime/model"
