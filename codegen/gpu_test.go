@@ -14,6 +14,8 @@ import (
 	"github.com/wrnc/wrnc/codegen/ptx"
 	"github.com/wrnc/wrnc/compiler"
 	"github.com/wrnc/wrnc/compiler/ir"
+	"github.com/wrnc/wrnc/compiler/pass"
+	"github.com/wrnc/wrnc/dsl"
 )
 
 // ptxas finds the assembler: $CUDA_HOME/bin/ptxas, else /usr/local/cuda/bin/ptxas.
@@ -55,11 +57,18 @@ func TestReferenceModulesAssemble(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				p, err := compiler.Compile(net+".wrn", src)
+				f, err := dsl.Parse(net+".wrn", src)
 				if err != nil {
 					t.Fatal(err)
 				}
-				p.Precision = precision // what `precision` in the model block sets
+				p, err := compiler.Lower(f)
+				if err != nil {
+					t.Fatal(err)
+				}
+				p.Precision = precision // what `precision` in the model block sets, before the passes choose by it
+				if err := pass.Default.Execute(p); err != nil {
+					t.Fatal(err)
+				}
 				code, err := codegen.GPU(p)
 				if err != nil {
 					t.Fatal(err)
