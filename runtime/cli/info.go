@@ -50,8 +50,9 @@ func writeInfo(w io.Writer, spec *model.Spec, devices string) error {
 		{"dropout", strconv.FormatFloat(spec.Dropout, 'g', -1, 64)},
 		{"params", fmt.Sprintf("%s trainable (+ %s running statistics) in %d tensors", group(int64(spec.ParamsSize)), group(int64(stats)), len(spec.Params))},
 		{"MACs", fmt.Sprintf("%s per image, forward (%.3f GFLOP)", group(spec.MACs), 2*float64(spec.MACs)/1e9)},
-		{"memory", fmt.Sprintf("training arena %s at batch %d, inference %s at batch %d, %s at batch 1",
-			bytesString(4*int64(spec.TrainArena)), spec.Batch, bytesString(4*int64(spec.InferArena)), spec.Batch, bytesString(4*int64(spec.Infer1Arena)))},
+		{"memory", fmt.Sprintf("training arena %s at batch %d, inference %s at batch %d, %s at batch 1; each holds the %s of transformed weights",
+			bytesString(4*int64(spec.TrainArena)), spec.Batch, bytesString(4*int64(spec.InferArena)), spec.Batch, bytesString(4*int64(spec.Infer1Arena)),
+			bytesString(4*int64(spec.Shared)))},
 	}
 	if pb, ok := peakBytes(spec.Info); ok {
 		rows = append(rows, [2]string{"peak bytes", fmt.Sprintf("%s (%s)", group(pb), bytesString(pb))})
