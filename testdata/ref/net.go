@@ -19,7 +19,7 @@ type Net struct {
 	// P.Ops; nil: none.
 	Keep func(layer, i int) float64
 
-	vals [][]float64           // forward values, by value ID
+	vals [][]float64             // forward values, by value ID
 	bn   map[string][2][]float64 // batch (train) or running mean, and 1/sqrt(var+eps), per BN op
 	// Stats holds, after a training forward pass, the running statistics it updated.
 	Stats map[string][]float64
