@@ -235,16 +235,20 @@ func (g *gpuEmitter) kernels(st *ir.Step) ([]ptx.Entry, error) {
 		dz, err := ptx.HeadBackwardDz(fmt.Sprintf("head_dz_bwd_c%d_hw%d_f%d", C, HW, k.Classes), C, HW, k.Classes)
 		return []ptx.Entry{fc, dz}, err
 	case ir.SLoss:
-		return one(ptx.SoftmaxCE(fmt.Sprintf("softmax_ce_f%d", k.Classes), k.Classes))
+		ce, err := ptx.SoftmaxCE(fmt.Sprintf("softmax_ce_f%d", k.Classes), k.Classes)
+		if err != nil {
+			return nil, err
+		}
+		sum, err := ptx.LossSum("loss_sum")
+		return []ptx.Entry{ce, sum}, err
 	case ir.SSGD:
-		r := k.Recipe
 		size := 0
 		for _, x := range k.Params {
 			if x.Trainable() {
 				size += x.Size()
 			}
 		}
-		return one(ptx.SGDStep(fmt.Sprintf("sgd_p%d", size), size, ptx.SGD{Momentum: r.Momentum, Dampening: r.Dampening, WeightDecay: r.WeightDecay, Nesterov: r.Nesterov}))
+		return one(ptx.SGDStep(fmt.Sprintf("sgd_p%d", size), size))
 	}
 	return nil, fmt.Errorf("no kernel for step %s", st.Kind)
 }
@@ -296,10 +300,12 @@ func (g *gpuEmitter) bindings(ph *ir.Phase, st *ir.Step) map[string]gpuArg {
 	case ir.SLoss:
 		b["labels"] = gpuArg{space: "Labels"}
 		b["loss"], b["correct"] = gpuArg{space: "Loss"}, gpuArg{space: "Loss", off: int64(g.p.Batch)}
+		b["out"] = gpuArg{space: "LossOut"}
 		return b
 	case ir.SSGD:
 		b["params"], b["grads"], b["buf"] = gpuArg{space: "Params"}, gpuArg{space: "Grads"}, gpuArg{space: "Momentum"}
-		b["lr"], b["first"] = gpuArg{space: "LR"}, gpuArg{space: "First"}
+		b["lr"], b["mom"], b["damp"] = gpuArg{space: "LR"}, gpuArg{space: "Mom"}, gpuArg{space: "Damp"}
+		b["wd"], b["nesterov"], b["first"] = gpuArg{space: "WD"}, gpuArg{space: "Nesterov"}, gpuArg{space: "First"}
 		return b
 	}
 	ps := st.K.Op.Params

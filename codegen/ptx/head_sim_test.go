@@ -121,11 +121,27 @@ func TestSoftmaxCESim(t *testing.T) {
 			if math.Abs(mean-wantMean) > 1e-5*math.Max(wantMean, 1e-3) || correct != wantCorrect {
 				t.Errorf("mean loss %g, %d correct; nn.SoftmaxCE: %g, %d", mean, correct, wantMean, wantCorrect)
 			}
+			// LossSum: the two words the host reads back.
+			ls, err := LossSum("loss_sum")
+			if err != nil {
+				t.Fatal(err)
+			}
+			d.poison("out", 2)
+			d.launch(ls, c.n)
+			out := d.read("out")
+			sum, count := float64(out[0]), math.Float32bits(out[1])
+			if math.Abs(sum/float64(c.n)-mean) > 1e-6*math.Max(mean, 1e-3) || int(count) != correct {
+				t.Errorf("LossSum: mean %g, %d correct; want %g, %d", sum/float64(c.n), count, mean, correct)
+			}
 		})
 	}
 }
 
 func TestSGDSim(t *testing.T) {
+	type SGD struct {
+		Momentum, Dampening, WeightDecay float64
+		Nesterov                         bool
+	}
 	cases := []SGD{
 		{},
 		{WeightDecay: 5e-4},
@@ -140,7 +156,7 @@ func TestSGDSim(t *testing.T) {
 			d := newDevice(t)
 			params := randF32(r, P, -1, 1)
 			d.f32("params", params)
-			e, err := SGDStep("sgd", P, o)
+			e, err := SGDStep("sgd", P)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -148,9 +164,12 @@ func TestSGDSim(t *testing.T) {
 			t.Cleanup(pool.Close)
 			ctx := nn.NewCtx(pool, nil, 0)
 			want, buf := append([]float32(nil), params...), make([]float32, P)
-			if o.Momentum != 0 {
-				d.poison("buf", P) // the first step must not read it
-			}
+			d.poison("buf", P) // the first step must not read it; without momentum, no step does
+			bits := func(f float64) uint64 { return uint64(math.Float32bits(float32(f))) }
+			d.scalar("mom", bits(o.Momentum))
+			d.scalar("damp", bits(1-o.Dampening))
+			d.scalar("wd", bits(o.WeightDecay))
+			d.scalar("nesterov", map[bool]uint64{true: 1, false: 0}[o.Nesterov])
 			for step, lr := range []float64{0.1, 0.05, 0.02} {
 				grads := randF32(r, P, -1, 1)
 				d.f32("grads", grads)

@@ -43,13 +43,8 @@ func sampleKernels() []build {
 	add("head_bwd_fc", func(n string) (Entry, error) { return HeadBackwardFC(n, 17, 10) })
 	add("head_bwd_dz", func(n string) (Entry, error) { return HeadBackwardDz(n, 17, 35, 10) })
 	add("softmax_ce", func(n string) (Entry, error) { return SoftmaxCE(n, 10) })
-	add("sgd", func(n string) (Entry, error) { return SGDStep(n, 1000, SGD{WeightDecay: 5e-4}) })
-	add("sgd_momentum", func(n string) (Entry, error) {
-		return SGDStep(n, 1000, SGD{Momentum: 0.9, Dampening: 0.1, WeightDecay: 5e-4})
-	})
-	add("sgd_nesterov", func(n string) (Entry, error) {
-		return SGDStep(n, 1000, SGD{Momentum: 0.9, WeightDecay: 5e-4, Nesterov: true})
-	})
+	add("sgd", func(n string) (Entry, error) { return SGDStep(n, 1000) })
+	add("loss_sum", func(n string) (Entry, error) { return LossSum(n) })
 	return out
 }
 

@@ -65,3 +65,30 @@ func SoftmaxCE(name string, F int) (Entry, error) {
 	})
 	return entry(b, [3]int{1, 1, 1}, true)
 }
+
+// LossSum reduces SoftmaxCE's per-image results of a call to the two words the host reads
+// back: out[0] = the sum of loss[0:n] (float32, compensated, in a fixed order: lane l adds
+// images l, l+32, ..., then a butterfly over the warp) and out[1] = the number of correct
+// images (uint32). One warp, one block. Parameters: loss [n] float32, correct [n] uint32,
+// out [2], n.
+func LossSum(name string) (Entry, error) {
+	b := newBuilder(name, [3]int{32, 1, 1}, "loss", "correct", "out", "n")
+	loss, correct, out := b.gptr("loss"), b.gptr("correct"), b.gptr("out")
+	n := b.param32("n")
+	lane := b.special("%tid.x")
+	s := newDsum(b, f32(0))
+	c := b.mov(tU32, u32(0))
+	b.loop(lane, n, 32, func(i reg) {
+		s.add(b, b.ld("global", tF32, addr{base: b.elem(loss, i, 4)}))
+		b.to(c, opAdd, c, b.ld("global", tU32, addr{base: b.elem(correct, i, 4)}))
+	})
+	total := warpSum(b, s).value(b)
+	for d := 16; d >= 1; d /= 2 {
+		b.to(c, opAdd, c, shflBfly(b, c, d))
+	}
+	b.ifThen(b.setp("eq", lane, u32(0)), func() {
+		b.st("global", tF32, addr{base: out}, total)
+		b.st("global", tU32, addr{base: b.elem(out, u32(1), 4)}, c)
+	})
+	return entry(b, [3]int{1, 1, 1}, false)
+}

@@ -133,7 +133,7 @@ func TestBadInput(t *testing.T) {
 		{"bn back without pre", func() (Entry, error) { return BNReLUBackward("k", 3, 4, Pre{}, false) }, "needs the forward pass's BN-ReLU Pre"},
 		{"head", func() (Entry, error) { return HeadForward("k", 3, 4, 0) }, "head of 3 channels of 4 values and 0 classes"},
 		{"softmax", func() (Entry, error) { return SoftmaxCE("k", 0) }, "softmax over 0 classes"},
-		{"sgd", func() (Entry, error) { return SGDStep("k", 0, SGD{}) }, "kernel k: 0 parameters"},
+		{"sgd", func() (Entry, error) { return SGDStep("k", 0) }, "kernel k: 0 parameters"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -21,7 +21,7 @@ type Net struct {
 	prog   *Program
 	base   [numBuffers]uint64
 	logits []float32
-	loss   []float32 // the per-image losses, then the correct flags (as uint32 bits)
+	loss   []float32 // the summed loss and the correct count (as uint32 bits) of a step
 	labels []float32 // the labels as int32 bits
 	err    error
 
@@ -42,7 +42,7 @@ func NewNet(dev Device, spec *model.Spec, prog *Program) (*Net, error) {
 	var sizes [numBuffers]int
 	sizes[Params], sizes[Grads], sizes[Momentum], sizes[Stats] = spec.ParamsSize, spec.ParamsSize, spec.ParamsSize, spec.StatsSize
 	sizes[Arena] = max(spec.TrainArena, spec.InferArena, spec.Infer1Arena)
-	sizes[Input], sizes[Labels], sizes[Loss] = spec.Batch*in, spec.Batch, 2*spec.Batch
+	sizes[Input], sizes[Labels], sizes[Loss], sizes[LossOut] = spec.Batch*in, spec.Batch, 2*spec.Batch, 2
 	total := 0
 	var offs [numBuffers]int
 	for i, s := range sizes {
@@ -54,7 +54,7 @@ func NewNet(dev Device, spec *model.Spec, prog *Program) (*Net, error) {
 		return nil, fmt.Errorf("%s: allocating %d MiB of device memory: %w", dev.Name(), total>>20, err)
 	}
 	g := &Net{dev: dev, spec: spec, prog: prog, logits: make([]float32, spec.Batch*spec.Classes),
-		loss: make([]float32, 2*spec.Batch), labels: make([]float32, spec.Batch)}
+		loss: make([]float32, 2), labels: make([]float32, spec.Batch)}
 	for i := range offs {
 		g.base[i] = addr + uint64(offs[i])
 	}
@@ -118,8 +118,15 @@ func (g *Net) read(sp Space, off int64, v []float32) {
 type call struct {
 	n     int
 	s     *model.State
-	lr    float32
+	h     model.Hyper
 	first bool
+}
+
+func flagArg(b bool) uint64 {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // run launches a list.
@@ -141,13 +148,17 @@ func (g *Net) run(c call, list []Launch) {
 			case Float:
 				args = append(args, floatBits(a.Value))
 			case LR:
-				args = append(args, floatBits(c.lr))
+				args = append(args, floatBits(float32(c.h.LR)))
+			case Mom:
+				args = append(args, floatBits(float32(c.h.Momentum)))
+			case Damp:
+				args = append(args, floatBits(float32(1-c.h.Dampening))) // rounded as nn.SGDStep rounds it
+			case WD:
+				args = append(args, floatBits(float32(c.h.WeightDecay)))
+			case Nesterov:
+				args = append(args, flagArg(c.h.Nesterov))
 			case First:
-				f := uint64(0)
-				if c.first {
-					f = 1
-				}
-				args = append(args, f)
+				args = append(args, flagArg(c.first))
 			default:
 				args = append(args, g.base[a.Space]+uint64(a.Off)*4)
 			}
@@ -184,17 +195,14 @@ func (g *Net) out(n int, off int64) ([]float32, error) {
 	return y, g.err
 }
 
-// TrainStep implements model.Net: the whole step runs on the device. The SGD kernel's
-// momentum, dampening, weight decay and Nesterov flag are the compiled recipe's; the
-// learning rate is an argument.
+// TrainStep implements model.Net: the whole step runs on the device, the SGD update with
+// h's hyperparameters as kernel arguments.
 func (g *Net) TrainStep(s *model.State, n int, x []float32, labels []int32, h model.Hyper) (model.StepResult, error) {
 	if err := g.check(n, x); err != nil {
 		return model.StepResult{}, err
 	}
-	r := g.spec.Recipe
-	if h.Momentum != r.Momentum || h.Dampening != r.Dampening || h.WeightDecay != r.WeightDecay || h.Nesterov != r.Nesterov {
-		return model.StepResult{}, fmt.Errorf("%s: the device's SGD update is compiled for momentum %g, dampening %g, weight decay %g, nesterov %t",
-			g.dev.Name(), r.Momentum, r.Dampening, r.WeightDecay, r.Nesterov)
+	if h.Momentum != 0 && len(s.Momentum) != len(s.Params) {
+		return model.StepResult{}, fmt.Errorf("%s: momentum buffers of %d floats for %d parameters", g.spec.Name, len(s.Momentum), len(s.Params))
 	}
 	if len(labels) < n {
 		return model.StepResult{}, fmt.Errorf("%s: %d labels for %d images", g.spec.Name, len(labels), n)
@@ -208,25 +216,14 @@ func (g *Net) TrainStep(s *model.State, n int, x []float32, labels []int32, h mo
 	g.upload(s)
 	g.write(Input, 0, x[:n*g.imageSize()])
 	g.write(Labels, 0, g.labels[:n])
-	g.run(call{n: n, s: s, lr: float32(h.LR), first: !s.Started}, g.prog.TrainStep)
+	g.run(call{n: n, s: s, h: h, first: !s.Started}, g.prog.TrainStep)
 	g.newer = true
-	// One copy back: the losses and the correct flags of the n images.
-	b := g.spec.Batch
-	if n == b {
-		g.read(Loss, 0, g.loss)
-	} else {
-		g.read(Loss, 0, g.loss[:n])
-		g.read(Loss, int64(b), g.loss[b:b+n])
-	}
+	// One copy back: the summed loss and the count of correct images (two words).
+	g.read(LossOut, 0, g.loss[:2])
 	if g.err != nil {
 		return model.StepResult{}, g.err
 	}
-	var res model.StepResult
-	for i := range n {
-		res.Loss += float64(g.loss[i])
-		res.Correct += int(math.Float32bits(g.loss[b+i]))
-	}
-	res.Loss /= float64(n)
+	res := model.StepResult{Loss: float64(g.loss[0]) / float64(n), Correct: int(math.Float32bits(g.loss[1]))}
 	s.Started = true
 	s.Step++
 	return res, nil

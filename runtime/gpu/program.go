@@ -15,16 +15,21 @@ const (
 	Input                 // the images of a call
 	Labels                // the labels of a training step, int32
 	Loss                  // the loss of every image of a training step, then its correct flags
+	LossOut               // their sum and the count of correct images: what the host reads back
 	Images                // not a pointer: the image count n of the call
 	DropSeed              // not a pointer: nn.DropSeed(seed, step, Off) of the call
 	Const                 // not a pointer: Off itself
 	Float                 // not a pointer: the float32 bits of FloatValue
 	LR                    // not a pointer: the float32 bits of the step's learning rate
+	Mom                   // not a pointer: the float32 bits of its momentum
+	Damp                  // not a pointer: the float32 bits of 1 - its dampening
+	WD                    // not a pointer: the float32 bits of its weight decay
+	Nesterov              // not a pointer: 1 for Nesterov momentum
 	First                 // not a pointer: 1 on the step that starts the momentum buffers
 )
 
 // numBuffers is the number of Spaces that are device buffers.
-const numBuffers = int(Loss) + 1
+const numBuffers = int(LossOut) + 1
 
 // Arg is one kernel argument: a pointer Off float32s into a Space, or a value.
 type Arg struct {
