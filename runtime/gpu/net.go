@@ -179,14 +179,7 @@ func (g *Net) check(n int, x []float32) error {
 	if g.err != nil {
 		return g.err
 	}
-	sp := g.spec
-	if n < 1 || n > sp.Batch {
-		return fmt.Errorf("%s: a call takes 1 to %d images, got %d", sp.Name, sp.Batch, n)
-	}
-	if d := sp.Input[0] * sp.Input[1] * sp.Input[2]; x != nil && len(x) < n*d {
-		return fmt.Errorf("%s: %d input values for %d images of %d", sp.Name, len(x), n, d)
-	}
-	return nil
+	return model.CheckCall(g.spec, n, x)
 }
 
 func (g *Net) out(n int, off int64) ([]float32, error) {

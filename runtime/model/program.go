@@ -134,11 +134,8 @@ func (c cpuNet) Infer1(s *State, x []float32) ([]float32, error) {
 // for the spec (with gradients and a training arena when train).
 func (c cpuNet) check(s *State, n int, x []float32, train bool) error {
 	sp := c.Spec()
-	if n < 1 || n > sp.Batch {
-		return fmt.Errorf("%s: a call takes 1 to %d images, got %d", sp.Name, sp.Batch, n)
-	}
-	if d := sp.Input[0] * sp.Input[1] * sp.Input[2]; x != nil && len(x) < n*d {
-		return fmt.Errorf("%s: %d input values for %d images of %d", sp.Name, len(x), n, d)
+	if err := CheckCall(sp, n, x); err != nil {
+		return err
 	}
 	arena := max(sp.InferArena, sp.Infer1Arena)
 	if train {
@@ -153,6 +150,18 @@ func (c cpuNet) check(s *State, n int, x []float32, train bool) error {
 		return fmt.Errorf("%s: an arena of %d floats, the plan needs %d", sp.Name, len(s.Arena), arena)
 	case s.Ctx == nil:
 		return fmt.Errorf("%s: a State without kernel context", sp.Name)
+	}
+	return nil
+}
+
+// CheckCall validates the image count and input of a call of any Net of sp: 1 to
+// sp.Batch images, and x (when not nil) holding at least n of them.
+func CheckCall(sp *Spec, n int, x []float32) error {
+	if n < 1 || n > sp.Batch {
+		return fmt.Errorf("%s: a call takes 1 to %d images, got %d", sp.Name, sp.Batch, n)
+	}
+	if d := sp.Input[0] * sp.Input[1] * sp.Input[2]; x != nil && len(x) < n*d {
+		return fmt.Errorf("%s: %d input values for %d images of %d", sp.Name, len(x), n, d)
 	}
 	return nil
 }
