@@ -105,6 +105,8 @@ func specCode(p *ir.Program, devices []string) ([]jen.Code, error) {
 		jen.Id("Workspace"):   jen.Qual(rtNN, "WorkspaceFor").Call(jen.Id("convs").Op("...")),
 		jen.Id("Convs"):       jen.Id("convs"),
 		jen.Id("Plan"):        planCode(p),
+		jen.Id("Graph"):       graphCode(p),
+		jen.Id("Values"):      valuesCode(p),
 	}
 	return []jen.Code{
 		jen.Comment("The shapes of the network's convolutions, named after them."),
@@ -175,4 +177,55 @@ func planCode(p *ir.Program) jen.Code {
 		}
 	}
 	return jen.Index().Qual(rtModel, "Extent").Custom(multiline, items...)
+}
+
+// graphCode is the network's graph as lowered (before fusion), what export writes out.
+func graphCode(p *ir.Program) jen.Code {
+	items := make([]jen.Code, len(p.Ops))
+	for i, op := range p.Ops {
+		kv := []any{"Kind", jen.Qual(rtContract, opConst[op.Kind]), "Name", op.Name}
+		in := make([]jen.Code, len(op.In))
+		for j, v := range op.In {
+			in[j] = jen.Lit(v)
+		}
+		kv = append(kv, "In", jen.Index().Int().Values(in...), "Out", op.Out)
+		if len(op.Params) > 0 {
+			ps := make([]jen.Code, len(op.Params))
+			for j, n := range op.Params {
+				ps[j] = jen.Lit(n)
+			}
+			kv = append(kv, "Params", jen.Index().String().Values(ps...))
+		}
+		for _, a := range []struct {
+			k string
+			v int
+		}{{"Kernel", op.Kernel}, {"Stride", op.Stride}, {"Pad", op.Pad}} {
+			if a.v != 0 {
+				kv = append(kv, a.k, a.v)
+			}
+		}
+		if op.P != 0 {
+			kv = append(kv, "P", op.P)
+		}
+		items[i] = jen.Values(fields(kv...)...)
+	}
+	return jen.Index().Qual(rtContract, "Op").Custom(multiline, items...)
+}
+
+// valuesCode is every value of the graph with its per-image shape.
+func valuesCode(p *ir.Program) jen.Code {
+	items := make([]jen.Code, len(p.Values))
+	for i, v := range p.Values {
+		shape := make([]jen.Code, len(v.Shape))
+		for j, d := range v.Shape {
+			shape[j] = jen.Lit(d)
+		}
+		items[i] = jen.Values(fields("ID", v.ID, "Name", v.Name, "Shape", jen.Index().Int().Values(shape...))...)
+	}
+	return jen.Index().Qual(rtContract, "Value").Custom(multiline, items...)
+}
+
+var opConst = map[ir.OpKind]string{
+	ir.OpInput: "OpInput", ir.OpConv: "OpConv", ir.OpBN: "OpBN", ir.OpReLU: "OpReLU", ir.OpBNReLU: "OpBNReLU",
+	ir.OpDropout: "OpDropout", ir.OpAdd: "OpAdd", ir.OpMaxPool: "OpMaxPool", ir.OpAvgPool: "OpAvgPool", ir.OpFC: "OpFC",
 }

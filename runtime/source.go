@@ -9,13 +9,21 @@ import (
 	"strings"
 )
 
-//go:embed cli ckpt contract cpu data gpu model nn optim progress sim
+//go:embed cli ckpt contract cpu data gpu model nn onnx optim progress sim
 var source embed.FS
 
-// CUDASum is the go.sum a cuda build needs for gorgonia.org/cu and its requirements.
+// Requires are the modules every generated binary links besides the runtime
+// (google.golang.org/protobuf's protowire for ONNX export and TensorBoard files,
+// golang.org/x/image's font for PNG charts).
+var Requires = []string{"google.golang.org/protobuf v1.36.12"}
+
+// ModuleSum is the go.sum that builds of generated networks verify their requirements
+// with: wrnc's own (`go generate ./runtime` copies it), which covers Requires and
+// CUDAModule.
 //
-//go:embed gpu/cuda.sum
-var CUDASum []byte
+//go:generate cp ../go.sum module.sum
+//go:embed module.sum
+var ModuleSum []byte
 
 // CUDAModule is the module that the cuda device links.
 const CUDAModule = "gorgonia.org/cu v0.9.6"

@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 
 	"github.com/wrnc/wrnc/codegen"
@@ -18,8 +19,9 @@ import (
 const runtimeDir = "wrnc"
 
 // writePackage writes the generated files into dir and, for a standalone module, a go.mod
-// and the runtime's source, so that `go build` there needs no network. A cuda module also
-// requires gorgonia.org/cu (from the module cache, or the module proxy).
+// and the runtime's source. The modules the runtime requires (runtime.Requires, and
+// gorgonia.org/cu for cuda) come from the module cache, where building wrnc put them, or
+// else from the module proxy.
 func writePackage(dir string, files []codegen.File, module, cuda bool) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
@@ -40,15 +42,15 @@ func writePackage(dir string, files []codegen.File, module, cuda bool) error {
 	if !module {
 		return nil
 	}
-	require := wrnrt.Module + " v0.0.0"
+	requires := append([]string{wrnrt.Module + " v0.0.0"}, wrnrt.Requires...)
 	if cuda {
-		require = "(\n\t" + require + "\n\t" + wrnrt.CUDAModule + "\n)"
-		if err := os.WriteFile(filepath.Join(dir, "go.sum"), wrnrt.CUDASum, 0o644); err != nil {
-			return err
-		}
+		requires = append(requires, wrnrt.CUDAModule)
 	}
-	gomod := fmt.Sprintf("module wrnc.build/network\n\ngo 1.26\n\nrequire %s\n\nreplace %s => ./%s\n",
-		require, wrnrt.Module, runtimeDir)
+	if err := os.WriteFile(filepath.Join(dir, "go.sum"), wrnrt.ModuleSum, 0o644); err != nil {
+		return err
+	}
+	gomod := fmt.Sprintf("module wrnc.build/network\n\ngo 1.26\n\nrequire (\n\t%s\n)\n\nreplace %s => ./%s\n",
+		strings.Join(requires, "\n\t"), wrnrt.Module, runtimeDir)
 	if err := os.WriteFile(filepath.Join(dir, "go.mod"), []byte(gomod), 0o644); err != nil {
 		return err
 	}
@@ -118,15 +120,17 @@ func goBuild(dir, bin, cuda string, stderr io.Writer) error {
 	}
 	args := []string{"build", "-trimpath", "-o", abs}
 	env := append(cleanEnv(os.Environ()), "GOFLAGS=-mod=mod -buildvcs=false", "GOWORK=off", "GOTOOLCHAIN=local")
+	if cached(goCmd, cuda != "") {
+		env = append(env, "GOPROXY=off")
+	} else if p := os.Getenv("GOPROXY"); p != "" {
+		env = append(env, "GOPROXY="+p)
+	}
 	if cuda == "" {
-		env = append(env, "GOPROXY=off", "CGO_ENABLED=0")
+		env = append(env, "CGO_ENABLED=0")
 	} else {
 		args = append(args, "-tags", "cuda")
 		env = append(env, "CGO_ENABLED=1", "CGO_CFLAGS=-I"+filepath.Join(cuda, "include"),
 			"CGO_LDFLAGS=-L"+filepath.Join(cuda, "lib64", "stubs")+" -L"+filepath.Join(cuda, "lib64"))
-		if p := os.Getenv("GOPROXY"); p != "" {
-			env = append(env, "GOPROXY="+p)
-		}
 	}
 	cmd := exec.Command(goCmd, append(args, ".")...)
 	cmd.Dir = dir
@@ -150,4 +154,25 @@ func cleanEnv(env []string) []string {
 		out = append(out, kv)
 	}
 	return out
+}
+
+// cached reports whether the module cache holds every module a build requires, so that
+// it can run offline.
+func cached(goCmd string, cuda bool) bool {
+	out, err := exec.Command(goCmd, "env", "GOMODCACHE").Output()
+	if err != nil {
+		return false
+	}
+	mods := wrnrt.Requires
+	if cuda {
+		mods = append(slices.Clip(mods), wrnrt.CUDAModule)
+	}
+	for _, m := range mods {
+		path, version, _ := strings.Cut(m, " ")
+		zip := filepath.Join(strings.TrimSpace(string(out)), "cache", "download", filepath.FromSlash(path), "@v", version+".zip")
+		if _, err := os.Stat(zip); err != nil {
+			return false
+		}
+	}
+	return true
 }

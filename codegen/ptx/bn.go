@@ -1,10 +1,14 @@
 package ptx
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/wrnc/wrnc/runtime/contract"
+)
 
 // Batch normalization constants, PyTorch's (and nn's).
 const (
-	bnEps      = 1e-5
+	bnEps      = contract.BNEpsilon
 	bnMomentum = 0.1
 	bnThreads  = 256
 )

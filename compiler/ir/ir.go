@@ -75,41 +75,27 @@ func (p *Param) Size() int { return Prod(p.Shape) }
 
 // Value is a tensor computed by the network, per image: [C, H, W] or [F]. The batch
 // dimension is implicit.
-type Value struct {
-	ID    int
-	Name  string
-	Shape []int // nil until shapes are inferred
-}
+type Value = contract.Value
 
 // OpKind names an operation.
-type OpKind string
+type OpKind = contract.OpKind
 
 // Operations. Attributes are those of Op.
 const (
-	OpInput   OpKind = "input"   // no inputs; the image
-	OpConv    OpKind = "conv"    // Params[0] weight [Co, Ci, K, K]; Stride, Pad
-	OpBN      OpKind = "bn"      // Params: weight, bias, running_mean, running_var
-	OpReLU    OpKind = "relu"    //
-	OpBNReLU  OpKind = "bnrelu"  // OpBN then OpReLU (made by the fuse pass)
-	OpDropout OpKind = "dropout" // P
-	OpAdd     OpKind = "add"     // In[0] + In[1]
-	OpMaxPool OpKind = "maxpool" // Kernel, Stride, Pad
-	OpAvgPool OpKind = "avgpool" // global average pooling to [C]
-	OpFC      OpKind = "fc"      // Params: weight [classes, F], bias [classes]
+	OpInput   = contract.OpInput
+	OpConv    = contract.OpConv
+	OpBN      = contract.OpBN
+	OpReLU    = contract.OpReLU
+	OpBNReLU  = contract.OpBNReLU
+	OpDropout = contract.OpDropout
+	OpAdd     = contract.OpAdd
+	OpMaxPool = contract.OpMaxPool
+	OpAvgPool = contract.OpAvgPool
+	OpFC      = contract.OpFC
 )
 
 // Op is one operation of the network.
-type Op struct {
-	Kind   OpKind
-	Name   string   // the parameter prefix or a descriptive name, e.g. "group0.block0.conv0"
-	In     []int    // value IDs
-	Out    int      // value ID
-	Params []string // parameter names, in the order the kind defines
-	Kernel int      // conv, maxpool
-	Stride int      // conv, maxpool
-	Pad    int      // conv, maxpool
-	P      float64  // dropout probability
-}
+type Op = contract.Op
 
 // Prod is the product of dims (1 for none).
 func Prod(dims []int) int {

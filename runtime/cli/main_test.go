@@ -81,7 +81,8 @@ func TestUsageErrors(t *testing.T) {
 		{"cuda", []string{"bench", "--device", "cuda"}, ExitRefused, "this binary was built without the cuda device (it has cpu)"},
 		{"sim", []string{"eval", "--weights", "w", "--data", "d", "--device", "sim"}, ExitRefused, "built without the sim device"},
 		{"train cuda", []string{"train", "--data", "d", "--device", "cuda"}, ExitRefused, "built without the cuda device"},
-		{"export", []string{"export", "--weights", "w", "--onnx", "m.onnx"}, ExitRefused, "ONNX export is not built yet"},
+		{"export no onnx", []string{"export", "--weights", "w"}, ExitUsage, "--onnx OUT.onnx is required"},
+		{"export missing weights", []string{"export", "--weights", "w", "--onnx", "m.onnx"}, ExitRefused, "w: no such file or directory (the weights file)"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

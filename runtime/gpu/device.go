@@ -22,4 +22,3 @@ type Device interface {
 	Close() error
 }
 
-//go:generate cp ../../go.sum cuda.sum

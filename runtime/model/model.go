@@ -73,6 +73,11 @@ type Spec struct {
 	// CheckPlan validates once before a network computes.
 	Plan  []Extent
 	Convs []contract.Conv
+	// Graph is the network as the compiler lowered it, before fusion (what export
+	// writes), and Values every value it computes, with its per-image shape; Values[0]
+	// is the input image.
+	Graph  []contract.Op
+	Values []contract.Value
 }
 
 // State is what one network instance computes with. Params, Grads and Stats are shared

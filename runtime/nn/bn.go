@@ -1,10 +1,14 @@
 package nn
 
-import "math"
+import (
+	"math"
+
+	"github.com/wrnc/wrnc/runtime/contract"
+)
 
 // Batch normalization constants, PyTorch's defaults.
 const (
-	bnEps      = 1e-5
+	bnEps      = contract.BNEpsilon
 	bnMomentum = 0.1
 )
 
