@@ -21,4 +21,3 @@ type Device interface {
 	// Close releases the device.
 	Close() error
 }
-
