@@ -31,12 +31,13 @@ const (
 
 // trainer is one training run.
 type trainer struct {
-	c    *cmd
-	o    trainOpts
-	r    model.Recipe
-	ds   *data.Dataset
-	m    *machine
-	norm *data.Norm
+	c     *cmd
+	o     trainOpts
+	r     model.Recipe      // the compiled recipe with the overrides applied
+	given map[string]string // the overrides, flag name to value
+	ds    *data.Dataset
+	m     *machine
+	norm  *data.Norm
 
 	loader *data.Loader // the training split, shuffled and augmented
 
@@ -55,6 +56,8 @@ type epochRecord struct {
 	TestError    float64 `json:"test_error"`
 	Seconds      float64 `json:"seconds"`
 	ImagesPerSec float64 `json:"images_per_sec"`
+	Seed         int64   `json:"seed"`
+	Overrides    string  `json:"overrides"` // the overrides of the compiled recipe as flags, "" for none
 }
 
 // kvs is the record in the order log.jsonl lists its keys.
@@ -62,7 +65,8 @@ func (r *epochRecord) kvs() []progress.KV {
 	return []progress.KV{{Key: "epoch", Value: r.Epoch}, {Key: "lr", Value: r.LR},
 		{Key: "train_loss", Value: r.TrainLoss}, {Key: "train_error", Value: r.TrainError},
 		{Key: "test_loss", Value: r.TestLoss}, {Key: "test_error", Value: r.TestError},
-		{Key: "seconds", Value: r.Seconds}, {Key: "images_per_sec", Value: r.ImagesPerSec}}
+		{Key: "seconds", Value: r.Seconds}, {Key: "images_per_sec", Value: r.ImagesPerSec},
+		{Key: "seed", Value: r.Seed}, {Key: "overrides", Value: r.Overrides}}
 }
 
 // parseRecord reads a record back from checkpoint metadata.
@@ -93,6 +97,9 @@ func (t *trainer) run() error {
 	defer t.loader.Close()
 	fmt.Fprintf(out, "%s: %d training and %d test images (%s) in batches of %d, %d threads; run folder %s\n",
 		t.m.spec.Name, t.ds.Train.N, t.ds.Test.N, t.ds.Format, t.m.spec.Batch, t.c.threads, t.o.out)
+	if len(t.given) > 0 {
+		fmt.Fprintf(out, "overriding the compiled recipe: %s\n", overridesString(t.given))
+	}
 	if t.resumed != nil {
 		fmt.Fprintf(out, "resuming %s at epoch %d of %d\n", t.o.out, t.start+1, t.r.Epochs)
 	}
@@ -138,7 +145,7 @@ func (t *trainer) epoch(e int, log *progress.Log) error {
 	bar.Finish()
 	trainSec := time.Since(t0).Seconds()
 	rec := epochRecord{Epoch: e + 1, LR: lr, TrainLoss: lossSum / float64(seen), TrainError: float64(wrong) / float64(seen),
-		ImagesPerSec: float64(seen) / trainSec}
+		ImagesPerSec: float64(seen) / trainSec, Seed: t.r.Seed, Overrides: overridesString(t.given)}
 	if math.IsNaN(rec.TrainLoss) || math.IsInf(rec.TrainLoss, 0) {
 		kept := "no checkpoint was written"
 		if e > 0 {
@@ -201,6 +208,7 @@ func (t *trainer) save(epoch int, rec *epochRecord, improved bool) error {
 		}
 	}
 	maps.Copy(meta, t.norm.Metadata())
+	maps.Copy(meta, overridesMeta(t.given, t.r))
 	if err := ckpt.Write(filepath.Join(t.o.out, lastFile), tensors, meta); err != nil {
 		return err
 	}

@@ -7,30 +7,133 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/wrnc/wrnc/runtime/ckpt"
+	"github.com/wrnc/wrnc/runtime/data"
 	"github.com/wrnc/wrnc/runtime/model"
 )
 
 const infoAbout = `Describe the network this binary was compiled for: input, classes, trainable
 parameters, multiply-accumulates per image, memory plan, training recipe and the devices
-built in. --json prints the fields of 'wrnc inspect --json' plus peak_bytes.`
+built in. --json prints the fields of 'wrnc inspect --json' plus peak_bytes. With
+--weights W it also describes the run that wrote the checkpoint W: epochs done, steps,
+best test error, the recipe it trained with and the overrides of the compiled one
+(train --seed --lr ...), the normalization and the class names ("run" in --json).`
 
 func runInfo(c *cmd) func() error {
 	asJSON := c.fs.Bool("json", false, "print the description as one JSON object")
+	weights := c.fs.String("weights", "", "also describe the run that wrote the checkpoint `W`")
 	return func() error {
 		if err := c.noArgs(); err != nil {
 			return err
 		}
 		spec := c.net.Spec()
+		var ri *runDesc
+		if *weights != "" {
+			f, err := readWeights(*weights, spec, c.env.Stderr)
+			if err != nil {
+				return err
+			}
+			if ri, err = describeRun(f, spec); err != nil {
+				return err
+			}
+		}
 		if *asJSON {
 			s := strings.TrimSpace(spec.Info)
 			if s == "" {
 				return fmt.Errorf("this binary carries no JSON description of its network")
 			}
+			if ri != nil {
+				var obj map[string]any
+				if err := json.Unmarshal([]byte(s), &obj); err != nil {
+					return fmt.Errorf("this binary's JSON description is unreadable: %v", err)
+				}
+				obj["run"] = ri
+				b, err := json.Marshal(obj)
+				if err != nil {
+					return err
+				}
+				s = string(b)
+			}
 			_, err := fmt.Fprintln(c.env.Stdout, s)
 			return err
 		}
-		return writeInfo(c.env.Stdout, spec, c.deviceList())
+		if err := writeInfo(c.env.Stdout, spec, c.deviceList()); err != nil || ri == nil {
+			return err
+		}
+		return ri.write(c.env.Stdout)
 	}
+}
+
+// runDesc is what a checkpoint written by train says of its run.
+type runDesc struct {
+	Weights       string            `json:"weights"`
+	Network       string            `json:"network"`
+	Epoch         int               `json:"epoch"`
+	Epochs        int               `json:"epochs"`
+	Step          uint64            `json:"step"`
+	BestTestError *float64          `json:"best_test_error"`
+	Recipe        *model.Recipe     `json:"recipe"`
+	Overrides     map[string]string `json:"overrides"`
+	Normalize     string            `json:"normalize"`
+	Classes       []string          `json:"classes"`
+}
+
+// describeRun reads the run's description from f's metadata; weights trained elsewhere
+// have none, which is said, not refused.
+func describeRun(f *ckpt.File, spec *model.Spec) (*runDesc, error) {
+	ri := &runDesc{Weights: f.Path, Network: f.Meta[metaNetwork], Overrides: map[string]string{},
+		Normalize: f.Meta[data.MetaNormKind], Classes: classNames(f, spec.Classes)}
+	ri.Epoch, _ = strconv.Atoi(f.Meta[metaEpoch])
+	ri.Epochs, _ = strconv.Atoi(f.Meta[metaEpochs])
+	ri.Step, _ = strconv.ParseUint(f.Meta[metaStep], 10, 64)
+	if b, err := strconv.ParseFloat(f.Meta[metaBest], 64); err == nil {
+		ri.BestTestError = &b
+	}
+	if s := f.Meta[metaRecipe]; s != "" {
+		ri.Recipe = new(model.Recipe)
+		if err := json.Unmarshal([]byte(s), ri.Recipe); err != nil {
+			return nil, fmt.Errorf("%s: its metadata %q is not a recipe: %v", f.Path, metaRecipe, err)
+		}
+	}
+	if s := f.Meta[metaOverrides]; s != "" {
+		if err := json.Unmarshal([]byte(s), &ri.Overrides); err != nil {
+			return nil, fmt.Errorf("%s: its metadata %q is not a JSON object of flags: %v", f.Path, metaOverrides, err)
+		}
+	}
+	return ri, nil
+}
+
+// write prints the run's rows after writeInfo's.
+func (ri *runDesc) write(w io.Writer) error {
+	var b strings.Builder
+	row := func(k, v string) { fmt.Fprintf(&b, "%-11s %s\n", k, v) }
+	row("weights", ri.Weights)
+	if ri.Epoch == 0 {
+		row("run", "none recorded: not a checkpoint written by train (weights trained elsewhere?)")
+		_, err := io.WriteString(w, b.String())
+		return err
+	}
+	run := fmt.Sprintf("epoch %d of %d, %d steps", ri.Epoch, ri.Epochs, ri.Step)
+	if ri.BestTestError != nil && *ri.BestTestError <= 1 {
+		run += ", best test error " + pct(*ri.BestTestError)
+	}
+	row("run", run)
+	over := "none"
+	if len(ri.Overrides) > 0 {
+		over = overridesString(ri.Overrides)
+	}
+	row("overrides", over)
+	if ri.Recipe != nil {
+		row("trained", recipeString(*ri.Recipe))
+	}
+	if ri.Normalize != "" {
+		row("normalize", ri.Normalize)
+	}
+	if len(ri.Classes) > 0 {
+		row("classes", strings.Join(ri.Classes, ", "))
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
 }
 
 // writeInfo prints the readable summary of spec and the devices of the build.

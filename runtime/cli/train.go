@@ -2,6 +2,7 @@ package cli
 
 import (
 	"errors"
+	"flag"
 	"fmt"
 	"io/fs"
 	"os"
@@ -34,6 +35,7 @@ type trainOpts struct {
 	data, out, init string
 	epochs, limit   int
 	resume          bool
+	given           map[string]string // the overrides of the compiled recipe given, flag name to value
 }
 
 func runTrain(c *cmd) func() error {
@@ -44,22 +46,29 @@ func runTrain(c *cmd) func() error {
 	c.fs.IntVar(&o.limit, "limit", 0, "train on the first `N` training examples only (default: all)")
 	c.fs.BoolVar(&o.resume, "resume", false, "continue the run in --out from its last.safetensors")
 	c.fs.StringVar(&o.init, "init", "", "start from the weights in `W` (safetensors) instead of a fresh initialisation")
+	given := declareOverrides(c.fs)
 	c.computeFlags()
 	return func() error {
 		if err := c.noArgs(); err != nil {
 			return err
 		}
+		o.given = given()
+		epochsSet := false
+		c.fs.Visit(func(f *flag.Flag) { epochsSet = epochsSet || f.Name == "epochs" })
 		switch {
 		case o.data == "":
 			return usagef("--data DIR is required")
-		case o.epochs < 0:
-			return usagef("--epochs must be positive, got %d", o.epochs)
+		case o.epochs < 0 || (epochsSet && o.epochs == 0):
+			return usagef("--epochs must be at least 1, got %d", o.epochs)
 		case o.limit < 0:
 			return usagef("--limit must be positive, got %d", o.limit)
 		case o.resume && o.init != "":
 			return usagef("--resume and --init exclude each other (a resumed run already has its weights)")
 		case o.out == "":
 			return usagef("--out must name a folder")
+		}
+		if _, err := applyOverrides(c.net.Spec().Recipe, o.given); err != nil {
+			return err
 		}
 		t, err := newTrainer(c, o)
 		if err != nil {
@@ -75,10 +84,6 @@ func runTrain(c *cmd) func() error {
 // checkpoint.
 func newTrainer(c *cmd, o trainOpts) (*trainer, error) {
 	spec := c.net.Spec()
-	r := spec.Recipe
-	if o.epochs > 0 {
-		r.Epochs = o.epochs
-	}
 	last := filepath.Join(o.out, lastFile)
 	exists, err := fileExists(last)
 	switch {
@@ -100,6 +105,19 @@ func newTrainer(c *cmd, o trainOpts) (*trainer, error) {
 	if err != nil {
 		return nil, err
 	}
+	given := o.given
+	if o.resume {
+		if given, err = checkResumeOverrides(last, f.Meta, o.given); err != nil {
+			return nil, err
+		}
+	}
+	r, err := applyOverrides(spec.Recipe, given)
+	if err != nil {
+		return nil, fmt.Errorf("%s: the recorded overrides %s: %v", last, overridesString(given), err)
+	}
+	if o.epochs > 0 {
+		r.Epochs = o.epochs
+	}
 	ds, err := data.Load(o.data, spec.Input, spec.Classes, o.limit)
 	if err != nil {
 		return nil, err
@@ -110,8 +128,9 @@ func newTrainer(c *cmd, o trainOpts) (*trainer, error) {
 	if ds.Test.N < 1 {
 		return nil, fmt.Errorf("%s: the test split is empty; training evaluates on it after every epoch", o.data)
 	}
-	t := &trainer{c: c, o: o, r: r, ds: ds, best: 2}
+	t := &trainer{c: c, o: o, r: r, given: given, ds: ds, best: 2}
 	t.m = newMachine(c.net, c.threads, true)
+	t.m.st.Seed = uint64(r.Seed)
 	if err := t.setup(f); err != nil {
 		t.m.close()
 		return nil, err

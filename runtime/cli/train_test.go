@@ -15,7 +15,7 @@ import (
 )
 
 // logKeys are the fields of a log.jsonl record, exactly.
-var logKeys = []string{"epoch", "lr", "train_loss", "train_error", "test_loss", "test_error", "seconds", "images_per_sec"}
+var logKeys = []string{"epoch", "lr", "train_loss", "train_error", "test_loss", "test_error", "seconds", "images_per_sec", "seed", "overrides"}
 
 func readLog(t *testing.T, run string) []map[string]any {
 	t.Helper()
@@ -73,6 +73,9 @@ func TestTrainLearns(t *testing.T) {
 			if v := r[k].(float64); !(v > 0) {
 				t.Errorf("record %d: %s = %g, want > 0", i, k, v)
 			}
+		}
+		if r["seed"] != float64(net.spec.Recipe.Seed) || r["overrides"] != "" {
+			t.Errorf("record %d: seed %v, overrides %q; want the recipe's seed %d and none", i, r["seed"], r["overrides"], net.spec.Recipe.Seed)
 		}
 	}
 	t.Logf("test errors %v %v %v", recs[0]["test_error"], recs[1]["test_error"], recs[2]["test_error"])
