@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"encoding/json"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/wrnc/wrnc/runtime/ckpt"
+	"github.com/wrnc/wrnc/runtime/data"
 	"github.com/wrnc/wrnc/runtime/optim"
 )
 
@@ -121,6 +123,76 @@ func TestPredictImages(t *testing.T) {
 		slices.Sort(seen)
 		if !slices.Equal(seen, []int{0, 1, 2}) {
 			t.Errorf("%s: classes %v, want each once", p, seen)
+		}
+	}
+}
+
+// TestPredictJSON checks predict --json on image files (class names from the image
+// folder the weights were trained on) against the logits of the same images as --npy.
+func TestPredictJSON(t *testing.T) {
+	net := newTinyNet()
+	run := filepath.Join(t.TempDir(), "run")
+	mustRun(t, net, "train", "--data", writeFolder(t, 60, 9), "--out", run)
+	w := filepath.Join(run, bestFile)
+	dir := t.TempDir()
+	rng := rand.New(rand.NewPCG(12, 12))
+	var files []string
+	for c := range tinyClasses {
+		p := filepath.Join(dir, fmt.Sprintf("img%d.png", c))
+		writePNG(t, p, toyImage(rng, c), tinyH, tinyW)
+		files = append(files, p)
+	}
+	var got struct {
+		Classes     []string     `json:"classes"`
+		Predictions []prediction `json:"predictions"`
+	}
+	if err := json.Unmarshal([]byte(mustRun(t, net, append([]string{"predict", "--json", "--weights", w}, files...)...)), &got); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(got.Classes, toyClassNames[:tinyClasses]) || len(got.Predictions) != len(files) {
+		t.Fatalf("predict --json: classes %q, %d predictions; want %q and %d", got.Classes, len(got.Predictions), toyClassNames[:tinyClasses], len(files))
+	}
+	for c, pr := range got.Predictions {
+		var sum float64
+		for _, p := range pr.Probabilities {
+			sum += p
+		}
+		if pr.Image != files[c] || pr.Class != c || pr.Name != toyClassNames[c] || len(pr.Probabilities) != tinyClasses ||
+			math.Abs(sum-1) > 1e-9 || pr.Probability != pr.Probabilities[c] || pr.Top[0].Class != c {
+			t.Errorf("prediction %d: %+v", c, pr)
+		}
+	}
+	// The same as --npy --json on the normalized images, whose logits are the reference.
+	f := readCkpt(t, w)
+	norm, err := normFromWeights(f, [3]int{1, tinyH, tinyW})
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := make([]float32, len(files)*tinyD)
+	for c, p := range files {
+		img, err := data.DecodeImage(p, [3]int{1, tinyH, tinyW})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := norm.Apply(img, x[c*tinyD:(c+1)*tinyD]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	xp, yp := filepath.Join(dir, "x.npy"), filepath.Join(dir, "y.npy")
+	if err := ckpt.WriteNPY(xp, []int{len(files), 1, tinyH, tinyW}, x); err != nil {
+		t.Fatal(err)
+	}
+	mustRun(t, net, "predict", "--weights", w, "--npy", xp, "--out", yp)
+	_, logits, err := ckpt.ReadNPY(yp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for c, pr := range got.Predictions {
+		want := softmax(logits[c*tinyClasses : (c+1)*tinyClasses])
+		for j := range want {
+			if math.Abs(pr.Probabilities[j]-want[j]) > 1e-6 {
+				t.Errorf("image %d class %d: probability %g, from the logits %g", c, j, pr.Probabilities[j], want[j])
+			}
 		}
 	}
 }
