@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"os"
 	"strconv"
 )
 
@@ -30,29 +29,22 @@ const npyGrowthDigits = 21
 // dimension above 1), a header numpy could not have written and data that
 // does not match the shape are errors naming the file.
 func ReadNPY(path string) (shape []int, data []float32, err error) {
-	f, err := os.Open(path)
+	return ReadNPYLimit(path, MemoryLimit())
+}
+
+// ReadNPYLimit is ReadNPY of a file of at most limit bytes (see ReadLimit).
+func ReadNPYLimit(path string, limit int64) (shape []int, data []float32, err error) {
+	f, size, err := openLimited(path, limit, "a .npy file")
 	if err != nil {
 		return nil, nil, err
 	}
 	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return nil, nil, err
-	}
-	size := st.Size()
-	var r io.Reader = bufio.NewReaderSize(f, bufSize(size))
-	if !st.Mode().IsRegular() {
-		b, err := io.ReadAll(f)
-		if err != nil {
-			return nil, nil, fmt.Errorf("read %s: %w", path, err)
-		}
-		r, size = bytes.NewReader(b), int64(len(b))
-	}
-	return decodeNPY(path, r, size)
+	return decodeNPY(path, bufio.NewReaderSize(f, bufSize(size)), size, limit)
 }
 
-// decodeNPY reads a .npy file of size bytes from r; path names it in errors.
-func decodeNPY(path string, r io.Reader, size int64) ([]int, []float32, error) {
+// decodeNPY reads a .npy file of size bytes from r, or of unknown size (size < 0, a
+// stream) of at most limit bytes; path names it in errors.
+func decodeNPY(path string, r io.Reader, size, limit int64) ([]int, []float32, error) {
 	bad := func(format string, args ...any) error {
 		return fmt.Errorf("%s: "+format, append([]any{path}, args...)...)
 	}
@@ -61,6 +53,10 @@ func decodeNPY(path string, r io.Reader, size int64) ([]int, []float32, error) {
 			return bad("file ends early (was it truncated while being read?)")
 		}
 		return fmt.Errorf("read %s: %w", path, err)
+	}
+	stream := size < 0
+	if stream {
+		size = limit
 	}
 	if size < 10 {
 		return nil, nil, bad("%d bytes is too short for a .npy file", size)
@@ -124,7 +120,10 @@ func decodeNPY(path string, r io.Reader, size int64) ([]int, []float32, error) {
 	}
 	n, ok := numElements(h.shape)
 	dataSize := size - start - hlen
-	if !ok || dataSize%item != 0 || n != dataSize/item {
+	switch {
+	case stream && (!ok || n > dataSize/item):
+		return nil, nil, bad("shape %v of %s needs %s bytes of data, more than the %d this file may have", h.shape, h.descr, byteCount(n, item, ok), dataSize)
+	case !stream && (!ok || dataSize%item != 0 || n != dataSize/item):
 		return nil, nil, bad("shape %v of %s needs %s bytes of data, the file has %d", h.shape, h.descr, byteCount(n, item, ok), dataSize)
 	}
 	data := make([]float32, n)
@@ -135,6 +134,11 @@ func decodeNPY(path string, r io.Reader, size int64) ([]int, []float32, error) {
 	}
 	if err != nil {
 		return nil, nil, readErr(err)
+	}
+	if stream {
+		if err := atEnd(r); err != nil {
+			return nil, nil, bad("%v", err)
+		}
 	}
 	return h.shape, data, nil
 }

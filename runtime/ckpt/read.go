@@ -2,14 +2,12 @@ package ckpt
 
 import (
 	"bufio"
-	"bytes"
 	"cmp"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
 	"math"
-	"os"
 	"slices"
 )
 
@@ -37,24 +35,20 @@ func (f *File) Get(name string) (Tensor, bool) {
 // or malformed shape or data_offsets, offsets beyond the data, overlapping,
 // leaving gaps or not matching the shape, bytes after the last tensor, and a
 // name given twice.
-func Read(path string) (*File, error) {
-	f, err := os.Open(path)
+//
+// It reads at most MemoryLimit() bytes; ReadLimit takes the limit.
+func Read(path string) (*File, error) { return ReadLimit(path, MemoryLimit()) }
+
+// ReadLimit is Read of a file of at most limit bytes: a larger file is refused before
+// anything is allocated, and a file that is not regular (a pipe, a device) is decoded as
+// it streams, so that no more is read than its header declares, and no more than limit.
+func ReadLimit(path string, limit int64) (*File, error) {
+	f, size, err := openLimited(path, limit, "a safetensors file")
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return nil, err
-	}
-	if st.Mode().IsRegular() {
-		return decode(path, bufio.NewReaderSize(f, bufSize(st.Size())), st.Size())
-	}
-	b, err := io.ReadAll(f)
-	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", path, err)
-	}
-	return decode(path, bytes.NewReader(b), int64(len(b)))
+	return decode(path, bufio.NewReaderSize(f, bufSize(size)), size, limit)
 }
 
 // bufSize is the read buffer size for a file of size bytes.
@@ -67,9 +61,9 @@ type entry struct {
 	begin, end int64
 }
 
-// decode reads a safetensors file of size bytes from r; path names it in
-// errors.
-func decode(path string, r io.Reader, size int64) (*File, error) {
+// decode reads a safetensors file of size bytes from r, or of unknown size (size < 0, a
+// stream) of at most limit bytes; path names it in errors.
+func decode(path string, r io.Reader, size, limit int64) (*File, error) {
 	bad := func(format string, args ...any) error {
 		return fmt.Errorf("%s: "+format, append([]any{path}, args...)...)
 	}
@@ -79,7 +73,8 @@ func decode(path string, r io.Reader, size int64) (*File, error) {
 		}
 		return fmt.Errorf("read %s: %w", path, err)
 	}
-	if size < 8 {
+	stream := size < 0
+	if !stream && size < 8 {
 		return nil, bad("%d bytes is too short for a safetensors file (it starts with an 8-byte header length)", size)
 	}
 	var lenBuf [8]byte
@@ -87,8 +82,11 @@ func decode(path string, r io.Reader, size int64) (*File, error) {
 		return nil, readErr(err)
 	}
 	n := binary.LittleEndian.Uint64(lenBuf[:])
-	if n > uint64(size-8) {
+	switch {
+	case !stream && n > uint64(size-8):
 		return nil, bad("header length %d goes beyond the end of the file (%d bytes); not a safetensors file, or truncated", n, size)
+	case stream && n > uint64(min(limit, maxStreamHeader)):
+		return nil, bad("header length %d is more than a safetensors header holds (%d bytes at most here); not a safetensors file", n, min(limit, maxStreamHeader))
 	}
 	hdr := make([]byte, n)
 	if _, err := io.ReadFull(r, hdr); err != nil {
@@ -98,7 +96,17 @@ func decode(path string, r io.Reader, size int64) (*File, error) {
 	if err != nil {
 		return nil, bad("header: %v", err)
 	}
-	if err := checkLayout(entries, size-8-int64(n)); err != nil {
+	dataSize := size - 8 - int64(n)
+	if stream {
+		dataSize = 0
+		for _, e := range entries {
+			dataSize = max(dataSize, e.end)
+		}
+		if dataSize > limit-8-int64(n) {
+			return nil, bad("its tensors hold %d bytes, more than the %d this file may have", dataSize, limit)
+		}
+	}
+	if err := checkLayout(entries, dataSize); err != nil {
 		return nil, bad("%v", err)
 	}
 	out := &File{Path: path, Tensors: make([]Tensor, len(entries)), Meta: meta}
@@ -108,6 +116,11 @@ func decode(path string, r io.Reader, size int64) (*File, error) {
 			return nil, readErr(err)
 		}
 		out.Tensors[i] = Tensor{Name: e.name, Shape: e.shape, Data: data}
+	}
+	if stream {
+		if err := atEnd(r); err != nil {
+			return nil, bad("%v", err)
+		}
 	}
 	return out, nil
 }

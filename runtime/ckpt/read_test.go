@@ -159,7 +159,7 @@ func FuzzRead(f *testing.F) {
 	f.Add([]byte{})
 	f.Fuzz(func(t *testing.T, b []byte) {
 		const name = "fuzz.safetensors"
-		got, err := decode(name, bytes.NewReader(b), int64(len(b)))
+		got, err := decode(name, bytes.NewReader(b), int64(len(b)), int64(len(b)))
 		if err != nil {
 			if !strings.Contains(err.Error(), name) {
 				t.Fatalf("error %q does not name the file", err)
@@ -182,7 +182,7 @@ func FuzzRead(f *testing.F) {
 		for _, x := range got.Tensors {
 			buf.Write(le(x.Data...))
 		}
-		again, err := decode(name, bytes.NewReader(buf.Bytes()), int64(buf.Len()))
+		again, err := decode(name, bytes.NewReader(buf.Bytes()), int64(buf.Len()), int64(buf.Len()))
 		if err != nil {
 			t.Fatalf("re-reading: %v", err)
 		}
