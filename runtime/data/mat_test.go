@@ -31,6 +31,8 @@ for f in spec:
     rng = np.random.default_rng(f["seed"])
     n, hw = f["n"], f.get("hw", 32)
     X = rng.integers(0, 256, size=(hw, hw, 3, n), dtype=np.uint8)
+    if f.get("zeros"):
+        X[:] = 0
     y = rng.integers(1, 11, size=(n, 1)).astype(np.uint8)
     y[0, 0] = 10
     if "bad_label" in f:
@@ -69,6 +71,7 @@ type pyFile struct {
 	YLen     *int   `json:"ylen,omitempty"`
 	NoY      bool   `json:"noy,omitempty"`
 	Extra    string `json:"extra,omitempty"`
+	Zeros    bool   `json:"zeros,omitempty"`
 }
 
 // needScipy fails the test unless /usr/bin/python3 can import scipy.io.
@@ -397,13 +400,15 @@ func TestMatHeaders(t *testing.T) {
 	}
 }
 
-// matSeeds are valid MAT-files for the fuzz corpus.
+// matSeeds are valid MAT-files for the fuzz corpus, kept small (all-zero
+// pixels compress to a few bytes; 2x2 and 4x4 arrays are valid MAT-files
+// though not SVHN ones) so that the fuzzer's minimization stays quick.
 func matSeeds(t testing.TB) [][]byte {
 	dir := t.TempDir()
 	writePy(t, dir,
-		pyFile{Name: "a", N: 2, Seed: 5},
-		pyFile{Name: "b", N: 1, Seed: 6, Compress: true, YType: "float64"},
-		pyFile{Name: "c", N: 3, Seed: 7, Compress: true, YType: "int16", Extra: "z"},
+		pyFile{Name: "a", N: 2, Seed: 5, HW: 2},
+		pyFile{Name: "b", N: 2, Seed: 6, Compress: true, YType: "float64", Zeros: true},
+		pyFile{Name: "c", N: 1, Seed: 7, Compress: true, YType: "int16", Extra: "z", HW: 4},
 	)
 	var seeds [][]byte
 	for _, n := range []string{"a", "b", "c"} {
@@ -413,8 +418,12 @@ func matSeeds(t testing.TB) [][]byte {
 		}
 		seeds = append(seeds, b)
 	}
+	o := binary.BigEndian
 	s := &Set{N: 1, C: 3, H: 32, W: 32, Pixels: make([]uint8, 3072), Labels: []int32{4}}
-	seeds = append(seeds, goSVHNFile(binary.BigEndian, s, miUINT8, false), goSVHNFile(binary.BigEndian, s, miDOUBLE, true))
+	small := append(matHeaderBytes(o, "MATLAB 5.0 MAT-file"),
+		matMatrixBytes(o, mxUINT8, []int{2, 2, 3, 1}, "X", miUINT8, make([]byte, 12))...)
+	small = append(small, matMatrixBytes(o, mxDOUBLE, []int{1, 1}, "y", miUINT8, []byte{3})...)
+	seeds = append(seeds, small, goSVHNFile(o, s, miDOUBLE, true))
 	return seeds
 }
 
