@@ -199,7 +199,11 @@ func (f *matFile) Names() string {
 		return "no variables"
 	}
 	var s []string
-	for _, v := range f.Vars {
+	for i, v := range f.Vars {
+		if i == 10 {
+			s = append(s, fmt.Sprintf("and %d more", len(f.Vars)-i))
+			break
+		}
 		s = append(s, fmt.Sprintf("%s (%s %s)", v.Name, dimString(v.Dims), matClassName(v.Class)))
 	}
 	return strings.Join(s, ", ")
@@ -275,6 +279,7 @@ func readMat(path string, r io.ReaderAt, size int64, want ...string) (*matFile, 
 		return false
 	}
 	mf := &matFile{Path: path}
+	seen := map[string]bool{}
 	off := int64(matHeaderSize)
 	for k := 1; off < size; k++ {
 		where := fmt.Sprintf("%s: element %d (offset %d)", path, k, off)
@@ -316,9 +321,10 @@ func readMat(path string, r io.ReaderAt, size int64, want ...string) (*matFile, 
 		if v == nil { // an empty miMATRIX
 			continue
 		}
-		if mf.Var(v.Name) != nil {
+		if seen[v.Name] {
 			return nil, fmt.Errorf("%s: a second variable named %q", where, v.Name)
 		}
+		seen[v.Name] = true
 		mf.Vars = append(mf.Vars, v)
 	}
 	for _, w := range want {
@@ -365,16 +371,26 @@ func readMatCompressed(body io.Reader, nb int64, order binary.ByteOrder, where s
 	if _, err := io.CopyN(io.Discard, lr, s.left); err != nil {
 		return nil, fmt.Errorf("%s: compressed element: %v; the file is truncated or corrupt", where, zlibErr(err))
 	}
-	var one [1]byte
-	switch _, err := io.ReadFull(zr, one[:]); err {
-	case io.EOF:
-	case nil:
-		return nil, fmt.Errorf("%s: compressed element inflates past the %d bytes its miMATRIX tag declares; the file is corrupt",
-			where, 8+inner)
-	default:
+	// Up to 8 zero bytes of padding may follow; reading to the end checks
+	// the zlib checksum.
+	rest, err := io.ReadAll(io.LimitReader(zr, 9))
+	if err != nil {
 		return nil, fmt.Errorf("%s: compressed element: %v; the file is corrupt", where, zlibErr(err))
 	}
+	if len(rest) > 8 || !allZero(rest) {
+		return nil, fmt.Errorf("%s: compressed element inflates past the %d bytes its miMATRIX tag declares; the file is corrupt",
+			where, 8+inner)
+	}
 	return v, nil
+}
+
+func allZero(b []byte) bool {
+	for _, v := range b {
+		if v != 0 {
+			return false
+		}
+	}
+	return true
 }
 
 func zlibErr(err error) error {

@@ -308,13 +308,13 @@ func TestMatBombs(t *testing.T) {
 	s := &Set{N: 5, C: 3, H: 32, W: 32, Pixels: make([]uint8, 5*3072), Labels: make([]int32, 5)}
 	good := goSVHNFile(o, s, miDOUBLE, false)
 
-	// 1. A valid X element whose zlib stream goes on inflating, 256 MiB of zeros.
+	// 1. A valid X element whose zlib stream goes on inflating, 64 MiB of zeros.
 	x := matMatrixBytes(o, mxUINT8, []int{32, 32, 3, 5}, "X", miUINT8, s.Pixels)
 	var buf bytes.Buffer
 	zw, _ := zlib.NewWriterLevel(&buf, zlib.BestCompression)
 	zw.Write(x)
 	zeros := make([]byte, 1<<20)
-	for range 256 {
+	for range 64 {
 		zw.Write(zeros)
 	}
 	zw.Close()
@@ -341,6 +341,36 @@ func TestMatBombs(t *testing.T) {
 	of := matHeaderBytes(o, "MATLAB 5.0 MAT-file")
 	of = append(of, matMatrixBytes(o, mxUINT8, []int{1 << 30, 1 << 30, 1 << 30, 8}, "X", miUINT8, s.Pixels)...)
 	checkAlloc(t, "overflow", of, "too large")
+}
+
+// TestMatCompressedPadding: zero padding after a compressed matrix is
+// accepted, anything else past its declared end is not.
+func TestMatCompressedPadding(t *testing.T) {
+	o := binary.LittleEndian
+	s := &Set{N: 1, C: 3, H: 32, W: 32, Pixels: make([]uint8, 3072), Labels: []int32{2}}
+	plain := goSVHNFile(o, s, miDOUBLE, false)
+	x := matMatrixBytes(o, mxUINT8, []int{32, 32, 3, 1}, "X", miUINT8, s.Pixels)
+	y := plain[128+len(x):]
+	for _, tc := range []struct {
+		tail []byte
+		ok   bool
+	}{{nil, true}, {make([]byte, 8), true}, {make([]byte, 9), false}, {[]byte{0, 0, 1}, false}} {
+		b := append(matHeaderBytes(o, "MATLAB 5.0 MAT-file"), compressBytes(o, append(append([]byte(nil), x...), tc.tail...))...)
+		b = append(b, y...)
+		mf, err := readMat("p.mat", bytes.NewReader(b), int64(len(b)), "X", "y")
+		if tc.ok {
+			if err != nil {
+				t.Fatalf("tail %v: %v", tc.tail, err)
+			}
+			got, err := svhnSet(mf, 10, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkSplit(t, "padded", s, got)
+		} else {
+			checkErr(t, err, "p.mat", "inflates past")
+		}
+	}
 }
 
 // checkAlloc reads b and wants an error with parts, allocating little.

@@ -128,9 +128,12 @@ func svhnSet(mf *matFile, classes, limit int) (*Set, error) {
 		}
 		s.Labels[i] = int32(c)
 	}
-	if x.Type == miUINT8 {
-		s.Pixels = x.Data[: n*img : n*img]
-	} else {
+	switch {
+	case x.Type == miUINT8 && n == d[3]:
+		s.Pixels = x.Data
+	case x.Type == miUINT8: // a copy, so that the rest of the file's pixels can be freed
+		s.Pixels = append([]uint8(nil), x.Data[:n*img]...)
+	default:
 		s.Pixels = make([]uint8, n*img)
 		for i := range s.Pixels {
 			p := x.At(i)
