@@ -1,8 +1,9 @@
 // Package data reads the data sets a generated training binary learns from,
 // normalizes and augments their images, and feeds them in mini-batches.
 //
-// Four layouts are recognised by their contents (see Load): CIFAR-10 and
-// CIFAR-100 binary batches, MNIST-style IDX files (plain or gzipped), and an
+// Five layouts are recognised by their contents (see Load): CIFAR-10 and
+// CIFAR-100 binary batches, MNIST-style IDX files (plain or gzipped), SVHN's
+// MATLAB v5 files (train_32x32.mat, test_32x32.mat, extra_32x32.mat), and an
 // image folder tree DIR/{train,test}/CLASS/*.{png,jpg,jpeg}. Images are kept as
 // bytes in CHW order; Norm turns one into float32 (meanstd, scale or zca, as the
 // .wrn `normalize` statement says), Augment applies the random crop and flip of
@@ -23,7 +24,7 @@ type Set struct {
 type Dataset struct {
 	Train, Test *Set
 	Classes     []string // may be nil
-	Format      string   // "cifar10", "cifar100", "idx", "folder"
+	Format      string   // "cifar10", "cifar100", "idx", "svhn", "folder"
 }
 
 // Format names reported in Dataset.Format.
@@ -31,6 +32,7 @@ const (
 	FormatCIFAR10  = "cifar10"
 	FormatCIFAR100 = "cifar100"
 	FormatIDX      = "idx"
+	FormatSVHN     = "svhn"
 	FormatFolder   = "folder"
 )
 

@@ -9,7 +9,8 @@ import (
 // expectedLayouts describes the layouts Load accepts, for messages.
 const expectedLayouts = "expected CIFAR-10 binary batches (data_batch_1.bin .. data_batch_5.bin, test_batch.bin), " +
 	"CIFAR-100 binary (train.bin, test.bin), MNIST-style IDX files (train-images-idx3-ubyte, train-labels-idx1-ubyte, " +
-	"t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte, plain or .gz), or an image folder tree (train/CLASS/*.png|jpg, test/CLASS/*)"
+	"t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte, plain or .gz), SVHN MATLAB files (train_32x32.mat, test_32x32.mat, " +
+	"optionally extra_32x32.mat), or an image folder tree (train/CLASS/*.png|jpg, test/CLASS/*)"
 
 // Load detects the format of dir by its contents and reads both splits.
 //
@@ -19,7 +20,8 @@ const expectedLayouts = "expected CIFAR-10 binary batches (data_batch_1.bin .. d
 // keeps only the first limit training examples (the test split is whole; for
 // an image folder tree see loadFolder: the examples are taken from each class
 // in turn). CIFAR files may also sit in the folder their archive unpacks to
-// (dir/cifar-10-batches-bin, dir/cifar-100-binary).
+// (dir/cifar-10-batches-bin, dir/cifar-100-binary). SVHN's extra_32x32.mat,
+// when present, joins the training split after train_32x32.mat.
 func Load(dir string, want [3]int, classes int, limit int) (*Dataset, error) {
 	if err := checkWant(want, classes); err != nil {
 		return nil, err
@@ -51,6 +53,9 @@ func Load(dir string, want [3]int, classes int, limit int) (*Dataset, error) {
 	}
 	if hasIDX(dir) {
 		return loadIDX(dir, want, classes, limit)
+	}
+	if hasSVHN(dir) {
+		return loadSVHN(dir, want, classes, limit)
 	}
 	if isDir(filepath.Join(dir, "train")) || isDir(filepath.Join(dir, "test")) {
 		return loadFolder(dir, want, classes, limit)
