@@ -79,4 +79,3 @@ func atEnd(r io.Reader) error {
 	}
 	return errors.New("more data follows what the header declares")
 }
-
