@@ -40,10 +40,12 @@ type trainer struct {
 	norm  *data.Norm
 
 	loader *data.Loader // the training split, shuffled and augmented
+	sigs   *interrupt   // SIGINT and SIGTERM
 
-	start   int        // epochs already done
-	best    float64    // best test error so far (2 before any)
-	resumed *ckpt.File // the checkpoint resumed from, or nil
+	start     int        // epochs already done
+	best      float64    // best test error so far (2 before any)
+	bestEpoch int        // the epoch of best (0 before any, or not recorded)
+	resumed   *ckpt.File // the checkpoint resumed from, or nil
 }
 
 // epochRecord is one line of log.jsonl.
@@ -79,6 +81,14 @@ func parseRecord(s string) (epochRecord, bool) {
 // run trains the remaining epochs.
 func (t *trainer) run() error {
 	out := t.c.env.Stdout
+	if err := cleanStale(t.o.out, t.c.env.Stderr); err != nil {
+		return err
+	}
+	if t.resumed != nil {
+		if err := t.completeRun(); err != nil {
+			return err
+		}
+	}
 	if t.start >= t.r.Epochs {
 		fmt.Fprintf(out, "%s already holds epoch %d of %d: nothing to train (raise --epochs to go on)\n",
 			filepath.Join(t.o.out, lastFile), t.start, t.r.Epochs)
@@ -103,12 +113,27 @@ func (t *trainer) run() error {
 	if t.resumed != nil {
 		fmt.Fprintf(out, "resuming %s at epoch %d of %d\n", t.o.out, t.start+1, t.r.Epochs)
 	}
+	t.sigs = watchSignals(t.c.env.Stderr)
+	defer t.sigs.stop()
 	for e := t.start; e < t.r.Epochs; e++ {
 		if err := t.epoch(e, log); err != nil {
 			return err
 		}
+		if err := t.sigs.check(fmt.Sprintf("stopped after epoch %d of %d; %s holds it; continue with --resume", e+1, t.r.Epochs, filepath.Join(t.o.out, lastFile))); err != nil {
+			return err
+		}
 	}
 	return nil
+}
+
+// abandon is the error of a run stopped by a signal in epoch e (0-based), before that
+// epoch's results were written.
+func (t *trainer) abandon(e int) error {
+	kept := "no checkpoint was written yet; start again"
+	if e > 0 {
+		kept = fmt.Sprintf("%s holds epoch %d; continue with --resume", filepath.Join(t.o.out, lastFile), e)
+	}
+	return t.sigs.check(fmt.Sprintf("stopped in epoch %d, whose results are abandoned; %s", e+1, kept))
 }
 
 // epoch trains epoch e (0-based), evaluates, saves the checkpoints and logs.
@@ -133,6 +158,9 @@ func (t *trainer) epoch(e int, log *progress.Log) error {
 		if err != nil {
 			return err
 		}
+		if err := t.abandon(e); err != nil {
+			return err
+		}
 		lossSum += r.Loss * float64(n)
 		wrong += n - r.Correct
 		seen += n
@@ -147,22 +175,35 @@ func (t *trainer) epoch(e int, log *progress.Log) error {
 	rec := epochRecord{Epoch: e + 1, LR: lr, TrainLoss: lossSum / float64(seen), TrainError: float64(wrong) / float64(seen),
 		ImagesPerSec: float64(seen) / trainSec, Seed: t.r.Seed, Overrides: overridesString(t.given)}
 	if math.IsNaN(rec.TrainLoss) || math.IsInf(rec.TrainLoss, 0) {
-		kept := "no checkpoint was written"
-		if e > 0 {
-			kept = fmt.Sprintf("%s still holds epoch %d", filepath.Join(t.o.out, lastFile), e)
-		}
-		return fmt.Errorf("training diverged in epoch %d (the loss is %v at learning rate %g); %s", e+1, rec.TrainLoss, lr, kept)
+		return t.diverged(e, fmt.Sprintf("the loss is %v at learning rate %g", rec.TrainLoss, lr))
 	}
 	tbar := progress.NewBar(t.c.env.Stderr, label+" test", t.ds.Test.N)
+	if err := t.abandon(e); err != nil {
+		return err
+	}
 	var err error
 	rec.TestLoss, rec.TestError, err = evaluate(t.m, t.ds.Test, t.norm, tbar)
 	if err != nil {
 		return err
 	}
 	tbar.Finish()
+	if math.IsNaN(rec.TestLoss) || math.IsInf(rec.TestLoss, 0) {
+		return t.diverged(e, fmt.Sprintf("the test loss is %v", rec.TestLoss))
+	}
+	if err := t.m.net.Sync(st); err != nil {
+		return err
+	}
+	for _, buf := range []struct {
+		what string
+		v    []float32
+	}{{"weights", st.Params}, {"running statistics", st.Stats}} {
+		if j, bad := nonFinite(buf.v); bad {
+			return t.diverged(e, fmt.Sprintf("the %s hold %v (%s)", buf.what, buf.v[j], t.paramAt(buf.what == "weights", j)))
+		}
+	}
 	improved := rec.TestError < t.best
 	if improved {
-		t.best = rec.TestError
+		t.best, t.bestEpoch = rec.TestError, e+1
 	}
 	rec.Seconds = time.Since(t0).Seconds() // training and testing; the checkpoint holds the same record
 	if err := t.save(e+1, &rec, improved); err != nil {
@@ -180,13 +221,31 @@ func (t *trainer) epoch(e int, log *progress.Log) error {
 	return nil
 }
 
+// diverged is the error of a run that diverged in epoch e (0-based): nothing of that
+// epoch is written, and the last checkpoint, all finite, is kept.
+func (t *trainer) diverged(e int, why string) error {
+	kept := "no checkpoint was written"
+	if e > 0 {
+		kept = fmt.Sprintf("%s still holds epoch %d, the last with finite weights", filepath.Join(t.o.out, lastFile), e)
+	}
+	return fmt.Errorf("training diverged in epoch %d (%s); %s; try a lower --lr", e+1, why, kept)
+}
+
+// paramAt names the tensor of Params (or Stats) that holds float j.
+func (t *trainer) paramAt(trainable bool, j int) string {
+	for i := range t.m.spec.Params {
+		p := &t.m.spec.Params[i]
+		if p.Trainable() == trainable && j >= p.Offset && j < p.Offset+p.Size() {
+			return fmt.Sprintf("tensor %s, index %d", p.Name, j-p.Offset)
+		}
+	}
+	return fmt.Sprintf("index %d", j)
+}
+
 // save writes RUN/last.safetensors, and RUN/best.safetensors when improved, after
 // epoch epochs.
 func (t *trainer) save(epoch int, rec *epochRecord, improved bool) error {
-	spec, st := t.m.spec, t.m.st
-	if err := t.m.net.Sync(st); err != nil {
-		return err
-	}
+	spec, st := t.m.spec, t.m.st // synced by epoch
 	tensors := weightTensors(st, spec)
 	if st.Started && t.r.Momentum != 0 {
 		tensors = append(tensors, momentumTensors(st.Momentum, spec)...)
@@ -198,6 +257,9 @@ func (t *trainer) save(epoch int, rec *epochRecord, improved bool) error {
 		metaEpochs:  strconv.Itoa(t.r.Epochs),
 		metaStep:    strconv.FormatUint(t.m.st.Step, 10),
 		metaBest:    strconv.FormatFloat(t.best, 'g', -1, 64),
+	}
+	if t.bestEpoch > 0 {
+		meta[metaBestEpoch] = strconv.Itoa(t.bestEpoch)
 	}
 	if b, err := json.Marshal(rec); err == nil {
 		meta[metaLog] = string(b)

@@ -110,9 +110,13 @@ func Run(env Env, args []string, net model.Net, devices ...Device) int {
 		c := &cmd{env: env, net: net, verb: v, devices: devices}
 		err := c.parseAndRun(args[1:])
 		var ue *usageError
+		var st *stopped
 		switch {
 		case err == nil, errors.Is(err, errHelp):
 			return ExitOK
+		case errors.As(err, &st):
+			fmt.Fprintf(env.Stderr, "%s %s: %v\n", env.Prog, v.name, err)
+			return signalExit(st.sig)
 		case errors.As(err, &ue):
 			fmt.Fprintf(env.Stderr, "%s %s: %s\nRun '%s %s --help' for usage.\n", env.Prog, v.name, ue.msg, env.Prog, v.name)
 			return ExitUsage
@@ -132,7 +136,7 @@ func usage(prog string, net model.Net) string {
 	for _, v := range verbs {
 		fmt.Fprintf(&b, "  %s %s %s\n", prog, v.name, v.synopsis)
 	}
-	fmt.Fprintf(&b, "\nRun '%s COMMAND --help' for a command's flags. Exit status: 0 success, 1 input refused or failure, 2 usage error.\n", prog)
+	fmt.Fprintf(&b, "\nRun '%s COMMAND --help' for a command's flags. Exit status: 0 success, 1 input refused or failure, 2 usage error, 130 / 143 training stopped by SIGINT / SIGTERM.\n", prog)
 	return b.String()
 }
 

@@ -25,9 +25,11 @@ starts from weights trained elsewhere (with a fresh optimizer state).`
 
 // Files of a run folder.
 const (
-	lastFile = "last.safetensors"
-	bestFile = "best.safetensors"
-	logFile  = "log.jsonl"
+	lastFile    = "last.safetensors"
+	bestFile    = "best.safetensors"
+	logFile     = "log.jsonl"
+	metricsFile = "metrics.csv"
+	curvesFile  = "curves.svg"
 )
 
 // trainOpts are the flags of train.
@@ -184,6 +186,14 @@ func (t *trainer) resumeFrom(f *ckpt.File) error {
 		return fmt.Errorf("%s: not a checkpoint written by train: its metadata lacks a valid epoch, step or best test error (%q, %q, %q); start a new run, or use it with --init",
 			f.Path, f.Meta[metaEpoch], f.Meta[metaStep], f.Meta[metaBest])
 	}
+	if !(best >= 0 && best <= 1) {
+		return fmt.Errorf("%s: its metadata %s is %q, not an error fraction in [0, 1]; the checkpoint is corrupt (start a new run, or use it with --init)",
+			f.Path, metaBest, f.Meta[metaBest])
+	}
+	if buf == nil && t.r.Momentum != 0 && step > 0 {
+		return fmt.Errorf("%s: the checkpoint lacks the optimizer state (the momentum buffers), so resuming would silently restart momentum; "+
+			"start from these weights with a fresh optimizer with --init %s and a new --out", f.Path, f.Path)
+	}
 	n, err := normFromWeights(f, spec.Input)
 	if err != nil {
 		return err
@@ -192,6 +202,7 @@ func (t *trainer) resumeFrom(f *ckpt.File) error {
 		return fmt.Errorf("%s: the metadata lacks the normalization; not a checkpoint written by train", f.Path)
 	}
 	t.start, st.Step, t.best, t.norm = epoch, step, best, n
+	t.bestEpoch, _ = strconv.Atoi(f.Meta[metaBestEpoch])
 	t.resumed = f
 	return nil
 }
@@ -208,9 +219,8 @@ func fileExists(path string) (bool, error) {
 	return false, err
 }
 
-// openLog opens RUN/log.jsonl. A fresh run empties a log left by a run that never
-// finished an epoch; a resumed run appends the record of the checkpoint's epoch if a
-// crash between the checkpoint and the log write lost it.
+// openLog opens RUN/log.jsonl for appending: a fresh run empties a log left by a run
+// that never finished an epoch; a resumed one has had it repaired by completeRun.
 func (t *trainer) openLog() (*progress.Log, error) {
 	path := filepath.Join(t.o.out, logFile)
 	if t.resumed == nil {
@@ -218,31 +228,5 @@ func (t *trainer) openLog() (*progress.Log, error) {
 			return nil, err
 		}
 	}
-	l, err := progress.OpenLog(path)
-	if err != nil {
-		return nil, err
-	}
-	if t.resumed == nil {
-		return l, nil
-	}
-	recs, err := progress.ReadLog(path)
-	if err != nil {
-		l.Close()
-		return nil, err
-	}
-	logged := 0
-	for _, r := range recs {
-		if e, ok := r["epoch"].(float64); ok {
-			logged = max(logged, int(e))
-		}
-	}
-	if logged < t.start {
-		if rec, ok := parseRecord(t.resumed.Meta[metaLog]); ok && rec.Epoch == t.start {
-			if err := l.Write(rec.kvs()); err != nil {
-				l.Close()
-				return nil, err
-			}
-		}
-	}
-	return l, nil
+	return progress.OpenLog(path)
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"math"
 	"slices"
 	"strings"
 
@@ -31,14 +32,32 @@ func paramSpecs(spec *model.Spec) []ckpt.Spec {
 // readWeights reads a safetensors file and checks that it holds every tensor of the
 // network with its shape; names the network does not know (other than this runtime's
 // own "__" tensors) are reported on warn and ignored.
+//
+// It reads no more than a checkpoint of this network can hold (weightsLimit), and refuses
+// a tensor with a NaN or an infinity, or a negative running variance: such weights give
+// wrong answers, never an error, downstream.
 func readWeights(path string, spec *model.Spec, warn io.Writer) (*ckpt.File, error) {
-	f, err := ckpt.Read(path)
+	f, err := ckpt.ReadLimit(path, weightsLimit(spec))
 	if err != nil {
 		return nil, fileError(err, "the weights file")
 	}
 	extra, err := f.Check(paramSpecs(spec))
 	if err != nil {
 		return nil, err
+	}
+	for i := range spec.Params {
+		p := &spec.Params[i]
+		t, _ := f.Get(p.Name)
+		if j, ok := nonFinite(t.Data); ok {
+			return nil, fmt.Errorf("%s: tensor %s holds %v at index %d; the weights are corrupt or training diverged (train keeps the last finite checkpoint)", path, p.Name, t.Data[j], j)
+		}
+		if p.Role == model.BNVar {
+			for j, v := range t.Data {
+				if v < 0 {
+					return nil, fmt.Errorf("%s: tensor %s holds the negative variance %g at index %d; the weights are corrupt", path, p.Name, v, j)
+				}
+			}
+		}
 	}
 	var unknown []string
 	for _, name := range extra {
@@ -56,6 +75,24 @@ func readWeights(path string, spec *model.Spec, warn io.Writer) (*ckpt.File, err
 			path, len(unknown), strings.Join(shown, ", "), more)
 	}
 	return f, nil
+}
+
+// weightsLimit is the most bytes a weights file of spec's network may have: its
+// parameters, statistics, momentum and a ZCA matrix, and room for headers and the extra
+// tensors of files written elsewhere (PyTorch's num_batches_tracked and the like).
+func weightsLimit(spec *model.Spec) int64 {
+	d := int64(spec.Input[0] * spec.Input[1] * spec.Input[2])
+	return 4*(2*int64(spec.ParamsSize)+int64(spec.StatsSize)+d*d) + 64<<20
+}
+
+// nonFinite returns the index of the first NaN or infinity of v.
+func nonFinite(v []float32) (int, bool) {
+	for i, x := range v {
+		if f := float64(x); math.IsNaN(f) || math.IsInf(f, 0) {
+			return i, true
+		}
+	}
+	return 0, false
 }
 
 // paramData returns the slice of the state that holds p.
@@ -118,6 +155,9 @@ func readMomentum(f *ckpt.File, spec *model.Spec) ([]float32, error) {
 		}
 		if !slices.Equal(t.Shape, p.Shape) {
 			return nil, fmt.Errorf("%s: momentum of %s has shape %v, the parameter %v", f.Path, p.Name, t.Shape, p.Shape)
+		}
+		if j, bad := nonFinite(t.Data); bad {
+			return nil, fmt.Errorf("%s: the momentum of %s holds %v at index %d; the checkpoint is corrupt", f.Path, p.Name, t.Data[j], j)
 		}
 		if buf == nil {
 			buf = make([]float32, spec.ParamsSize)
