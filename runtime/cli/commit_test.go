@@ -48,7 +48,7 @@ func TestResumeCompletesCommit(t *testing.T) {
 	rewrite(t, last, func(f *ckpt.File) { f.Meta[metaBestEpoch] = "2" })
 	be := "2"
 	// A crash right after last was written: best holds another epoch (made here by
-	// relabelling it), the log lacks epoch 2 and holds records of a lost later rd.
+	// relabelling it), the log lacks epoch 2 and holds records of a lost later run.
 	rewrite(t, best, func(f *ckpt.File) { f.Meta[metaEpoch] = "0" })
 	logPath := filepath.Join(rd, logFile)
 	b, _ := os.ReadFile(logPath)
@@ -81,7 +81,7 @@ func TestResumeCompletesCommit(t *testing.T) {
 }
 
 // TestResumeRefusesCorruptState checks that --resume refuses what would silently give a
-// different rd: a checkpoint without its optimizer state, and a best test error that is
+// different run: a checkpoint without its optimizer state, and a best test error that is
 // not a fraction.
 func TestResumeRefusesCorruptState(t *testing.T) {
 	net := newTinyNet()
