@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -214,5 +215,99 @@ func TestKillAndResume(t *testing.T) {
 		if int(rec["epoch"].(float64)) != i+1 {
 			t.Errorf("record %d is epoch %v", i, rec["epoch"])
 		}
+	}
+}
+
+// TestSignalsStopCleanly sends SIGINT and SIGTERM to a training binary: it stops with 130
+// or 143, says what it kept, leaves no temporary file, and --resume goes on with every
+// epoch logged once, in order. A second SIGINT quits at once.
+func TestSignalsStopCleanly(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and trains a binary")
+	}
+	bin := compileBinary(t, "model WRN-10-1 {\n input 1x12x12\n classes 3\n batch 8\n}\ntrain {\n epochs 100\n augment none\n normalize scale\n}")
+	data := t.TempDir()
+	rng := rand.New(rand.NewPCG(5, 6))
+	writeIDX(t, data, "train", 600, 12, rng)
+	writeIDX(t, data, "t10k", 30, 12, rng)
+	for _, tc := range []struct {
+		name  string
+		sigs  []syscall.Signal
+		code  int
+		first bool // signal before the first checkpoint
+	}{
+		{"sigint", []syscall.Signal{syscall.SIGINT}, 130, false},
+		{"sigterm", []syscall.Signal{syscall.SIGTERM}, 143, false},
+		{"sigint early", []syscall.Signal{syscall.SIGINT}, 130, true},
+		{"sigint twice", []syscall.Signal{syscall.SIGINT, syscall.SIGINT}, 130, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			run := filepath.Join(t.TempDir(), "run")
+			cmd := exec.Command(bin, "train", "--data", data, "--out", run)
+			var stderr bytes.Buffer
+			cmd.Stderr = &stderr
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			deadline := time.Now().Add(2 * time.Minute)
+			for !tc.first {
+				if _, err := os.Stat(filepath.Join(run, "last.safetensors")); err == nil {
+					break
+				}
+				if time.Now().After(deadline) {
+					cmd.Process.Kill()
+					t.Fatal("no checkpoint after 2 minutes")
+				}
+				time.Sleep(20 * time.Millisecond)
+			}
+			time.Sleep(200 * time.Millisecond)
+			for _, s := range tc.sigs {
+				cmd.Process.Signal(s)
+				time.Sleep(5 * time.Millisecond)
+			}
+			done := make(chan error, 1)
+			go func() { done <- cmd.Wait() }()
+			select {
+			case <-done:
+			case <-time.After(time.Minute):
+				cmd.Process.Kill()
+				t.Fatal("still running a minute after the signal")
+			}
+			if got := cmd.ProcessState.ExitCode(); got != tc.code {
+				t.Fatalf("exit %d, want %d\n%s", got, tc.code, stderr.String())
+			}
+			msg := stderr.String()
+			switch {
+			case len(tc.sigs) > 1 && !strings.Contains(msg, "again: quitting at once"):
+				t.Errorf("second signal: stderr lacks the word:\n%s", msg)
+			case len(tc.sigs) == 1 && !strings.Contains(msg, "stopped in epoch") && !strings.Contains(msg, "stopped after epoch"):
+				t.Errorf("stderr does not say where it stopped:\n%s", msg)
+			case len(tc.sigs) == 1 && !tc.first && !strings.Contains(msg, "continue with --resume"):
+				t.Errorf("stderr does not say what was kept:\n%s", msg)
+			}
+			ents, _ := os.ReadDir(run)
+			for _, e := range ents {
+				if strings.Contains(e.Name(), ".tmp-") && len(tc.sigs) == 1 {
+					t.Errorf("left %s", e.Name())
+				}
+			}
+			before, _ := progress.ReadLog(filepath.Join(run, "log.jsonl"))
+			if _, err := os.Stat(filepath.Join(run, "last.safetensors")); err != nil {
+				return // stopped before the first epoch ended: nothing to resume
+			}
+			epochs := len(before) + 1
+			if _, stderr, code := exe(t, os.Environ(), bin, "train", "--data", data, "--out", run, "--resume", "--epochs", strconv.Itoa(epochs)); code != 0 {
+				t.Fatalf("resume: exit %d\n%s", code, stderr)
+			}
+			after, err := progress.ReadLog(filepath.Join(run, "log.jsonl"))
+			if err != nil || len(after) != epochs {
+				t.Fatalf("log after resuming: %d records, want %d (%v)", len(after), epochs, err)
+			}
+			for i, rec := range after {
+				if int(rec["epoch"].(float64)) != i+1 {
+					t.Errorf("record %d is epoch %v", i, rec["epoch"])
+				}
+			}
+		})
 	}
 }

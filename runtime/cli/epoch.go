@@ -113,8 +113,6 @@ func (t *trainer) run() error {
 	if t.resumed != nil {
 		fmt.Fprintf(out, "resuming %s at epoch %d of %d\n", t.o.out, t.start+1, t.r.Epochs)
 	}
-	t.sigs = watchSignals(t.c.env.Stderr)
-	defer t.sigs.stop()
 	for e := t.start; e < t.r.Epochs; e++ {
 		if err := t.epoch(e, log); err != nil {
 			return err

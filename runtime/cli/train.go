@@ -72,11 +72,17 @@ func runTrain(c *cmd) func() error {
 		if _, err := applyOverrides(c.net.Spec().Recipe, o.given); err != nil {
 			return err
 		}
+		sigs := watchSignals(c.env.Stderr) // from the start: reading the data may take a while
+		defer sigs.stop()
 		t, err := newTrainer(c, o)
 		if err != nil {
 			return err
 		}
 		defer t.m.close()
+		t.sigs = sigs
+		if err := t.abandon(t.start); err != nil {
+			return err
+		}
 		return t.run()
 	}
 }
