@@ -54,6 +54,7 @@ func eval(c *cmd, weights, dir string, asJSON bool) error {
 	if err != nil {
 		return err
 	}
+	printNotes(c.env.Stderr, ds)
 	if ds.Test.N == 0 {
 		return fmt.Errorf("%s: the test split is empty: nothing to evaluate", dir)
 	}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -130,6 +131,7 @@ func newTrainer(c *cmd, o trainOpts) (*trainer, error) {
 	if err != nil {
 		return nil, err
 	}
+	printNotes(c.env.Stderr, ds)
 	if ds.Train.N < 2 {
 		return nil, fmt.Errorf("%s: the training split has %d examples; training needs at least 2", o.data, ds.Train.N)
 	}
@@ -235,4 +237,11 @@ func (t *trainer) openLog() (*progress.Log, error) {
 		}
 	}
 	return progress.OpenLog(path)
+}
+
+// printNotes prints what the data loader says a user should know, once each.
+func printNotes(w io.Writer, ds *data.Dataset) {
+	for _, n := range ds.Notes {
+		fmt.Fprintf(w, "note: %s\n", n)
+	}
 }

@@ -25,6 +25,9 @@ type Dataset struct {
 	Train, Test *Set
 	Classes     []string // may be nil
 	Format      string   // "cifar10", "cifar100", "idx", "svhn", "folder"
+	// Notes are things a user should know about how the data was read
+	// (colour images converted to grey, for one); commands print them.
+	Notes []string
 }
 
 // Format names reported in Dataset.Format.

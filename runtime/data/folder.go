@@ -35,8 +35,8 @@ func loadFolder(dir string, want [3]int, classes, limit int) (*Dataset, error) {
 	if err != nil {
 		return nil, err
 	}
-	if len(names) > classes {
-		return nil, fmt.Errorf("%s: %d class folders (%s), but the network has %d classes",
+	if len(names) != classes {
+		return nil, fmt.Errorf("%s: %d class folders (%s), but the network has %d classes; give it one folder of images per class",
 			trainDir, len(names), listNames(names), classes)
 	}
 	testNames, err := classFolders(testDir)
@@ -58,15 +58,19 @@ func loadFolder(dir string, want [3]int, classes, limit int) (*Dataset, error) {
 	if limit > 0 {
 		trainFiles = takeInTurn(trainFiles, limit)
 	}
-	train, err := decodeSet(trainFiles, want)
+	train, greyTrain, err := decodeSet(trainFiles, want)
 	if err != nil {
 		return nil, err
 	}
-	test, err := decodeSet(testFiles, want)
+	test, greyTest, err := decodeSet(testFiles, want)
 	if err != nil {
 		return nil, err
 	}
-	return &Dataset{Train: train, Test: test, Classes: names, Format: FormatFolder}, nil
+	ds := &Dataset{Train: train, Test: test, Classes: names, Format: FormatFolder}
+	if g := greyTrain + greyTest; g > 0 {
+		ds.Notes = append(ds.Notes, fmt.Sprintf("%s: %d colour images were turned into grey ones (their luminance), since the network takes 1 channel", dir, g))
+	}
+	return ds, nil
 }
 
 // classFolders returns the sorted names of the non-hidden sub-folders of dir.
@@ -142,7 +146,9 @@ func takeInTurn(files [][]string, limit int) [][]string {
 // decodeSet decodes the files of every class into one Set, in parallel over
 // runtime.NumCPU() goroutines. The result does not depend on the decode order;
 // when files are bad, the error is that of the first bad file in set order.
-func decodeSet(files [][]string, want [3]int) (*Set, error) {
+//
+// greyed counts the colour images turned into grey ones for a 1-channel network.
+func decodeSet(files [][]string, want [3]int) (s *Set, greyed int, err error) {
 	var paths []string
 	var labels []int32
 	for c, fs := range files {
@@ -152,10 +158,10 @@ func decodeSet(files [][]string, want [3]int) (*Set, error) {
 		}
 	}
 	n := len(paths)
-	s := &Set{N: n, C: want[0], H: want[1], W: want[2], Labels: labels}
+	s = &Set{N: n, C: want[0], H: want[1], W: want[2], Labels: labels}
 	s.Pixels = make([]uint8, n*s.ImageSize())
 	errs := make([]error, n)
-	var next atomic.Int64
+	var next, grey atomic.Int64
 	var failed atomic.Bool
 	var wg sync.WaitGroup
 	for range min(runtime.NumCPU(), n) {
@@ -165,9 +171,13 @@ func decodeSet(files [][]string, want [3]int) (*Set, error) {
 				if i >= n {
 					return
 				}
-				if err := decodeInto(paths[i], want, s.Image(i)); err != nil {
+				g, err := decodeInto(paths[i], want, s.Image(i))
+				if err != nil {
 					errs[i] = err
 					failed.Store(true)
+				}
+				if g {
+					grey.Add(1)
 				}
 			}
 		})
@@ -177,10 +187,10 @@ func decodeSet(files [][]string, want [3]int) (*Set, error) {
 	// so the first error in order is the same whatever the schedule.
 	for _, err := range errs {
 		if err != nil {
-			return nil, err
+			return nil, 0, err
 		}
 	}
-	return s, nil
+	return s, int(grey.Load()), nil
 }
 
 // listNames prints at most a few names.

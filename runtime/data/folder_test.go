@@ -4,6 +4,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -52,7 +53,7 @@ func TestLoadFolderJPEG(t *testing.T) {
 	classes := []string{"b", "a"} // written out of order: classes are sorted
 	train := writeFolderSplit(t, rng, dir, "train", classes, 3, 3, 8, 8, "jpg")
 	writeFolderSplit(t, rng, dir, "test", classes, 1, 3, 8, 8, "jpeg")
-	ds, err := Load(dir, [3]int{3, 8, 8}, 10, 0)
+	ds, err := Load(dir, [3]int{3, 8, 8}, 2, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -90,6 +91,35 @@ func TestLoadFolderLimitTakesEveryClass(t *testing.T) {
 	checkSplit(t, "train", want, ds.Train)
 }
 
+// TestLoadFolderGreyNote checks that colour images read for a grey network are counted
+// in a note, and that grey ones leave none.
+func TestLoadFolderGreyNote(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		c     int
+		notes []string
+	}{{"colour", 3, []string{"10 colour images were turned into grey ones"}}, {"grey", 1, nil}} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			rng := rand.New(rand.NewPCG(8, 8))
+			writeFolderSplit(t, rng, dir, "train", []string{"a", "b"}, 3, tc.c, 4, 4, "png")
+			writeFolderSplit(t, rng, dir, "test", []string{"a", "b"}, 2, tc.c, 4, 4, "png")
+			ds, err := Load(dir, [3]int{1, 4, 4}, 2, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(ds.Notes) != len(tc.notes) {
+				t.Fatalf("notes %q, want %d", ds.Notes, len(tc.notes))
+			}
+			for i, n := range tc.notes {
+				if !strings.Contains(ds.Notes[i], n) {
+					t.Errorf("note %q does not say %q", ds.Notes[i], n)
+				}
+			}
+		})
+	}
+}
+
 func TestLoadFolderErrors(t *testing.T) {
 	for _, tc := range []struct {
 		name    string
@@ -100,28 +130,32 @@ func TestLoadFolderErrors(t *testing.T) {
 	}{
 		{"wrong image size", func(t *testing.T, dir string) {
 			writeFile(t, filepath.Join(dir, "train", "cat", "big.png"), encodeImage(t, make([]uint8, 3*9*8), 3, 9, 8, "png"))
-		}, [3]int{3, 6, 6}, 10, []string{filepath.Join("train", "cat", "big.png"), "9x8", "expects 6x6"}},
+		}, [3]int{3, 6, 6}, 2, []string{filepath.Join("train", "cat", "big.png"), "9x8", "expects 6x6"}},
 		{"corrupt image", func(t *testing.T, dir string) {
 			writeFile(t, filepath.Join(dir, "test", "dog", "bad.jpg"), []byte{0xff, 0xd8, 0xff, 0, 1})
-		}, [3]int{3, 6, 6}, 10, []string{filepath.Join("test", "dog", "bad.jpg"), "cannot decode"}},
+		}, [3]int{3, 6, 6}, 2, []string{filepath.Join("test", "dog", "bad.jpg"), "cannot decode"}},
 		{"not an image", func(t *testing.T, dir string) {
 			writeFile(t, filepath.Join(dir, "train", "dog", "x.png"), []byte("hello"))
-		}, [3]int{3, 6, 6}, 10, []string{filepath.Join("train", "dog", "x.png"), "not a PNG or JPEG"}},
+		}, [3]int{3, 6, 6}, 2, []string{filepath.Join("train", "dog", "x.png"), "not a PNG or JPEG"}},
 		{"test lacks a class", func(t *testing.T, dir string) {
 			os.RemoveAll(filepath.Join(dir, "test", "dog"))
-		}, [3]int{3, 6, 6}, 10, []string{"test", "[cat]", "missing [dog]"}},
+		}, [3]int{3, 6, 6}, 2, []string{"test", "[cat]", "missing [dog]"}},
 		{"test has another class", func(t *testing.T, dir string) {
 			writeFile(t, filepath.Join(dir, "test", "eel", "a.png"), encodeImage(t, make([]uint8, 3*6*6), 3, 6, 6, "png"))
-		}, [3]int{3, 6, 6}, 10, []string{"test", "not in train [eel]"}},
+		}, [3]int{3, 6, 6}, 2, []string{"test", "not in train [eel]"}},
 		{"more class folders than classes", nil, [3]int{3, 6, 6}, 1, []string{"train", "2 class folders", "1 classes"}},
+		{"fewer class folders than classes", func(t *testing.T, dir string) {
+			os.RemoveAll(filepath.Join(dir, "train", "dog"))
+			os.RemoveAll(filepath.Join(dir, "test", "dog"))
+		}, [3]int{3, 6, 6}, 10, []string{"train", "1 class folders ([cat])", "10 classes", "one folder of images per class"}},
 		{"empty class folder", func(t *testing.T, dir string) {
 			os.MkdirAll(filepath.Join(dir, "train", "emu"), 0o755)
 			os.MkdirAll(filepath.Join(dir, "test", "emu"), 0o755)
-		}, [3]int{3, 6, 6}, 10, []string{filepath.Join("train", "emu"), "no .png"}},
+		}, [3]int{3, 6, 6}, 3, []string{filepath.Join("train", "emu"), "no .png"}},
 		{"missing test", func(t *testing.T, dir string) {
 			os.RemoveAll(filepath.Join(dir, "test"))
-		}, [3]int{3, 6, 6}, 10, []string{"test", "no such file"}},
-		{"two channels", nil, [3]int{2, 6, 6}, 10, []string{"2 channels"}},
+		}, [3]int{3, 6, 6}, 2, []string{"test", "no such file"}},
+		{"two channels", nil, [3]int{2, 6, 6}, 2, []string{"2 channels"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()

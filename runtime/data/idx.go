@@ -1,9 +1,10 @@
 package data
 
 import (
-	"bytes"
+	"bufio"
 	"compress/gzip"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -88,29 +89,85 @@ func readIDXPair(dir, images, labels string, want [3]int, classes, limit int) (*
 }
 
 // readIDXFile returns the contents of path, decompressed when it is gzipped
-// (recognised by its first bytes, whatever the name says).
-func readIDXFile(path string) ([]byte, error) {
-	b, err := os.ReadFile(path)
+// (recognised by its first bytes, whatever the name says). It reads the header of hdr
+// bytes first and then no more than size(header) bytes in all, so that a small
+// compressed file cannot inflate past what its header declares, nor a pipe or device
+// go on without end.
+func readIDXFile(path string, hdr int, size func(h []byte) (int64, error)) ([]byte, error) {
+	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
-	if len(b) < 2 || b[0] != 0x1f || b[1] != 0x8b {
-		return b, nil
+	defer f.Close()
+	if st, err := f.Stat(); err != nil {
+		return nil, err
+	} else if st.IsDir() {
+		return nil, fmt.Errorf("%s: is a directory, not an IDX file", path)
 	}
-	zr, err := gzip.NewReader(bytes.NewReader(b))
+	br := bufio.NewReader(f)
+	var r io.Reader = br
+	if magic, err := br.Peek(2); err == nil && magic[0] == 0x1f && magic[1] == 0x8b {
+		zr, err := gzip.NewReader(br)
+		if err != nil {
+			return nil, fmt.Errorf("%s: bad gzip stream: %v", path, err)
+		}
+		r = zr
+	}
+	h := make([]byte, hdr)
+	if n, err := io.ReadFull(r, h); err != nil {
+		if n == 0 && errors.Is(err, io.EOF) {
+			return h[:0], nil
+		}
+		if errors.Is(err, io.ErrUnexpectedEOF) {
+			return h[:n], nil // too short: the caller says so
+		}
+		return nil, fmt.Errorf("%s: bad gzip stream (truncated or corrupt): %v", path, err)
+	}
+	want, err := size(h)
 	if err != nil {
-		return nil, fmt.Errorf("%s: bad gzip stream: %v", path, err)
+		return nil, err
 	}
-	out, err := io.ReadAll(zr)
+	if want > maxIDXBytes {
+		return nil, fmt.Errorf("%s: its header declares %d bytes, more than an IDX file may have here (%d)", path, want, int64(maxIDXBytes))
+	}
+	// One byte more than declared tells a longer file from an exact one.
+	rest, err := io.ReadAll(io.LimitReader(r, want-int64(hdr)+1))
 	if err != nil {
 		return nil, fmt.Errorf("%s: bad gzip stream (truncated or corrupt): %v", path, err)
 	}
-	return out, nil
+	return append(h, rest...), nil
 }
+
+// heldBytes says how much a file read up to one byte past its declared size holds.
+func heldBytes(got, declared int64) string {
+	if got > declared {
+		return "more"
+	}
+	return fmt.Sprintf("%d bytes", got)
+}
+
+// declaredSize is hdr plus the product of dims, saturated at maxIDXBytes+1 so that
+// no header's product overflows.
+func declaredSize(hdr int64, dims ...uint32) int64 {
+	n := int64(1)
+	for _, d := range dims {
+		if d != 0 && n > (maxIDXBytes+1)/int64(d) {
+			return maxIDXBytes + 1
+		}
+		n *= int64(d)
+	}
+	return min(hdr+n, maxIDXBytes+1)
+}
+
+// maxIDXBytes bounds what an IDX file's header may declare (MNIST's training images
+// are 47 MB).
+const maxIDXBytes = 8 << 30
 
 // readIDXImages reads an idx3-ubyte file (magic, count, rows, cols, pixels).
 func readIDXImages(path string, want [3]int) (*Set, error) {
-	b, err := readIDXFile(path)
+	b, err := readIDXFile(path, 16, func(h []byte) (int64, error) {
+		return declaredSize(16, binary.BigEndian.Uint32(h[4:]), binary.BigEndian.Uint32(h[8:]), binary.BigEndian.Uint32(h[12:])), nil
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -125,8 +182,8 @@ func readIDXImages(path string, want [3]int) (*Set, error) {
 	rows := int64(binary.BigEndian.Uint32(b[8:]))
 	cols := int64(binary.BigEndian.Uint32(b[12:]))
 	if size := 16 + n*rows*cols; int64(len(b)) != size {
-		return nil, fmt.Errorf("%s: header says %d images of %dx%d (%d bytes in all), but the file holds %d bytes; it is truncated or corrupt",
-			path, n, rows, cols, size, len(b))
+		return nil, fmt.Errorf("%s: header says %d images of %dx%d (%d bytes in all), but the file holds %s; it is truncated or corrupt",
+			path, n, rows, cols, size, heldBytes(int64(len(b)), size))
 	}
 	if want[0] != 1 || int64(want[1]) != rows || int64(want[2]) != cols {
 		return nil, fmt.Errorf("%s: images are 1x%dx%d (grey), but the network expects %s",
@@ -140,7 +197,7 @@ func readIDXImages(path string, want [3]int) (*Set, error) {
 
 // readIDXLabels reads an idx1-ubyte file (magic, count, labels).
 func readIDXLabels(path string) ([]int32, error) {
-	b, err := readIDXFile(path)
+	b, err := readIDXFile(path, 8, func(h []byte) (int64, error) { return 8 + int64(binary.BigEndian.Uint32(h[4:])), nil })
 	if err != nil {
 		return nil, err
 	}
@@ -153,8 +210,8 @@ func readIDXLabels(path string) ([]int32, error) {
 	}
 	n := int64(binary.BigEndian.Uint32(b[4:]))
 	if int64(len(b)) != 8+n {
-		return nil, fmt.Errorf("%s: header says %d labels (%d bytes in all), but the file holds %d bytes; it is truncated or corrupt",
-			path, n, 8+n, len(b))
+		return nil, fmt.Errorf("%s: header says %d labels (%d bytes in all), but the file holds %s; it is truncated or corrupt",
+			path, n, 8+n, heldBytes(int64(len(b)), 8+n))
 	}
 	lab := make([]int32, n)
 	for i, v := range b[8:] {

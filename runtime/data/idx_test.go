@@ -109,6 +109,19 @@ func TestLoadIDXErrors(t *testing.T) {
 			os.Remove(filepath.Join(dir, idxTrainImages))
 			writeFile(t, filepath.Join(dir, idxTrainImages+".gz"), []byte{0x1f, 0x8b, 8, 0, 1, 2, 3})
 		}, [3]int{1, 28, 28}, 10, []string{idxTrainImages + ".gz", "gzip"}},
+		{"gzip bomb", func(t *testing.T, dir string) {
+			// 13 images of 28x28 declared, 64 MB of zeros behind them: the reader stops
+			// one byte past what the header declares instead of inflating it all.
+			os.Remove(filepath.Join(dir, idxTrainImages))
+			b := make([]byte, 64<<20)
+			copy(b, idxImages(&Set{N: 13, H: 28, W: 28}))
+			writeFile(t, filepath.Join(dir, idxTrainImages+".gz"), gzipBytes(t, b))
+		}, [3]int{1, 28, 28}, 10, []string{idxTrainImages + ".gz", "10208 bytes in all", "holds more", "truncated or corrupt"}},
+		{"header declares terabytes", rewrite(idxTrainImages, func(b []byte) []byte {
+			binary.BigEndian.PutUint32(b[4:], 0xffffffff)
+			binary.BigEndian.PutUint32(b[8:], 0xffffffff)
+			return b
+		}), [3]int{1, 28, 28}, 10, []string{idxTrainImages, "declares", "more than an IDX file may have"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()

@@ -7,7 +7,7 @@ import (
 	"image/color"
 	"image/jpeg"
 	"image/png"
-	"os"
+	"io"
 )
 
 // DecodeImage reads one PNG or JPEG file into CHW bytes of the wanted shape
@@ -21,7 +21,7 @@ func DecodeImage(path string, want [3]int) ([]uint8, error) {
 		return nil, fmt.Errorf("%s: %v", path, err)
 	}
 	dst := make([]uint8, want[0]*want[1]*want[2])
-	if err := decodeInto(path, want, dst); err != nil {
+	if _, err := decodeInto(path, want, dst); err != nil {
 		return nil, err
 	}
 	return dst, nil
@@ -39,30 +39,52 @@ func checkImageShape(want [3]int) error {
 }
 
 // decodeInto decodes path into dst (len C*H*W); want must pass checkImageShape.
-func decodeInto(path string, want [3]int, dst []uint8) error {
-	b, err := os.ReadFile(path)
+//
+// It reads no more than an image of that size can take (maxImageBytes), and decodes
+// the pixels only after the header has declared the expected size, so that a small file
+// declaring a huge image costs nothing.
+//
+// greyed reports a colour image turned into its luminance for a 1-channel network.
+func decodeInto(path string, want [3]int, dst []uint8) (greyed bool, err error) {
+	b, err := readBounded(path, maxImageBytes(want), "an image file")
 	if err != nil {
-		return err
+		return false, err
 	}
-	var img image.Image
+	var decode func(io.Reader) (image.Image, error)
+	var config func(io.Reader) (image.Config, error)
 	switch {
 	case bytes.HasPrefix(b, []byte("\x89PNG\r\n\x1a\n")):
-		img, err = png.Decode(bytes.NewReader(b))
+		decode, config = png.Decode, png.DecodeConfig
 	case bytes.HasPrefix(b, []byte{0xff, 0xd8}):
-		img, err = jpeg.Decode(bytes.NewReader(b))
+		decode, config = jpeg.Decode, jpeg.DecodeConfig
 	default:
-		return fmt.Errorf("%s: not a PNG or JPEG file", path)
+		return false, fmt.Errorf("%s: not a PNG or JPEG file", path)
 	}
+	cfg, err := config(bytes.NewReader(b))
 	if err != nil {
-		return fmt.Errorf("%s: cannot decode: %v", path, err)
+		return false, fmt.Errorf("%s: cannot decode: %v", path, err)
+	}
+	if cfg.Height != want[1] || cfg.Width != want[2] {
+		return false, fmt.Errorf("%s: image is %dx%d (height x width), but the network expects %dx%d; images are not resized",
+			path, cfg.Height, cfg.Width, want[1], want[2])
+	}
+	img, err := decode(bytes.NewReader(b))
+	if err != nil {
+		return false, fmt.Errorf("%s: cannot decode: %v", path, err)
 	}
 	r := img.Bounds()
 	if r.Dy() != want[1] || r.Dx() != want[2] {
-		return fmt.Errorf("%s: image is %dx%d (height x width), but the network expects %dx%d; images are not resized",
+		return false, fmt.Errorf("%s: image is %dx%d (height x width), but the network expects %dx%d; images are not resized",
 			path, r.Dy(), r.Dx(), want[1], want[2])
 	}
 	fillCHW(img, want[0], dst)
-	return nil
+	return want[0] == 1 && cfg.ColorModel != color.GrayModel && cfg.ColorModel != color.Gray16Model, nil
+}
+
+// maxImageBytes is the most bytes an image file of shape want may have: its pixels
+// stored as 16-bit RGBA without compression, with room for headers and metadata.
+func maxImageBytes(want [3]int) int64 {
+	return 8*int64(want[1])*int64(want[2]) + 16*int64(want[1]) + 1<<20
 }
 
 // fillCHW writes img (already of the right size) as C (1 or 3) planes of bytes.

@@ -2,6 +2,8 @@ package data
 
 import (
 	"bytes"
+	"encoding/binary"
+	"hash/crc32"
 	"image"
 	"image/color"
 	"image/png"
@@ -105,6 +107,13 @@ func TestDecodeImageErrors(t *testing.T) {
 	dir := t.TempDir()
 	p := filepath.Join(dir, "img.png")
 	writeFile(t, p, encodeImage(t, make([]uint8, 3*4*5), 3, 4, 5, "png"))
+	// A PNG whose header declares 100000x100000 pixels, with no pixels behind it: refused
+	// from its header, before anything is allocated for its pixels.
+	huge := filepath.Join(dir, "huge.png")
+	writeFile(t, huge, pngHeaderOnly(100000, 100000))
+	// A file larger than any 4x5 image may be.
+	big := filepath.Join(dir, "big.png")
+	writeFile(t, big, append([]byte("\x89PNG\r\n\x1a\n"), make([]byte, maxImageBytes([3]int{3, 4, 5}))...))
 	for _, tc := range []struct {
 		name string
 		path string
@@ -114,12 +123,27 @@ func TestDecodeImageErrors(t *testing.T) {
 		{"wrong size", p, [3]int{3, 5, 4}, []string{"img.png", "4x5", "expects 5x4"}},
 		{"two channels", p, [3]int{2, 4, 5}, []string{"img.png", "2 channels"}},
 		{"missing", filepath.Join(dir, "none.png"), [3]int{3, 4, 5}, []string{"none.png"}},
+		{"huge declared size", huge, [3]int{3, 4, 5}, []string{"huge.png", "100000x100000", "expects 4x5"}},
+		{"too large a file", big, [3]int{3, 4, 5}, []string{"big.png", "bytes is more than an image file"}},
+		{"endless device", "/dev/urandom", [3]int{3, 4, 5}, []string{"/dev/urandom", "not a regular file"}},
+		{"a folder", dir, [3]int{3, 4, 5}, []string{"is a directory"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := DecodeImage(tc.path, tc.want)
 			checkErr(t, err, tc.errs...)
 		})
 	}
+}
+
+// pngHeaderOnly is a PNG signature and an IHDR chunk (8-bit RGB) of the given size.
+func pngHeaderOnly(w, h uint32) []byte {
+	ihdr := binary.BigEndian.AppendUint32([]byte("IHDR"), w)
+	ihdr = binary.BigEndian.AppendUint32(ihdr, h)
+	ihdr = append(ihdr, 8, 2, 0, 0, 0)
+	b := []byte("\x89PNG\r\n\x1a\n")
+	b = binary.BigEndian.AppendUint32(b, uint32(len(ihdr)-4))
+	b = append(b, ihdr...)
+	return binary.BigEndian.AppendUint32(b, crc32.ChecksumIEEE(ihdr))
 }
 
 func BenchmarkDecodeJPEG(b *testing.B) {
@@ -133,7 +157,7 @@ func BenchmarkDecodeJPEG(b *testing.B) {
 	writeFile(b, path, encodeImage(b, pix, 3, h, w, "jpeg"))
 	dst := make([]uint8, len(pix))
 	for b.Loop() {
-		if err := decodeInto(path, [3]int{3, h, w}, dst); err != nil {
+		if _, err := decodeInto(path, [3]int{3, h, w}, dst); err != nil {
 			b.Fatal(err)
 		}
 	}
