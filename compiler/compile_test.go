@@ -190,3 +190,42 @@ func TestGoldenIR(t *testing.T) {
 		})
 	}
 }
+
+// TestStatementsShareLines compiles files that put several statements, and whole blocks, on
+// one line, as DSL.md allows: each gives the program of the same file written one
+// statement per line.
+func TestStatementsShareLines(t *testing.T) {
+	const lines = "model WRN-10-1 {\n  input 3x33x31\n  classes 7\n  dropout 0.3\n  batch 7\n}\n" +
+		"train {\n  epochs 3\n  sgd lr=0.05 momentum=0.8\n  schedule step gamma=0.1 at=1,2\n  augment flip crop=2\n  normalize scale\n  seed 7\n}\n"
+	want, err := compiler.Compile("lines.wrn", []byte(lines))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, src := range []string{
+		"model WRN-10-1 { input 3x33x31 classes 7 dropout 0.3 batch 7 }\n" +
+			"train { epochs 3 sgd lr=0.05 momentum=0.8 schedule step gamma=0.1 at=1,2 augment flip crop=2 normalize scale seed 7 }\n",
+		"model WRN-10-1 {input 3x33x31 classes 7\n dropout 0.3 batch 7 } train { epochs 3 sgd lr=0.05 momentum=0.8\n" +
+			"schedule step gamma=0.1 at=1,2 # a comment\n augment flip crop=2 normalize scale\n seed 7 }",
+	} {
+		got, err := compiler.Compile("one.wrn", []byte(src))
+		if err != nil {
+			t.Errorf("%q: %v", src, err)
+			continue
+		}
+		got.Source = want.Source
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("%q: program differs (-lines +one line):\n%s", src, diff)
+		}
+	}
+	// Sharing a line does not hide the errors of each statement.
+	for src, msg := range map[string]string{
+		"model WRN-10-1 { input 1x12x12 classes 3 classes 4 }": "one.wrn:1:42: classes given twice (first at 1:32)",
+		"model WRN-10-1 { input 1x12x12 epochs 3 }":            "one.wrn:1:32: epochs belongs in the train block, not in model",
+		"model WRN-10-1 { input 1x12x12 clases 3 }":            "one.wrn:1:18: input takes one value, e.g. `input 3x32x32`; \"clases\" at 1:32 is not a statement (did you mean \"classes\"?)",
+	} {
+		_, err := compiler.Compile("one.wrn", []byte(src))
+		if err == nil || !strings.Contains(err.Error(), msg) {
+			t.Errorf("%q: error %v, want %q", src, err, msg)
+		}
+	}
+}

@@ -84,7 +84,7 @@ func (c *checker) settings(f *dsl.File) *settings {
 		case !b.Body:
 			c.errorf(b.Pos, "train needs a body: `train { ... }`")
 		}
-		for _, st := range b.Stmts {
+		for _, st := range splitStatements(b.Stmts) {
 			row := lookup(b.Kind, st.Key)
 			if row == nil {
 				c.unknownStatement(b.Kind, st)
@@ -106,6 +106,41 @@ func (c *checker) settings(f *dsl.File) *settings {
 	}
 	return s
 }
+
+// splitStatements cuts statements that share a line. The grammar reads a statement as a key
+// and every value up to the end of its line, so `input 3x33x31 classes 7` arrives as one
+// statement; DSL.md separates statements by whitespace as well as newlines, so a bare word
+// (no `=`, no list) that is a statement key starts the next statement. No value of any
+// statement is also a statement key, so nothing is cut that was meant as a value.
+func splitStatements(stmts []*dsl.Statement) []*dsl.Statement {
+	var out []*dsl.Statement
+	for _, st := range stmts {
+		cur := &dsl.Statement{Pos: st.Pos, Key: st.Key}
+		for _, a := range st.Args {
+			if a.Key == "" && len(a.Values) == 1 && a.Values[0].Ident != nil && isStatementKey(*a.Values[0].Ident) {
+				out = append(out, cur)
+				cur = &dsl.Statement{Pos: a.Pos, Key: *a.Values[0].Ident}
+				continue
+			}
+			cur.Args = append(cur.Args, a)
+		}
+		out = append(out, cur)
+	}
+	return out
+}
+
+// statementKeys are the keys of every block's statements (set by init, since statements
+// refers to the functions that use it).
+var statementKeys []string
+
+func init() {
+	for _, row := range statements {
+		statementKeys = append(statementKeys, row.key)
+	}
+}
+
+// isStatementKey says whether word is the key of a statement of any block.
+func isStatementKey(word string) bool { return contains(statementKeys, word) }
 
 func lookup(block, key string) *statement {
 	for i := range statements {

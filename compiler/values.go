@@ -1,6 +1,7 @@
 package compiler
 
 import (
+	"fmt"
 	"math"
 	"strconv"
 	"strings"
@@ -50,7 +51,17 @@ func (c *checker) one(a *dsl.Arg) *dsl.Value {
 func (c *checker) single(st *dsl.Statement, example string) *dsl.Value {
 	pos, _ := c.args(st, nil, example)
 	if len(pos) != 1 || len(st.Args) != 1 {
-		c.errorf(st.Pos, "%s takes one value, e.g. `%s`", st.Key, example)
+		hint := ""
+		// A misspelt statement key on the same line reads as one more value.
+		for _, a := range st.Args[1:] {
+			if a.Key == "" && len(a.Values) == 1 && a.Values[0].Ident != nil {
+				if m := didYouMean(*a.Values[0].Ident, statementKeys); m != "" {
+					hint = fmt.Sprintf("; %q at %d:%d is not a statement%s", *a.Values[0].Ident, a.Pos.Line, a.Pos.Column, m)
+					break
+				}
+			}
+		}
+		c.errorf(st.Pos, "%s takes one value, e.g. `%s`%s", st.Key, example, hint)
 		return nil
 	}
 	return pos[0]
