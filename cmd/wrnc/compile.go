@@ -1,8 +1,10 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -49,22 +51,24 @@ runtime) to DIR and stop before building.`, stdout)
 	if err != nil {
 		return fmt.Errorf("wrnc compile: %w", err)
 	}
-	var cuda string
-	if *device == "cuda" && (*emit == "" || !*packageOnly) {
-		if cuda, err = findCUDA(*cudaDir); err != nil {
-			return err
-		}
-	}
 	if *emit != "" {
-		if err := writePackage(*emit, gofiles, !*packageOnly, cuda != ""); err != nil {
+		// Writing the package needs no CUDA folder; building it does.
+		if err := writePackage(*emit, gofiles, !*packageOnly, *device == "cuda"); err != nil {
 			return fmt.Errorf("wrnc compile: %w", err)
 		}
 		fmt.Fprintf(stderr, "wrote the package of %s to %s\n", p.Name, *emit)
 		return nil
 	}
-	bin := *out
-	if bin == "" {
-		bin = strings.ToLower(strings.NewReplacer("(", "", ")", "", ",", "-").Replace(p.Name))
+	var cuda string
+	if *device == "cuda" {
+		if cuda, err = findCUDA(*cudaDir); err != nil {
+			return err
+		}
+	}
+	name := strings.ToLower(strings.NewReplacer("(", "", ")", "", ",", "-").Replace(p.Name))
+	bin, err := outputPath(*out, name)
+	if err != nil {
+		return err
 	}
 	dir, err := os.MkdirTemp("", "wrnc-build-")
 	if err != nil {
@@ -80,4 +84,59 @@ runtime) to DIR and stop before building.`, stdout)
 	}
 	fmt.Fprintln(stderr, ")")
 	return goBuild(dir, bin, cuda, stderr)
+}
+
+// outputPath is where the binary goes: out, or name in the current folder when out is
+// empty, or name inside out when out is a folder. It refuses, before anything is built, a
+// path that cannot take a binary: an existing file that is not an executable (a binary
+// is replaced, anything else is kept), or a folder that does not exist or cannot be
+// written.
+func outputPath(out, name string) (string, error) {
+	if out == "" {
+		out = name
+	}
+	if st, err := os.Stat(out); err == nil && st.IsDir() {
+		out = filepath.Join(out, name)
+	}
+	if st, err := os.Stat(out); err == nil {
+		switch {
+		case st.IsDir():
+			return "", fmt.Errorf("wrnc compile: -o %s: is a folder", out)
+		case !st.Mode().IsRegular():
+			return "", fmt.Errorf("wrnc compile: -o %s: exists and is not a regular file", out)
+		case !isExecutable(out):
+			return "", fmt.Errorf("wrnc compile: -o %s: exists and is not a program; remove it or choose another name (an existing binary is replaced, other files are kept)", out)
+		}
+	}
+	dir := filepath.Dir(out)
+	if st, err := os.Stat(dir); err != nil {
+		return "", fmt.Errorf("wrnc compile: -o %s: the folder %s does not exist", out, dir)
+	} else if !st.IsDir() {
+		return "", fmt.Errorf("wrnc compile: -o %s: %s is not a folder", out, dir)
+	}
+	probe, err := os.CreateTemp(dir, ".wrnc-probe-*")
+	if err != nil {
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err
+		}
+		return "", fmt.Errorf("wrnc compile: -o %s: cannot write in %s: %v", out, dir, err)
+	}
+	probe.Close()
+	os.Remove(probe.Name())
+	return out, nil
+}
+
+// isExecutable says whether path starts like an ELF, Mach-O or PE binary, or a script.
+func isExecutable(path string) bool {
+	f, err := os.Open(path)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	var b [4]byte
+	n, _ := io.ReadFull(f, b[:])
+	h := string(b[:n])
+	return h == "\x7fELF" || strings.HasPrefix(h, "MZ") || strings.HasPrefix(h, "#!") ||
+		h == "\xcf\xfa\xed\xfe" || h == "\xfe\xed\xfa\xcf"
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -164,4 +165,67 @@ func TestInspectMethods(t *testing.T) {
 func mustJSON(v any) string {
 	b, _ := json.Marshal(v)
 	return string(b)
+}
+
+// TestCompileOutput checks what -o may name: a folder gets the binary under the network's
+// name, and a path that cannot take a binary is refused before anything is built, with a
+// message that names the path rather than blaming wrnc.
+func TestCompileOutput(t *testing.T) {
+	wrn := write(t, "net.wrn", "model WRN-10-1 { input 1x8x8 classes 2 batch 2 }")
+	dir := t.TempDir()
+	text := filepath.Join(dir, "notes.txt")
+	if err := os.WriteFile(text, []byte("keep me"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ name, out, msg string }{
+		{"existing file", text, "exists and is not a program"},
+		{"missing folder", filepath.Join(dir, "none", "bin"), "does not exist"},
+		{"under /proc", "/proc/wrnc-bin", "cannot write in /proc"},
+		{"under a file", filepath.Join(text, "bin"), "is not a folder"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			code, _, stderr := runWrnc("compile", wrn, "-o", tc.out)
+			if code == 0 || !strings.Contains(stderr, tc.msg) || strings.Contains(stderr, "bug in wrnc") || strings.Contains(stderr, "compiling") {
+				t.Errorf("exit %d, stderr:\n%s\nwant a refusal saying %q before building", code, stderr, tc.msg)
+			}
+		})
+	}
+	if b, err := os.ReadFile(text); err != nil || string(b) != "keep me" {
+		t.Errorf("the existing file was changed: %q %v", b, err)
+	}
+	if testing.Short() {
+		return
+	}
+	// A folder: the binary goes inside under the network's name, and the message says so.
+	code, _, stderr := runWrnc("compile", wrn, "-o", dir)
+	bin := filepath.Join(dir, "wrn-10-1")
+	if code != 0 || !strings.Contains(stderr, bin) {
+		t.Fatalf("exit %d, stderr:\n%s\nwant it to say it writes %s", code, stderr, bin)
+	}
+	if out, err := exec.Command(bin, "info").CombinedOutput(); err != nil || !strings.Contains(string(out), "WRN-10-1") {
+		t.Errorf("%s info: %v\n%s", bin, err, out)
+	}
+	// Compiling again replaces the binary.
+	if code, _, stderr := runWrnc("compile", wrn, "-o", bin); code != 0 {
+		t.Errorf("recompiling over the binary: exit %d\n%s", code, stderr)
+	}
+}
+
+// TestEmitCUDANeedsNoCUDAFolder checks that --device cuda --emit writes the package without
+// a CUDA folder, which only building needs.
+func TestEmitCUDANeedsNoCUDAFolder(t *testing.T) {
+	wrn := write(t, "net.wrn", "model WRN-10-1 { input 1x8x8 classes 2 batch 2 }")
+	t.Setenv("CUDA_HOME", filepath.Join(t.TempDir(), "no-cuda"))
+	emit := filepath.Join(t.TempDir(), "pkg")
+	if code, _, stderr := runWrnc("compile", "--device", "cuda", "--emit", emit, wrn); code != 0 {
+		t.Fatalf("exit %d\n%s", code, stderr)
+	}
+	for _, f := range []string{"go.mod", "gpu.go", "main.go"} {
+		if _, err := os.Stat(filepath.Join(emit, f)); err != nil {
+			t.Errorf("the emitted package lacks %s: %v", f, err)
+		}
+	}
+	if code, _, stderr := runWrnc("compile", "--device", "cuda", wrn, "-o", filepath.Join(t.TempDir(), "bin")); code == 0 || !strings.Contains(stderr, "not a CUDA folder") {
+		t.Errorf("building without a CUDA folder: exit %d\n%s", code, stderr)
+	}
 }
