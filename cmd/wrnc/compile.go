@@ -5,11 +5,14 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"math"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"github.com/wrnc/wrnc/codegen"
+	"github.com/wrnc/wrnc/compiler/ir"
 )
 
 func runCompile(args []string, stdout, stderr io.Writer) error {
@@ -22,6 +25,7 @@ runtime) to DIR and stop before building.`, stdout)
 	device := fs.String("device", "cpu", "devices to build in: cpu, sim (the GPU code on the PTX simulator) or cuda (an NVIDIA GPU, and sim)")
 	cudaDir := fs.String("cuda", "", "with --device cuda: the CUDA folder (include/cuda.h, lib64/stubs/libcuda.so); default $CUDA_HOME, else /usr/local/cuda")
 	emit := fs.String("emit", "", "write the generated package to DIR and stop before building")
+	maxMem := fs.String("max-memory", "64GiB", "refuse a network whose training needs more than `SIZE` (weights, gradients, momentum and the largest arena; e.g. 16GiB, 500MiB)")
 	packageOnly := fs.Bool("package-only", false, "with --emit: write only the generated Go files (for go generate inside the wrnc module)")
 	files, err := parse(fs, args)
 	if err != nil {
@@ -43,8 +47,15 @@ runtime) to DIR and stop before building.`, stdout)
 	if *packageOnly && *emit == "" {
 		return &usageError{"--package-only needs --emit DIR"}
 	}
+	limit, err := parseSize(*maxMem)
+	if err != nil {
+		return &usageError{fmt.Sprintf("--max-memory: %v", err)}
+	}
 	p, err := load(files[0])
 	if err != nil {
+		return err
+	}
+	if err := checkMemory(p, files[0], limit); err != nil {
 		return err
 	}
 	gofiles, err := codegen.Go(p, filepath.Base(files[0]), devices...)
@@ -139,4 +150,64 @@ func isExecutable(path string) bool {
 	h := string(b[:n])
 	return h == "\x7fELF" || strings.HasPrefix(h, "MZ") || strings.HasPrefix(h, "#!") ||
 		h == "\xcf\xfa\xed\xfe" || h == "\xfe\xed\xfa\xcf"
+}
+
+// trainingBytes is what a binary of p allocates to train: the trainable parameters three
+// times (weights, gradients, momentum), the running statistics and the largest phase's arena.
+func trainingBytes(p *ir.Program) (params, arena int64) {
+	for _, q := range p.Params {
+		if q.Trainable() {
+			params += 3 * int64(q.Size())
+		} else {
+			params += int64(q.Size())
+		}
+	}
+	for _, ph := range p.Phases {
+		arena = max(arena, int64(ph.Peak))
+	}
+	return 4 * params, 4 * arena
+}
+
+// checkMemory refuses a network whose training needs more than limit bytes, naming the sizes.
+func checkMemory(p *ir.Program, file string, limit int64) error {
+	params, arena := trainingBytes(p)
+	if params+arena <= limit {
+		return nil
+	}
+	return fmt.Errorf("%s: %s needs %s to train (%s of weights, gradients, momentum and statistics; an arena of %s at batch %d), more than --max-memory %s; make it smaller (width, depth, batch, input) or raise --max-memory",
+		file, p.Name, sizeString(params+arena), sizeString(params), sizeString(arena), p.Batch, sizeString(limit))
+}
+
+// parseSize reads a byte count: a number with an optional unit B, KiB, MiB, GiB, TiB (or
+// KB, MB, GB, TB, also powers of 1024, as memory sizes are).
+func parseSize(s string) (int64, error) {
+	t := strings.TrimSpace(s)
+	mult := int64(1)
+	for _, u := range []struct {
+		suffix string
+		mult   int64
+	}{{"TiB", 1 << 40}, {"GiB", 1 << 30}, {"MiB", 1 << 20}, {"KiB", 1 << 10}, {"TB", 1 << 40}, {"GB", 1 << 30}, {"MB", 1 << 20}, {"KB", 1 << 10}, {"T", 1 << 40}, {"G", 1 << 30}, {"M", 1 << 20}, {"K", 1 << 10}, {"B", 1}} {
+		if strings.HasSuffix(strings.ToUpper(t), strings.ToUpper(u.suffix)) {
+			t, mult = strings.TrimSpace(t[:len(t)-len(u.suffix)]), u.mult
+			break
+		}
+	}
+	v, err := strconv.ParseFloat(t, 64)
+	if err != nil || v <= 0 || math.IsInf(v, 0) || v*float64(mult) > 1<<62 {
+		return 0, fmt.Errorf("want a positive size such as 16GiB or 500MiB, got %q", s)
+	}
+	return int64(v * float64(mult)), nil
+}
+
+// sizeString prints a byte count in the largest binary unit that keeps it at least 1.
+func sizeString(n int64) string {
+	units := []string{"B", "KiB", "MiB", "GiB", "TiB"}
+	v, i := float64(n), 0
+	for v >= 1024 && i < len(units)-1 {
+		v, i = v/1024, i+1
+	}
+	if i == 0 {
+		return fmt.Sprintf("%d B", n)
+	}
+	return fmt.Sprintf("%.1f %s", v, units[i])
 }

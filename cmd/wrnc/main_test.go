@@ -229,3 +229,28 @@ func TestEmitCUDANeedsNoCUDAFolder(t *testing.T) {
 		t.Errorf("building without a CUDA folder: exit %d\n%s", code, stderr)
 	}
 }
+
+// TestMaxMemory checks that a network whose training cannot fit is refused before code
+// generation, naming the sizes, and that --max-memory moves the limit.
+func TestMaxMemory(t *testing.T) {
+	big := write(t, "big.wrn", "model WRN-16-256 { input 1x12x12 }")
+	code, _, stderr := runWrnc("compile", big, "-o", filepath.Join(t.TempDir(), "big"))
+	for _, want := range []string{"big.wrn: WRN-16-256 needs 276.2 GiB to train", "125.1 GiB of weights", "at batch 128", "--max-memory 64.0 GiB"} {
+		if code == 0 || !strings.Contains(stderr, want) {
+			t.Errorf("exit %d, stderr lacks %q:\n%s", code, want, stderr)
+		}
+	}
+	small := write(t, "small.wrn", "model WRN-10-1 { input 1x8x8 classes 2 batch 2 }")
+	emit := filepath.Join(t.TempDir(), "pkg")
+	if code, _, stderr := runWrnc("compile", "--max-memory", "100KiB", "--emit", emit, small); code == 0 || !strings.Contains(stderr, "more than --max-memory 100.0 KiB") {
+		t.Errorf("a 100 KiB limit: exit %d\n%s", code, stderr)
+	}
+	if code, _, stderr := runWrnc("compile", "--max-memory", "1GiB", "--emit", emit, small); code != 0 {
+		t.Errorf("a 1 GiB limit: exit %d\n%s", code, stderr)
+	}
+	for _, bad := range []string{"lots", "-1GiB", "0", "1e30TiB"} {
+		if code, _, stderr := runWrnc("compile", "--max-memory", bad, "--emit", emit, small); code != 2 || !strings.Contains(stderr, "want a positive size") {
+			t.Errorf("--max-memory %s: exit %d\n%s", bad, code, stderr)
+		}
+	}
+}

@@ -103,6 +103,9 @@ func bench(c *cmd, batch int, asJSON bool) error {
 	case batch == 0:
 		batches = []int{1}
 	}
+	if err := c.reserve(true, 4*int64(max(slices.Max(batches), spec.Batch))*int64(spec.Input[0]*spec.Input[1]*spec.Input[2]+spec.Classes)); err != nil {
+		return fmt.Errorf("bench at batch %d: %w", slices.Max(batches), err)
+	}
 	m := newMachine(c.net, c.threads, true)
 	defer m.close()
 	if err := optim.Init(spec, m.st.Params, m.st.Stats, 1); err != nil {

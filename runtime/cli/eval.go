@@ -64,6 +64,9 @@ func eval(c *cmd, weights, dir string, asJSON bool) error {
 			return fmt.Errorf("%s: %v", dir, err)
 		}
 	}
+	if err := c.reserve(false, 0); err != nil {
+		return err
+	}
 	m := newMachine(c.net, c.threads, false)
 	defer m.close()
 	if err := m.load(f); err != nil {

@@ -181,6 +181,10 @@ func (c *cmd) exec(pos []string, run func() error) error {
 	if c.threads == 0 {
 		c.threads = runtime.NumCPU()
 	}
+	var note string
+	if c.threads, note = capThreads(c.threads); note != "" {
+		fmt.Fprintf(c.env.Stderr, "note: %s\n", note)
+	}
 	closer, err := c.openDevice()
 	if err != nil {
 		return err

@@ -130,6 +130,12 @@ func predictNPY(c *cmd, weights, in, out string, asJSON bool) error {
 		return fmt.Errorf("%s: holds an array of shape %v, but the network takes float32 [N,%d,%d,%d] with N >= 1",
 			in, shape, want[0], want[1], want[2])
 	}
+	if err := c.reserve(false, 4*int64(shape[0])*int64(spec.Classes)); err != nil {
+		return fmt.Errorf("%s: %w", in, err)
+	}
+	if err := c.reserve(false, 0); err != nil {
+		return err
+	}
 	m := newMachine(c.net, c.threads, false)
 	defer m.close()
 	if err := m.load(f); err != nil {

@@ -139,6 +139,9 @@ func newTrainer(c *cmd, o trainOpts) (*trainer, error) {
 		return nil, fmt.Errorf("%s: the test split is empty; training evaluates on it after every epoch", o.data)
 	}
 	t := &trainer{c: c, o: o, r: r, given: given, ds: ds, best: 2}
+	if err := c.reserve(true, 0); err != nil {
+		return nil, err
+	}
 	t.m = newMachine(c.net, c.threads, true)
 	t.m.st.Seed = uint64(r.Seed)
 	if err := t.setup(f); err != nil {
