@@ -50,7 +50,15 @@ func eval(c *cmd, weights, dir string, asJSON bool) error {
 	if err != nil {
 		return err
 	}
-	ds, err := data.Load(dir, spec.Input, spec.Classes, 0)
+	// The test split is all that is measured; the training split is read only to fit a
+	// normalization that the checkpoint lacks.
+	load := data.LoadTest
+	if n == nil {
+		load = func(dir string, want [3]int, classes int) (*data.Dataset, error) {
+			return data.Load(dir, want, classes, 0)
+		}
+	}
+	ds, err := load(dir, spec.Input, spec.Classes)
 	if err != nil {
 		return err
 	}

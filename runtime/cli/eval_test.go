@@ -3,6 +3,7 @@ package cli
 import (
 	"encoding/json"
 	"math"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -87,5 +88,19 @@ func TestEval(t *testing.T) {
 	out := mustRun(t, net, "eval", "--weights", w, "--data", dir)
 	if !strings.HasPrefix(out, "test error ") || !strings.Contains(out, " of 21 wrong), loss ") {
 		t.Errorf("eval text: %q", out)
+	}
+
+	// eval reads the test split alone: without the training files it gives the same.
+	trainFiles, _ := filepath.Glob(filepath.Join(dir, "train-*"))
+	if len(trainFiles) != 2 {
+		t.Fatalf("training files %v, want 2", trainFiles)
+	}
+	for _, f := range trainFiles {
+		if err := os.Remove(f); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if diff := cmp.Diff(got, evalJSON(t, net, w, dir)); diff != "" {
+		t.Errorf("eval without the training split (-with +without):\n%s", diff)
 	}
 }

@@ -56,7 +56,11 @@ func loadCIFAR(dir string, sp cifarSpec, want [3]int, classes, limit int) (*Data
 		return nil, fmt.Errorf("%s: %s images are 3x32x32, but the network expects %s",
 			filepath.Join(dir, sp.train[0]), sp.name, shapeString(want))
 	}
-	for _, f := range append(append([]string(nil), sp.train...), sp.test) {
+	files := append(append([]string(nil), sp.train...), sp.test)
+	if limit == testOnly {
+		files = []string{sp.test}
+	}
+	for _, f := range files {
 		p := filepath.Join(dir, f)
 		if _, err := os.Stat(p); err != nil {
 			if errors.Is(err, fs.ErrNotExist) {
@@ -67,7 +71,7 @@ func loadCIFAR(dir string, sp cifarSpec, want [3]int, classes, limit int) (*Data
 	}
 	train := &Set{C: 3, H: 32, W: 32}
 	for _, f := range sp.train {
-		if limit > 0 && train.N >= limit {
+		if limit == testOnly || limit > 0 && train.N >= limit {
 			break
 		}
 		if err := readCIFARFile(filepath.Join(dir, f), sp, classes, train); err != nil {

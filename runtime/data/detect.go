@@ -23,6 +23,22 @@ const expectedLayouts = "expected CIFAR-10 binary batches (data_batch_1.bin .. d
 // (dir/cifar-10-batches-bin, dir/cifar-100-binary). SVHN's extra_32x32.mat,
 // when present, joins the training split after train_32x32.mat.
 func Load(dir string, want [3]int, classes int, limit int) (*Dataset, error) {
+	if limit < 0 {
+		return nil, fmt.Errorf("data.Load: negative limit %d", limit)
+	}
+	return load(dir, want, classes, limit)
+}
+
+// LoadTest is Load of the test split alone: the training split's files are neither read
+// nor needed (Train is empty), so that evaluating needs only what it measures.
+func LoadTest(dir string, want [3]int, classes int) (*Dataset, error) {
+	return load(dir, want, classes, testOnly)
+}
+
+// testOnly, as a loader's limit, reads the test split alone.
+const testOnly = -1
+
+func load(dir string, want [3]int, classes int, limit int) (*Dataset, error) {
 	if err := checkWant(want, classes); err != nil {
 		return nil, err
 	}

@@ -31,6 +31,10 @@ func loadFolder(dir string, want [3]int, classes, limit int) (*Dataset, error) {
 		return nil, fmt.Errorf("%s: %v", dir, err)
 	}
 	trainDir, testDir := filepath.Join(dir, "train"), filepath.Join(dir, "test")
+	if limit == testOnly {
+		// The test split alone: its class folders name the classes.
+		trainDir = testDir
+	}
 	names, err := classFolders(trainDir)
 	if err != nil {
 		return nil, err
@@ -47,9 +51,11 @@ func loadFolder(dir string, want [3]int, classes, limit int) (*Dataset, error) {
 		return nil, fmt.Errorf("%s: class folders %s differ from those of %s (%s)%s",
 			testDir, listNames(testNames), trainDir, listNames(names), folderDiff(names, testNames))
 	}
-	trainFiles, err := listClassImages(trainDir, names, true)
-	if err != nil {
-		return nil, err
+	var trainFiles [][]string
+	if limit != testOnly {
+		if trainFiles, err = listClassImages(trainDir, names, true); err != nil {
+			return nil, err
+		}
 	}
 	testFiles, err := listClassImages(testDir, names, false)
 	if err != nil {

@@ -47,9 +47,12 @@ func findIDX(dir, base string) string {
 
 // loadIDX reads an MNIST-style directory.
 func loadIDX(dir string, want [3]int, classes, limit int) (*Dataset, error) {
-	train, err := readIDXPair(dir, idxTrainImages, idxTrainLabels, want, classes, limit)
-	if err != nil {
-		return nil, err
+	train := &Set{C: want[0], H: want[1], W: want[2]}
+	if limit != testOnly {
+		var err error
+		if train, err = readIDXPair(dir, idxTrainImages, idxTrainLabels, want, classes, limit); err != nil {
+			return nil, err
+		}
 	}
 	test, err := readIDXPair(dir, idxTestImages, idxTestLabels, want, classes, 0)
 	if err != nil {

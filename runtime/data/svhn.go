@@ -40,7 +40,11 @@ func loadSVHN(dir string, want [3]int, classes, limit int) (*Dataset, error) {
 	if want != [3]int{3, 32, 32} {
 		return nil, fmt.Errorf("%s: SVHN images are 3x32x32 (colour), but the network expects %s", trainPath, shapeString(want))
 	}
-	for _, p := range []string{trainPath, testPath} {
+	need := []string{trainPath, testPath}
+	if limit == testOnly {
+		need = need[1:]
+	}
+	for _, p := range need {
 		if _, err := os.Stat(p); err != nil {
 			if errors.Is(err, fs.ErrNotExist) {
 				return nil, fmt.Errorf("%s: missing; %s", p, svhnLayout)
@@ -48,11 +52,16 @@ func loadSVHN(dir string, want [3]int, classes, limit int) (*Dataset, error) {
 			return nil, err
 		}
 	}
-	train, err := readSVHNFile(trainPath, classes, limit)
-	if err != nil {
-		return nil, err
+	train := &Set{C: 3, H: 32, W: 32}
+	if limit != testOnly {
+		var err error
+		if train, err = readSVHNFile(trainPath, classes, limit); err != nil {
+			return nil, err
+		}
 	}
-	if _, err := os.Stat(extraPath); err == nil && (limit <= 0 || train.N < limit) {
+	if _, err := os.Stat(extraPath); limit == testOnly {
+		// no training split
+	} else if err == nil && (limit <= 0 || train.N < limit) {
 		rest := 0
 		if limit > 0 {
 			rest = limit - train.N
