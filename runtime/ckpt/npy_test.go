@@ -171,6 +171,8 @@ func TestReadNPYErrors(t *testing.T) {
 		{"short data", npyFile(1, ok, 64, six[:20]), "shape [2 3] of <f4 needs 24 bytes of data, the file has 20"},
 		{"trailing data", npyFile(1, ok, 64, append(six, 0)), "needs 24 bytes of data, the file has 25"},
 		{"huge shape", npyFile(1, d("<f4", "False", "(2147483647, 2147483647, 2147483647)"), 64, six), "needs too many bytes"},
+		{"dimension 2^31", npyFile(1, d("<f4", "False", "(2147483648, 1)"), 64, six), "dimension 2147483648 is too large: each dimension must be below 2^31"},
+		{"dimension past int64", npyFile(1, d("<f4", "False", "(99999999999999999999999, 1)"), 64, six), "dimension 99999999999999999999999 is too large"},
 		{"negative dim", npyFile(1, d("<f4", "False", "(-2, 3)"), 64, six), "non-negative integers"},
 		{"not a dict", npyFile(1, "['<f4']", 64, six), "not a Python dict"},
 		{"unknown key", npyFile(1, "{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), 'x': 1}", 64, six), `unexpected key "x"`},

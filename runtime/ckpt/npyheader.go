@@ -142,9 +142,12 @@ func (p *pyLit) ints() ([]int, error) {
 		for j < len(p.s) && p.s[j] >= '0' && p.s[j] <= '9' {
 			j++
 		}
+		if j == p.i {
+			return nil, errors.New("expected non-negative integers")
+		}
 		d, err := strconv.ParseInt(p.s[p.i:j], 10, 64)
 		if err != nil || d > math.MaxInt32 {
-			return nil, errors.New("expected non-negative integers")
+			return nil, fmt.Errorf("dimension %s is too large: each dimension must be below 2^31", quoteShort(p.s[p.i:j]))
 		}
 		p.i = j
 		if p.i < len(p.s) && p.s[p.i] == 'L' {
@@ -156,4 +159,12 @@ func (p *pyLit) ints() ([]int, error) {
 		}
 	}
 	return v, nil
+}
+
+// quoteShort is s, cut to a few dozen characters for a message.
+func quoteShort(s string) string {
+	if len(s) > 40 {
+		return s[:40] + "..."
+	}
+	return s
 }
