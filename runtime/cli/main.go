@@ -74,7 +74,7 @@ type verb struct {
 // verbs in the order usage lists them.
 var verbs = []verb{
 	{"info", "[--json]", infoAbout, runInfo},
-	{"train", "--data DIR [--out RUN] [--epochs N] [--limit N] [--device D] [--resume] [--init W] [--threads N]", trainAbout, runTrain},
+	{"train", "--data DIR [--out RUN] [--epochs N] [--limit N] [--seed N] [--lr X] [--wd X] [--momentum X] [--nesterov B] [--gamma X] [--milestones E,...] [--device D] [--resume] [--init W] [--threads N]", trainAbout, runTrain},
 	{"eval", "--weights W --data DIR [--device D] [--json] [--threads N]", evalAbout, runEval},
 	{"predict", "--weights W IMAGE... | --weights W --npy X.npy --out Y.npy [--device D] [--threads N]", predictAbout, runPredict},
 	{"bench", "[--device D] [--batch N] [--json] [--cpuprofile F] [--threads N]", benchAbout, runBench},

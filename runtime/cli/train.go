@@ -43,7 +43,7 @@ type trainOpts struct {
 
 func runTrain(c *cmd) func() error {
 	var o trainOpts
-	c.fs.StringVar(&o.data, "data", "", "data `DIR`: CIFAR-10/100 binary batches, MNIST-style IDX files or train/CLASS/*.png|jpg and test/CLASS/* (required)")
+	c.fs.StringVar(&o.data, "data", "", "data `DIR`: CIFAR-10/100 binary batches, MNIST-style IDX files, SVHN .mat files or train/CLASS/*.png|jpg and test/CLASS/* (required)")
 	c.fs.StringVar(&o.out, "out", "run", "run `folder` for log.jsonl, last.safetensors and best.safetensors")
 	c.fs.IntVar(&o.epochs, "epochs", 0, "epochs to train (default: the recipe's)")
 	c.fs.IntVar(&o.limit, "limit", 0, "train on the first `N` training examples only (default: all)")
