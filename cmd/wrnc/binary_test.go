@@ -225,11 +225,13 @@ func TestSignalsStopCleanly(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and trains a binary")
 	}
-	bin := compileBinary(t, "model WRN-10-1 {\n input 1x12x12\n classes 3\n batch 8\n}\ntrain {\n epochs 100\n augment none\n normalize scale\n}")
+	// Steps of tens of milliseconds, so that a second SIGINT sent soon after the first
+	// comes while the step the first one waits for is still running.
+	bin := compileBinary(t, "model WRN-10-2 {\n input 1x32x32\n classes 3\n batch 64\n}\ntrain {\n epochs 100\n augment none\n normalize scale\n}")
 	data := t.TempDir()
 	rng := rand.New(rand.NewPCG(5, 6))
-	writeIDX(t, data, "train", 600, 12, rng)
-	writeIDX(t, data, "t10k", 30, 12, rng)
+	writeIDX(t, data, "train", 320, 32, rng)
+	writeIDX(t, data, "t10k", 30, 32, rng)
 	for _, tc := range []struct {
 		name  string
 		sigs  []syscall.Signal
@@ -258,6 +260,7 @@ func TestSignalsStopCleanly(t *testing.T) {
 				if !strings.Contains(msg, "stopped in epoch") && !strings.Contains(msg, "stopped after epoch") {
 					t.Fatalf("attempt %d: neither quit at once nor stopped cleanly:\n%s", a+1, msg)
 				}
+				t.Logf("attempt %d: the run had stopped before the second SIGINT came", a+1)
 			}
 			switch {
 			case len(tc.sigs) > 1 && !strings.Contains(msg, "again: quitting at once"):
@@ -295,7 +298,7 @@ func TestSignalsStopCleanly(t *testing.T) {
 }
 
 // signalRun starts bin training on data, waits for its first checkpoint unless first,
-// sends sigs 1 ms apart, and checks that it exits with code; it returns the run folder
+// sends sigs 30 ms apart, and checks that it exits with code; it returns the run folder
 // and what the binary wrote on stderr.
 func signalRun(t *testing.T, bin, data string, sigs []syscall.Signal, code int, first bool) (run, msg string) {
 	t.Helper()
@@ -320,8 +323,10 @@ func signalRun(t *testing.T, bin, data string, sigs []syscall.Signal, code int, 
 	time.Sleep(200 * time.Millisecond)
 	for i, s := range sigs {
 		if i > 0 {
-			// Not at once: Go drops a signal that arrives while the same one is pending.
-			time.Sleep(time.Millisecond)
+			// Not at once: Go drops a signal that arrives while the same one is still
+			// pending, and the goroutine that takes it may wait for a busy thread's
+			// preemption (10 ms) before it runs.
+			time.Sleep(30 * time.Millisecond)
 		}
 		cmd.Process.Signal(s)
 	}

@@ -103,6 +103,10 @@ func TestBadData(t *testing.T) {
 	truncated := writeIDXFiles(t, tinyH, tinyW)
 	timg := filepath.Join(truncated, "train-images-idx3-ubyte")
 	os.Truncate(timg, 16+3*tinyD)
+	// eval reads the test split alone: a truncated test file is what it must refuse.
+	truncatedTest := writeIDXFiles(t, tinyH, tinyW)
+	tst := filepath.Join(truncatedTest, "t10k-images-idx3-ubyte")
+	os.Truncate(tst, 16+3*tinyD)
 	wrongShape := writeIDXFiles(t, 5, 5)
 	badLabel := writeIDXFiles(t, tinyH, tinyW)
 	os.WriteFile(filepath.Join(badLabel, "t10k-labels-idx1-ubyte"), []byte{0, 0, 8, 1, 0, 0, 0, 4, 0, 1, 7, 0}, 0o644)
@@ -114,6 +118,7 @@ func TestBadData(t *testing.T) {
 		{"empty", empty, empty + ": empty directory; expected CIFAR-10"},
 		{"unknown layout", junk, junk + ": unknown data layout"},
 		{"truncated", truncated, timg + ": header says 4 images of 4x4"},
+		{"truncated test", truncatedTest, tst + ": header says 4 images of 4x4"},
 		{"wrong shape", wrongShape, "images are 1x5x5 (grey), but the network expects 1x4x4"},
 		{"label", badLabel, "example 2 has label 7, but the network has 3 classes"},
 	}
@@ -123,6 +128,13 @@ func TestBadData(t *testing.T) {
 			{"eval", "--weights", w, "--data", tc.dir},
 		} {
 			t.Run(tc.name+"/"+args[0], func(t *testing.T) {
+				if tc.name == "truncated" && args[0] == "eval" {
+					// Only the training file is cut: eval does not read it.
+					if code, _, errOut := run(t, net, args...); code != 0 {
+						t.Errorf("eval read the training split: exit %d, %s", code, errOut)
+					}
+					return
+				}
 				code, out, errOut := run(t, net, args...)
 				if code != ExitRefused || !strings.Contains(errOut, tc.msg) || out != "" {
 					t.Errorf("exit %d, stdout %q, stderr %q; want 1 and %q", code, out, errOut, tc.msg)
