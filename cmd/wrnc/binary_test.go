@@ -5,6 +5,7 @@ import (
 	"compress/gzip"
 	"encoding/binary"
 	"encoding/json"
+	"math"
 	"math/rand/v2"
 	"os"
 	"os/exec"
@@ -342,4 +343,44 @@ func signalRun(t *testing.T, bin, data string, sigs []syscall.Signal, code int, 
 		t.Fatalf("exit %d, want %d\n%s", got, code, stderr.String())
 	}
 	return run, stderr.String()
+}
+
+// TestThreadCountDoesNotChangeTraining trains one network, whose layers use every CPU
+// method (Winograd, im2row, im2col, pointwise) and dropout, on 1, 2 and 3 threads: the
+// weights, statistics and optimizer state must be bit-identical.
+func TestThreadCountDoesNotChangeTraining(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and trains a binary")
+	}
+	bin := compileBinary(t, "model WRN-10-2 { input 1x16x16 classes 3 batch 12 dropout 0.3 }\ntrain { epochs 1 }")
+	data := t.TempDir()
+	rng := rand.New(rand.NewPCG(8, 9))
+	writeIDX(t, data, "train", 100, 16, rng)
+	writeIDX(t, data, "t10k", 20, 16, rng)
+	var want []ckpt.Tensor
+	for _, threads := range []string{"1", "2", "3"} {
+		run := filepath.Join(t.TempDir(), "run")
+		if _, stderr, code := exe(t, os.Environ(), bin, "train", "--data", data, "--out", run, "--threads", threads); code != 0 {
+			t.Fatalf("--threads %s: exit %d\n%s", threads, code, stderr)
+		}
+		f, err := ckpt.Read(filepath.Join(run, "last.safetensors"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want == nil {
+			want = f.Tensors
+			continue
+		}
+		if len(f.Tensors) != len(want) {
+			t.Fatalf("--threads %s: %d tensors, on 1 thread %d", threads, len(f.Tensors), len(want))
+		}
+		for i, got := range f.Tensors {
+			for j, v := range got.Data {
+				if math.Float32bits(v) != math.Float32bits(want[i].Data[j]) {
+					t.Errorf("--threads %s: %s[%d] = %v, on 1 thread %v", threads, got.Name, j, v, want[i].Data[j])
+					break
+				}
+			}
+		}
+	}
 }

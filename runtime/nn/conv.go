@@ -12,7 +12,8 @@ type convCall struct {
 	dy, dw, dz []float32 // backward
 	accDz      bool
 	skipDW     bool // backward: no weight gradient (dw == nil)
-	img        int  // the image of a one-image step (loadChannels, col2imChannels)
+	img        int  // the image of a one-image step (loadChannels)
+	groups     int  // backward: the groups of images the weight gradient is summed in
 }
 
 // Preconditions shared by the convolution methods (the caller, generated code, checks its
@@ -48,7 +49,7 @@ func (ctx *Ctx) im2colForward(n int, c *Conv, x, w []float32, pre *Pre, res, y [
 		ctx.pool.ForChunk(nb, ctx.fwdBody)
 	}
 	for i := nb; i < n; i++ {
-		col, _, _ := ctx.scratch(0)
+		col, _ := ctx.scratch(0)
 		ctx.forwardImage(ctx.gemm, i, ctx.loadWide(i, col))
 	}
 	*cc = convCall{} // drop references to the caller's slices
@@ -56,7 +57,7 @@ func (ctx *Ctx) im2colForward(n int, c *Conv, x, w []float32, pre *Pre, res, y [
 
 // forwardImages runs images [lo, hi) on thread t.
 func (ctx *Ctx) forwardImages(t, lo, hi int) {
-	col, _, plane := ctx.scratch(t)
+	col, plane := ctx.scratch(t)
 	for i := lo; i < hi; i++ {
 		ctx.forwardImage(ctx.serial[t], i, ctx.load(i, col, plane))
 	}
@@ -109,7 +110,7 @@ func (ctx *Ctx) loadWide(i int, col []float32) []float32 {
 // thread 0's columns, with thread t's plane as scratch.
 func (ctx *Ctx) loadChannels(t, lo, hi int) {
 	cc := &ctx.conv
-	col, _, _ := ctx.scratch(0)
-	_, _, plane := ctx.scratch(t)
+	col, _ := ctx.scratch(0)
+	_, plane := ctx.scratch(t)
 	cc.ld.cols(&cc.c, cc.img, cc.image(cc.img), col, plane, lo, hi)
 }

@@ -23,51 +23,43 @@ func PointwiseBackward(ctx *Ctx, n int, c *Conv, x, w []float32, pre *Pre, dy, d
 	Im2colBackward(ctx, n, c, x, w, pre, dy, dw, dz, acc)
 }
 
-// im2colBackward is Im2colBackward, without dw when skipDW.
+// im2colBackward is Im2colBackward, without dw when skipDW. The images are cut into
+// sumGroups(n) groups that the threads take whole: each group's weight gradient is summed
+// over its images in order (the first group's into dw itself, the others' into partials of
+// their own) and the partials are added to dw in group order, so that dw does not depend
+// on the thread count.
 func (ctx *Ctx) im2colBackward(n int, c *Conv, x, w []float32, pre *Pre, dy, dw, dz []float32, accDz, skipDW bool) {
 	cc := &ctx.conv
-	*cc = convCall{n: n, c: *c, x: x, w: w, ld: makeLoader(pre), dy: dy, dw: dw, dz: dz, accDz: accDz, skipDW: skipDW}
-	nb := n - n%ctx.threads
-	if nb > 0 {
-		clear(ctx.used)
-		ctx.pool.ForChunk(nb, ctx.bwdBody)
-		for t := 1; t < ctx.threads && !skipDW; t++ {
-			if ctx.used[t] {
-				ctx.pool.For(c.WeightLen(), ctx.reduceBody)
-				break
-			}
-		}
+	*cc = convCall{n: n, c: *c, x: x, w: w, ld: makeLoader(pre), dy: dy, dw: dw, dz: dz, accDz: accDz, skipDW: skipDW, groups: sumGroups(n)}
+	if !skipDW {
+		ctx.growParts(cc.groups, c.WeightLen())
 	}
-	for i := nb; i < n; i++ {
-		col, _, _ := ctx.scratch(0)
-		b := ctx.loadWide(i, col)
-		if !skipDW {
-			ctx.weightGrad(ctx.gemm, i, b, cc.dw, i > 0)
-		}
-		if dz != nil {
-			ctx.inputGrad(ctx.gemm, i, col, true)
-		}
+	ctx.pool.ForChunk(cc.groups, ctx.bwdBody)
+	if !skipDW && cc.groups > 1 {
+		ctx.pool.For(c.WeightLen(), ctx.reduceBody)
 	}
 	*cc = convCall{} // drop references to the caller's slices
 }
 
-// backwardImages runs images [lo, hi) on thread t: thread 0 sums its weight gradient into
-// dw itself, thread t > 0 into its own partial, added to dw by reduceDW.
+// backwardImages runs the image groups [lo, hi) on thread t.
 func (ctx *Ctx) backwardImages(t, lo, hi int) {
-	ctx.used[t] = true
 	cc := &ctx.conv
-	col, dwp, plane := ctx.scratch(t)
-	if t == 0 {
-		dwp = cc.dw
-	}
+	col, plane := ctx.scratch(t)
 	g := ctx.serial[t]
-	for i := lo; i < hi; i++ {
-		b := ctx.load(i, col, plane)
-		if !cc.skipDW {
-			ctx.weightGrad(g, i, b, dwp, i > lo)
+	for j := lo; j < hi; j++ {
+		dwp := cc.dw
+		if j > 0 && !cc.skipDW {
+			dwp = ctx.parts[j][:cc.c.WeightLen()]
 		}
-		if cc.dz != nil {
-			ctx.inputGrad(g, i, col, false)
+		i0, i1 := groupBounds(j, cc.groups, cc.n)
+		for i := i0; i < i1; i++ {
+			b := ctx.load(i, col, plane)
+			if !cc.skipDW {
+				ctx.weightGrad(g, i, b, dwp, i > i0)
+			}
+			if cc.dz != nil {
+				ctx.inputGrad(g, i, col)
+			}
 		}
 	}
 }
@@ -80,9 +72,8 @@ func (ctx *Ctx) weightGrad(g *cpu.Gemm, i int, b, dw []float32, acc bool) {
 	g.Do(false, true, c.K, kk, n, cc.dy[i*c.K*n:(i+1)*c.K*n], n, b, n, dw, kk, acc)
 }
 
-// inputGrad computes dz_i (+)= col2im(w^T * dy_i), using col as scratch; wide splits the
-// col2im over the pool's threads by channels.
-func (ctx *Ctx) inputGrad(g *cpu.Gemm, i int, col []float32, wide bool) {
+// inputGrad computes dz_i (+)= col2im(w^T * dy_i) with GEMM g, using col as scratch.
+func (ctx *Ctx) inputGrad(g *cpu.Gemm, i int, col []float32) {
 	cc := &ctx.conv
 	c := &cc.c
 	n, kk, in := c.OH*c.OW, c.C*c.R*c.R, c.C*c.H*c.W
@@ -92,19 +83,7 @@ func (ctx *Ctx) inputGrad(g *cpu.Gemm, i int, col []float32, wide bool) {
 		return
 	}
 	g.Do(true, false, kk, n, c.K, cc.w, kk, dyi, n, col, n, false)
-	if wide {
-		cc.img = i
-		ctx.pool.ForChunk(c.C, ctx.col2imBody)
-		return
-	}
 	ctx.col2im(i, col, 0, c.C)
-}
-
-// col2imChannels adds the column gradient of channels [lo, hi) of image ctx.conv.img,
-// held in thread 0's columns, into dz.
-func (ctx *Ctx) col2imChannels(_, lo, hi int) {
-	col, _, _ := ctx.scratch(0)
-	ctx.col2im(ctx.conv.img, col, lo, hi)
 }
 
 // col2im folds the column gradient col of image i, channels [c0, c1), into dz.
@@ -122,16 +101,31 @@ func (ctx *Ctx) col2im(i int, col []float32, c0, c1 int) {
 	}
 }
 
-// reduceDW adds the partial weight gradients of threads 1.. that ran into dw[lo:hi].
+// reduceDW adds the partial weight gradients of groups 1.. into dw[lo:hi], in order.
 func (ctx *Ctx) reduceDW(lo, hi int) {
 	dw := ctx.conv.dw[lo:hi]
-	for t := 1; t < ctx.threads; t++ {
-		if !ctx.used[t] {
-			continue
+	for j := 1; j < ctx.conv.groups; j++ {
+		for k, v := range ctx.parts[j][lo:hi] {
+			dw[k] += v
 		}
-		_, dwp, _ := ctx.scratch(t)
-		for j, v := range dwp[lo:hi] {
-			dw[j] += v
-		}
+	}
+}
+
+// maxSumGroups bounds the groups of images a weight gradient is summed in (sumGroups):
+// a fixed number, not the thread count, so that the sums do not depend on it. Threads
+// past it still share the other passes.
+const maxSumGroups = 8
+
+// sumGroups is how many groups the n images of a weight gradient are summed in.
+func sumGroups(n int) int { return max(min(n, maxSumGroups), 1) }
+
+// groupBounds returns the images [lo, hi) of group j of n images in groups groups.
+func groupBounds(j, groups, n int) (lo, hi int) { return j * n / groups, (j + 1) * n / groups }
+
+// growParts makes ctx.parts[1:groups] hold at least size floats each (parts[0] is never
+// used: the first group sums into the result itself).
+func (ctx *Ctx) growParts(groups, size int) {
+	for j := 1; j < groups; j++ {
+		growF32(&ctx.parts[j], size)
 	}
 }

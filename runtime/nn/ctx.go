@@ -10,11 +10,11 @@ import (
 // Conv describes one convolution (the contract's shape).
 type Conv = contract.Conv
 
-// Sizes of the parts of one thread's workspace for c: the column matrix (C*R*R x OH*OW),
-// a partial weight gradient (K x C*R*R) and one transformed input plane (H*W).
+// Sizes of the parts of one thread's workspace for c: the column matrix (C*R*R x OH*OW)
+// and one transformed input plane (H*W).
 func colSize(c *Conv) int { return c.C * c.R * c.R * c.OH * c.OW }
 
-func workspace(c *Conv) int { return colSize(c) + c.WeightLen() + c.H*c.W }
+func workspace(c *Conv) int { return colSize(c) + c.H*c.W }
 
 // WorkspaceFor returns the workspace, in float32s per thread, that NewCtx needs for the
 // convolutions given.
@@ -37,7 +37,7 @@ type Ctx struct {
 	ws      int         // workspace floats per thread
 	buf     []float32   // threads * ws
 	serial  []*cpu.Gemm // serial[t] runs on thread t alone
-	used    []bool      // used[t]: chunk t of the current image loop ran
+	parts   [][]float32 // parts[j]: the partial weight gradient of image group j > 0 (convback.go)
 
 	conv convCall
 	bn   bnCall
@@ -45,26 +45,26 @@ type Ctx struct {
 
 	// The Winograd and im2row methods: the kernel family, and the call in progress and
 	// per-thread workspace of each pass.
-	kern   *cpu.Kernels
-	wc     winoCall // Winograd forward, input or weight gradient (wino*.go)
-	wws    []winoWS
-	mhats  [][]float32 // per thread: the weight gradient's sums (wino_wgrad.go)
-	wgUsed []bool      // the threads whose mhats hold sums of the call in progress
-	wgAcc  [][]float64 // per thread: the weight gradient's output transform
-	rc     rowCall     // the im2row convolution in progress (direct.go)
-	rws    []rowWS
-	rb     rowBack // its backward pass (direct_back.go)
-	rbws   []rowBackWS
-	wt     winoWT  // the weight transform in progress
-	sgd    sgdCall // the SGD step in progress
+	kern  *cpu.Kernels
+	wc    winoCall // Winograd forward, input or weight gradient (wino*.go)
+	wws   []winoWS
+	mhat  []float32   // the weight gradient's sums in the Winograd domain (wino_wgrad.go)
+	wgAcc [][]float64 // per thread: the weight gradient's output transform
+	rc    rowCall     // the im2row convolution in progress (direct.go)
+	rws   []rowWS
+	rb    rowBack // its backward pass (direct_back.go)
+	rbws  []rowBackWS
+	// rowParts[j]: the weight gradient of image group j of the im2row backward pass.
+	rowParts [][]float32
+	wt       winoWT  // the weight transform in progress
+	sgd      sgdCall // the SGD step in progress
 
 	// Loop bodies bound once, so that handing them to the pool does not allocate.
-	fwdBody, bwdBody, loadBody, col2imBody   func(t, lo, hi int)
+	fwdBody, bwdBody, loadBody               func(t, lo, hi int)
 	reduceBody, bnTrainBody, bnBackBody      func(lo, hi int)
 	headFwdBody, headBwdBody                 func(lo, hi int)
 	winoChunksBody, winoInBody, winoOutBody  func(t, lo, hi int)
 	wgradInBody, wgradGemmBody, wgradOutBody func(t, lo, hi int)
-	wgradChunksBody                          func(t, lo, hi int)
 	rowChunksBody, rowBackBody               func(t, lo, hi int)
 	rowDWBody, rowWeightsTBody               func(lo, hi int)
 	winoWeightsBody, rowWeightsBody, sgdBody func(lo, hi int)
@@ -78,20 +78,19 @@ func NewCtx(pool *cpu.Pool, gemm *cpu.Gemm, workspace int) *Ctx {
 	}
 	t := pool.Threads()
 	ctx := &Ctx{
-		pool:    pool,
-		gemm:    gemm,
-		threads: t,
-		ws:      max(workspace, 0),
-		buf:     make([]float32, t*max(workspace, 0)),
-		serial:  make([]*cpu.Gemm, t),
-		used:    make([]bool, t),
-		kern:    cpu.NewKernels(),
-		wws:     make([]winoWS, t),
-		wgAcc:   make([][]float64, t),
-		rws:     make([]rowWS, t),
-		rbws:    make([]rowBackWS, t),
-		mhats:   make([][]float32, t),
-		wgUsed:  make([]bool, t),
+		pool:     pool,
+		gemm:     gemm,
+		threads:  t,
+		ws:       max(workspace, 0),
+		buf:      make([]float32, t*max(workspace, 0)),
+		serial:   make([]*cpu.Gemm, t),
+		parts:    make([][]float32, maxSumGroups),
+		kern:     cpu.NewKernels(),
+		wws:      make([]winoWS, t),
+		wgAcc:    make([][]float64, t),
+		rws:      make([]rowWS, t),
+		rbws:     make([]rowBackWS, t),
+		rowParts: make([][]float32, maxSumGroups),
 	}
 	for i := range ctx.serial {
 		ctx.serial[i] = cpu.NewGemm(cpu.NewPool(1))
@@ -99,7 +98,6 @@ func NewCtx(pool *cpu.Pool, gemm *cpu.Gemm, workspace int) *Ctx {
 	ctx.fwdBody = ctx.forwardImages
 	ctx.bwdBody = ctx.backwardImages
 	ctx.loadBody = ctx.loadChannels
-	ctx.col2imBody = ctx.col2imChannels
 	ctx.reduceBody = ctx.reduceDW
 	ctx.bnTrainBody = ctx.bnTrainChannels
 	ctx.bnBackBody = ctx.bnBackChannels
@@ -112,7 +110,6 @@ func NewCtx(pool *cpu.Pool, gemm *cpu.Gemm, workspace int) *Ctx {
 	ctx.wgradInBody = ctx.wgradIn
 	ctx.wgradGemmBody = ctx.wgradGemm
 	ctx.wgradOutBody = ctx.wgradOut
-	ctx.wgradChunksBody = ctx.wgradChunks
 	ctx.rowChunksBody = ctx.rowChunks
 	ctx.rowBackBody = ctx.rowBackImages
 	ctx.rowDWBody = ctx.rowDW
@@ -149,11 +146,11 @@ func (ctx *Ctx) Check(c *Conv) error {
 }
 
 // scratch returns thread t's workspace for the conv of the current call.
-func (ctx *Ctx) scratch(t int) (col, dwp, plane []float32) {
+func (ctx *Ctx) scratch(t int) (col, plane []float32) {
 	c := &ctx.conv.c
 	s := ctx.buf[t*ctx.ws : (t+1)*ctx.ws]
-	nc, nd := colSize(c), c.WeightLen()
-	return s[:nc], s[nc : nc+nd], s[nc+nd : nc+nd+c.H*c.W]
+	nc := colSize(c)
+	return s[:nc], s[nc : nc+c.H*c.W]
 }
 
 // Err is the first broken precondition that a kernel of the context met, or nil. Such a

@@ -17,12 +17,12 @@ type rowBack struct {
 	dy, dw, dz []float32
 	accDz      bool
 	wk         []float32 // W as K x d16 in micro-panels (da's B)
+	groups     int       // the groups of images the weight gradient is summed in (sumGroups)
 }
 
 // rowBackWS is one thread's workspace of the backward pass.
 type rowBackWS struct {
-	ap, dwt, da, dzc []float32
-	used             bool
+	ap, da, dzc []float32
 }
 
 // rowD16 is the im2row depth rounded up to a whole micro-panel.
@@ -51,7 +51,7 @@ func Im2rowBackward(ctx *Ctx, n int, c *Conv, x, wk []float32, pre *Pre, dy, dw,
 	s.rows, s.p = c.OH, c.OH*c.OW // whole images
 	d16 := s.rowD16()
 	rb := &ctx.rb
-	*rb = rowBack{dy: dy, dw: dw, dz: dz, accDz: acc}
+	*rb = rowBack{dy: dy, dw: dw, dz: dz, accDz: acc, groups: sumGroups(n)}
 	if dz != nil {
 		rb.wk = wk
 	}
@@ -63,14 +63,17 @@ func Im2rowBackward(ctx *Ctx, n int, c *Conv, x, wk []float32, pre *Pre, dy, dw,
 			growF32(&ws.drop, 8*c.H*c.W)
 		}
 		growF32(&bw.ap, d16*s.p)
-		growF32(&bw.dwt, c.K*d16)
 		if dz != nil {
 			growF32(&bw.da, s.p*d16)
 			growF32(&bw.dzc, s.cp*(c.H+2*c.P)*s.wz)
 		}
-		bw.used = false
 	}
-	ctx.pool.ForChunk(n, ctx.rowBackBody)
+	// Each group of images sums its weight gradient in a partial of its own (K x d16),
+	// added up in group order by rowDW: the result does not depend on the thread count.
+	for j := range rb.groups {
+		growF32(&ctx.rowParts[j], c.K*d16)
+	}
+	ctx.pool.ForChunk(rb.groups, ctx.rowBackBody)
 	ctx.pool.For(c.K, ctx.rowDWBody)
 	*rc, *rb = rowCall{}, rowBack{}
 }
@@ -98,7 +101,7 @@ func (ctx *Ctx) rowWeightsT(lo, hi int) {
 	}
 }
 
-// rowBackImages runs images [lo, hi) on thread t.
+// rowBackImages runs the image groups [lo, hi) on thread t.
 func (ctx *Ctx) rowBackImages(t, lo, hi int) {
 	rc, rb := &ctx.rc, &ctx.rb
 	s, c := &rc.s, &rc.c
@@ -106,19 +109,22 @@ func (ctx *Ctx) rowBackImages(t, lo, hi int) {
 	d16, np, ohw := s.rowD16(), c.OH*c.OW, c.OH*c.OW
 	zRows, zRow := s.zRows(c), s.wz*8
 	src := zSrc{x: rc.x, ld: &rc.ld, c: c.C, h: c.H, w: c.W}
-	for i := lo; i < hi; i++ {
-		for cb := 0; cb < s.cp/8; cb++ {
-			ctx.packZ(src, ws.z[cb*zRows*zRow:], ws.drop, i, cb, -c.P, zRows, c.P, zRow)
+	for j := lo; j < hi; j++ {
+		dwt := ctx.rowParts[j]
+		i0, i1 := groupBounds(j, rb.groups, rc.n)
+		for i := i0; i < i1; i++ {
+			for cb := 0; cb < s.cp/8; cb++ {
+				ctx.packZ(src, ws.z[cb*zRows*zRow:], ws.drop, i, cb, -c.P, zRows, c.P, zRow)
+			}
+			buildRowPanels(s, c, ws.z, bw.ap)
+			dyi := rb.dy[i*c.K*ohw : (i+1)*c.K*ohw]
+			ctx.kern.MulPanels(false, c.K, d16, np, dyi, ohw, bw.ap, np*16, dwt, d16, i > i0)
+			if rb.dz == nil {
+				continue
+			}
+			ctx.kern.MulPanels(true, np, d16, c.K, dyi, ohw, rb.wk, c.K*16, bw.da, d16, false)
+			ctx.rowDZ(bw, i)
 		}
-		buildRowPanels(s, c, ws.z, bw.ap)
-		dyi := rb.dy[i*c.K*ohw : (i+1)*c.K*ohw]
-		ctx.kern.MulPanels(false, c.K, d16, np, dyi, ohw, bw.ap, np*16, bw.dwt, d16, bw.used)
-		bw.used = true
-		if rb.dz == nil {
-			continue
-		}
-		ctx.kern.MulPanels(true, np, d16, c.K, dyi, ohw, rb.wk, c.K*16, bw.da, d16, false)
-		ctx.rowDZ(bw, i)
 	}
 }
 
@@ -202,12 +208,8 @@ func (ctx *Ctx) rowDW(lo, hi int) {
 	for k := lo; k < hi; k++ {
 		out := rb.dw[k*c.C*rr : (k+1)*c.C*rr]
 		clear(out)
-		for t := range ctx.rbws {
-			bw := &ctx.rbws[t]
-			if !bw.used {
-				continue
-			}
-			row := bw.dwt[k*d16 : k*d16+s.d]
+		for j := range rb.groups {
+			row := ctx.rowParts[j][k*d16 : k*d16+s.d]
 			for ij := 0; ij < rr; ij++ {
 				for ch := 0; ch < c.C; ch++ {
 					out[ch*rr+ij] += row[ij*s.cp+ch]

@@ -55,40 +55,16 @@ func WinogradWgrad(ctx *Ctx, n int, c *Conv, m int, x []float32, pre *Pre, dy, d
 			ctx.wgAcc[t] = make([]float64, need)
 		}
 	}
-	clear(ctx.wgUsed)
-	nq := s.chunks(n)
-	if nq >= ctx.threads {
-		for t := range ctx.mhats {
-			growF32(&ctx.mhats[t], s.t*c.K*s.cp)
-		}
-		ctx.pool.ForChunk(nq, ctx.wgradChunksBody)
-	} else {
-		growF32(&ctx.mhats[0], s.t*c.K*s.cp)
-		ctx.wgUsed[0] = true
-		for q := 0; q < nq; q++ {
-			wc.q = q
-			ctx.pool.ForChunk(s.cp/8+s.kp/8, ctx.wgradInBody)
-			ctx.pool.ForChunk(s.t, ctx.wgradGemmBody)
-		}
+	// One chunk of images at a time, its transforms and products split over the threads:
+	// every position's Mhat sums the chunks in order, whatever the thread count.
+	growF32(&ctx.mhat, s.t*c.K*s.cp)
+	for q := range s.chunks(n) {
+		wc.q = q
+		ctx.pool.ForChunk(s.cp/8+s.kp/8, ctx.wgradInBody)
+		ctx.pool.ForChunk(s.t, ctx.wgradGemmBody)
 	}
 	ctx.pool.ForChunk(c.K, ctx.wgradOutBody)
 	*wc = winoCall{}
-}
-
-// wgradChunks runs chunks [lo, hi) whole on thread t, into its own Mhat.
-func (ctx *Ctx) wgradChunks(t, lo, hi int) {
-	s := &ctx.wc.s
-	ws := &ctx.wws[t]
-	ctx.wgUsed[t] = true
-	for q := lo; q < hi; q++ {
-		for cb := 0; cb < s.cp/8; cb++ {
-			ctx.wgradInZ(ws, ws, q, cb)
-		}
-		for kb := 0; kb < s.kp/8; kb++ {
-			ctx.wgradInDY(ws, ws, q, kb)
-		}
-		ctx.wgradProducts(ws, ctx.mhats[t], q, 0, s.t, q > lo)
-	}
 }
 
 // wgradIn transforms blocks [lo, hi) of chunk wc.q: input channel blocks first (into
@@ -159,7 +135,7 @@ func (ctx *Ctx) wgradInDY(own, vm *winoWS, q, kb int) {
 // wgradGemm adds the products of positions [lo, hi) of chunk wc.q into the Mhat of
 // thread 0.
 func (ctx *Ctx) wgradGemm(_, lo, hi int) {
-	ctx.wgradProducts(&ctx.wws[0], ctx.mhats[0], ctx.wc.q, lo, hi, ctx.wc.q > 0)
+	ctx.wgradProducts(&ctx.wws[0], ctx.mhat, ctx.wc.q, lo, hi, ctx.wc.q > 0)
 }
 
 // wgradProducts writes (or adds, when acc) the products of positions [t0, t1) of chunk q
@@ -176,8 +152,7 @@ func (ctx *Ctx) wgradProducts(vm *winoWS, mhat []float32, q, t0, t1 int, acc boo
 	}
 }
 
-// wgradOut writes dw of output channels [lo, hi): G^T Mhat G per (k, c), summed over the
-// threads' Mhat, in float64, with the input channels innermost so that Mhat is read row
+// wgradOut writes dw of output channels [lo, hi): G^T Mhat G per (k, c), in float64, with the input channels innermost so that Mhat is read row
 // by row.
 func (ctx *Ctx) wgradOut(t, lo, hi int) {
 	wc := &ctx.wc
@@ -191,11 +166,7 @@ func (ctx *Ctx) wgradOut(t, lo, hi int) {
 	g := winoG(s.m)
 	for k := lo; k < hi; k++ {
 		clear(tmp)
-		for th, used := range ctx.wgUsed {
-			if used {
-				ctx.wgradLeft(tmp, ctx.mhats[th], g, k)
-			}
-		}
+		ctx.wgradLeft(tmp, ctx.mhat, g, k)
 		clear(acc)
 		for i := 0; i < 3; i++ {
 			for q := 0; q < a; q++ {

@@ -1,0 +1,67 @@
+package nn
+
+import (
+	"fmt"
+	"math"
+	"testing"
+)
+
+// TestThreadCountIndependent runs every method's forward and backward pass on 1, 2, 3 and
+// 5 threads, at batches that do and do not divide among them, with dropout in the loaded
+// input: every output must be bit-identical, so that a training run does not depend on
+// --threads.
+func TestThreadCountIndependent(t *testing.T) {
+	shapes := []struct {
+		name string
+		c    Conv
+	}{
+		{"3x3", Conv{C: 16, H: 10, W: 10, K: 24, R: 3, S: 1, P: 1, OH: 10, OW: 10}},
+		{"3x3 stride 2", Conv{C: 16, H: 10, W: 10, K: 24, R: 3, S: 2, P: 1, OH: 5, OW: 5}},
+		{"1x1", Conv{C: 16, H: 6, W: 6, K: 8, R: 1, S: 1, P: 0, OH: 6, OW: 6}},
+	}
+	for _, sh := range shapes {
+		for _, m := range methodsFor(sh.c) {
+			for _, n := range []int{1, 7, 16} {
+				t.Run(fmt.Sprintf("%s/%s/n=%d", sh.name, m, n), func(t *testing.T) {
+					c := sh.c
+					var want [3][]float32 // y, dw, dz on one thread
+					for _, threads := range []int{1, 2, 3, 5} {
+						d := benchData(c, n)
+						d.pre.Drop, d.pre.Seed = 0.25, 9
+						ctx := newTestCtx(t, threads, WorkspaceFor(c))
+						dv := m.derive(ctx, &c, d.w, true)
+						y := make([]float32, len(d.y))
+						m.fwd(ctx, n, &c, d.x, d.w, dv, d.pre, nil, y)
+						m.bwd(ctx, n, &c, d.x, d.w, dv, d.pre, d.y, d.dw, d.dz, false)
+						if err := ctx.Err(); err != nil {
+							t.Fatal(err)
+						}
+						got := [3][]float32{y, d.dw, d.dz}
+						if threads == 1 {
+							want = got
+							continue
+						}
+						for i, name := range []string{"y", "dw", "dz"} {
+							if j := firstDiff(want[i], got[i]); j >= 0 {
+								t.Errorf("%d threads: %s[%d] = %v, on 1 thread %v", threads, name, j, got[i][j], want[i][j])
+							}
+						}
+					}
+				})
+			}
+		}
+	}
+}
+
+// firstDiff is the first index where a and b differ in their bits, or -1.
+func firstDiff(a, b []float32) int {
+	if len(a) != len(b) {
+		return 0
+	}
+	for i := range a {
+		if math.Float32bits(a[i]) != math.Float32bits(b[i]) {
+			return i
+		}
+	}
+	return -1
+}
