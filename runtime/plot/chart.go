@@ -176,16 +176,20 @@ func (c *Chart) layout() *drawing {
 
 // layoutPanel places one panel in area (x0 is the panel's left edge).
 func (c *Chart) layoutPanel(p *Panel, area rect, x0 float64, add func(any)) {
-	var xs, ys []float64
+	var xs, ys, firsts []float64
 	for _, s := range p.Series {
+		first := true
 		for i := range min(len(s.X), len(s.Y)) {
 			if finite(s.X[i]) && finite(s.Y[i]) {
 				xs, ys = append(xs, s.X[i]), append(ys, s.Y[i])
+				if first {
+					firsts, first = append(firsts, s.Y[i]), false
+				}
 			}
 		}
 	}
 	xt := ticks(0, maxOr(xs, 1), p.XInteger)
-	ylo, yhi := 0.0, robustMax(ys)
+	ylo, yhi := 0.0, robustMax(ys, firsts)
 	if p.YCeil > 0 {
 		yhi = min(yhi, p.YCeil)
 	}
@@ -263,21 +267,19 @@ func minOr(v []float64, def float64) float64 {
 	return slices.Min(v)
 }
 
-// robustMax is the top of a y axis for the values v: their maximum, except that values
-// over 20 times the upper quartile (a diverging loss) are left above the axis, which
-// clips them, so that they do not flatten the rest.
-func robustMax(v []float64) float64 {
+// robustMax is the top of a y axis for the values v, of series that start at the
+// values firsts: their maximum, except that values over 10 times both the highest start
+// and the median (a loss that diverged midway) are left above the axis, which clips
+// them, so that they do not flatten the rest of the curves.
+func robustMax(v, firsts []float64) float64 {
 	if len(v) == 0 {
 		return 1
 	}
 	s := slices.Sorted(slices.Values(v))
-	top := s[len(s)-1]
-	if len(s) >= 4 {
-		q := s[(3*len(s))/4]
-		if q > 0 && top > 20*q {
-			i, _ := slices.BinarySearch(s, 20*q)
-			top = s[max(0, i-1)]
-		}
+	limit := 10 * max(s[len(s)/2], maxOr(firsts, 0))
+	if limit <= 0 || s[len(s)-1] <= limit {
+		return s[len(s)-1]
 	}
-	return top
+	i, _ := slices.BinarySearch(s, limit)
+	return s[max(0, i-1)]
 }

@@ -59,11 +59,21 @@ func TestTickLabel(t *testing.T) {
 }
 
 func TestRobustMax(t *testing.T) {
-	if got := robustMax([]float64{2.3, 0.9, 0.5, 0.3, 0.2, 0.1}); got != 2.3 {
-		t.Errorf("a high first epoch is kept: got %g", got)
+	tests := []struct {
+		name      string
+		v, firsts []float64
+		want      float64
+	}{
+		{"a high first epoch is kept", []float64{2.3, 0.9, 0.5, 0.3, 0.2, 0.1}, []float64{2.3}, 2.3},
+		{"a long tail is kept", []float64{0.15, 4e-4, 4e-5, 4e-5, 4e-5, 4e-5}, []float64{0.15}, 0.15},
+		{"a spike is left above the axis", []float64{2.3, 1e12, 0.5, 0.3, 0.2, 0.1}, []float64{2.3}, 2.3},
+		{"a start that diverged is kept", []float64{1e6, 0.5, 0.3}, []float64{1e6}, 1e6},
+		{"nothing", nil, nil, 1},
 	}
-	if got := robustMax([]float64{2.3, 1e12, 0.5, 0.3, 0.2, 0.1}); got != 2.3 {
-		t.Errorf("a spike is left above the axis: got %g, want 2.3", got)
+	for _, tc := range tests {
+		if got := robustMax(tc.v, tc.firsts); got != tc.want {
+			t.Errorf("%s: robustMax(%v, %v) = %g, want %g", tc.name, tc.v, tc.firsts, got, tc.want)
+		}
 	}
 }
 
