@@ -30,7 +30,8 @@ func runPlot(c *cmd) func() error {
 		}
 		var runs []plot.Run
 		epochs := 0
-		for _, dir := range c.positional {
+		names := runNames(c.positional)
+		for i, dir := range c.positional {
 			recs, err := readRun(dir)
 			if err != nil {
 				return err
@@ -39,7 +40,7 @@ func runPlot(c *cmd) func() error {
 				fmt.Fprintf(c.env.Stderr, "%s: %s holds no epoch yet; the chart shows the run without lines\n", dir, filepath.Join(dir, logFile))
 			}
 			epochs += len(recs)
-			runs = append(runs, curvesRun(runName(dir), recs))
+			runs = append(runs, curvesRun(names[i], recs))
 		}
 		if err := writeChart(*out, plot.Curves(chartTitle(runs), runs)); err != nil {
 			return err
@@ -47,6 +48,23 @@ func runPlot(c *cmd) func() error {
 		fmt.Fprintf(c.env.Stdout, "wrote %s: %d runs, %d epochs in all\n", filepath.Clean(*out), len(runs), epochs)
 		return nil
 	}
+}
+
+// runNames names the run folders dirs in a chart: by their last element, or by their
+// whole path where two share it.
+func runNames(dirs []string) []string {
+	seen := map[string]int{}
+	for _, d := range dirs {
+		seen[runName(d)]++
+	}
+	names := make([]string, len(dirs))
+	for i, d := range dirs {
+		names[i] = runName(d)
+		if seen[names[i]] > 1 {
+			names[i] = filepath.Clean(d)
+		}
+	}
+	return names
 }
 
 // readRun reads the log of the run folder dir.

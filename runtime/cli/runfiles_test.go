@@ -298,6 +298,11 @@ func TestPlot(t *testing.T) {
 		t.Errorf("the PNG has %d colours: blank?", len(colours))
 	}
 
+	// Runs of the same name are told apart by their paths.
+	twin := writeRun(t, filepath.Join(tmp, "other", "run-a"), 3)
+	mustRun(t, net, "plot", a, twin, "--out", svg)
+	checkCurves(t, svg, 8, a, twin)
+
 	// The default output is curves.svg in the current folder.
 	wd, _ := os.Getwd()
 	t.Cleanup(func() { os.Chdir(wd) })
@@ -343,4 +348,22 @@ func TestPlot(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestFreshRunReplacesDerived checks that a fresh run in a folder where an earlier start
+// finished no epoch replaces its metrics.csv, curves.svg and event files.
+func TestFreshRunReplacesDerived(t *testing.T) {
+	net := newTinyNet()
+	run := t.TempDir()
+	for _, n := range []string{metricsFile, curvesFile, runlog.EventsPrefix + "1.old"} {
+		os.WriteFile(filepath.Join(run, n), []byte("left by a start that finished no epoch"), 0o644)
+	}
+	mustRun(t, net, "train", "--data", writeIDX(t, 24, 9), "--out", run, "--epochs", "1")
+	checkMetrics(t, run)
+	checkCurves(t, filepath.Join(run, curvesFile), 4)
+	ev := eventFiles(t, run)
+	if len(ev) != 1 || strings.HasSuffix(ev[0], ".old") {
+		t.Fatalf("event files %v, want only the new one", ev)
+	}
+	checkEvents(t, ev[0], readLog(t, run), nil)
 }
