@@ -45,7 +45,11 @@ func runPlot(c *cmd) func() error {
 		if err := writeChart(*out, plot.Curves(chartTitle(runs), runs)); err != nil {
 			return err
 		}
-		fmt.Fprintf(c.env.Stdout, "wrote %s: %d runs, %d epochs in all\n", filepath.Clean(*out), len(runs), epochs)
+		what := "1 run"
+		if len(runs) > 1 {
+			what = fmt.Sprintf("%d runs", len(runs))
+		}
+		fmt.Fprintf(c.env.Stdout, "wrote %s: %s, %d epochs in all\n", filepath.Clean(*out), what, epochs)
 		return nil
 	}
 }

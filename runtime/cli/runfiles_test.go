@@ -307,7 +307,9 @@ func TestPlot(t *testing.T) {
 	wd, _ := os.Getwd()
 	t.Cleanup(func() { os.Chdir(wd) })
 	os.Chdir(t.TempDir())
-	mustRun(t, net, "plot", a)
+	if out := mustRun(t, net, "plot", a); !strings.Contains(out, "wrote curves.svg: 1 run, 30 epochs") {
+		t.Errorf("stdout %q", out)
+	}
 	checkCurves(t, curvesFile, 4, "run-a")
 
 	notRun := t.TempDir()
