@@ -9,12 +9,11 @@ import (
 	"strings"
 )
 
-//go:embed cli ckpt contract cpu data gpu model nn onnx optim progress sim
+//go:embed cli ckpt contract cpu data gpu model nn onnx optim plot progress runlog sim
 var source embed.FS
 
 // Requires are the modules every generated binary links besides the runtime
-// (google.golang.org/protobuf's protowire for ONNX export and TensorBoard files,
-// golang.org/x/image's font for PNG charts).
+// (google.golang.org/protobuf's protowire, for ONNX export and TensorBoard event files).
 var Requires = []string{"google.golang.org/protobuf v1.36.12"}
 
 // ModuleSum is the go.sum that builds of generated networks verify their requirements

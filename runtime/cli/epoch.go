@@ -16,6 +16,7 @@ import (
 	"github.com/wrnc/wrnc/runtime/nn"
 	"github.com/wrnc/wrnc/runtime/optim"
 	"github.com/wrnc/wrnc/runtime/progress"
+	"github.com/wrnc/wrnc/runtime/runlog"
 )
 
 // Metadata keys of a checkpoint written by train (besides the normalization's).
@@ -46,6 +47,9 @@ type trainer struct {
 	best      float64    // best test error so far (2 before any)
 	bestEpoch int        // the epoch of best (0 before any, or not recorded)
 	resumed   *ckpt.File // the checkpoint resumed from, or nil
+
+	records []epochRecord  // log.jsonl's records, those of this start included
+	events  *runlog.Events // this start's TensorBoard event file
 }
 
 // epochRecord is one line of log.jsonl.
@@ -88,6 +92,15 @@ func (t *trainer) run() error {
 		if err := t.completeRun(); err != nil {
 			return err
 		}
+		// metrics.csv and curves.svg follow the repaired log.
+		if err := t.loadRecords(); err != nil {
+			return err
+		}
+		if err := t.writeRunFiles(); err != nil {
+			return err
+		}
+	} else if err := removeDerived(t.o.out); err != nil {
+		return err
 	}
 	if t.start >= t.r.Epochs {
 		fmt.Fprintf(out, "%s already holds epoch %d of %d: nothing to train (raise --epochs to go on)\n",
@@ -102,6 +115,10 @@ func (t *trainer) run() error {
 		return err
 	}
 	defer log.Close()
+	if err := t.openEvents(); err != nil {
+		return err
+	}
+	defer t.events.Close()
 	aug := &data.Augment{Flip: t.r.Flip, Crop: t.r.Crop, Reflect: t.r.Padding == "reflect"}
 	t.loader = data.NewLoader(t.ds.Train, t.norm, aug, t.m.spec.Batch, true, uint64(t.r.Seed))
 	defer t.loader.Close()
@@ -159,6 +176,9 @@ func (t *trainer) epoch(e int, log *progress.Log) error {
 		if err := t.abandon(e); err != nil {
 			return err
 		}
+		if err := t.stepEvent(r.Loss); err != nil {
+			return err
+		}
 		lossSum += r.Loss * float64(n)
 		wrong += n - r.Correct
 		seen += n
@@ -208,6 +228,13 @@ func (t *trainer) epoch(e int, log *progress.Log) error {
 		return err
 	}
 	if err := log.Write(rec.kvs()); err != nil {
+		return err
+	}
+	t.records = append(t.records, rec)
+	if err := t.epochEvents(&rec); err != nil {
+		return err
+	}
+	if err := t.writeRunFiles(); err != nil {
 		return err
 	}
 	mark := ""

@@ -1,5 +1,5 @@
 // Package cli is the command line of wrnc's generated binaries (train, eval, predict, bench,
-// export, info) and the flag handling that wrnc itself shares with them.
+// export, info, plot) and the flag handling that wrnc itself shares with them.
 package cli
 
 import "flag"

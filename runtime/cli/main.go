@@ -79,6 +79,7 @@ var verbs = []verb{
 	{"predict", "--weights W IMAGE... | --weights W --npy X.npy --out Y.npy [--device D] [--threads N]", predictAbout, runPredict},
 	{"bench", "[--device D] [--batch N] [--json] [--cpuprofile F] [--threads N]", benchAbout, runBench},
 	{"export", "--weights W --onnx OUT.onnx", exportAbout, runExport},
+	{"plot", "RUN... [--out F.svg|F.png]", plotAbout, runPlot},
 }
 
 // Run is Main with the output streams and program name given.

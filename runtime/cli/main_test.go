@@ -41,6 +41,7 @@ func TestHelpFlags(t *testing.T) {
 		"predict": {"-weights", "-npy", "-out", "-device", "-threads"},
 		"bench":   {"-device", "-batch", "-json", "-threads"},
 		"export":  {"-weights", "-onnx"},
+		"plot":    {"-out"},
 	}
 	for _, v := range verbs {
 		t.Run(v.name, func(t *testing.T) {

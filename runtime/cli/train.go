@@ -19,10 +19,14 @@ import (
 const trainAbout = `Train the network with the recipe compiled into this binary (SGD, step schedule,
 augmentation, normalization fitted on the training split). After every epoch it evaluates
 on the test split, appends one JSON line to RUN/log.jsonl (epoch, lr, train_loss,
-train_error, test_loss, test_error, seconds, images_per_sec), writes RUN/last.safetensors
-atomically (weights, optimizer state, normalization) and RUN/best.safetensors when the test
-error improves. --resume continues an interrupted run from RUN/last.safetensors; --init
-starts from weights trained elsewhere (with a fresh optimizer state).`
+train_error, test_loss, test_error, seconds, images_per_sec, seed, overrides), rewrites
+RUN/metrics.csv (the same fields) and RUN/curves.svg (loss and error against the epoch)
+from it, writes RUN/last.safetensors atomically (weights, optimizer state, normalization)
+and RUN/best.safetensors when the test error improves. TensorBoard event files
+(RUN/events.out.tfevents.*; tensorboard --logdir RUN) get each epoch's losses, errors,
+learning rate and speed, and the training loss every 25 steps. --resume continues an
+interrupted run from RUN/last.safetensors; --init starts from weights trained elsewhere
+(with a fresh optimizer state).`
 
 // Files of a run folder.
 const (
@@ -44,7 +48,7 @@ type trainOpts struct {
 func runTrain(c *cmd) func() error {
 	var o trainOpts
 	c.fs.StringVar(&o.data, "data", "", "data `DIR`: CIFAR-10/100 binary batches, MNIST-style IDX files, SVHN .mat files or train/CLASS/*.png|jpg and test/CLASS/* (required)")
-	c.fs.StringVar(&o.out, "out", "run", "run `folder` for log.jsonl, last.safetensors and best.safetensors")
+	c.fs.StringVar(&o.out, "out", "run", "run `folder` for log.jsonl, metrics.csv, curves.svg, event files, last.safetensors and best.safetensors")
 	c.fs.IntVar(&o.epochs, "epochs", 0, "epochs to train (default: the recipe's)")
 	c.fs.IntVar(&o.limit, "limit", 0, "train on the first `N` training examples only (default: all)")
 	c.fs.BoolVar(&o.resume, "resume", false, "continue the run in --out from its last.safetensors")
