@@ -3,11 +3,15 @@ package cpu
 import "unsafe"
 
 // Micro-tile geometry, shared with asmgen: a kernel reads up to mr rows of A in
-// place and a packed B micro-panel of nr columns, k-major (nr floats per k,
-// zero columns past N).
+// place (mrAVX512 for the AVX-512 family; a kernelSet carries its own) and a
+// packed B micro-panel of nr columns, k-major (nr floats per k, zero columns past
+// N). maxMR bounds the rows of every family (edge buffers, kernel tables).
 const (
-	mr = 6
-	nr = 16
+	mr       = 6
+	mrAVX512 = 16
+	mcAVX512 = 128 // a multiple of mrAVX512
+	maxMR    = mrAVX512
+	nr       = 16
 )
 
 // kernelFunc computes C[0:rows, 0:nr] = A*B (+ C when acc) for rows rows of
@@ -28,9 +32,13 @@ type packBFunc func(dst, src *float32, ldb, k, panels int)
 type kernelKind int
 
 const (
-	kernelGo   kernelKind = iota // portable Go, every GOARCH
-	kernelAVX2                   // AVX2 + FMA assembly, amd64
+	kernelGo     kernelKind = iota // portable Go, every GOARCH
+	kernelAVX2                     // AVX2 + FMA assembly, amd64
+	kernelAVX512                   // AVX-512F assembly (16x16 tiles), amd64
 )
+
+// kernelKinds lists every family, fastest last.
+var kernelKinds = []kernelKind{kernelGo, kernelAVX2, kernelAVX512}
 
 func (k kernelKind) String() string {
 	switch k {
@@ -38,24 +46,29 @@ func (k kernelKind) String() string {
 		return "go"
 	case kernelAVX2:
 		return "avx2"
+	case kernelAVX512:
+		return "avx512"
 	}
 	return "unknown"
 }
 
-// kernelSet is one family: kernels per row count (rowA[r] and colA[r] compute
-// r rows, 1 <= r <= mr; rowA reads a row-major A, element (i, k) at
-// a[i*lda+k], colA a transposed one, at a[k*lda+i]) and the B packers.
+// kernelSet is one family: the rows of its full tile (mr <= maxMR), the row
+// block of the cache blocking (mc, a multiple of mr), kernels per row count
+// (rowA[r] and colA[r] compute r rows, 1 <= r <= mr; rowA reads a row-major A,
+// element (i, k) at a[i*lda+k], colA a transposed one, at a[k*lda+i]) and the B
+// packers.
 type kernelSet struct {
 	kind   kernelKind
-	rowA   [mr + 1]kernelFunc
-	colA   [mr + 1]kernelFunc
+	mr, mc int
+	rowA   [maxMR + 1]kernelFunc
+	colA   [maxMR + 1]kernelFunc
 	packB  packBFunc
 	packBT packBTransFunc
 }
 
 // goKernels is the portable kernel family.
 func goKernels() kernelSet {
-	s := kernelSet{kind: kernelGo, packB: goPackBRows, packBT: goPackBTrans}
+	s := kernelSet{kind: kernelGo, mr: mr, mc: mcMax, packB: goPackBRows, packBT: goPackBTrans}
 	for r := 1; r <= mr; r++ {
 		s.rowA[r] = func(k int, a *float32, lda int, b, c *float32, ldc int, acc bool) {
 			goTile(r, k, a, lda, 1, b, c, ldc, acc)
@@ -106,12 +119,17 @@ func kernelsFor(kind kernelKind) (kernelSet, bool) {
 		return goKernels(), true
 	case kernelAVX2:
 		return avx2Kernels()
+	case kernelAVX512:
+		return avx512Kernels()
 	}
 	return kernelSet{}, false
 }
 
 // bestKernels returns the fastest kernel family this machine runs.
 func bestKernels() kernelSet {
+	if s, ok := avx512Kernels(); ok {
+		return s
+	}
 	if s, ok := avx2Kernels(); ok {
 		return s
 	}
