@@ -26,6 +26,7 @@ type Gemm struct {
 	bufs    []gemmBuf
 	call    gemmCall
 	byN     bool
+	mr      int                     // rows per tile in the Do in progress (kernelSet.tileRows)
 	body    func(chunk, lo, hi int) // g.chunk, bound once
 	f       fault
 }
@@ -134,7 +135,8 @@ func (g *Gemm) Do(transA, transB bool, M, N, K int, A []float32, lda int, B []fl
 	}
 	g.call = gemmCall{transA, transB, M, N, K, A, lda, B, ldb, C, ldc, acc}
 	defer func() { g.call = gemmCall{} }() // drop references to the caller's slices
-	mr := g.kernels.mr
+	mr := g.kernels.tileRows(transA, lda)
+	g.mr = mr
 	mp, np := (M+mr-1)/mr, (N+nr-1)/nr
 	g.byN = splitByN(mp, np, mr, g.pool.Threads())
 	panels := mp
@@ -149,10 +151,10 @@ func (g *Gemm) Do(transA, transB bool, M, N, K int, A []float32, lda int, B []fl
 }
 
 // splitByN reports whether to give each thread a range of the np column
-// panels rather than of the mp row panels of mr rows. Splitting N costs nothing extra (A
-// is read in place, each thread packs only its own columns of B), while
-// splitting M makes every thread pack all of B; so N wins unless its busiest
-// thread gets clearly more work than with an M split.
+// panels rather than of the mp row panels (of mr rows). Splitting N costs
+// nothing extra (A is read in place, each thread packs only its own columns of
+// B), while splitting M makes every thread pack all of B; so N wins unless its
+// busiest thread gets clearly more work than with an M split.
 func splitByN(mp, np, mr, threads int) bool {
 	busiestN := (np + threads - 1) / threads * nr * mp * mr
 	busiestM := (mp + threads - 1) / threads * mr * np * nr
@@ -167,7 +169,7 @@ func (g *Gemm) chunk(t, lo, hi int) {
 	if g.byN {
 		j0, j1 = lo*nr, min(hi*nr, c.n)
 	} else {
-		i0, i1 = lo*g.kernels.mr, min(hi*g.kernels.mr, c.m)
+		i0, i1 = lo*g.mr, min(hi*g.mr, c.m)
 	}
 	g.serial(&g.bufs[t], i0, i1, j0, j1)
 }
@@ -184,7 +186,7 @@ func blocks(n, limit, align int) int {
 func (g *Gemm) serial(buf *gemmBuf, i0, i1, j0, j1 int) {
 	c := &g.call
 	kc := blocks(c.k, g.block.kc, 1)
-	mc := blocks(i1-i0, g.block.mc, g.kernels.mr)
+	mc := blocks(i1-i0, g.block.mc, g.mr)
 	nc := blocks(j1-j0, g.block.nc, nr)
 	if need := kc * nc; len(buf.b) < need {
 		buf.b = make([]float32, need)
@@ -218,7 +220,7 @@ func (g *Gemm) serial(buf *gemmBuf, i0, i1, j0, j1 int) {
 // in place, and the packed k x n block of B, writing C[ic:ic+m, jc:jc+n].
 func (g *Gemm) macro(buf *gemmBuf, ic, m, pc, jc, n, k int, acc bool) {
 	c := &g.call
-	mr := g.kernels.mr
+	mr := g.mr
 	for jr := 0; jr < n; jr += nr {
 		cols := min(nr, n-jr)
 		bp := &buf.b[jr*k]

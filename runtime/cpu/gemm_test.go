@@ -46,8 +46,18 @@ func forEachKernel(t *testing.T, f func(t *testing.T, ks kernelSet)) {
 // checks the tile against float64; C around the tile must not change.
 func TestKernelTiles(t *testing.T) {
 	forEachKernel(t, func(t *testing.T, ks kernelSet) {
-		if ks.mr < 1 || ks.mr > maxMR || ks.mc%ks.mr != 0 || ks.mc < ks.mr {
-			t.Fatalf("mr=%d mc=%d: want 1 <= mr <= %d and mc a positive multiple of mr", ks.mr, ks.mc, maxMR)
+		if ks.mr < 1 || ks.mr > maxMR || ks.mc%ks.mr != 0 || ks.mc < ks.mr || ks.aliasMR < 1 || ks.aliasMR > ks.mr || ks.mc%ks.aliasMR != 0 {
+			t.Fatalf("mr=%d mc=%d aliasMR=%d: want 1 <= aliasMR <= mr <= %d and mc a positive multiple of both",
+				ks.mr, ks.mc, ks.aliasMR, maxMR)
+		}
+		for _, tc := range []struct {
+			transA bool
+			lda    int
+			want   int
+		}{{false, 576, ks.mr}, {false, 512, ks.aliasMR}, {false, 1024, ks.aliasMR}, {true, 1024, ks.mr}, {false, 1000, ks.mr}} {
+			if got := ks.tileRows(tc.transA, tc.lda); got != tc.want {
+				t.Errorf("tileRows(%v, %d) = %d, want %d", tc.transA, tc.lda, got, tc.want)
+			}
 		}
 		r := rand.New(rand.NewPCG(8, uint64(ks.kind)))
 		for rows := 1; rows <= ks.mr; rows++ {
@@ -206,6 +216,9 @@ func gemmShapes(r *rand.Rand) []gemmShape {
 				}
 				// Several K blocks, several M blocks, wide N.
 				shapes = append(shapes, gemmShape{tA, tB, 131, 70, 701, 3, 1, 2, acc})
+				// lda = 512 and 1024 (row-major: the L1-aliasing tile rows of tileRows).
+				shapes = append(shapes, gemmShape{tA, tB, 37, 33, 500, 12, 0, 1, acc},
+					gemmShape{tA, tB, 20, 17, 1024, 0, 3, 0, acc})
 			}
 		}
 	}

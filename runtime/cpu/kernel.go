@@ -60,15 +60,33 @@ func (k kernelKind) String() string {
 type kernelSet struct {
 	kind   kernelKind
 	mr, mc int
-	rowA   [maxMR + 1]kernelFunc
-	colA   [maxMR + 1]kernelFunc
-	packB  packBFunc
-	packBT packBTransFunc
+	// aliasMR (<= mr) replaces mr for a row-major A whose rows alias in L1
+	// (see tileRows).
+	aliasMR int
+	rowA    [maxMR + 1]kernelFunc
+	colA    [maxMR + 1]kernelFunc
+	packB   packBFunc
+	packBT  packBTransFunc
+}
+
+// tileRows returns the rows per tile for an A of leading dimension lda, read
+// row-major unless transA. A tile reads its rows of a row-major A in parallel, one
+// cache line of each at a time; when lda is a multiple of 512 floats (2 KiB) those
+// lines fall into at most 2 of the 64 sets of the 32 KiB 8-way L1 (Zen 4; 4 KiB
+// aliasing elsewhere too), so 16 rows evict each other on every k step: measured
+// at half speed (dW of WRN group0, N = OH*OW = 1024; a 1024-square GEMM), while 8
+// rows run at full speed. A transposed A reads one line per k step and does not
+// alias.
+func (s *kernelSet) tileRows(transA bool, lda int) int {
+	if !transA && lda%512 == 0 {
+		return s.aliasMR
+	}
+	return s.mr
 }
 
 // goKernels is the portable kernel family.
 func goKernels() kernelSet {
-	s := kernelSet{kind: kernelGo, mr: mr, mc: mcMax, packB: goPackBRows, packBT: goPackBTrans}
+	s := kernelSet{kind: kernelGo, mr: mr, mc: mcMax, aliasMR: mr, packB: goPackBRows, packBT: goPackBTrans}
 	for r := 1; r <= mr; r++ {
 		s.rowA[r] = func(k int, a *float32, lda int, b, c *float32, ldc int, acc bool) {
 			goTile(r, k, a, lda, 1, b, c, ldc, acc)

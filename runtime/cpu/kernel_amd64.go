@@ -46,9 +46,10 @@ func avx2Kernels() (kernelSet, bool) {
 		return kernelSet{}, false
 	}
 	return kernelSet{
-		kind: kernelAVX2,
-		mr:   mr,
-		mc:   mcMax,
+		kind:    kernelAVX2,
+		mr:      mr,
+		mc:      mcMax,
+		aliasMR: mr,
 		rowA: [maxMR + 1]kernelFunc{
 			nil, kernAVX2Nx1, kernAVX2Nx2, kernAVX2Nx3, kernAVX2Nx4, kernAVX2Nx5, kernAVX2Nx6,
 		},
@@ -61,8 +62,8 @@ func avx2Kernels() (kernelSet, bool) {
 }
 
 // avx512Kernels is the AVX-512 family: 16x16 tiles (one zmm accumulator per
-// row, A broadcast from memory by the FMAs) on the AVX2 family's B panels and
-// packers. It needs AVX2 and FMA too (every AVX-512 processor has them), for the
+// row, A broadcast from memory by the FMAs; 8x16 where the rows of A alias in
+// L1, see tileRows) on the AVX2 family's B panels and packers. It needs AVX2 and FMA too (every AVX-512 processor has them), for the
 // packers and for the Winograd and statistics kernels that the family reuses.
 func avx512Kernels() (kernelSet, bool) {
 	f := detect()
@@ -70,9 +71,10 @@ func avx512Kernels() (kernelSet, bool) {
 		return kernelSet{}, false
 	}
 	return kernelSet{
-		kind: kernelAVX512,
-		mr:   mrAVX512,
-		mc:   mcAVX512,
+		kind:    kernelAVX512,
+		mr:      mrAVX512,
+		mc:      mcAVX512,
+		aliasMR: 8,
 		rowA: [maxMR + 1]kernelFunc{
 			nil, kernAVX512Nx1, kernAVX512Nx2, kernAVX512Nx3, kernAVX512Nx4, kernAVX512Nx5,
 			kernAVX512Nx6, kernAVX512Nx7, kernAVX512Nx8, kernAVX512Nx9, kernAVX512Nx10,

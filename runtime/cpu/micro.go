@@ -21,7 +21,8 @@ func (k *Kernels) Err() error { return k.f.get() }
 const PanelCols = nr
 
 // RowBlock returns the rows of A that one micro-kernel call of k's family computes (6 for
-// the AVX2 and Go families, 16 for AVX-512).
+// the AVX2 and Go families, 16 for AVX-512; MulPanels takes 8 with AVX-512 when a
+// row-major A's leading dimension is a multiple of 512, see kernelSet.tileRows).
 func (k *Kernels) RowBlock() int { return k.ks.mr }
 
 // NewKernels returns the fastest kernel family this machine runs.
@@ -83,7 +84,7 @@ func (k *Kernels) MulPanels(transA bool, M, N, K int, a []float32, lda int, bp [
 			transA, M, N, K, lda, pstride, ldc, len(a), len(bp), len(c))
 		return
 	}
-	kern, mr := &k.ks.rowA, k.ks.mr
+	kern, mr := &k.ks.rowA, k.ks.tileRows(transA, lda)
 	if transA {
 		kern = &k.ks.colA
 	}
