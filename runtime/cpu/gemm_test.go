@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"runtime"
 	"strings"
 	"testing"
 )
@@ -34,7 +35,7 @@ func forEachKernel(t *testing.T, f func(t *testing.T, ks kernelSet)) {
 		t.Run(kind.String(), func(t *testing.T) {
 			ks, ok := kernelsFor(kind)
 			if !ok {
-				t.Skipf("this CPU or OS does not support the %s kernels (detect() = %+v)", kind, detect())
+				t.Skipf("this CPU or OS (GOARCH=%s) does not support the %s kernels", runtime.GOARCH, kind)
 			}
 			f(t, ks)
 		})
@@ -309,6 +310,9 @@ func TestGemmKernelsAgree(t *testing.T) {
 }
 
 func TestNewGemmPicksBest(t *testing.T) {
+	if kernelCap != kernelKinds[len(kernelKinds)-1] {
+		t.Skipf("%s caps the family at %v", KernelsEnv, kernelCap)
+	}
 	p := NewPool(1)
 	defer p.Close()
 	want := "go"
@@ -320,6 +324,29 @@ func TestNewGemmPicksBest(t *testing.T) {
 	}
 	if got := NewGemm(p).Kernel(); got != want {
 		t.Errorf("Kernel() = %q, want %q", got, want)
+	}
+}
+
+// TestKernelsEnvCap checks the family picked under each value of KernelsEnv.
+func TestKernelsEnvCap(t *testing.T) {
+	best := func(limit kernelKind) kernelKind {
+		for i := len(kernelKinds) - 1; i > 0; i-- {
+			if _, ok := kernelsFor(kernelKinds[i]); ok && kernelKinds[i] <= limit {
+				return kernelKinds[i]
+			}
+		}
+		return kernelGo
+	}
+	for _, tc := range []struct {
+		env  string
+		want kernelKind
+	}{
+		{"", best(kernelAVX512)}, {"bogus", best(kernelAVX512)}, {"avx512", best(kernelAVX512)},
+		{"avx2", best(kernelAVX2)}, {"go", kernelGo},
+	} {
+		if got := bestKernelsUpTo(capFromEnv(tc.env)).kind; got != tc.want {
+			t.Errorf("%s=%q: %v, want %v", KernelsEnv, tc.env, got, tc.want)
+		}
 	}
 }
 

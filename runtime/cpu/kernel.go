@@ -1,6 +1,9 @@
 package cpu
 
-import "unsafe"
+import (
+	"os"
+	"unsafe"
+)
 
 // Micro-tile geometry, shared with asmgen: a kernel reads up to mr rows of A in
 // place (mrAVX512 for the AVX-512 family; a kernelSet carries its own) and a
@@ -143,13 +146,41 @@ func kernelsFor(kind kernelKind) (kernelSet, bool) {
 	return kernelSet{}, false
 }
 
-// bestKernels returns the fastest kernel family this machine runs.
-func bestKernels() kernelSet {
-	if s, ok := avx512Kernels(); ok {
-		return s
+// KernelsEnv is the environment variable that caps the kernel family NewGemm and
+// NewKernels pick: "go", "avx2" or "avx512" picks the fastest family this machine
+// runs that is no faster than the one named (to compare families in benchmarks
+// and compiled binaries); unset or anything else picks the fastest. It is read
+// once, at start-up.
+const KernelsEnv = "WRNC_CPU_KERNELS"
+
+// kernelCap is the fastest family bestKernels may pick, from KernelsEnv.
+var kernelCap = capFromEnv(os.Getenv(KernelsEnv))
+
+// capFromEnv returns the family named by name, or the fastest one.
+func capFromEnv(name string) kernelKind {
+	for _, k := range kernelKinds {
+		if k.String() == name {
+			return k
+		}
 	}
-	if s, ok := avx2Kernels(); ok {
-		return s
+	return kernelKinds[len(kernelKinds)-1]
+}
+
+// bestKernels returns the fastest kernel family this machine runs, up to kernelCap.
+func bestKernels() kernelSet {
+	return bestKernelsUpTo(kernelCap)
+}
+
+// bestKernelsUpTo returns the fastest kernel family this machine runs that is no
+// faster than limit.
+func bestKernelsUpTo(limit kernelKind) kernelSet {
+	for i := len(kernelKinds) - 1; i > 0; i-- {
+		if kernelKinds[i] > limit {
+			continue
+		}
+		if s, ok := kernelsFor(kernelKinds[i]); ok {
+			return s
+		}
 	}
 	return goKernels()
 }

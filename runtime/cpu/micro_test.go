@@ -18,7 +18,7 @@ func kernelFamilies(t testing.TB) []*Kernels {
 			fams = append(fams, &Kernels{ks: ks, wt: winoFor(kind), st: statsFor(kind)})
 		}
 	}
-	if got, want := NewKernels().Name(), fams[len(fams)-1].Name(); got != want {
+	if got, want := NewKernels().Name(), fams[len(fams)-1].Name(); got != want && kernelCap == kernelKinds[len(kernelKinds)-1] {
 		t.Fatalf("NewKernels() = %s, want the fastest family here, %s", got, want)
 	}
 	return fams
