@@ -26,8 +26,8 @@
 // is made once per Gemm in NewGemm from CPUID; Gemm.Kernel names it. On Zen 4
 // (CPUID family 25 model 17), whose 512-bit FMAs run as two 256-bit halves, the
 // AVX-512 kernels gain only from the larger register file and fewer
-// instructions (a few per cent); on cores with full-width 512-bit FMA units the
-// ceiling doubles.
+// instructions (0-19% on the WRN GEMMs, median about 6%); on cores with
+// full-width 512-bit FMA units the ceiling doubles.
 //
 // Kernels exposes one family to callers that lay out their own operands (the
 // convolutions of package nn): MulPanels/MulPacked, a single-threaded GEMM whose B is
