@@ -9,7 +9,7 @@ import "fmt"
 // transposed with its leading dimension.
 const (
 	kcMax = 320
-	mcMax = 120  // a multiple of mr
+	mcMax = 120  // a multiple of mr (the AVX-512 family has its own, mcAVX512)
 	ncMax = 3072 // a multiple of nr
 	// parallelMin is the work (M*N*K multiply-adds) below which Do stays on the
 	// calling thread: waking a worker costs more than it saves.
@@ -26,6 +26,7 @@ type Gemm struct {
 	bufs    []gemmBuf
 	call    gemmCall
 	byN     bool
+	mr      int                     // rows per tile in the Do in progress (kernelSet.tileRows)
 	body    func(chunk, lo, hi int) // g.chunk, bound once
 	f       fault
 }
@@ -33,14 +34,15 @@ type Gemm struct {
 // Err is the first error of a Do whose arguments were inconsistent, or nil.
 func (g *Gemm) Err() error { return g.f.get() }
 
-// blocking holds the block limits (kcMax, mcMax, ncMax by default; tests
-// shrink them to reach every blocking path with small matrices).
+// blocking holds the block limits (kcMax, the kernel family's mc, ncMax by
+// default; tests shrink them to reach every blocking path with small matrices).
+// mc is rounded up to a multiple of the family's mr where it is used.
 type blocking struct{ kc, mc, nc int }
 
 // gemmBuf is one thread's scratch.
 type gemmBuf struct {
-	b    []float32        // packed B block
-	edge [mr * nr]float32 // a partial tile, before it is added into C
+	b    []float32           // packed B block
+	edge [maxMR * nr]float32 // a partial tile, before it is added into C
 }
 
 // gemmCall holds the arguments of the Do in progress.
@@ -63,12 +65,12 @@ func NewGemm(p *Pool) *Gemm {
 }
 
 func newGemmWith(p *Pool, ks kernelSet) *Gemm {
-	g := &Gemm{pool: p, kernels: ks, block: blocking{kcMax, mcMax, ncMax}, bufs: make([]gemmBuf, p.Threads())}
+	g := &Gemm{pool: p, kernels: ks, block: blocking{kcMax, ks.mc, ncMax}, bufs: make([]gemmBuf, p.Threads())}
 	g.body = g.chunk
 	return g
 }
 
-// Kernel names the micro-kernel family in use ("avx2" or "go").
+// Kernel names the micro-kernel family in use ("avx512", "avx2" or "go").
 func (g *Gemm) Kernel() string { return g.kernels.kind.String() }
 
 // Check reports whether Do's arguments describe matrices that fit in the
@@ -133,8 +135,10 @@ func (g *Gemm) Do(transA, transB bool, M, N, K int, A []float32, lda int, B []fl
 	}
 	g.call = gemmCall{transA, transB, M, N, K, A, lda, B, ldb, C, ldc, acc}
 	defer func() { g.call = gemmCall{} }() // drop references to the caller's slices
+	mr := g.kernels.tileRows(transA, lda)
+	g.mr = mr
 	mp, np := (M+mr-1)/mr, (N+nr-1)/nr
-	g.byN = splitByN(mp, np, g.pool.Threads())
+	g.byN = splitByN(mp, np, mr, g.pool.Threads())
 	panels := mp
 	if g.byN {
 		panels = np
@@ -147,11 +151,11 @@ func (g *Gemm) Do(transA, transB bool, M, N, K int, A []float32, lda int, B []fl
 }
 
 // splitByN reports whether to give each thread a range of the np column
-// panels rather than of the mp row panels. Splitting N costs nothing extra (A
-// is read in place, each thread packs only its own columns of B), while
-// splitting M makes every thread pack all of B; so N wins unless its busiest
-// thread gets clearly more work than with an M split.
-func splitByN(mp, np, threads int) bool {
+// panels rather than of the mp row panels (of mr rows). Splitting N costs
+// nothing extra (A is read in place, each thread packs only its own columns of
+// B), while splitting M makes every thread pack all of B; so N wins unless its
+// busiest thread gets clearly more work than with an M split.
+func splitByN(mp, np, mr, threads int) bool {
 	busiestN := (np + threads - 1) / threads * nr * mp * mr
 	busiestM := (mp + threads - 1) / threads * mr * np * nr
 	return busiestN*10 <= busiestM*11
@@ -165,7 +169,7 @@ func (g *Gemm) chunk(t, lo, hi int) {
 	if g.byN {
 		j0, j1 = lo*nr, min(hi*nr, c.n)
 	} else {
-		i0, i1 = lo*mr, min(hi*mr, c.m)
+		i0, i1 = lo*g.mr, min(hi*g.mr, c.m)
 	}
 	g.serial(&g.bufs[t], i0, i1, j0, j1)
 }
@@ -182,7 +186,7 @@ func blocks(n, limit, align int) int {
 func (g *Gemm) serial(buf *gemmBuf, i0, i1, j0, j1 int) {
 	c := &g.call
 	kc := blocks(c.k, g.block.kc, 1)
-	mc := blocks(i1-i0, g.block.mc, mr)
+	mc := blocks(i1-i0, g.block.mc, g.mr)
 	nc := blocks(j1-j0, g.block.nc, nr)
 	if need := kc * nc; len(buf.b) < need {
 		buf.b = make([]float32, need)
@@ -216,6 +220,7 @@ func (g *Gemm) serial(buf *gemmBuf, i0, i1, j0, j1 int) {
 // in place, and the packed k x n block of B, writing C[ic:ic+m, jc:jc+n].
 func (g *Gemm) macro(buf *gemmBuf, ic, m, pc, jc, n, k int, acc bool) {
 	c := &g.call
+	mr := g.mr
 	for jr := 0; jr < n; jr += nr {
 		cols := min(nr, n-jr)
 		bp := &buf.b[jr*k]

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"runtime"
 	"strings"
 	"testing"
 )
@@ -13,15 +14,109 @@ import (
 // with want computed in float64.
 const gemmTol = 1e-5
 
-// kernelCases lists every kernel family this machine runs; the test fails if
-// the AVX2 path is missing on a machine that has AVX2.
+// kernelCases lists every kernel family this machine runs (TestDetectMatchesCPUInfo
+// checks that none is missing that /proc/cpuinfo promises).
 func kernelCases(t testing.TB) []kernelSet {
 	t.Helper()
-	sets := []kernelSet{goKernels()}
-	if s, ok := kernelsFor(kernelAVX2); ok {
-		sets = append(sets, s)
+	var sets []kernelSet
+	for _, kind := range kernelKinds {
+		if s, ok := kernelsFor(kind); ok {
+			sets = append(sets, s)
+		}
 	}
 	return sets
+}
+
+// forEachKernel runs f in a subtest per kernel family, named by the family, each
+// forced through kernelsFor whatever bestKernels would pick; a family this machine
+// cannot run is skipped, saying why.
+func forEachKernel(t *testing.T, f func(t *testing.T, ks kernelSet)) {
+	for _, kind := range kernelKinds {
+		t.Run(kind.String(), func(t *testing.T) {
+			ks, ok := kernelsFor(kind)
+			if !ok {
+				t.Skipf("this CPU or OS (GOARCH=%s) does not support the %s kernels", runtime.GOARCH, kind)
+			}
+			f(t, ks)
+		})
+	}
+}
+
+// TestKernelTiles calls every micro-kernel of every family directly (each row count,
+// row-major and transposed A, with and without acc, depths around the unrolling) and
+// checks the tile against float64; C around the tile must not change.
+func TestKernelTiles(t *testing.T) {
+	forEachKernel(t, func(t *testing.T, ks kernelSet) {
+		if ks.mr < 1 || ks.mr > maxMR || ks.mc%ks.mr != 0 || ks.mc < ks.mr || ks.aliasMR < 1 || ks.aliasMR > ks.mr || ks.mc%ks.aliasMR != 0 {
+			t.Fatalf("mr=%d mc=%d aliasMR=%d: want 1 <= aliasMR <= mr <= %d and mc a positive multiple of both",
+				ks.mr, ks.mc, ks.aliasMR, maxMR)
+		}
+		for _, tc := range []struct {
+			transA bool
+			lda    int
+			want   int
+		}{{false, 576, ks.mr}, {false, 512, ks.aliasMR}, {false, 1024, ks.aliasMR}, {true, 1024, ks.mr}, {false, 1000, ks.mr}} {
+			if got := ks.tileRows(tc.transA, tc.lda); got != tc.want {
+				t.Errorf("tileRows(%v, %d) = %d, want %d", tc.transA, tc.lda, got, tc.want)
+			}
+		}
+		r := rand.New(rand.NewPCG(8, uint64(ks.kind)))
+		for rows := 1; rows <= ks.mr; rows++ {
+			for _, transA := range []bool{false, true} {
+				for _, k := range []int{1, 2, 3, 4, 5, 7, 8, 9, 17, 64} {
+					for _, acc := range []bool{false, true} {
+						checkTile(t, ks, r, rows, k, transA, acc)
+					}
+				}
+			}
+		}
+	})
+}
+
+func checkTile(t *testing.T, ks kernelSet, r *rand.Rand, rows, k int, transA, acc bool) {
+	t.Helper()
+	lda := k + 3 // row-major: rows x lda
+	if transA {
+		lda = rows + 2 // k x lda
+	}
+	const ldc = nr + 5
+	a := randSlice(r, max(rows, k)*lda)
+	b := randSlice(r, k*nr)
+	c := randSlice(r, (rows+2)*ldc) // one guard row above and below
+	c0 := append([]float32(nil), c...)
+	kern := ks.rowA[rows]
+	if transA {
+		kern = ks.colA[rows]
+	}
+	kern(k, &a[0], lda, &b[0], &c[ldc], ldc, acc)
+	for i := -1; i <= rows; i++ {
+		for j := 0; j < ldc; j++ {
+			got, was := c[(i+1)*ldc+j], c0[(i+1)*ldc+j]
+			if i < 0 || i == rows || j >= nr {
+				if math.Float32bits(got) != math.Float32bits(was) {
+					t.Fatalf("rows=%d k=%d transA=%v acc=%v: C[%d,%d] outside the tile changed", rows, k, transA, acc, i, j)
+				}
+				continue
+			}
+			want, mag := 0.0, 0.0
+			for p := 0; p < k; p++ {
+				av := a[i*lda+p]
+				if transA {
+					av = a[p*lda+i]
+				}
+				v := float64(av) * float64(b[p*nr+j])
+				want += v
+				mag += math.Abs(v)
+			}
+			if acc {
+				want += float64(was)
+				mag += math.Abs(float64(was))
+			}
+			if math.Abs(float64(got)-want) > gemmTol*mag || math.IsNaN(float64(got)) {
+				t.Fatalf("rows=%d k=%d transA=%v acc=%v: C[%d,%d] = %v, want %v", rows, k, transA, acc, i, j, got, want)
+			}
+		}
+	}
 }
 
 type gemmShape struct {
@@ -111,7 +206,9 @@ func gemmShapes(r *rand.Rand) []gemmShape {
 		for _, tB := range []bool{false, true} {
 			for _, acc := range []bool{false, true} {
 				// Edges of the micro-tile: 1..7 rows, 1..17 columns.
-				for _, mnk := range [][3]int{{1, 1, 1}, {6, 16, 1}, {7, 17, 3}, {5, 15, 4}, {13, 33, 5}, {12, 32, 2}} {
+				// Edges of the 16-row AVX-512 tile: 15..17, 31..33 rows.
+				for _, mnk := range [][3]int{{1, 1, 1}, {6, 16, 1}, {7, 17, 3}, {5, 15, 4}, {13, 33, 5}, {12, 32, 2},
+					{15, 16, 9}, {16, 31, 4}, {17, 48, 6}, {31, 1, 5}, {32, 47, 13}, {33, 16, 7}} {
 					shapes = append(shapes, gemmShape{tA, tB, mnk[0], mnk[1], mnk[2], 0, 0, 0, acc})
 				}
 				for range 12 {
@@ -120,6 +217,9 @@ func gemmShapes(r *rand.Rand) []gemmShape {
 				}
 				// Several K blocks, several M blocks, wide N.
 				shapes = append(shapes, gemmShape{tA, tB, 131, 70, 701, 3, 1, 2, acc})
+				// lda = 512 and 1024 (row-major: the L1-aliasing tile rows of tileRows).
+				shapes = append(shapes, gemmShape{tA, tB, 37, 33, 500, 12, 0, 1, acc},
+					gemmShape{tA, tB, 20, 17, 1024, 0, 3, 0, acc})
 			}
 		}
 	}
@@ -131,10 +231,10 @@ func gemmShapes(r *rand.Rand) []gemmShape {
 }
 
 func TestGemm(t *testing.T) {
-	for _, ks := range kernelCases(t) {
+	forEachKernel(t, func(t *testing.T, ks kernelSet) {
 		for _, threads := range []int{1, 2, 3} {
 			for _, small := range []bool{false, true} {
-				name := fmt.Sprintf("%v/threads=%d", ks.kind, threads)
+				name := fmt.Sprintf("threads=%d", threads)
 				if small {
 					name += "/smallblocks"
 				}
@@ -144,7 +244,7 @@ func TestGemm(t *testing.T) {
 					g := newGemmWith(p, ks)
 					if small {
 						// Several K, M and N blocks even for the small shapes.
-						g.block = blocking{kc: 7, mc: 12, nc: 32}
+						g.block = blocking{kc: 7, mc: 2 * ks.mr, nc: 32}
 					}
 					r := rand.New(rand.NewPCG(1, uint64(threads)))
 					for _, s := range gemmShapes(r) {
@@ -153,7 +253,7 @@ func TestGemm(t *testing.T) {
 				})
 			}
 		}
-	}
+	})
 }
 
 func TestGemmLarge(t *testing.T) {
@@ -167,17 +267,15 @@ func TestGemmLarge(t *testing.T) {
 		{transB: true, m: 256, n: 64, k: 2304, padB: 1, padC: 7},
 		{transA: true, transB: true, m: 200, n: 3100, k: 40, acc: true},
 	}
-	for _, ks := range kernelCases(t) {
-		t.Run(ks.kind.String(), func(t *testing.T) {
-			p := NewPool(2)
-			defer p.Close()
-			g := newGemmWith(p, ks)
-			r := rand.New(rand.NewPCG(2, 3))
-			for _, s := range shapes {
-				t.Run(s.String(), func(t *testing.T) { checkGemm(t, g, r, s) })
-			}
-		})
-	}
+	forEachKernel(t, func(t *testing.T, ks kernelSet) {
+		p := NewPool(2)
+		defer p.Close()
+		g := newGemmWith(p, ks)
+		r := rand.New(rand.NewPCG(2, 3))
+		for _, s := range shapes {
+			t.Run(s.String(), func(t *testing.T) { checkGemm(t, g, r, s) })
+		}
+	})
 }
 
 // TestGemmKernelsAgree runs the same products through every kernel family and
@@ -212,14 +310,43 @@ func TestGemmKernelsAgree(t *testing.T) {
 }
 
 func TestNewGemmPicksBest(t *testing.T) {
+	if kernelCap != kernelKinds[len(kernelKinds)-1] {
+		t.Skipf("%s caps the family at %v", KernelsEnv, kernelCap)
+	}
 	p := NewPool(1)
 	defer p.Close()
 	want := "go"
 	if _, ok := kernelsFor(kernelAVX2); ok {
 		want = "avx2"
 	}
+	if _, ok := kernelsFor(kernelAVX512); ok {
+		want = "avx512"
+	}
 	if got := NewGemm(p).Kernel(); got != want {
 		t.Errorf("Kernel() = %q, want %q", got, want)
+	}
+}
+
+// TestKernelsEnvCap checks the family picked under each value of KernelsEnv.
+func TestKernelsEnvCap(t *testing.T) {
+	best := func(limit kernelKind) kernelKind {
+		for i := len(kernelKinds) - 1; i > 0; i-- {
+			if _, ok := kernelsFor(kernelKinds[i]); ok && kernelKinds[i] <= limit {
+				return kernelKinds[i]
+			}
+		}
+		return kernelGo
+	}
+	for _, tc := range []struct {
+		env  string
+		want kernelKind
+	}{
+		{"", best(kernelAVX512)}, {"bogus", best(kernelAVX512)}, {"avx512", best(kernelAVX512)},
+		{"avx2", best(kernelAVX2)}, {"go", kernelGo},
+	} {
+		if got := bestKernelsUpTo(capFromEnv(tc.env)).kind; got != tc.want {
+			t.Errorf("%s=%q: %v, want %v", KernelsEnv, tc.env, got, tc.want)
+		}
 	}
 }
 
@@ -281,19 +408,22 @@ func TestGemmDoesNotAllocate(t *testing.T) {
 
 func TestSplitByN(t *testing.T) {
 	tests := []struct {
-		mp, np, threads int
-		want            bool
+		mp, np, mr, threads int
+		want                bool
 	}{
-		{11, 64, 2, true},  // WRN group0: M=64, N=1024
-		{43, 4, 2, true},   // group2: M=256, N=64, two column panels each
-		{384, 4, 2, true},  // dcol of group2: M=2304, N=64
-		{100, 1, 2, false}, // one column panel: rows are the only way to share
-		{100, 3, 2, false}, // 2 of 3 column panels on one thread
-		{2, 100, 2, true},
+		{11, 64, 6, 2, true},  // WRN group0: M=64, N=1024
+		{43, 4, 6, 2, true},   // group2: M=256, N=64, two column panels each
+		{384, 4, 6, 2, true},  // dcol of group2: M=2304, N=64
+		{100, 1, 6, 2, false}, // one column panel: rows are the only way to share
+		{100, 3, 6, 2, false}, // 2 of 3 column panels on one thread
+		{2, 100, 6, 2, true},
+		{5, 64, 14, 2, true},   // group0 with 14-row tiles
+		{165, 4, 14, 2, true},  // dcol of group2 with 14-row tiles
+		{100, 3, 14, 2, false}, // 2 of 3 column panels on one thread
 	}
 	for _, tt := range tests {
-		t.Run(fmt.Sprintf("mp=%d,np=%d,threads=%d", tt.mp, tt.np, tt.threads), func(t *testing.T) {
-			if got := splitByN(tt.mp, tt.np, tt.threads); got != tt.want {
+		t.Run(fmt.Sprintf("mp=%d,np=%d,mr=%d,threads=%d", tt.mp, tt.np, tt.mr, tt.threads), func(t *testing.T) {
+			if got := splitByN(tt.mp, tt.np, tt.mr, tt.threads); got != tt.want {
 				t.Errorf("splitByN = %v, want %v", got, tt.want)
 			}
 		})

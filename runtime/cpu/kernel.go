@@ -1,13 +1,20 @@
 package cpu
 
-import "unsafe"
+import (
+	"os"
+	"unsafe"
+)
 
 // Micro-tile geometry, shared with asmgen: a kernel reads up to mr rows of A in
-// place and a packed B micro-panel of nr columns, k-major (nr floats per k,
-// zero columns past N).
+// place (mrAVX512 for the AVX-512 family; a kernelSet carries its own) and a
+// packed B micro-panel of nr columns, k-major (nr floats per k, zero columns past
+// N). maxMR bounds the rows of every family (edge buffers, kernel tables).
 const (
-	mr = 6
-	nr = 16
+	mr       = 6
+	mrAVX512 = 16
+	mcAVX512 = 128 // a multiple of mrAVX512
+	maxMR    = mrAVX512
+	nr       = 16
 )
 
 // kernelFunc computes C[0:rows, 0:nr] = A*B (+ C when acc) for rows rows of
@@ -28,9 +35,13 @@ type packBFunc func(dst, src *float32, ldb, k, panels int)
 type kernelKind int
 
 const (
-	kernelGo   kernelKind = iota // portable Go, every GOARCH
-	kernelAVX2                   // AVX2 + FMA assembly, amd64
+	kernelGo     kernelKind = iota // portable Go, every GOARCH
+	kernelAVX2                     // AVX2 + FMA assembly, amd64
+	kernelAVX512                   // AVX-512F assembly (16x16 tiles), amd64
 )
+
+// kernelKinds lists every family, fastest last.
+var kernelKinds = []kernelKind{kernelGo, kernelAVX2, kernelAVX512}
 
 func (k kernelKind) String() string {
 	switch k {
@@ -38,24 +49,47 @@ func (k kernelKind) String() string {
 		return "go"
 	case kernelAVX2:
 		return "avx2"
+	case kernelAVX512:
+		return "avx512"
 	}
 	return "unknown"
 }
 
-// kernelSet is one family: kernels per row count (rowA[r] and colA[r] compute
-// r rows, 1 <= r <= mr; rowA reads a row-major A, element (i, k) at
-// a[i*lda+k], colA a transposed one, at a[k*lda+i]) and the B packers.
+// kernelSet is one family: the rows of its full tile (mr <= maxMR), the row
+// block of the cache blocking (mc, a multiple of mr), kernels per row count
+// (rowA[r] and colA[r] compute r rows, 1 <= r <= mr; rowA reads a row-major A,
+// element (i, k) at a[i*lda+k], colA a transposed one, at a[k*lda+i]) and the B
+// packers.
 type kernelSet struct {
 	kind   kernelKind
-	rowA   [mr + 1]kernelFunc
-	colA   [mr + 1]kernelFunc
-	packB  packBFunc
-	packBT packBTransFunc
+	mr, mc int
+	// aliasMR (<= mr) replaces mr for a row-major A whose rows alias in L1
+	// (see tileRows).
+	aliasMR int
+	rowA    [maxMR + 1]kernelFunc
+	colA    [maxMR + 1]kernelFunc
+	packB   packBFunc
+	packBT  packBTransFunc
+}
+
+// tileRows returns the rows per tile for an A of leading dimension lda, read
+// row-major unless transA. A tile reads its rows of a row-major A in parallel, one
+// cache line of each at a time; when lda is a multiple of 512 floats (2 KiB) those
+// lines fall into at most 2 of the 64 sets of the 32 KiB 8-way L1 (Zen 4; 4 KiB
+// aliasing elsewhere too), so 16 rows evict each other on every k step: measured
+// at half speed (dW of WRN group0, N = OH*OW = 1024; a 1024-square GEMM), while 8
+// rows run at full speed. A transposed A reads one line per k step and does not
+// alias.
+func (s *kernelSet) tileRows(transA bool, lda int) int {
+	if !transA && lda%512 == 0 {
+		return s.aliasMR
+	}
+	return s.mr
 }
 
 // goKernels is the portable kernel family.
 func goKernels() kernelSet {
-	s := kernelSet{kind: kernelGo, packB: goPackBRows, packBT: goPackBTrans}
+	s := kernelSet{kind: kernelGo, mr: mr, mc: mcMax, aliasMR: mr, packB: goPackBRows, packBT: goPackBTrans}
 	for r := 1; r <= mr; r++ {
 		s.rowA[r] = func(k int, a *float32, lda int, b, c *float32, ldc int, acc bool) {
 			goTile(r, k, a, lda, 1, b, c, ldc, acc)
@@ -106,14 +140,47 @@ func kernelsFor(kind kernelKind) (kernelSet, bool) {
 		return goKernels(), true
 	case kernelAVX2:
 		return avx2Kernels()
+	case kernelAVX512:
+		return avx512Kernels()
 	}
 	return kernelSet{}, false
 }
 
-// bestKernels returns the fastest kernel family this machine runs.
+// KernelsEnv is the environment variable that caps the kernel family NewGemm and
+// NewKernels pick: "go", "avx2" or "avx512" picks the fastest family this machine
+// runs that is no faster than the one named (to compare families in benchmarks
+// and compiled binaries); unset or anything else picks the fastest. It is read
+// once, at start-up.
+const KernelsEnv = "WRNC_CPU_KERNELS"
+
+// kernelCap is the fastest family bestKernels may pick, from KernelsEnv.
+var kernelCap = capFromEnv(os.Getenv(KernelsEnv))
+
+// capFromEnv returns the family named by name, or the fastest one.
+func capFromEnv(name string) kernelKind {
+	for _, k := range kernelKinds {
+		if k.String() == name {
+			return k
+		}
+	}
+	return kernelKinds[len(kernelKinds)-1]
+}
+
+// bestKernels returns the fastest kernel family this machine runs, up to kernelCap.
 func bestKernels() kernelSet {
-	if s, ok := avx2Kernels(); ok {
-		return s
+	return bestKernelsUpTo(kernelCap)
+}
+
+// bestKernelsUpTo returns the fastest kernel family this machine runs that is no
+// faster than limit.
+func bestKernelsUpTo(limit kernelKind) kernelSet {
+	for i := len(kernelKinds) - 1; i > 0; i-- {
+		if kernelKinds[i] > limit {
+			continue
+		}
+		if s, ok := kernelsFor(kernelKinds[i]); ok {
+			return s
+		}
 	}
 	return goKernels()
 }

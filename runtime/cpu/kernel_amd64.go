@@ -3,6 +3,7 @@ package cpu
 // features reports what the processor and the OS support, from CPUID and XCR0.
 type features struct {
 	avx2, fma bool // usable: the OS also saves the ymm state
+	avx512f   bool // usable: the OS also saves the opmask and zmm state
 }
 
 func detect() features {
@@ -25,8 +26,18 @@ func detect() features {
 		return features{}
 	}
 	_, ebx7, _, _ := cpuid(7, 0)
-	const avx2Bit = 1 << 5
-	return features{avx2: ebx7&avx2Bit != 0, fma: ecx1&fmaBit != 0}
+	const (
+		avx2Bit    = 1 << 5
+		avx512FBit = 1 << 16
+		// XCR0 bits 5, 6, 7: the opmask registers, the upper halves of
+		// zmm0..15 and zmm16..31.
+		avx512State = 1<<5 | 1<<6 | 1<<7
+	)
+	return features{
+		avx2:    ebx7&avx2Bit != 0,
+		fma:     ecx1&fmaBit != 0,
+		avx512f: ebx7&avx512FBit != 0 && xcr0&avx512State == avx512State,
+	}
 }
 
 func avx2Kernels() (kernelSet, bool) {
@@ -35,12 +46,44 @@ func avx2Kernels() (kernelSet, bool) {
 		return kernelSet{}, false
 	}
 	return kernelSet{
-		kind: kernelAVX2,
-		rowA: [mr + 1]kernelFunc{
+		kind:    kernelAVX2,
+		mr:      mr,
+		mc:      mcMax,
+		aliasMR: mr,
+		rowA: [maxMR + 1]kernelFunc{
 			nil, kernAVX2Nx1, kernAVX2Nx2, kernAVX2Nx3, kernAVX2Nx4, kernAVX2Nx5, kernAVX2Nx6,
 		},
-		colA: [mr + 1]kernelFunc{
+		colA: [maxMR + 1]kernelFunc{
 			nil, kernAVX2Tx1, kernAVX2Tx2, kernAVX2Tx3, kernAVX2Tx4, kernAVX2Tx5, kernAVX2Tx6,
+		},
+		packB:  packBRows,
+		packBT: packBTrans,
+	}, true
+}
+
+// avx512Kernels is the AVX-512 family: 16x16 tiles (one zmm accumulator per
+// row, A broadcast from memory by the FMAs; 8x16 where the rows of A alias in
+// L1, see tileRows) on the AVX2 family's B panels and packers. It needs AVX2 and FMA too (every AVX-512 processor has them), for the
+// packers and for the Winograd and statistics kernels that the family reuses.
+func avx512Kernels() (kernelSet, bool) {
+	f := detect()
+	if !f.avx512f || !f.avx2 || !f.fma {
+		return kernelSet{}, false
+	}
+	return kernelSet{
+		kind:    kernelAVX512,
+		mr:      mrAVX512,
+		mc:      mcAVX512,
+		aliasMR: 8,
+		rowA: [maxMR + 1]kernelFunc{
+			nil, kernAVX512Nx1, kernAVX512Nx2, kernAVX512Nx3, kernAVX512Nx4, kernAVX512Nx5,
+			kernAVX512Nx6, kernAVX512Nx7, kernAVX512Nx8, kernAVX512Nx9, kernAVX512Nx10,
+			kernAVX512Nx11, kernAVX512Nx12, kernAVX512Nx13, kernAVX512Nx14, kernAVX512Nx15, kernAVX512Nx16,
+		},
+		colA: [maxMR + 1]kernelFunc{
+			nil, kernAVX512Tx1, kernAVX512Tx2, kernAVX512Tx3, kernAVX512Tx4, kernAVX512Tx5,
+			kernAVX512Tx6, kernAVX512Tx7, kernAVX512Tx8, kernAVX512Tx9, kernAVX512Tx10,
+			kernAVX512Tx11, kernAVX512Tx12, kernAVX512Tx13, kernAVX512Tx14, kernAVX512Tx15, kernAVX512Tx16,
 		},
 		packB:  packBRows,
 		packBT: packBTrans,

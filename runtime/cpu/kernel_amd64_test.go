@@ -27,11 +27,16 @@ func TestDetectMatchesCPUInfo(t *testing.T) {
 		t.Skip("no flags line in /proc/cpuinfo")
 	}
 	got := detect()
-	if got.avx2 != flags["avx2"] || got.fma != flags["fma"] {
-		t.Errorf("detect() = %+v, /proc/cpuinfo has avx2=%v fma=%v", got, flags["avx2"], flags["fma"])
+	if got.avx2 != flags["avx2"] || got.fma != flags["fma"] || got.avx512f != flags["avx512f"] {
+		t.Errorf("detect() = %+v, /proc/cpuinfo has avx2=%v fma=%v avx512f=%v",
+			got, flags["avx2"], flags["fma"], flags["avx512f"])
 	}
 	_, ok := kernelsFor(kernelAVX2)
 	if want := flags["avx2"] && flags["fma"]; ok != want {
 		t.Errorf("AVX2 kernels available = %v, want %v", ok, want)
+	}
+	_, ok = kernelsFor(kernelAVX512)
+	if want := flags["avx512f"] && flags["avx2"] && flags["fma"]; ok != want {
+		t.Errorf("AVX-512 kernels available = %v, want %v", ok, want)
 	}
 }

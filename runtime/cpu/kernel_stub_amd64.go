@@ -50,6 +50,134 @@ func kernAVX2Tx5(k int, a *float32, lda int, b *float32, c *float32, ldc int, ac
 // and a packed panel of B with AVX2 FMA. k must be at least 1; lda and ldc are in elements.
 func kernAVX2Tx6(k int, a *float32, lda int, b *float32, c *float32, ldc int, acc bool)
 
+// kernAVX512Nx1 computes a 1x16 tile of C from row-major A (element (i, k) at a[i*lda+k])
+// and a packed panel of B with AVX-512 FMA. k must be at least 1; lda and ldc are in elements.
+func kernAVX512Nx1(k int, a *float32, lda int, b *float32, c *float32, ldc int, acc bool)
+
+// kernAVX512Nx2 computes a 2x16 tile of C from row-major A (element (i, k) at a[i*lda+k])
+// and a packed panel of B with AVX-512 FMA. k must be at least 1; lda and ldc are in elements.
+func kernAVX512Nx2(k int, a *float32, lda int, b *float32, c *float32, ldc int, acc bool)
+
+// kernAVX512Nx3 computes a 3x16 tile of C from row-major A (element (i, k) at a[i*lda+k])
+// and a packed panel of B with AVX-512 FMA. k must be at least 1; lda and ldc are in elements.
+func kernAVX512Nx3(k int, a *float32, lda int, b *float32, c *float32, ldc int, acc bool)
+
+// kernAVX512Nx4 computes a 4x16 tile of C from row-major A (element (i, k) at a[i*lda+k])
+// and a packed panel of B with AVX-512 FMA. k must be at least 1; lda and ldc are in elements.
+func kernAVX512Nx4(k int, a *float32, lda int, b *float32, c *float32, ldc int, acc bool)
+
+// kernAVX512Nx5 computes a 5x16 tile of C from row-major A (element (i, k) at a[i*lda+k])
+// and a packed panel of B with AVX-512 FMA. k must be at least 1; lda and ldc are in elements.
+func kernAVX512Nx5(k int, a *float32, lda int, b *float32, c *float32, ldc int, acc bool)
+
+// kernAVX512Nx6 computes a 6x16 tile of C from row-major A (element (i, k) at a[i*lda+k])
+// and a packed panel of B with AVX-512 FMA. k must be at least 1; lda and ldc are in elements.
+func kernAVX512Nx6(k int, a *float32, lda int, b *float32, c *float32, ldc int, acc bool)
+
+// kernAVX512Nx7 computes a 7x16 tile of C from row-major A (element (i, k) at a[i*lda+k])
+// and a packed panel of B with AVX-512 FMA. k must be at least 1; lda and ldc are in elements.
+func kernAVX512Nx7(k int, a *float32, lda int, b *float32, c *float32, ldc int, acc bool)
+
+// kernAVX512Nx8 computes a 8x16 tile of C from row-major A (element (i, k) at a[i*lda+k])
+// and a packed panel of B with AVX-512 FMA. k must be at least 1; lda and ldc are in elements.
+func kernAVX512Nx8(k int, a *float32, lda int, b *float32, c *float32, ldc int, acc bool)
+
+// kernAVX512Nx9 computes a 9x16 tile of C from row-major A (element (i, k) at a[i*lda+k])
+// and a packed panel of B with AVX-512 FMA. k must be at least 1; lda and ldc are in elements.
+func kernAVX512Nx9(k int, a *float32, lda int, b *float32, c *float32, ldc int, acc bool)
+
+// kernAVX512Nx10 computes a 10x16 tile of C from row-major A (element (i, k) at a[i*lda+k])
+// and a packed panel of B with AVX-512 FMA. k must be at least 1; lda and ldc are in elements.
+func kernAVX512Nx10(k int, a *float32, lda int, b *float32, c *float32, ldc int, acc bool)
+
+// kernAVX512Nx11 computes a 11x16 tile of C from row-major A (element (i, k) at a[i*lda+k])
+// and a packed panel of B with AVX-512 FMA. k must be at least 1; lda and ldc are in elements.
+func kernAVX512Nx11(k int, a *float32, lda int, b *float32, c *float32, ldc int, acc bool)
+
+// kernAVX512Nx12 computes a 12x16 tile of C from row-major A (element (i, k) at a[i*lda+k])
+// and a packed panel of B with AVX-512 FMA. k must be at least 1; lda and ldc are in elements.
+func kernAVX512Nx12(k int, a *float32, lda int, b *float32, c *float32, ldc int, acc bool)
+
+// kernAVX512Nx13 computes a 13x16 tile of C from row-major A (element (i, k) at a[i*lda+k])
+// and a packed panel of B with AVX-512 FMA. k must be at least 1; lda and ldc are in elements.
+func kernAVX512Nx13(k int, a *float32, lda int, b *float32, c *float32, ldc int, acc bool)
+
+// kernAVX512Nx14 computes a 14x16 tile of C from row-major A (element (i, k) at a[i*lda+k])
+// and a packed panel of B with AVX-512 FMA. k must be at least 1; lda and ldc are in elements.
+func kernAVX512Nx14(k int, a *float32, lda int, b *float32, c *float32, ldc int, acc bool)
+
+// kernAVX512Nx15 computes a 15x16 tile of C from row-major A (element (i, k) at a[i*lda+k])
+// and a packed panel of B with AVX-512 FMA. k must be at least 1; lda and ldc are in elements.
+func kernAVX512Nx15(k int, a *float32, lda int, b *float32, c *float32, ldc int, acc bool)
+
+// kernAVX512Nx16 computes a 16x16 tile of C from row-major A (element (i, k) at a[i*lda+k])
+// and a packed panel of B with AVX-512 FMA. k must be at least 1; lda and ldc are in elements.
+func kernAVX512Nx16(k int, a *float32, lda int, b *float32, c *float32, ldc int, acc bool)
+
+// kernAVX512Tx1 computes a 1x16 tile of C from transposed A (element (i, k) at a[k*lda+i])
+// and a packed panel of B with AVX-512 FMA. k must be at least 1; lda and ldc are in elements.
+func kernAVX512Tx1(k int, a *float32, lda int, b *float32, c *float32, ldc int, acc bool)
+
+// kernAVX512Tx2 computes a 2x16 tile of C from transposed A (element (i, k) at a[k*lda+i])
+// and a packed panel of B with AVX-512 FMA. k must be at least 1; lda and ldc are in elements.
+func kernAVX512Tx2(k int, a *float32, lda int, b *float32, c *float32, ldc int, acc bool)
+
+// kernAVX512Tx3 computes a 3x16 tile of C from transposed A (element (i, k) at a[k*lda+i])
+// and a packed panel of B with AVX-512 FMA. k must be at least 1; lda and ldc are in elements.
+func kernAVX512Tx3(k int, a *float32, lda int, b *float32, c *float32, ldc int, acc bool)
+
+// kernAVX512Tx4 computes a 4x16 tile of C from transposed A (element (i, k) at a[k*lda+i])
+// and a packed panel of B with AVX-512 FMA. k must be at least 1; lda and ldc are in elements.
+func kernAVX512Tx4(k int, a *float32, lda int, b *float32, c *float32, ldc int, acc bool)
+
+// kernAVX512Tx5 computes a 5x16 tile of C from transposed A (element (i, k) at a[k*lda+i])
+// and a packed panel of B with AVX-512 FMA. k must be at least 1; lda and ldc are in elements.
+func kernAVX512Tx5(k int, a *float32, lda int, b *float32, c *float32, ldc int, acc bool)
+
+// kernAVX512Tx6 computes a 6x16 tile of C from transposed A (element (i, k) at a[k*lda+i])
+// and a packed panel of B with AVX-512 FMA. k must be at least 1; lda and ldc are in elements.
+func kernAVX512Tx6(k int, a *float32, lda int, b *float32, c *float32, ldc int, acc bool)
+
+// kernAVX512Tx7 computes a 7x16 tile of C from transposed A (element (i, k) at a[k*lda+i])
+// and a packed panel of B with AVX-512 FMA. k must be at least 1; lda and ldc are in elements.
+func kernAVX512Tx7(k int, a *float32, lda int, b *float32, c *float32, ldc int, acc bool)
+
+// kernAVX512Tx8 computes a 8x16 tile of C from transposed A (element (i, k) at a[k*lda+i])
+// and a packed panel of B with AVX-512 FMA. k must be at least 1; lda and ldc are in elements.
+func kernAVX512Tx8(k int, a *float32, lda int, b *float32, c *float32, ldc int, acc bool)
+
+// kernAVX512Tx9 computes a 9x16 tile of C from transposed A (element (i, k) at a[k*lda+i])
+// and a packed panel of B with AVX-512 FMA. k must be at least 1; lda and ldc are in elements.
+func kernAVX512Tx9(k int, a *float32, lda int, b *float32, c *float32, ldc int, acc bool)
+
+// kernAVX512Tx10 computes a 10x16 tile of C from transposed A (element (i, k) at a[k*lda+i])
+// and a packed panel of B with AVX-512 FMA. k must be at least 1; lda and ldc are in elements.
+func kernAVX512Tx10(k int, a *float32, lda int, b *float32, c *float32, ldc int, acc bool)
+
+// kernAVX512Tx11 computes a 11x16 tile of C from transposed A (element (i, k) at a[k*lda+i])
+// and a packed panel of B with AVX-512 FMA. k must be at least 1; lda and ldc are in elements.
+func kernAVX512Tx11(k int, a *float32, lda int, b *float32, c *float32, ldc int, acc bool)
+
+// kernAVX512Tx12 computes a 12x16 tile of C from transposed A (element (i, k) at a[k*lda+i])
+// and a packed panel of B with AVX-512 FMA. k must be at least 1; lda and ldc are in elements.
+func kernAVX512Tx12(k int, a *float32, lda int, b *float32, c *float32, ldc int, acc bool)
+
+// kernAVX512Tx13 computes a 13x16 tile of C from transposed A (element (i, k) at a[k*lda+i])
+// and a packed panel of B with AVX-512 FMA. k must be at least 1; lda and ldc are in elements.
+func kernAVX512Tx13(k int, a *float32, lda int, b *float32, c *float32, ldc int, acc bool)
+
+// kernAVX512Tx14 computes a 14x16 tile of C from transposed A (element (i, k) at a[k*lda+i])
+// and a packed panel of B with AVX-512 FMA. k must be at least 1; lda and ldc are in elements.
+func kernAVX512Tx14(k int, a *float32, lda int, b *float32, c *float32, ldc int, acc bool)
+
+// kernAVX512Tx15 computes a 15x16 tile of C from transposed A (element (i, k) at a[k*lda+i])
+// and a packed panel of B with AVX-512 FMA. k must be at least 1; lda and ldc are in elements.
+func kernAVX512Tx15(k int, a *float32, lda int, b *float32, c *float32, ldc int, acc bool)
+
+// kernAVX512Tx16 computes a 16x16 tile of C from transposed A (element (i, k) at a[k*lda+i])
+// and a packed panel of B with AVX-512 FMA. k must be at least 1; lda and ldc are in elements.
+func kernAVX512Tx16(k int, a *float32, lda int, b *float32, c *float32, ldc int, acc bool)
+
 // packBRows packs k rows of panels 16-column groups of row-major B into micro-panels.
 // k and panels must be at least 1.
 func packBRows(dst *float32, src *float32, ldb int, k int, panels int)
@@ -124,6 +252,9 @@ func reluGradDxAVX2(x *float32, dz *float32, dx *float32, n int, sc float32, sh 
 
 // fmaPeak runs n iterations of 12 independent 8-wide FMAs (192 flops each).
 func fmaPeak(n int)
+
+// fmaPeak512 runs n iterations of 24 independent 16-wide FMAs (768 flops each).
+func fmaPeak512(n int)
 
 // cpuid executes CPUID for leaf eaxArg and sub-leaf ecxArg.
 func cpuid(eaxArg uint32, ecxArg uint32) (eax uint32, ebx uint32, ecx uint32, edx uint32)

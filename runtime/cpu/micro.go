@@ -17,12 +17,13 @@ type Kernels struct {
 // Err is the first broken precondition of a call of k's kernels, or nil (see fault).
 func (k *Kernels) Err() error { return k.f.get() }
 
-// PanelCols is the columns of one packed B micro-panel (PackB), and RowBlock the rows of
-// A that one micro-kernel call computes.
-const (
-	PanelCols = nr
-	RowBlock  = mr
-)
+// PanelCols is the columns of one packed B micro-panel (PackB).
+const PanelCols = nr
+
+// RowBlock returns the rows of A that one micro-kernel call of k's family computes (6 for
+// the AVX2 and Go families, 16 for AVX-512; MulPanels takes 8 with AVX-512 when a
+// row-major A's leading dimension is a multiple of 512, see kernelSet.tileRows).
+func (k *Kernels) RowBlock() int { return k.ks.mr }
 
 // NewKernels returns the fastest kernel family this machine runs.
 func NewKernels() *Kernels {
@@ -36,7 +37,7 @@ func PortableKernels() *Kernels {
 	return &Kernels{ks: goKernels(), wt: winoFor(kernelGo)}
 }
 
-// Name names the family ("avx2" or "go").
+// Name names the family ("avx512", "avx2" or "go").
 func (k *Kernels) Name() string { return k.ks.kind.String() }
 
 // PackedLen returns the float32s that PackB writes for a K x N matrix: ceil(N/16) panels
@@ -57,7 +58,7 @@ func (k *Kernels) PackB(dst, b []float32, ldb, K, N int) {
 
 // mulEdge is the scratch of a partial last panel: a micro-tile written by the kernel and
 // then copied (or added) into C.
-type mulEdge [mr * nr]float32
+type mulEdge [maxMR * nr]float32
 
 // MulPacked computes C = A*B, or C += A*B when acc, on the calling thread: A is M x K
 // row-major (leading dimension lda), B is K x N packed by PackB (bp), C is M x N
@@ -83,7 +84,7 @@ func (k *Kernels) MulPanels(transA bool, M, N, K int, a []float32, lda int, bp [
 			transA, M, N, K, lda, pstride, ldc, len(a), len(bp), len(c))
 		return
 	}
-	kern := &k.ks.rowA
+	kern, mr := &k.ks.rowA, k.ks.tileRows(transA, lda)
 	if transA {
 		kern = &k.ks.colA
 	}

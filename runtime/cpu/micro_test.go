@@ -8,22 +8,24 @@ import (
 	"testing"
 )
 
-// kernelFamilies returns Kernels for every family this machine runs.
+// kernelFamilies returns Kernels for every family this machine runs, each forced
+// whatever NewKernels picks (which must be the last, the fastest).
 func kernelFamilies(t testing.TB) []*Kernels {
 	t.Helper()
 	fams := []*Kernels{PortableKernels()}
-	if _, ok := kernelsFor(kernelAVX2); ok {
-		k := NewKernels()
-		if k.Name() != "avx2" {
-			t.Fatalf("NewKernels() = %s on an AVX2 machine", k.Name())
+	for _, kind := range kernelKinds[1:] {
+		if ks, ok := kernelsFor(kind); ok {
+			fams = append(fams, &Kernels{ks: ks, wt: winoFor(kind), st: statsFor(kind)})
 		}
-		fams = append(fams, k)
+	}
+	if got, want := NewKernels().Name(), fams[len(fams)-1].Name(); got != want && kernelCap == kernelKinds[len(kernelKinds)-1] {
+		t.Fatalf("NewKernels() = %s, want the fastest family here, %s", got, want)
 	}
 	return fams
 }
 
 func TestMulPacked(t *testing.T) {
-	shapes := [][3]int{{1, 1, 1}, {6, 16, 1}, {7, 17, 3}, {5, 15, 4}, {13, 33, 5}, {64, 64, 64}, {4, 256, 256}, {50, 48, 700}, {19, 40, 321}}
+	shapes := [][3]int{{1, 1, 1}, {6, 16, 1}, {7, 17, 3}, {5, 15, 4}, {13, 33, 5}, {64, 64, 64}, {4, 256, 256}, {50, 48, 700}, {19, 40, 321}, {15, 17, 9}, {17, 33, 6}, {33, 32, 330}, {32, 16, 4}, {33, 17, 509}}
 	for _, k := range kernelFamilies(t) {
 		for _, s := range shapes {
 			for _, acc := range []bool{false, true} {
@@ -68,7 +70,7 @@ func TestMulPacked(t *testing.T) {
 
 // TestMulPanels checks the transposed-A form with spaced panels.
 func TestMulPanels(t *testing.T) {
-	shapes := [][3]int{{1, 1, 1}, {7, 17, 3}, {64, 64, 130}, {20, 48, 700}}
+	shapes := [][3]int{{1, 1, 1}, {7, 17, 3}, {64, 64, 130}, {20, 48, 700}, {33, 17, 5}}
 	for _, k := range kernelFamilies(t) {
 		for _, s := range shapes {
 			for _, acc := range []bool{false, true} {

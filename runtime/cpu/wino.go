@@ -53,9 +53,10 @@ type winoSet struct {
 	unpack unpackC8Func
 }
 
-// winoFor returns the transforms of a kernel family.
+// winoFor returns the transforms of a kernel family (the AVX-512 family uses the
+// AVX2 ones).
 func winoFor(kind kernelKind) winoSet {
-	if kind == kernelAVX2 {
+	if kind == kernelAVX2 || kind == kernelAVX512 {
 		if s, ok := avx2Wino(); ok {
 			return s
 		}
@@ -63,9 +64,10 @@ func winoFor(kind kernelKind) winoSet {
 	return goWino()
 }
 
-// statsFor returns the reductions of a kernel family.
+// statsFor returns the reductions of a kernel family (the AVX-512 family uses the
+// AVX2 ones).
 func statsFor(kind kernelKind) statsSet {
-	if kind == kernelAVX2 {
+	if kind == kernelAVX2 || kind == kernelAVX512 {
 		if s, ok := avx2Stats(); ok {
 			return s
 		}

@@ -1,8 +1,9 @@
 // Command asmgen writes the amd64 assembly of package cpu with avo: the AVX2/FMA
 // GEMM micro-kernels (6x16 tiles, A read in place row-major or transposed), the
+// AVX-512 ones (16x16 tiles, avx512.go), the
 // B packers, the Winograd tile transforms and c8 layout changes (wino.go), the
-// batch-normalization reductions (stats.go), an
-// FMA-throughput probe for the benchmarks, and the CPUID/XGETBV probes used for
+// batch-normalization reductions (stats.go), 256- and 512-bit
+// FMA-throughput probes for the benchmarks, and the CPUID/XGETBV probes used for
 // feature detection.
 //
 // Run it through go generate in runtime/cpu:
@@ -32,12 +33,18 @@ func main() {
 			kernelAVX2(rows, transA)
 		}
 	}
+	for _, transA := range []bool{false, true} {
+		for rows := 1; rows <= mr512; rows++ {
+			kernelAVX512(rows, transA)
+		}
+	}
 	packBRows()
 	packBTrans()
 	winoAll()
 	layoutAll()
 	statsAll()
 	fmaPeak()
+	fmaPeak512()
 	cpuid()
 	xgetbv()
 	Generate()

@@ -1,0 +1,212 @@
+package main
+
+import (
+	"fmt"
+
+	. "github.com/mmcloughlin/avo/build"
+	. "github.com/mmcloughlin/avo/operand"
+	. "github.com/mmcloughlin/avo/reg"
+)
+
+// mr512 is the rows of a full AVX-512 micro-tile (mrAVX512 in package cpu). The
+// tile stays nr = 16 columns wide, one zmm per row, so the B micro-panels are
+// the same as for AVX2; the 32 zmm registers could hold up to 28 accumulators
+// besides the 4 B rows of an unrolled iteration. 16 rows measured as fast as 12
+// or 14 on Zen 4 and divide every M of the WRN convolutions (16k channels, 9*16k
+// for the transposed backward GEMM), so no partial row tiles there.
+const mr512 = 16
+
+// zmm lists the 32 zmm registers in order.
+var zmm = []VecPhysical{
+	Z0, Z1, Z2, Z3, Z4, Z5, Z6, Z7, Z8, Z9, Z10, Z11, Z12, Z13, Z14, Z15,
+	Z16, Z17, Z18, Z19, Z20, Z21, Z22, Z23, Z24, Z25, Z26, Z27, Z28, Z29, Z30, Z31,
+}
+
+// kernelAVX512 emits kernAVX512NxR (A row-major: element (i, k) at a + i*lda + k)
+// or kernAVX512TxR (A stored transposed: element (i, k) at a + k*lda + i):
+// C[0:rows, 0:16] = A*B (+ C when acc) for rows rows of A, read in place, and one
+// packed B micro-panel (16 floats per k), the contract of the AVX2 kernels.
+//
+// Register plan: accumulator of row i in Z(i) (rows <= 28); the B row of
+// unrolled step u (0..3) in Z(28+u), loaded once per step; each A element is
+// broadcast from memory by the FMA itself (VFMADD231PS.BCST m32, Z(28+u), Z(i)),
+// so a k step is one load and rows FMAs. General registers: CX the depths left,
+// DI the B panel, DX/R9 C, R8 ldc and R11 lda in bytes, R10B acc; row-major A: SI
+// rows 0..4, R12 rows 5..9, R13 rows 10..14, AX rows 15..19 (each base + {0, 1,
+// 2, 4}*lda, or + 3*lda from BX); transposed A: SI depths 0, 1 (+ lda), R12
+// depths 2, 3 of the unrolled iteration.
+func kernelAVX512(rows int, transA bool) {
+	name := fmt.Sprintf("kernAVX512Nx%d", rows)
+	layout := "row-major A (element (i, k) at a[i*lda+k])"
+	if transA {
+		name = fmt.Sprintf("kernAVX512Tx%d", rows)
+		layout = "transposed A (element (i, k) at a[k*lda+i])"
+	}
+	if rows > 28 || rows > 20 && !transA {
+		panic("kernelAVX512: too many rows")
+	}
+	TEXT(name, NOSPLIT, "func(k int, a *float32, lda int, b, c *float32, ldc int, acc bool)")
+	Doc(fmt.Sprintf("%s computes a %dx%d tile of C from %s", name, rows, nr, layout),
+		"and a packed panel of B with AVX-512 FMA. k must be at least 1; lda and ldc are in elements.")
+	k := Load(Param("k"), RCX)
+	a := Load(Param("a"), RSI)
+	b := Load(Param("b"), RDI)
+	c := Load(Param("c"), RDX)
+	ldc := Load(Param("ldc"), R8)
+	SHLQ(U8(2), ldc)
+	lda := Load(Param("lda"), R11)
+	SHLQ(U8(2), lda)
+	var aElem func(i, u int) Mem
+	var advance func(steps int)
+	if !transA {
+		bases := []Register{a, R12, R13, RAX}
+		lda3 := RBX
+		LEAQ(Mem{Base: lda, Index: lda, Scale: 2}, lda3)
+		for g := 1; g*5 < rows; g++ {
+			// bases[g] = a + 5g*lda = bases[g-1] + 4*lda + lda
+			LEAQ(Mem{Base: bases[g-1], Index: lda, Scale: 4}, bases[g])
+			ADDQ(lda, bases[g])
+		}
+		aElem = func(i, u int) Mem {
+			m := Mem{Base: bases[i/5], Disp: 4 * u}
+			switch i % 5 {
+			case 1:
+				m.Index, m.Scale = lda, 1
+			case 2:
+				m.Index, m.Scale = lda, 2
+			case 3:
+				m.Index, m.Scale = lda3, 1
+			case 4:
+				m.Index, m.Scale = lda, 4
+			}
+			return m
+		}
+		advance = func(steps int) {
+			for g := 0; g*5 < rows; g++ {
+				ADDQ(U32(4*steps), bases[g])
+			}
+			ADDQ(U32(steps*nr*4), b)
+		}
+	} else {
+		a2 := R12
+		LEAQ(Mem{Base: a, Index: lda, Scale: 2}, a2)
+		aElem = func(i, u int) Mem {
+			base := a
+			if u >= 2 {
+				base, u = a2, u-2
+			}
+			m := Mem{Base: base, Disp: 4 * i}
+			if u > 0 {
+				m.Index, m.Scale = lda, uint8(u)
+			}
+			return m
+		}
+		advance = func(steps int) {
+			for _, r := range []Register{a, a2} {
+				if steps == 1 {
+					ADDQ(lda, r)
+				} else {
+					LEAQ(Mem{Base: r, Index: lda, Scale: uint8(steps)}, r)
+				}
+			}
+			ADDQ(U32(steps*nr*4), b)
+		}
+	}
+
+	accs := zmm[:rows]
+	for _, z := range accs {
+		VPXORD(z, z, z)
+	}
+	// Warm the C rows the tile will write at the end.
+	row := R9
+	MOVQ(c, row)
+	for i := 0; i < rows; i++ {
+		PREFETCHT0(Mem{Base: row})
+		PREFETCHT0(Mem{Base: row, Disp: 60})
+		if i+1 < rows {
+			ADDQ(ldc, row)
+		}
+	}
+
+	step := func(u int) {
+		bv := zmm[28+u]
+		VMOVUPS(Mem{Base: b, Disp: u * nr * 4}, bv)
+		for i, z := range accs {
+			VFMADD231PS_BCST(aElem(i, u), bv, z)
+		}
+	}
+
+	loop := name + "_loop"
+	tail := name + "_tail"
+	tailLoop := name + "_tailloop"
+	store := name + "_store"
+	CMPQ(k, U8(unroll))
+	JL(LabelRef(tail))
+	Label(loop)
+	for u := 0; u < unroll; u++ {
+		step(u)
+	}
+	advance(unroll)
+	SUBQ(U8(unroll), k)
+	CMPQ(k, U8(unroll))
+	JGE(LabelRef(loop))
+
+	Label(tail)
+	TESTQ(k, k)
+	JE(LabelRef(store))
+	Label(tailLoop)
+	step(0)
+	advance(1)
+	DECQ(k)
+	JNE(LabelRef(tailLoop))
+
+	Label(store)
+	flag := Load(Param("acc"), R10B)
+	MOVQ(c, row)
+	TESTB(flag, flag)
+	JE(LabelRef(name + "_plain"))
+	for i, z := range accs {
+		VADDPS(Mem{Base: row}, z, z)
+		VMOVUPS(z, Mem{Base: row})
+		if i+1 < rows {
+			ADDQ(ldc, row)
+		}
+	}
+	VZEROUPPER()
+	RET()
+
+	Label(name + "_plain")
+	for i, z := range accs {
+		VMOVUPS(z, Mem{Base: row})
+		if i+1 < rows {
+			ADDQ(ldc, row)
+		}
+	}
+	VZEROUPPER()
+	RET()
+}
+
+// fmaPeak512 emits fmaPeak512: n iterations of 24 independent zmm FMAs, the
+// 512-bit FMA throughput ceiling. 24 chains cover a 4-cycle latency at two
+// full-width FMAs per cycle (Zen 5, Intel server cores) with room to spare.
+// Register plan: accumulators Z0..Z23, multiplicands Z24, Z25.
+func fmaPeak512() {
+	TEXT("fmaPeak512", NOSPLIT, "func(n int)")
+	Doc("fmaPeak512 runs n iterations of 24 independent 16-wide FMAs (768 flops each).")
+	n := Load(Param("n"), RCX)
+	accs := zmm[:24]
+	for _, r := range append(accs, Z24, Z25) {
+		VPXORD(r, r, r)
+	}
+	TESTQ(n, n)
+	JE(LabelRef("fmaPeak512_done"))
+	Label("fmaPeak512_loop")
+	for _, r := range accs {
+		VFMADD231PS(Z24, Z25, r)
+	}
+	DECQ(n)
+	JNE(LabelRef("fmaPeak512_loop"))
+	Label("fmaPeak512_done")
+	VZEROUPPER()
+	RET()
+}
