@@ -114,7 +114,7 @@ func (ctx *Ctx) reduceDW(lo, hi int) {
 // maxSumGroups bounds the groups of images a weight gradient is summed in (sumGroups):
 // a fixed number, not the thread count, so that the sums do not depend on it. Threads
 // past it still share the other passes.
-const maxSumGroups = 8
+const maxSumGroups = 4
 
 // sumGroups is how many groups the n images of a weight gradient are summed in.
 func sumGroups(n int) int { return max(min(n, maxSumGroups), 1) }

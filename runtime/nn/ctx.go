@@ -48,7 +48,7 @@ type Ctx struct {
 	kern  *cpu.Kernels
 	wc    winoCall // Winograd forward, input or weight gradient (wino*.go)
 	wws   []winoWS
-	mhat  []float32   // the weight gradient's sums in the Winograd domain (wino_wgrad.go)
+	mhats [][]float32 // per chunk group: the weight gradient's sums in the Winograd domain (wino_wgrad.go)
 	wgAcc [][]float64 // per thread: the weight gradient's output transform
 	rc    rowCall     // the im2row convolution in progress (direct.go)
 	rws   []rowWS
@@ -65,6 +65,7 @@ type Ctx struct {
 	headFwdBody, headBwdBody                 func(lo, hi int)
 	winoChunksBody, winoInBody, winoOutBody  func(t, lo, hi int)
 	wgradInBody, wgradGemmBody, wgradOutBody func(t, lo, hi int)
+	wgradGroupsBody                          func(t, lo, hi int)
 	rowChunksBody, rowBackBody               func(t, lo, hi int)
 	rowDWBody, rowWeightsTBody               func(lo, hi int)
 	winoWeightsBody, rowWeightsBody, sgdBody func(lo, hi int)
@@ -91,6 +92,7 @@ func NewCtx(pool *cpu.Pool, gemm *cpu.Gemm, workspace int) *Ctx {
 		rws:      make([]rowWS, t),
 		rbws:     make([]rowBackWS, t),
 		rowParts: make([][]float32, maxSumGroups),
+		mhats:    make([][]float32, maxSumGroups),
 	}
 	for i := range ctx.serial {
 		ctx.serial[i] = cpu.NewGemm(cpu.NewPool(1))
@@ -110,6 +112,7 @@ func NewCtx(pool *cpu.Pool, gemm *cpu.Gemm, workspace int) *Ctx {
 	ctx.wgradInBody = ctx.wgradIn
 	ctx.wgradGemmBody = ctx.wgradGemm
 	ctx.wgradOutBody = ctx.wgradOut
+	ctx.wgradGroupsBody = ctx.wgradGroupsOf
 	ctx.rowChunksBody = ctx.rowChunks
 	ctx.rowBackBody = ctx.rowBackImages
 	ctx.rowDWBody = ctx.rowDW

@@ -16,6 +16,8 @@ func TestThreadCountIndependent(t *testing.T) {
 		c    Conv
 	}{
 		{"3x3", Conv{C: 16, H: 10, W: 10, K: 24, R: 3, S: 1, P: 1, OH: 10, OW: 10}},
+		// Several Winograd chunks, in groups that 2 threads share evenly and 3 or 5 not.
+		{"3x3 32x32", Conv{C: 16, H: 32, W: 32, K: 16, R: 3, S: 1, P: 1, OH: 32, OW: 32}},
 		{"3x3 stride 2", Conv{C: 16, H: 10, W: 10, K: 24, R: 3, S: 2, P: 1, OH: 5, OW: 5}},
 		{"1x1", Conv{C: 16, H: 6, W: 6, K: 8, R: 1, S: 1, P: 0, OH: 6, OW: 6}},
 	}
@@ -64,4 +66,18 @@ func firstDiff(a, b []float32) int {
 		}
 	}
 	return -1
+}
+
+// TestWgradGroups checks the groups a Winograd weight gradient is summed in: bounded by
+// the chunks, by maxSumGroups and by the memory budget, but at least 2 where 2 chunks
+// allow it.
+func TestWgradGroups(t *testing.T) {
+	for _, tc := range []struct{ nq, mhat, want int }{
+		{1, 100, 1}, {4, 100, 4}, {40, 100, maxSumGroups},
+		{40, wgradPartsBudget / 3, 3}, {40, wgradPartsBudget, 2}, {40, 4 * wgradPartsBudget, 2}, {1, 4 * wgradPartsBudget, 1},
+	} {
+		if got := wgradGroups(tc.nq, tc.mhat); got != tc.want {
+			t.Errorf("wgradGroups(%d, %d) = %d, want %d", tc.nq, tc.mhat, got, tc.want)
+		}
+	}
 }

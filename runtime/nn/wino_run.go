@@ -12,6 +12,9 @@ type winoCall struct {
 	u         []float32
 	res, y    []float32
 	q         int // the chunk of a cooperative step
+	// The weight gradient: its chunks and the groups of chunks summed apart
+	// (wino_wgrad.go), and the group and first chunk of a cooperative step.
+	nq, groups, j, q0 int
 }
 
 // winoWS is one thread's Winograd workspace: the c8 input block z, the output staging

@@ -55,16 +55,60 @@ func WinogradWgrad(ctx *Ctx, n int, c *Conv, m int, x []float32, pre *Pre, dy, d
 			ctx.wgAcc[t] = make([]float64, need)
 		}
 	}
-	// One chunk of images at a time, its transforms and products split over the threads:
-	// every position's Mhat sums the chunks in order, whatever the thread count.
-	growF32(&ctx.mhat, s.t*c.K*s.cp)
-	for q := range s.chunks(n) {
-		wc.q = q
-		ctx.pool.ForChunk(s.cp/8+s.kp/8, ctx.wgradInBody)
-		ctx.pool.ForChunk(s.t, ctx.wgradGemmBody)
+	// The chunks are cut into groups summed apart, each into an Mhat of its own, chunks
+	// in order; wgradOut adds the groups up in order. The groups depend on the shape
+	// alone, so the sums do not depend on the thread count: threads take whole groups
+	// when they divide them evenly, or else share each chunk's work, group by group.
+	wc.nq = s.chunks(n)
+	wc.groups = wgradGroups(wc.nq, s.t*c.K*s.cp)
+	for j := range wc.groups {
+		growF32(&ctx.mhats[j], s.t*c.K*s.cp)
+	}
+	if wc.groups%ctx.threads == 0 {
+		ctx.pool.ForChunk(wc.groups, ctx.wgradGroupsBody)
+	} else {
+		for j := range wc.groups {
+			q0, q1 := groupBounds(j, wc.groups, wc.nq)
+			wc.j, wc.q0 = j, q0
+			for q := q0; q < q1; q++ {
+				wc.q = q
+				ctx.pool.ForChunk(s.cp/8+s.kp/8, ctx.wgradInBody)
+				ctx.pool.ForChunk(s.t, ctx.wgradGemmBody)
+			}
+		}
 	}
 	ctx.pool.ForChunk(c.K, ctx.wgradOutBody)
 	*wc = winoCall{}
+}
+
+// wgradPartsBudget bounds the floats of the groups' Mhats together (64 MiB); a layer
+// whose Mhat is larger sums in two groups.
+const wgradPartsBudget = 16 << 20
+
+// wgradGroups is how many groups the nq chunks of a weight gradient whose Mhat holds
+// mhat floats are summed in: up to maxSumGroups, as many as the budget allows, at least
+// 2 (when there are 2 chunks), never more than the chunks.
+func wgradGroups(nq, mhat int) int {
+	return max(min(nq, maxSumGroups, max(wgradPartsBudget/max(mhat, 1), 2)), 1)
+}
+
+// wgradGroupsOf runs the chunk groups [lo, hi) whole on thread t, each into its Mhat.
+func (ctx *Ctx) wgradGroupsOf(t, lo, hi int) {
+	wc := &ctx.wc
+	s := &wc.s
+	ws := &ctx.wws[t]
+	for j := lo; j < hi; j++ {
+		q0, q1 := groupBounds(j, wc.groups, wc.nq)
+		for q := q0; q < q1; q++ {
+			for cb := 0; cb < s.cp/8; cb++ {
+				ctx.wgradInZ(ws, ws, q, cb)
+			}
+			for kb := 0; kb < s.kp/8; kb++ {
+				ctx.wgradInDY(ws, ws, q, kb)
+			}
+			ctx.wgradProducts(ws, ctx.mhats[j], q, 0, s.t, q > q0)
+		}
+	}
 }
 
 // wgradIn transforms blocks [lo, hi) of chunk wc.q: input channel blocks first (into
@@ -133,9 +177,10 @@ func (ctx *Ctx) wgradInDY(own, vm *winoWS, q, kb int) {
 }
 
 // wgradGemm adds the products of positions [lo, hi) of chunk wc.q into the Mhat of
-// thread 0.
+// group wc.j.
 func (ctx *Ctx) wgradGemm(_, lo, hi int) {
-	ctx.wgradProducts(&ctx.wws[0], ctx.mhat, ctx.wc.q, lo, hi, ctx.wc.q > 0)
+	wc := &ctx.wc
+	ctx.wgradProducts(&ctx.wws[0], ctx.mhats[wc.j], wc.q, lo, hi, wc.q > wc.q0)
 }
 
 // wgradProducts writes (or adds, when acc) the products of positions [t0, t1) of chunk q
@@ -152,7 +197,8 @@ func (ctx *Ctx) wgradProducts(vm *winoWS, mhat []float32, q, t0, t1 int, acc boo
 	}
 }
 
-// wgradOut writes dw of output channels [lo, hi): G^T Mhat G per (k, c), in float64, with the input channels innermost so that Mhat is read row
+// wgradOut writes dw of output channels [lo, hi): G^T Mhat G per (k, c), the groups'
+// Mhats summed in order, in float64, with the input channels innermost so that Mhat is read row
 // by row.
 func (ctx *Ctx) wgradOut(t, lo, hi int) {
 	wc := &ctx.wc
@@ -166,7 +212,9 @@ func (ctx *Ctx) wgradOut(t, lo, hi int) {
 	g := winoG(s.m)
 	for k := lo; k < hi; k++ {
 		clear(tmp)
-		ctx.wgradLeft(tmp, ctx.mhat, g, k)
+		for j := range wc.groups {
+			ctx.wgradLeft(tmp, ctx.mhats[j], g, k)
+		}
 		clear(acc)
 		for i := 0; i < 3; i++ {
 			for q := 0; q < a; q++ {
