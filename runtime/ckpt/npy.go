@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"slices"
 	"strconv"
 )
 
@@ -17,6 +18,9 @@ const npyMagic = "\x93NUMPY"
 // npyAlign is the alignment numpy pads the preamble (magic, version, header
 // length, header) to.
 const npyAlign = 64
+
+// npyStreamChunk is how many values a stream's data is read in at a time.
+const npyStreamChunk = 1 << 20
 
 // npyGrowthDigits is numpy's GROWTH_AXIS_MAX_DIGITS: since numpy 1.24 the
 // header carries spare spaces so that the first dimension can grow in place.
@@ -89,7 +93,10 @@ func decodeNPY(path string, r io.Reader, size, limit int64) ([]int, []float32, e
 	} else {
 		hlen = int64(binary.LittleEndian.Uint32(pre[8:]))
 	}
-	if hlen > size-start {
+	switch {
+	case stream && hlen > min(size-start, maxStreamHeader):
+		return nil, nil, bad("header length %d is more than a .npy header holds (%d bytes at most here); not a .npy file", hlen, min(size-start, maxStreamHeader))
+	case hlen > size-start:
 		return nil, nil, bad("header length %d goes beyond the end of the file (%d bytes)", hlen, size)
 	}
 	hdr := make([]byte, hlen)
@@ -126,14 +133,29 @@ func decodeNPY(path string, r io.Reader, size, limit int64) ([]int, []float32, e
 	case !stream && (!ok || dataSize%item != 0 || n != dataSize/item):
 		return nil, nil, bad("shape %v of %s needs %s bytes of data, the file has %d", h.shape, h.descr, byteCount(n, item, ok), dataSize)
 	}
-	data := make([]float32, n)
-	if item == 4 {
-		err = readFloats(r, data)
-	} else {
-		err = readFloat64s(r, data)
+	// A regular file holds its data: allocate it at once. A stream may end early: grow
+	// with what arrives, so that a header declaring gigabytes costs only what follows it.
+	chunk := n
+	if stream {
+		chunk = min(n, npyStreamChunk)
 	}
-	if err != nil {
-		return nil, nil, readErr(err)
+	data := make([]float32, 0, chunk)
+	for int64(len(data)) < n {
+		k := int(min(n-int64(len(data)), npyStreamChunk))
+		if !stream {
+			k = int(n)
+		}
+		data = slices.Grow(data, k)
+		part := data[len(data) : len(data)+k]
+		if item == 4 {
+			err = readFloats(r, part)
+		} else {
+			err = readFloat64s(r, part)
+		}
+		if err != nil {
+			return nil, nil, readErr(err)
+		}
+		data = data[:len(data)+k]
 	}
 	if stream {
 		if err := atEnd(r); err != nil {

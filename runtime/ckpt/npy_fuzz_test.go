@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"io"
 	"math"
+	"runtime"
 	"strings"
 	"testing"
 )
@@ -15,6 +16,31 @@ type zeros struct{}
 func (zeros) Read(p []byte) (int, error) {
 	clear(p)
 	return len(p), nil
+}
+
+// TestNPYStreamBounded checks that a .npy stream (a pipe) costs what arrives, not what
+// its header declares: a header length of 4 GiB is refused unread, and a header declaring
+// 4 GiB of data followed by a few bytes allocates a few megabytes before it is refused.
+func TestNPYStreamBounded(t *testing.T) {
+	const limit = 1 << 40
+	hugeHeader := append([]byte{0x93, 'N', 'U', 'M', 'P', 'Y', 2, 0}, 0xff, 0xff, 0xff, 0xff)
+	if _, _, err := decodeNPY("p.npy", bytes.NewReader(hugeHeader), -1, limit); err == nil || !strings.Contains(err.Error(), "more than a .npy header holds") {
+		t.Errorf("a header length of 4 GiB: %v", err)
+	}
+	pre, err := npyPreamble([]int{1 << 30})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	_, _, err = decodeNPY("p.npy", bytes.NewReader(append(pre, le(1, 2, 3)...)), -1, limit)
+	runtime.ReadMemStats(&after)
+	if err == nil || !strings.Contains(err.Error(), "ends early") {
+		t.Errorf("4 GiB declared, 12 bytes given: %v", err)
+	}
+	if got := after.TotalAlloc - before.TotalAlloc; got > 64<<20 {
+		t.Errorf("4 GiB declared, 12 bytes given: %d bytes allocated", got)
+	}
 }
 
 // npySeeds are valid .npy files (as WriteNPY and numpy write them, versions 1.0 to 3.0,
