@@ -19,8 +19,28 @@ const npyMagic = "\x93NUMPY"
 // length, header) to.
 const npyAlign = 64
 
-// npyStreamChunk is how many values a stream's data is read in at a time.
-const npyStreamChunk = 1 << 20
+// streamChunk is how many values a stream's data is read in at a time.
+const streamChunk = 1 << 20
+
+// readValues reads n values from r with read. A regular file holds its data: it is
+// allocated at once. A stream may end early: its values grow with what arrives, so that a
+// header declaring gigabytes costs only what follows it.
+func readValues(r io.Reader, n int64, stream bool, read func(io.Reader, []float32) error) ([]float32, error) {
+	if !stream {
+		data := make([]float32, n)
+		return data, read(r, data)
+	}
+	data := make([]float32, 0, min(n, streamChunk))
+	for int64(len(data)) < n {
+		k := int(min(n-int64(len(data)), streamChunk))
+		data = slices.Grow(data, k)
+		if err := read(r, data[len(data):len(data)+k]); err != nil {
+			return nil, err
+		}
+		data = data[:len(data)+k]
+	}
+	return data, nil
+}
 
 // npyGrowthDigits is numpy's GROWTH_AXIS_MAX_DIGITS: since numpy 1.24 the
 // header carries spare spaces so that the first dimension can grow in place.
@@ -133,29 +153,13 @@ func decodeNPY(path string, r io.Reader, size, limit int64) ([]int, []float32, e
 	case !stream && (!ok || dataSize%item != 0 || n != dataSize/item):
 		return nil, nil, bad("shape %v of %s needs %s bytes of data, the file has %d", h.shape, h.descr, byteCount(n, item, ok), dataSize)
 	}
-	// A regular file holds its data: allocate it at once. A stream may end early: grow
-	// with what arrives, so that a header declaring gigabytes costs only what follows it.
-	chunk := n
-	if stream {
-		chunk = min(n, npyStreamChunk)
+	read := readFloats
+	if item == 8 {
+		read = readFloat64s
 	}
-	data := make([]float32, 0, chunk)
-	for int64(len(data)) < n {
-		k := int(min(n-int64(len(data)), npyStreamChunk))
-		if !stream {
-			k = int(n)
-		}
-		data = slices.Grow(data, k)
-		part := data[len(data) : len(data)+k]
-		if item == 4 {
-			err = readFloats(r, part)
-		} else {
-			err = readFloat64s(r, part)
-		}
-		if err != nil {
-			return nil, nil, readErr(err)
-		}
-		data = data[:len(data)+k]
+	data, err := readValues(r, n, stream, read)
+	if err != nil {
+		return nil, nil, readErr(err)
 	}
 	if stream {
 		if err := atEnd(r); err != nil {

@@ -18,9 +18,10 @@ func (zeros) Read(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// TestNPYStreamBounded checks that a .npy stream (a pipe) costs what arrives, not what
-// its header declares: a header length of 4 GiB is refused unread, and a header declaring
-// 4 GiB of data followed by a few bytes allocates a few megabytes before it is refused.
+// TestNPYStreamBounded checks that a .npy or safetensors stream (a pipe) costs what
+// arrives, not what its header declares: a .npy header length of 4 GiB is refused unread,
+// and a header declaring 4 GiB of data followed by a few bytes allocates a few megabytes
+// before it is refused.
 func TestNPYStreamBounded(t *testing.T) {
 	const limit = 1 << 40
 	hugeHeader := append([]byte{0x93, 'N', 'U', 'M', 'P', 'Y', 2, 0}, 0xff, 0xff, 0xff, 0xff)
@@ -40,6 +41,17 @@ func TestNPYStreamBounded(t *testing.T) {
 	}
 	if got := after.TotalAlloc - before.TotalAlloc; got > 64<<20 {
 		t.Errorf("4 GiB declared, 12 bytes given: %d bytes allocated", got)
+	}
+	// The same for a safetensors stream whose header declares a tensor of 4 GiB.
+	st := rawFile(`{"a": {"dtype": "F32", "shape": [1073741824], "data_offsets": [0, 4294967296]}}`, le(1, 2, 3))
+	runtime.ReadMemStats(&before)
+	_, err = decode("p.safetensors", bytes.NewReader(st), -1, limit)
+	runtime.ReadMemStats(&after)
+	if err == nil || !strings.Contains(err.Error(), "ends early") {
+		t.Errorf("safetensors, 4 GiB declared, 12 bytes given: %v", err)
+	}
+	if got := after.TotalAlloc - before.TotalAlloc; got > 64<<20 {
+		t.Errorf("safetensors, 4 GiB declared, 12 bytes given: %d bytes allocated", got)
 	}
 }
 
