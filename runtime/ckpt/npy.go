@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"slices"
 	"strconv"
 )
 
@@ -17,6 +18,29 @@ const npyMagic = "\x93NUMPY"
 // npyAlign is the alignment numpy pads the preamble (magic, version, header
 // length, header) to.
 const npyAlign = 64
+
+// streamChunk is how many values a stream's data is read in at a time.
+const streamChunk = 1 << 20
+
+// readValues reads n values from r with read. A regular file holds its data: it is
+// allocated at once. A stream may end early: its values grow with what arrives, so that a
+// header declaring gigabytes costs only what follows it.
+func readValues(r io.Reader, n int64, stream bool, read func(io.Reader, []float32) error) ([]float32, error) {
+	if !stream {
+		data := make([]float32, n)
+		return data, read(r, data)
+	}
+	data := make([]float32, 0, min(n, streamChunk))
+	for int64(len(data)) < n {
+		k := int(min(n-int64(len(data)), streamChunk))
+		data = slices.Grow(data, k)
+		if err := read(r, data[len(data):len(data)+k]); err != nil {
+			return nil, err
+		}
+		data = data[:len(data)+k]
+	}
+	return data, nil
+}
 
 // npyGrowthDigits is numpy's GROWTH_AXIS_MAX_DIGITS: since numpy 1.24 the
 // header carries spare spaces so that the first dimension can grow in place.
@@ -89,7 +113,10 @@ func decodeNPY(path string, r io.Reader, size, limit int64) ([]int, []float32, e
 	} else {
 		hlen = int64(binary.LittleEndian.Uint32(pre[8:]))
 	}
-	if hlen > size-start {
+	switch {
+	case stream && hlen > min(size-start, maxStreamHeader):
+		return nil, nil, bad("header length %d is more than a .npy header holds (%d bytes at most here); not a .npy file", hlen, min(size-start, maxStreamHeader))
+	case hlen > size-start:
 		return nil, nil, bad("header length %d goes beyond the end of the file (%d bytes)", hlen, size)
 	}
 	hdr := make([]byte, hlen)
@@ -126,12 +153,11 @@ func decodeNPY(path string, r io.Reader, size, limit int64) ([]int, []float32, e
 	case !stream && (!ok || dataSize%item != 0 || n != dataSize/item):
 		return nil, nil, bad("shape %v of %s needs %s bytes of data, the file has %d", h.shape, h.descr, byteCount(n, item, ok), dataSize)
 	}
-	data := make([]float32, n)
-	if item == 4 {
-		err = readFloats(r, data)
-	} else {
-		err = readFloat64s(r, data)
+	read := readFloats
+	if item == 8 {
+		read = readFloat64s
 	}
+	data, err := readValues(r, n, stream, read)
 	if err != nil {
 		return nil, nil, readErr(err)
 	}

@@ -111,8 +111,8 @@ func decode(path string, r io.Reader, size, limit int64) (*File, error) {
 	}
 	out := &File{Path: path, Tensors: make([]Tensor, len(entries)), Meta: meta}
 	for i, e := range entries {
-		data := make([]float32, (e.end-e.begin)/4)
-		if err := readFloats(r, data); err != nil {
+		data, err := readValues(r, (e.end-e.begin)/4, stream, readFloats)
+		if err != nil {
 			return nil, readErr(err)
 		}
 		out.Tensors[i] = Tensor{Name: e.name, Shape: e.shape, Data: data}

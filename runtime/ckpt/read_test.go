@@ -3,6 +3,8 @@ package ckpt
 import (
 	"bytes"
 	"encoding/binary"
+	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -152,19 +154,101 @@ func TestReadMissingFile(t *testing.T) {
 	}
 }
 
+// safetensorsSeeds are valid files (Write's, the reference writer's, with metadata,
+// NaN, infinities and a negative running variance, which Read accepts and readWeights
+// refuses) and hostile ones: huge header lengths, offsets past the end of the data,
+// overlapping tensors and gaps, dtypes other than F32 and shapes that do not match their
+// offsets, trailing bytes, a name given twice, and a megabyte of zeros.
+func safetensorsSeeds(t testing.TB) [][]byte {
+	e := func(name, dtype, shape, offsets string) string {
+		return `"` + name + `": {"dtype": "` + dtype + `", "shape": ` + shape + `, "data_offsets": ` + offsets + `}`
+	}
+	obj := func(entries ...string) string { return "{" + strings.Join(entries, ", ") + "}" }
+	hugeLen := func(n uint64) []byte { return append(binary.LittleEndian.AppendUint64(nil, n), "{}      "...) }
+	nan, inf := float32(math.NaN()), float32(math.Inf(1))
+	return [][]byte{
+		validFile(t),
+		referenceFile(),
+		rawFile(`{"a": {"dtype": "F32", "shape": [1], "data_offsets": [0, 4]}, "__metadata__": {"k": "v"}}`, le(1)),
+		rawFile(obj(e("w", "F32", "[2, 2]", "[0, 16]")), le(nan, inf, -inf, 0)),
+		rawFile(obj(e("bn.running_var", "F32", "[2]", "[0, 8]"), e("bn.running_mean", "F32", "[2]", "[8, 16]")), le(-1, 2, 0, 0)),
+		rawFile(obj(e("s", "F32", "[]", "[0, 4]"), e("z", "F32", "[0, 3]", "[4, 4]")), le(3)),
+		{},
+		hugeLen(1 << 63),
+		hugeLen(math.MaxUint64),
+		hugeLen(math.MaxUint32),
+		hugeLen(maxStreamHeader + 1),
+		rawFile(obj(e("a", "F32", "[2]", "[0, 8]")), le(1)),                                        // past the end
+		rawFile(obj(e("a", "F32", "[2]", "[0, 8]"), e("b", "F32", "[2]", "[4, 12]")), le(1, 2, 3)), // overlap
+		rawFile(obj(e("a", "F32", "[2]", "[0, 8]"), e("b", "F32", "[2]", "[0, 8]")), le(1, 2)),     // same bytes
+		rawFile(obj(e("a", "F32", "[1]", "[4, 8]")), le(1, 2)),                                     // gap at the start
+		rawFile(obj(e("a", "F32", "[1]", "[0, 4]"), e("b", "F32", "[1]", "[8, 12]")), le(1, 2, 3)), // gap between
+		rawFile(obj(e("a", "F32", "[1]", "[0, 4]")), le(1, 2)),                                     // trailing bytes
+		rawFile(obj(e("a", "F16", "[2]", "[0, 4]")), le(1)),                                        // dtype
+		rawFile(obj(e("a", "F64", "[1]", "[0, 8]")), le(1, 2)),                                     // dtype
+		rawFile(obj(e("a", "I64", "[1]", "[0, 8]")), le(1, 2)),                                     // dtype
+		rawFile(obj(e("a", "F32", "[3]", "[0, 8]")), le(1, 2)),                                     // shape vs offsets
+		rawFile(obj(e("a", "F32", "[2147483648]", "[0, 8]")), le(1, 2)),                            // huge dimension
+		rawFile(obj(e("a", "F32", "[4611686018427387904, 4]", "[0, 0]")), nil),                     // overflow
+		rawFile(obj(e("a", "F32", "[-2]", "[0, 8]")), le(1, 2)),                                    // negative dimension
+		rawFile(obj(e("a", "F32", "[2]", "[8, 0]")), le(1, 2)),                                     // backwards
+		rawFile(obj(e("a", "F32", "[2]", "[-8, 0]")), le(1, 2)),                                    // negative offset
+		rawFile(obj(e("a", "F32", "[2]", "[0, 9223372036854775807]")), le(1, 2)),                   // far end
+		rawFile(`{"a": {"dtype": "F32", "shape": [1], "data_offsets": [0, 4]}, "a": {"dtype": "F32", "shape": [1], "data_offsets": [4, 8]}}`, le(1, 2)),
+		rawFile(`{"__metadata__": {"k": 1}}`, nil),
+		rawFile(`{"__metadata__": {"k": "v"}} {}`, nil),
+		make([]byte, 1<<20),
+	}
+}
+
+// FuzzRead checks the safetensors reader on any bytes read as a regular file and as a
+// stream (a pipe): every refusal names the file; both modes accept the same inputs with
+// the same tensors; every accepted tensor holds as many values as its shape declares;
+// the tensors tile the data after the header exactly; a write and a read give the same
+// names, shapes, value bits and metadata; and the file followed by endless zeros, as
+// /dev/zero gives, is refused after reading no more than the limit.
 func FuzzRead(f *testing.F) {
-	f.Add(validFile(f))
-	f.Add(referenceFile())
-	f.Add(rawFile(`{"a": {"dtype": "F32", "shape": [1], "data_offsets": [0, 4]}, "__metadata__": {"k": "v"}}`, le(1)))
-	f.Add([]byte{})
+	for _, b := range safetensorsSeeds(f) {
+		f.Add(b)
+	}
 	f.Fuzz(func(t *testing.T, b []byte) {
 		const name = "fuzz.safetensors"
-		got, err := decode(name, bytes.NewReader(b), int64(len(b)), int64(len(b)))
-		if err != nil {
-			if !strings.Contains(err.Error(), name) {
-				t.Fatalf("error %q does not name the file", err)
+		size := int64(len(b))
+		limit := size + 64<<10
+		got, err := decode(name, bytes.NewReader(b), size, size)
+		streamed, sErr := decode(name, bytes.NewReader(b), -1, limit)
+		for _, e := range []error{err, sErr} {
+			if e != nil && !strings.Contains(e.Error(), name) {
+				t.Fatalf("error %q does not name the file", e)
 			}
+		}
+		if (err == nil) != (sErr == nil) {
+			t.Fatalf("as a file: %v; as a stream: %v", err, sErr)
+		}
+		endless := io.MultiReader(bytes.NewReader(b), zeros{})
+		if _, err := decode(name, endless, -1, limit); err == nil || !strings.Contains(err.Error(), name) {
+			t.Fatalf("the file followed by endless zeros: %v, want an error naming it", err)
+		}
+		if err != nil {
 			return
+		}
+		if len(streamed.Tensors) != len(got.Tensors) {
+			t.Fatalf("%d tensors as a file, %d as a stream", len(got.Tensors), len(streamed.Tensors))
+		}
+		var values int64
+		for i, x := range got.Tensors {
+			n, ok := numElements(x.Shape)
+			if !ok || n != int64(len(x.Data)) {
+				t.Fatalf("tensor %q: shape %v, %d values", x.Name, x.Shape, len(x.Data))
+			}
+			values += n
+			y := streamed.Tensors[i]
+			if x.Name != y.Name || !sameShape(x.Shape, y.Shape) || !slicesEqualBits(x.Data, y.Data) {
+				t.Fatalf("tensor %d: %q %v as a file, %q %v as a stream", i, x.Name, x.Shape, y.Name, y.Shape)
+			}
+		}
+		if hlen := int64(binary.LittleEndian.Uint64(b)); 8+hlen+4*values != size {
+			t.Fatalf("%d bytes of header and %d values in a file of %d bytes", hlen, values, size)
 		}
 		// A file that reads must survive a write and a read unchanged.
 		for _, x := range got.Tensors {

@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 )
 
@@ -90,25 +91,31 @@ func loadCIFAR(dir string, sp cifarSpec, want [3]int, classes, limit int) (*Data
 	return &Dataset{Train: train, Test: test, Classes: names, Format: sp.format}, nil
 }
 
+// maxCIFARBytes bounds a CIFAR batch file (CIFAR-100's train.bin is 154 MB): a larger
+// regular file is refused unread, and a pipe or device (a batch linked to /dev/zero) is
+// read no further. (A variable so that a test can lower it.)
+var maxCIFARBytes int64 = 2 << 30
+
 // readCIFARFile appends the records of one batch file to s.
 func readCIFARFile(path string, sp cifarSpec, classes int, s *Set) error {
-	b, err := os.ReadFile(path)
+	b, err := readBounded(path, maxCIFARBytes, "a "+sp.name+" batch file")
 	if err != nil {
 		return err
 	}
+	return decodeCIFAR(path, b, sp, classes, s)
+}
+
+// decodeCIFAR appends the records b of the batch file path to s, which is left as it
+// was when b is not a whole number of records or a label is out of range.
+func decodeCIFAR(path string, b []byte, sp cifarSpec, classes int, s *Set) error {
 	rec := sp.recordSize()
 	if len(b) == 0 || len(b)%rec != 0 {
 		return fmt.Errorf("%s: %d bytes is not a whole number of %d-byte records (%s); the file is truncated or not a %s batch",
 			path, len(b), rec, sp.record, sp.name)
 	}
 	n := len(b) / rec
-	s.Pixels = append(s.Pixels, make([]uint8, n*cifarPixels)...)
-	s.Labels = append(s.Labels, make([]int32, n)...)
-	pix := s.Pixels[s.N*cifarPixels:]
-	lab := s.Labels[s.N:]
 	for i := range n {
-		r := b[i*rec : (i+1)*rec]
-		l := int(r[sp.labelBytes-1])
+		l := int(b[i*rec+sp.labelBytes-1])
 		if l >= sp.labels {
 			return fmt.Errorf("%s: record %d has label %d, which is not a %s class (0..%d); the file is corrupt",
 				path, i, l, sp.name, sp.labels-1)
@@ -116,8 +123,13 @@ func readCIFARFile(path string, sp cifarSpec, classes int, s *Set) error {
 		if err := checkLabel(path, i, l, classes); err != nil {
 			return err
 		}
-		lab[i] = int32(l)
-		copy(pix[i*cifarPixels:(i+1)*cifarPixels], r[sp.labelBytes:])
+	}
+	s.Pixels = slices.Grow(s.Pixels, n*cifarPixels)
+	s.Labels = slices.Grow(s.Labels, n)
+	for i := range n {
+		r := b[i*rec : (i+1)*rec]
+		s.Labels = append(s.Labels, int32(r[sp.labelBytes-1]))
+		s.Pixels = append(s.Pixels, r[sp.labelBytes:]...)
 	}
 	s.N += n
 	return nil

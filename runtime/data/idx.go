@@ -74,12 +74,9 @@ func readIDXPair(dir, images, labels string, want [3]int, classes, limit int) (*
 	if err != nil {
 		return nil, err
 	}
-	lab, err := readIDXLabels(lp)
+	lab, err := readIDXLabels(lp, s.N, filepath.Base(ip))
 	if err != nil {
 		return nil, err
-	}
-	if len(lab) != s.N {
-		return nil, fmt.Errorf("%s: %d labels, but %s holds %d images", lp, len(lab), filepath.Base(ip), s.N)
 	}
 	s.Labels = lab
 	s.truncate(limit)
@@ -91,22 +88,29 @@ func readIDXPair(dir, images, labels string, want [3]int, classes, limit int) (*
 	return s, nil
 }
 
-// readIDXFile returns the contents of path, decompressed when it is gzipped
-// (recognised by its first bytes, whatever the name says). It reads the header of hdr
-// bytes first and then no more than size(header) bytes in all, so that a small
-// compressed file cannot inflate past what its header declares, nor a pipe or device
-// go on without end.
-func readIDXFile(path string, hdr int, size func(h []byte) (int64, error)) ([]byte, error) {
+// openIDX opens path, which must not be a directory, for reading an IDX file.
+func openIDX(path string) (*os.File, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
-	defer f.Close()
 	if st, err := f.Stat(); err != nil {
+		f.Close()
 		return nil, err
 	} else if st.IsDir() {
+		f.Close()
 		return nil, fmt.Errorf("%s: is a directory, not an IDX file", path)
 	}
+	return f, nil
+}
+
+// readIDXFile returns the contents of the IDX file path read from f, decompressed when
+// it is gzipped (recognised by its first bytes, whatever the name says). It reads the
+// header of hdr bytes first and then no more than size(header) bytes in all, so that a
+// small compressed file cannot inflate past what its header declares, nor a pipe or
+// device go on without end; size checks the header (its magic number, and what it
+// declares against what the network takes) before anything more is read.
+func readIDXFile(path string, f io.Reader, hdr int, size func(h []byte) (int64, error)) ([]byte, error) {
 	br := bufio.NewReader(f)
 	var r io.Reader = br
 	if magic, err := br.Peek(2); err == nil && magic[0] == 0x1f && magic[1] == 0x8b {
@@ -168,18 +172,35 @@ const maxIDXBytes = 8 << 30
 
 // readIDXImages reads an idx3-ubyte file (magic, count, rows, cols, pixels).
 func readIDXImages(path string, want [3]int) (*Set, error) {
-	b, err := readIDXFile(path, 16, func(h []byte) (int64, error) {
-		return declaredSize(16, binary.BigEndian.Uint32(h[4:]), binary.BigEndian.Uint32(h[8:]), binary.BigEndian.Uint32(h[12:])), nil
+	f, err := openIDX(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return decodeIDXImages(path, f, want)
+}
+
+// decodeIDXImages reads the idx3-ubyte file path from r. Its magic number and image size
+// are checked before the pixels are read, so that a header declaring gigabytes of images
+// of another size costs nothing.
+func decodeIDXImages(path string, r io.Reader, want [3]int) (*Set, error) {
+	b, err := readIDXFile(path, r, 16, func(h []byte) (int64, error) {
+		if err := idxMagic(path, h, idxImagesMagic, "images, 3 dimensions"); err != nil {
+			return 0, err
+		}
+		size := declaredSize(16, binary.BigEndian.Uint32(h[4:]), binary.BigEndian.Uint32(h[8:]), binary.BigEndian.Uint32(h[12:]))
+		if size <= maxIDXBytes {
+			if err := idxImageShape(path, h, want); err != nil {
+				return 0, err
+			}
+		}
+		return size, nil
 	})
 	if err != nil {
 		return nil, err
 	}
 	if len(b) < 16 {
 		return nil, fmt.Errorf("%s: %d bytes, too short for an IDX image header (16 bytes)", path, len(b))
-	}
-	if m := binary.BigEndian.Uint32(b); m != idxImagesMagic {
-		return nil, fmt.Errorf("%s: magic number 0x%08x, expected 0x%08x (IDX unsigned-byte images, 3 dimensions)",
-			path, m, idxImagesMagic)
 	}
 	n := int64(binary.BigEndian.Uint32(b[4:]))
 	rows := int64(binary.BigEndian.Uint32(b[8:]))
@@ -188,28 +209,59 @@ func readIDXImages(path string, want [3]int) (*Set, error) {
 		return nil, fmt.Errorf("%s: header says %d images of %dx%d (%d bytes in all), but the file holds %s; it is truncated or corrupt",
 			path, n, rows, cols, size, heldBytes(int64(len(b)), size))
 	}
-	if want[0] != 1 || int64(want[1]) != rows || int64(want[2]) != cols {
-		return nil, fmt.Errorf("%s: images are 1x%dx%d (grey), but the network expects %s",
-			path, rows, cols, shapeString(want))
-	}
 	if n == 0 {
 		return nil, fmt.Errorf("%s: holds no images", path)
 	}
 	return &Set{N: int(n), C: 1, H: int(rows), W: int(cols), Pixels: b[16:]}, nil
 }
 
-// readIDXLabels reads an idx1-ubyte file (magic, count, labels).
-func readIDXLabels(path string) ([]int32, error) {
-	b, err := readIDXFile(path, 8, func(h []byte) (int64, error) { return 8 + int64(binary.BigEndian.Uint32(h[4:])), nil })
+// idxMagic checks the magic number that starts header h of the IDX file path.
+func idxMagic(path string, h []byte, want uint32, what string) error {
+	if m := binary.BigEndian.Uint32(h); m != want {
+		return fmt.Errorf("%s: magic number 0x%08x, expected 0x%08x (IDX unsigned-byte %s)", path, m, want, what)
+	}
+	return nil
+}
+
+// idxImageShape checks the image size of image header h against the network's input.
+func idxImageShape(path string, h []byte, want [3]int) error {
+	rows, cols := int64(binary.BigEndian.Uint32(h[8:])), int64(binary.BigEndian.Uint32(h[12:]))
+	if want[0] != 1 || int64(want[1]) != rows || int64(want[2]) != cols {
+		return fmt.Errorf("%s: images are 1x%dx%d (grey), but the network expects %s",
+			path, rows, cols, shapeString(want))
+	}
+	return nil
+}
+
+// readIDXLabels reads an idx1-ubyte file (magic, count, labels) that must hold one label
+// for each of the images images of the file called imagesName.
+func readIDXLabels(path string, images int, imagesName string) ([]int32, error) {
+	f, err := openIDX(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return decodeIDXLabels(path, f, images, imagesName)
+}
+
+// decodeIDXLabels reads the idx1-ubyte file path from r. Its magic number and label count
+// (which must be images, the count of the file called imagesName) are checked before the
+// labels are read, so that a header declaring billions of labels costs nothing.
+func decodeIDXLabels(path string, r io.Reader, images int, imagesName string) ([]int32, error) {
+	b, err := readIDXFile(path, r, 8, func(h []byte) (int64, error) {
+		if err := idxMagic(path, h, idxLabelsMagic, "labels, 1 dimension"); err != nil {
+			return 0, err
+		}
+		if n := int64(binary.BigEndian.Uint32(h[4:])); n != int64(images) {
+			return 0, fmt.Errorf("%s: %d labels, but %s holds %d images", path, n, imagesName, images)
+		}
+		return 8 + int64(images), nil
+	})
 	if err != nil {
 		return nil, err
 	}
 	if len(b) < 8 {
 		return nil, fmt.Errorf("%s: %d bytes, too short for an IDX label header (8 bytes)", path, len(b))
-	}
-	if m := binary.BigEndian.Uint32(b); m != idxLabelsMagic {
-		return nil, fmt.Errorf("%s: magic number 0x%08x, expected 0x%08x (IDX unsigned-byte labels, 1 dimension)",
-			path, m, idxLabelsMagic)
 	}
 	n := int64(binary.BigEndian.Uint32(b[4:]))
 	if int64(len(b)) != 8+n {

@@ -117,6 +117,21 @@ func TestLoadIDXErrors(t *testing.T) {
 			copy(b, idxImages(&Set{N: 13, H: 28, W: 28}))
 			writeFile(t, filepath.Join(dir, idxTrainImages+".gz"), gzipBytes(t, b))
 		}, [3]int{1, 28, 28}, 10, []string{idxTrainImages + ".gz", "10208 bytes in all", "holds more", "truncated or corrupt"}},
+		{"gzip bomb of images of another size", func(t *testing.T, dir string) {
+			// 8000 images of 1000x1000 declared (8 GB), 64 MB of zeros behind them: refused
+			// on the header, before any pixel is inflated.
+			os.Remove(filepath.Join(dir, idxTrainImages))
+			b := make([]byte, 64<<20)
+			copy(b, idxImages(&Set{N: 8000, H: 1000, W: 1000}))
+			writeFile(t, filepath.Join(dir, idxTrainImages+".gz"), gzipBytes(t, b))
+		}, [3]int{1, 28, 28}, 10, []string{idxTrainImages + ".gz", "1x1000x1000", "expects 1x28x28"}},
+		{"gzip bomb of labels", func(t *testing.T, dir string) {
+			// 4 billion labels declared for 13 images: refused on the header.
+			os.Remove(filepath.Join(dir, idxTrainLabels))
+			b := make([]byte, 64<<20)
+			copy(b, idxLabels(&Set{N: 4_000_000_000}))
+			writeFile(t, filepath.Join(dir, idxTrainLabels+".gz"), gzipBytes(t, b))
+		}, [3]int{1, 28, 28}, 10, []string{idxTrainLabels + ".gz", "4000000000 labels", "13 images"}},
 		{"header declares terabytes", rewrite(idxTrainImages, func(b []byte) []byte {
 			binary.BigEndian.PutUint32(b[4:], 0xffffffff)
 			binary.BigEndian.PutUint32(b[8:], 0xffffffff)

@@ -50,6 +50,12 @@ func decodeInto(path string, want [3]int, dst []uint8) (greyed bool, err error) 
 	if err != nil {
 		return false, err
 	}
+	return decodeImageBytes(path, b, want, dst)
+}
+
+// decodeImageBytes decodes b, the contents of the image file path, into dst as
+// decodeInto does.
+func decodeImageBytes(path string, b []byte, want [3]int, dst []uint8) (greyed bool, err error) {
 	var decode func(io.Reader) (image.Image, error)
 	var config func(io.Reader) (image.Config, error)
 	switch {
