@@ -6,6 +6,8 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+
+	"github.com/wrnc/wrnc/runtime/sysmem"
 )
 
 // TestThreadsCapped checks that a thread count far past the cores is capped, with a note,
@@ -34,7 +36,7 @@ func TestThreadsCapped(t *testing.T) {
 // TestReserveRefusesTooLarge checks that a batch larger than the machine's memory is
 // refused with the sizes before anything is allocated, instead of Go's fatal out-of-memory.
 func TestReserveRefusesTooLarge(t *testing.T) {
-	if _, _, ok := availableMemory(); !ok {
+	if _, _, ok := sysmem.Available(); !ok {
 		t.Fatal("neither /proc/meminfo nor the cgroup says how much memory is available")
 	}
 	code, _, stderr := run(t, newTinyNet(), "bench", "--batch", "100000000000", "--threads", "1")

@@ -1,6 +1,8 @@
 package data
 
 import (
+	"github.com/wrnc/wrnc/runtime/sysmem"
+
 	"fmt"
 	"io"
 	"os"
@@ -24,6 +26,9 @@ func readBounded(path string, limit int64, what string) ([]byte, error) {
 	}
 	if st.Mode().IsRegular() && st.Size() > limit {
 		return nil, fmt.Errorf("%s: %d bytes is more than %s for this network may have (%d bytes at most)", path, st.Size(), what, limit)
+	}
+	if err := sysmem.Check(path+": reading it", min(st.Size(), limit)); err != nil {
+		return nil, err
 	}
 	b, err := io.ReadAll(io.LimitReader(f, limit+1))
 	if err != nil {

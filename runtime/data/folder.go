@@ -1,6 +1,8 @@
 package data
 
 import (
+	"github.com/wrnc/wrnc/runtime/sysmem"
+
 	"fmt"
 	"os"
 	"path/filepath"
@@ -165,6 +167,9 @@ func decodeSet(files [][]string, want [3]int) (s *Set, greyed int, err error) {
 	}
 	n := len(paths)
 	s = &Set{N: n, C: want[0], H: want[1], W: want[2], Labels: labels}
+	if err := sysmem.Check(fmt.Sprintf("decoding %d images of %s", n, shapeString(want)), int64(n)*int64(s.ImageSize())); err != nil {
+		return nil, 0, err
+	}
 	s.Pixels = make([]uint8, n*s.ImageSize())
 	errs := make([]error, n)
 	var next, grey atomic.Int64

@@ -1,6 +1,8 @@
 package data
 
 import (
+	"github.com/wrnc/wrnc/runtime/sysmem"
+
 	"bufio"
 	"compress/gzip"
 	"encoding/binary"
@@ -136,6 +138,9 @@ func readIDXFile(path string, f io.Reader, hdr int, size func(h []byte) (int64, 
 	}
 	if want > maxIDXBytes {
 		return nil, fmt.Errorf("%s: its header declares %d bytes, more than an IDX file may have here (%d)", path, want, int64(maxIDXBytes))
+	}
+	if err := sysmem.Check(path+": its header declares data that", want); err != nil {
+		return nil, err
 	}
 	// One byte more than declared tells a longer file from an exact one.
 	rest, err := io.ReadAll(io.LimitReader(r, want-int64(hdr)+1))
