@@ -221,7 +221,8 @@ func TestStatementsShareLines(t *testing.T) {
 	for src, msg := range map[string]string{
 		"model WRN-10-1 { input 1x12x12 classes 3 classes 4 }": "one.wrn:1:42: classes given twice (first at 1:32)",
 		"model WRN-10-1 { input 1x12x12 epochs 3 }":            "one.wrn:1:32: epochs belongs in the train block, not in model",
-		"model WRN-10-1 { input 1x12x12 clases 3 }":            "one.wrn:1:18: input takes one value, e.g. `input 3x32x32`; \"clases\" at 1:32 is not a statement (did you mean \"classes\"?)",
+		"model{batch}": "one.wrn:1:7: batch takes one value, e.g. `batch 128`",
+		"model WRN-10-1 { input 1x12x12 clases 3 }": "one.wrn:1:18: input takes one value, e.g. `input 3x32x32`; \"clases\" at 1:32 is not a statement (did you mean \"classes\"?)",
 	} {
 		_, err := compiler.Compile("one.wrn", []byte(src))
 		if err == nil || !strings.Contains(err.Error(), msg) {

@@ -53,7 +53,7 @@ func (c *checker) single(st *dsl.Statement, example string) *dsl.Value {
 	if len(pos) != 1 || len(st.Args) != 1 {
 		hint := ""
 		// A misspelt statement key on the same line reads as one more value.
-		for _, a := range st.Args[1:] {
+		for _, a := range st.Args[min(1, len(st.Args)):] {
 			if a.Key == "" && len(a.Values) == 1 && a.Values[0].Ident != nil {
 				if m := didYouMean(*a.Values[0].Ident, statementKeys); m != "" {
 					hint = fmt.Sprintf("; %q at %d:%d is not a statement%s", *a.Values[0].Ident, a.Pos.Line, a.Pos.Column, m)
