@@ -185,3 +185,55 @@ func TestMPIRankFailureEndsAll(t *testing.T) {
 		t.Errorf("the message does not name rank 1 and its error:\n%s", stderr)
 	}
 }
+
+// TestCompileDistNeedsMPI checks that --dist mpi without an MPI library says what to
+// install, before building anything, and that --dist refuses other values.
+func TestCompileDistNeedsMPI(t *testing.T) {
+	wrn := write(t, "net.wrn", mpiNet)
+	t.Setenv("PATH", t.TempDir()) // no pkg-config, no mpicc
+	code, _, stderr := runWrnc("compile", "--dist", "mpi", wrn, "-o", filepath.Join(t.TempDir(), "net"))
+	if code == 0 || !strings.Contains(stderr, "apt-get install openmpi-bin libopenmpi-dev") {
+		t.Errorf("compile --dist mpi without MPI: exit %d\n%s", code, stderr)
+	}
+	if code, _, stderr := runWrnc("compile", "--dist", "nccl", wrn); code != 2 || !strings.Contains(stderr, "--dist must be mpi") {
+		t.Errorf("compile --dist nccl: exit %d\n%s", code, stderr)
+	}
+}
+
+// TestMPIResume stops a 2-rank run after one epoch and resumes it on 2 ranks: every
+// rank loads the checkpoint, and the run ends as the uninterrupted one does.
+func TestMPIResume(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and trains a binary")
+	}
+	mpirun := needMPI(t)
+	bin := compileMPI(t, mpiNet)
+	data := t.TempDir()
+	rng := rand.New(rand.NewPCG(7, 8))
+	writeIDX(t, data, "train", 120, 12, rng)
+	writeIDX(t, data, "t10k", 30, 12, rng)
+	train := func(run string, args ...string) {
+		t.Helper()
+		args = append([]string{"--allow-run-as-root", "--oversubscribe", "-np", "2", bin, "train", "--threads", "1", "--data", data, "--out", run}, args...)
+		if out, stderr, code := exe(t, mpiEnv(), mpirun, args...); code != 0 {
+			t.Fatalf("mpirun %v: exit %d\n%s\n%s", args, code, out, stderr)
+		}
+	}
+	whole, parts := filepath.Join(t.TempDir(), "run"), filepath.Join(t.TempDir(), "run")
+	train(whole)
+	train(parts, "--epochs", "1")
+	train(parts, "--resume")
+	a, err1 := ckpt.Read(filepath.Join(whole, "last.safetensors"))
+	b, err2 := ckpt.Read(filepath.Join(parts, "last.safetensors"))
+	if err1 != nil || err2 != nil {
+		t.Fatalf("%v, %v", err1, err2)
+	}
+	for _, x := range a.Tensors {
+		if y, ok := b.Get(x.Name); !ok || !slices.Equal(x.Data, y.Data) {
+			t.Errorf("%s differs between the resumed run and the uninterrupted one", x.Name)
+		}
+	}
+	if log, err := progress.ReadLog(filepath.Join(parts, "log.jsonl")); err != nil || len(log) != 2 {
+		t.Errorf("the resumed run's log: %d records, %v", len(log), err)
+	}
+}

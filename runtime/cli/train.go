@@ -27,7 +27,9 @@ and RUN/best.safetensors when the test error improves. TensorBoard event files
 (RUN/events.out.tfevents.*; tensorboard --logdir RUN) get each epoch's losses, errors,
 learning rate and speed, and the training loss every 25 steps. --resume continues an
 interrupted run from RUN/last.safetensors; --init starts from weights trained elsewhere
-(with a fresh optimizer state).`
+(with a fresh optimizer state). A binary compiled with --dist mpi and started by mpirun
+trains data-parallel, one process per rank: global batches of ranks x the compiled batch,
+gradients averaged, the learning rate not rescaled; rank 0 writes the run folder.`
 
 // Files of a run folder.
 const (
