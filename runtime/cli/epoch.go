@@ -218,8 +218,11 @@ func (t *trainer) epoch(e int, log *progress.Log) error {
 		if err := t.sumRanks(sums); err != nil {
 			return err
 		}
-		if t.lead() {
-			if err := t.stepEvent(sums[0] / sums[2]); err != nil {
+		if loss := r.Loss; t.lead() {
+			if t.comm != nil {
+				loss = sums[0] / sums[2]
+			}
+			if err := t.stepEvent(loss); err != nil {
 				return err
 			}
 		}
