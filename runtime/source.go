@@ -9,7 +9,7 @@ import (
 	"strings"
 )
 
-//go:embed cli ckpt contract cpu data gpu model nn onnx optim plot progress runlog sim sysmem
+//go:embed cli ckpt contract cpu data dist gpu model nn onnx optim plot progress runlog sim sysmem
 var source embed.FS
 
 // Requires are the modules every generated binary links besides the runtime

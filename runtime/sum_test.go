@@ -3,6 +3,8 @@ package runtime
 import (
 	"bytes"
 	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -20,5 +22,30 @@ func TestModuleSumNotStale(t *testing.T) {
 	}
 	if !bytes.Equal(got, want) {
 		t.Error("runtime/module.sum differs from go.sum: run go generate ./runtime")
+	}
+}
+
+// TestEveryPackageEmbedded checks that the go:embed list of source.go names every
+// subpackage of the runtime, so that a new one travels into generated builds.
+func TestEveryPackageEmbedded(t *testing.T) {
+	ents, err := os.ReadDir(".")
+	if err != nil {
+		t.Fatal(err)
+	}
+	embedded := map[string]bool{}
+	if err := Files(func(name string, _ []byte) error {
+		embedded[strings.SplitN(name, "/", 3)[1]] = true
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range ents {
+		if !e.IsDir() || strings.HasPrefix(e.Name(), ".") || e.Name() == "testdata" {
+			continue
+		}
+		gos, _ := filepath.Glob(filepath.Join(e.Name(), "*.go"))
+		if len(gos) > 0 && !embedded[e.Name()] {
+			t.Errorf("runtime/%s is not in the go:embed list of source.go", e.Name())
+		}
 	}
 }

@@ -106,10 +106,64 @@ func findCUDA(dir string) (string, error) {
 	return filepath.Abs(dir)
 }
 
+// mpiFlags are the C compiler and linker flags of an MPI library, for a build with
+// --dist mpi.
+type mpiFlags struct {
+	cflags, ldflags string
+}
+
+// findMPI finds the flags of the MPI C library: pkg-config's ompi-c (Open MPI), then
+// mpich, then what mpicc says (Open MPI's --showme, MPICH's -compile_info), and checks
+// that they compile a program including mpi.h.
+func findMPI() (*mpiFlags, error) {
+	const install = "install MPI and its headers (Debian/Ubuntu: apt-get install openmpi-bin libopenmpi-dev), or put its mpicc on PATH"
+	var f *mpiFlags
+	for _, pc := range []string{"ompi-c", "mpich"} {
+		c, err1 := exec.Command("pkg-config", "--cflags", pc).Output()
+		l, err2 := exec.Command("pkg-config", "--libs", pc).Output()
+		if err1 == nil && err2 == nil {
+			f = &mpiFlags{strings.TrimSpace(string(c)), strings.TrimSpace(string(l))}
+			break
+		}
+	}
+	if f == nil {
+		c, err1 := exec.Command("mpicc", "--showme:compile").Output()
+		l, err2 := exec.Command("mpicc", "--showme:link").Output()
+		if err1 == nil && err2 == nil {
+			f = &mpiFlags{strings.TrimSpace(string(c)), strings.TrimSpace(string(l))}
+		}
+	}
+	if f == nil {
+		return nil, fmt.Errorf("wrnc compile --dist mpi: no MPI library was found (neither pkg-config ompi-c or mpich, nor mpicc); %s", install)
+	}
+	if !hasMPIHeader(f.cflags) {
+		return nil, fmt.Errorf("wrnc compile --dist mpi: the MPI headers (mpi.h) were not found in the include folders %q; %s", f.cflags, install)
+	}
+	return f, nil
+}
+
+// hasMPIHeader reports whether mpi.h is in one of the -I folders of cflags, or in the
+// system's include folders.
+func hasMPIHeader(cflags string) bool {
+	dirs := []string{"/usr/include", "/usr/local/include"}
+	for _, f := range strings.Fields(cflags) {
+		if d, ok := strings.CutPrefix(f, "-I"); ok {
+			dirs = append(dirs, d)
+		}
+	}
+	for _, d := range dirs {
+		if _, err := os.Stat(filepath.Join(d, "mpi.h")); err == nil {
+			return true
+		}
+	}
+	return false
+}
+
 // goBuild builds the module in dir into bin: offline and statically linked, or, with a
 // CUDA folder, with cgo against its headers and driver stub (and the module proxy, if
-// gorgonia.org/cu is not in the module cache yet).
-func goBuild(dir, bin, cuda string, stderr io.Writer) error {
+// gorgonia.org/cu is not in the module cache yet); with mpi, with cgo against the MPI
+// library too (the mpi build tag, runtime/dist).
+func goBuild(dir, bin, cuda string, mpi *mpiFlags, stderr io.Writer) error {
 	goCmd, err := goTool()
 	if err != nil {
 		return err
@@ -125,12 +179,22 @@ func goBuild(dir, bin, cuda string, stderr io.Writer) error {
 	} else if p := os.Getenv("GOPROXY"); p != "" {
 		env = append(env, "GOPROXY="+p)
 	}
-	if cuda == "" {
+	var tags, cflags, ldflags []string
+	if cuda != "" {
+		tags = append(tags, "cuda")
+		cflags = append(cflags, "-I"+filepath.Join(cuda, "include"))
+		ldflags = append(ldflags, "-L"+filepath.Join(cuda, "lib64", "stubs"), "-L"+filepath.Join(cuda, "lib64"))
+	}
+	if mpi != nil {
+		tags = append(tags, "mpi")
+		cflags = append(cflags, mpi.cflags)
+		ldflags = append(ldflags, mpi.ldflags)
+	}
+	if len(tags) == 0 {
 		env = append(env, "CGO_ENABLED=0")
 	} else {
-		args = append(args, "-tags", "cuda")
-		env = append(env, "CGO_ENABLED=1", "CGO_CFLAGS=-I"+filepath.Join(cuda, "include"),
-			"CGO_LDFLAGS=-L"+filepath.Join(cuda, "lib64", "stubs")+" -L"+filepath.Join(cuda, "lib64"))
+		args = append(args, "-tags", strings.Join(tags, ","))
+		env = append(env, "CGO_ENABLED=1", "CGO_CFLAGS="+strings.Join(cflags, " "), "CGO_LDFLAGS="+strings.Join(ldflags, " "))
 	}
 	cmd := exec.Command(goCmd, append(args, ".")...)
 	cmd.Dir = dir

@@ -16,7 +16,7 @@ import (
 )
 
 func runCompile(args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("compile", "FILE.wrn -o BIN [--device cpu|cuda|sim] [--emit DIR]",
+	fs := newFlags("compile", "FILE.wrn -o BIN [--device cpu|cuda|sim] [--dist mpi] [--emit DIR]",
 		`Compile a network into one standalone binary that trains, evaluates, predicts and
 benchmarks it. Building needs the Go toolchain (go 1.26) but no network: the runtime
 travels inside wrnc. With --emit, write the generated package (a Go module with its
@@ -24,6 +24,7 @@ runtime) to DIR and stop before building.`, stdout)
 	out := fs.String("o", "", "the binary to write (default: the network's name in the current folder)")
 	device := fs.String("device", "cpu", "devices to build in: cpu, sim (the GPU code on the PTX simulator) or cuda (an NVIDIA GPU, and sim)")
 	cudaDir := fs.String("cuda", "", "with --device cuda: the CUDA folder (include/cuda.h, lib64/stubs/libcuda.so); default $CUDA_HOME, else /usr/local/cuda")
+	distFlag := fs.String("dist", "", "with mpi: link the MPI library (cgo) so that train runs data-parallel under mpirun, one process per rank (needs MPI's headers, e.g. apt-get install openmpi-bin libopenmpi-dev)")
 	emit := fs.String("emit", "", "write the generated package to DIR and stop before building")
 	maxMem := fs.String("max-memory", "64GiB", "refuse a network whose training needs more than `SIZE` (weights, gradients, momentum and the largest arena; e.g. 16GiB, 500MiB)")
 	packageOnly := fs.Bool("package-only", false, "with --emit: write only the generated Go files (for go generate inside the wrnc module)")
@@ -43,6 +44,11 @@ runtime) to DIR and stop before building.`, stdout)
 		devices = []string{"cuda", "sim"}
 	default:
 		return &usageError{fmt.Sprintf("--device must be cpu, cuda or sim, got %q", *device)}
+	}
+	switch *distFlag {
+	case "", "mpi":
+	default:
+		return &usageError{fmt.Sprintf("--dist must be mpi, got %q", *distFlag)}
 	}
 	if *packageOnly && *emit == "" {
 		return &usageError{"--package-only needs --emit DIR"}
@@ -76,6 +82,12 @@ runtime) to DIR and stop before building.`, stdout)
 			return err
 		}
 	}
+	var mpi *mpiFlags
+	if *distFlag == "mpi" {
+		if mpi, err = findMPI(); err != nil {
+			return err
+		}
+	}
 	name := strings.ToLower(strings.NewReplacer("(", "", ")", "", ",", "-").Replace(p.Name))
 	bin, err := outputPath(*out, name)
 	if err != nil {
@@ -93,8 +105,11 @@ runtime) to DIR and stop before building.`, stdout)
 	for _, d := range devices {
 		fmt.Fprintf(stderr, ", %s", d)
 	}
+	if mpi != nil {
+		fmt.Fprint(stderr, "; with MPI")
+	}
 	fmt.Fprintln(stderr, ")")
-	return goBuild(dir, bin, cuda, stderr)
+	return goBuild(dir, bin, cuda, mpi, stderr)
 }
 
 // outputPath is where the binary goes: out, or name in the current folder when out is

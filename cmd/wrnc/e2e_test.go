@@ -51,7 +51,7 @@ func buildHarness(t *testing.T, src, device string) (*ir.Program, string) {
 		t.Fatal(err)
 	}
 	bin := filepath.Join(t.TempDir(), "net")
-	if err := goBuild(dir, bin, "", os.Stderr); err != nil {
+	if err := goBuild(dir, bin, "", nil, os.Stderr); err != nil {
 		t.Fatal(err)
 	}
 	return p, bin

@@ -12,6 +12,7 @@ import (
 
 	"github.com/wrnc/wrnc/runtime/ckpt"
 	"github.com/wrnc/wrnc/runtime/data"
+	"github.com/wrnc/wrnc/runtime/dist"
 	"github.com/wrnc/wrnc/runtime/model"
 	"github.com/wrnc/wrnc/runtime/nn"
 	"github.com/wrnc/wrnc/runtime/optim"
@@ -40,7 +41,8 @@ type trainer struct {
 	m     *machine
 	norm  *data.Norm
 
-	loader *data.Loader // the training split, shuffled and augmented
+	loader *data.Loader // the training split, shuffled and augmented (this rank's shard)
+	comm   dist.Comm    // the ranks of a data-parallel run, nil for one process
 	sigs   *interrupt   // SIGINT and SIGTERM
 
 	start     int        // epochs already done
@@ -85,6 +87,9 @@ func parseRecord(s string) (epochRecord, bool) {
 // run trains the remaining epochs.
 func (t *trainer) run() error {
 	out := t.c.env.Stdout
+	if !t.lead() {
+		return t.follow()
+	}
 	if err := cleanStale(t.o.out, t.c.env.Stderr); err != nil {
 		return err
 	}
@@ -119,11 +124,14 @@ func (t *trainer) run() error {
 		return err
 	}
 	defer t.events.Close()
-	aug := &data.Augment{Flip: t.r.Flip, Crop: t.r.Crop, Reflect: t.r.Padding == "reflect"}
-	t.loader = data.NewLoader(t.ds.Train, t.norm, aug, t.m.spec.Batch, true, uint64(t.r.Seed))
+	t.newLoader()
 	defer t.loader.Close()
 	fmt.Fprintf(out, "%s: %d training and %d test images (%s) in batches of %d, %d threads; run folder %s\n",
 		t.m.spec.Name, t.ds.Train.N, t.ds.Test.N, t.ds.Format, t.m.spec.Batch, t.c.threads, t.o.out)
+	if n := t.ranks(); n > 1 {
+		fmt.Fprintf(out, "data-parallel over %d ranks: global batches of %d (%d per rank), gradients averaged; the learning rate is the recipe's, not rescaled\n",
+			n, n*t.m.spec.Batch, t.m.spec.Batch)
+	}
 	if len(t.given) > 0 {
 		fmt.Fprintf(out, "overriding the compiled recipe: %s\n", overridesString(t.given))
 	}
@@ -135,6 +143,35 @@ func (t *trainer) run() error {
 			return err
 		}
 		if err := t.sigs.check(fmt.Sprintf("stopped after epoch %d of %d; %s holds it; continue with --resume", e+1, t.r.Epochs, filepath.Join(t.o.out, lastFile))); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// newLoader makes the loader of the training split: shuffled and augmented, this
+// rank's shard of every global batch.
+func (t *trainer) newLoader() {
+	aug := &data.Augment{Flip: t.r.Flip, Crop: t.r.Crop, Reflect: t.r.Padding == "reflect"}
+	t.loader = data.NewLoader(t.ds.Train, t.norm, aug, t.m.spec.Batch, true, uint64(t.r.Seed))
+	if t.comm != nil {
+		t.loader.Shard(t.comm.Rank(), t.comm.Size())
+	}
+}
+
+// follow is run for a rank other than 0 of a data-parallel run: the same epochs and
+// collectives as rank 0, without writing anything.
+func (t *trainer) follow() error {
+	if t.start >= t.r.Epochs {
+		return nil
+	}
+	t.newLoader()
+	defer t.loader.Close()
+	for e := t.start; e < t.r.Epochs; e++ {
+		if err := t.epoch(e, nil); err != nil {
+			return err
+		}
+		if err := t.sigs.check(fmt.Sprintf("stopped after epoch %d of %d", e+1, t.r.Epochs)); err != nil {
 			return err
 		}
 	}
@@ -176,12 +213,23 @@ func (t *trainer) epoch(e int, log *progress.Log) error {
 		if err := t.abandon(e); err != nil {
 			return err
 		}
-		if err := t.stepEvent(r.Loss); err != nil {
+		// The global loss, errors and images of the step (this rank's alone without MPI).
+		sums := []float64{r.Loss * float64(n), float64(n - r.Correct), float64(n)}
+		if err := t.sumRanks(sums); err != nil {
 			return err
 		}
-		lossSum += r.Loss * float64(n)
-		wrong += n - r.Correct
-		seen += n
+		if loss := r.Loss; t.lead() {
+			if t.comm != nil {
+				loss = sums[0] / sums[2]
+			}
+			if err := t.stepEvent(loss); err != nil {
+				return err
+			}
+		}
+		lossSum += sums[0]
+		wrong += int(sums[1])
+		seen += int(sums[2])
+		n = int(sums[2])
 		bar.Add(n, progress.Field{Key: "loss", Value: fmt.Sprintf("%.4f", lossSum/float64(seen))},
 			progress.Field{Key: "err", Value: pct(float64(wrong) / float64(seen))})
 	}
@@ -195,12 +243,15 @@ func (t *trainer) epoch(e int, log *progress.Log) error {
 	if math.IsNaN(rec.TrainLoss) || math.IsInf(rec.TrainLoss, 0) {
 		return t.diverged(e, fmt.Sprintf("the loss is %v at learning rate %g", rec.TrainLoss, lr))
 	}
-	tbar := progress.NewBar(t.c.env.Stderr, label+" test", t.ds.Test.N)
+	if err := t.averageStats(); err != nil {
+		return err
+	}
+	tbar := progress.NewBar(t.c.env.Stderr, label+" test", t.shareOfTest())
 	if err := t.abandon(e); err != nil {
 		return err
 	}
 	var err error
-	rec.TestLoss, rec.TestError, err = evaluate(t.m, t.ds.Test, t.norm, tbar)
+	rec.TestLoss, rec.TestError, err = t.evaluateShared(tbar)
 	if err != nil {
 		return err
 	}
@@ -224,6 +275,9 @@ func (t *trainer) epoch(e int, log *progress.Log) error {
 		t.best, t.bestEpoch = rec.TestError, e+1
 	}
 	rec.Seconds = time.Since(t0).Seconds() // training and testing; the checkpoint holds the same record
+	if !t.lead() {
+		return nil
+	}
 	if err := t.save(e+1, &rec, improved); err != nil {
 		return err
 	}

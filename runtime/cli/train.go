@@ -12,6 +12,7 @@ import (
 
 	"github.com/wrnc/wrnc/runtime/ckpt"
 	"github.com/wrnc/wrnc/runtime/data"
+	"github.com/wrnc/wrnc/runtime/dist"
 	"github.com/wrnc/wrnc/runtime/optim"
 	"github.com/wrnc/wrnc/runtime/progress"
 )
@@ -26,7 +27,9 @@ and RUN/best.safetensors when the test error improves. TensorBoard event files
 (RUN/events.out.tfevents.*; tensorboard --logdir RUN) get each epoch's losses, errors,
 learning rate and speed, and the training loss every 25 steps. --resume continues an
 interrupted run from RUN/last.safetensors; --init starts from weights trained elsewhere
-(with a fresh optimizer state).`
+(with a fresh optimizer state). A binary compiled with --dist mpi and started by mpirun
+trains data-parallel, one process per rank: global batches of ranks x the compiled batch,
+gradients averaged, the learning rate not rescaled; rank 0 writes the run folder.`
 
 // Files of a run folder.
 const (
@@ -77,19 +80,40 @@ func runTrain(c *cmd) func() error {
 		if _, err := applyOverrides(c.net.Spec().Recipe, o.given); err != nil {
 			return err
 		}
-		sigs := watchSignals(c.env.Stderr) // from the start: reading the data may take a while
-		defer sigs.stop()
-		t, err := newTrainer(c, o)
+		comm, err := dist.Open()
 		if err != nil {
 			return err
 		}
-		defer t.m.close()
-		t.sigs = sigs
-		if err := t.abandon(t.start); err != nil {
+		if comm.Size() > 1 {
+			return trainDistributed(c, o, comm, train)
+		}
+		defer comm.Close()
+		return train(c, o, nil)
+	}
+}
+
+// train runs the training of the run o, alone (comm nil) or as one rank of comm.
+func train(c *cmd, o trainOpts, comm dist.Comm) error {
+	sigs := watchSignals(c.env.Stderr) // from the start: reading the data may take a while
+	defer sigs.stop()
+	t, err := newTrainer(c, o)
+	if err != nil {
+		return err
+	}
+	defer t.m.close()
+	t.sigs = sigs
+	if comm != nil {
+		if err := t.joinRanks(comm); err != nil {
 			return err
 		}
-		return t.run()
 	}
+	if err := t.abandon(t.start); err != nil {
+		return err
+	}
+	if err := t.run(); err != nil {
+		return err
+	}
+	return t.dumpRankWeights()
 }
 
 // newTrainer checks the run folder, loads the data and sets up the weights, the

@@ -32,6 +32,8 @@ type Loader struct {
 	workers int
 	dim     int
 
+	rank, ranks int // the shard of every global batch this loader yields (Shard)
+
 	cache  []float32 // zca only: normalized images, once computed
 	cached []bool
 	err    error // why the loader stopped early (Err)
@@ -61,7 +63,7 @@ func NewLoader(s *Set, norm *Norm, aug *Augment, batch int, shuffle bool, seed u
 		aug = nil
 	}
 	l := &Loader{set: s, norm: norm, aug: aug, batch: max(batch, 1), shuffle: shuffle, seed: seed,
-		workers: runtime.GOMAXPROCS(0)}
+		workers: runtime.GOMAXPROCS(0), ranks: 1}
 	if s != nil {
 		l.dim = s.ImageSize()
 		if err := norm.Check(s.C, l.dim); err != nil {
@@ -84,7 +86,27 @@ func (l *Loader) Batches() int {
 	if l.set == nil {
 		return 0
 	}
+	if l.ranks > 1 {
+		g := l.batch * l.ranks
+		n := l.set.N / g
+		if l.set.N%g >= l.ranks {
+			n++
+		}
+		return n
+	}
 	return (l.set.N + l.batch - 1) / l.batch
+}
+
+// Shard makes the loader yield the part of rank (0 <= rank < ranks) of every global
+// batch of ranks*batch examples, for data-parallel training: every rank shuffles the
+// same order and takes examples [rank*batch, (rank+1)*batch) of each global batch, each
+// augmented as it would be at its position in the epoch. The last, short global batch
+// of r examples is split evenly: every rank takes r/ranks of them (the r mod ranks left
+// over are not used, nor the batch when r < ranks), so that every rank's batch has the
+// same size at every step. Call it before the first Epoch.
+func (l *Loader) Shard(rank, ranks int) {
+	l.halt()
+	l.rank, l.ranks = rank, max(ranks, 1)
 }
 
 // Epoch starts epoch e, abandoning what is left of the current one. With
@@ -161,15 +183,25 @@ func (l *Loader) halt() {
 func (l *Loader) produce(order []int32, epoch uint64, ready chan<- *batchBuf, free <-chan *batchBuf, stop, done chan struct{}) {
 	defer close(done)
 	defer close(ready)
-	for start := 0; start < len(order); start += l.batch {
+	global := l.batch * l.ranks
+	for start := 0; start < len(order); start += global {
+		// This rank's part of the global batch at start: per images from lo.
+		per := l.batch
+		if r := len(order) - start; r < global {
+			per = r / l.ranks
+		}
+		if per == 0 {
+			return
+		}
+		lo := start + l.rank*per
 		var b *batchBuf
 		select {
 		case b = <-free:
 		case <-stop:
 			return
 		}
-		idx := order[start:min(start+l.batch, len(order))]
-		l.fill(b, idx, epoch, start)
+		idx := order[lo : lo+per]
+		l.fill(b, idx, epoch, lo)
 		select {
 		case ready <- b:
 		case <-stop:

@@ -200,6 +200,9 @@ func (g *Net) TrainStep(s *model.State, n int, x []float32, labels []int32, h mo
 	if len(labels) < n {
 		return model.StepResult{}, fmt.Errorf("%s: %d labels for %d images", g.spec.Name, len(labels), n)
 	}
+	if s.ReduceGrads != nil {
+		return model.StepResult{}, fmt.Errorf("%s: data-parallel training (gradients reduced between the backward pass and the update) runs on the CPU only; the GPU's training step is one fused program", g.spec.Name)
+	}
 	for i, y := range labels[:n] {
 		if y < 0 || int(y) >= g.spec.Classes {
 			return model.StepResult{}, fmt.Errorf("label %d of image %d outside [0, %d)", y, i, g.spec.Classes)

@@ -105,6 +105,13 @@ type State struct {
 	// weights before the first call needs no increment.
 	Seed, Step uint64
 
+	// ReduceGrads, when set, is called by TrainStep between the backward pass and the SGD
+	// update with s.Grads, which it may change in place: data-parallel training averages
+	// the gradients of all its processes there. An error stops the step before the update.
+	// A Net that cannot call it (a device whose step is one fused program) refuses a
+	// State that sets it.
+	ReduceGrads func(grads []float32) error
+
 	// Prepared[ph] is Step+1 as of the last time the derived buffers (transformed weights)
 	// that phase ph reads were made, 0 for never.
 	Prepared [contract.NumPhases]uint64

@@ -76,6 +76,11 @@ func (c cpuNet) TrainStep(s *State, n int, x []float32, labels []int32, h Hyper)
 	if err := c.fault(s); err != nil {
 		return r, err // before the update: the weights stay as they were
 	}
+	if s.ReduceGrads != nil {
+		if err := s.ReduceGrads(s.Grads); err != nil {
+			return r, err
+		}
+	}
 	c.p.Update(s, h)
 	s.Started = true
 	s.Step++

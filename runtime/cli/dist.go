@@ -1,0 +1,165 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+
+	"github.com/wrnc/wrnc/runtime/ckpt"
+	"github.com/wrnc/wrnc/runtime/data"
+	"github.com/wrnc/wrnc/runtime/dist"
+	"github.com/wrnc/wrnc/runtime/progress"
+)
+
+// Data-parallel training (a binary built with `wrnc compile --dist mpi`, started by
+// mpirun): every rank holds the whole network and the whole data set, rank 0's initial
+// weights are broadcast, every rank trains on its shard of each global batch (Size times
+// the compiled batch), the gradients are averaged before every update, the running
+// statistics after every epoch, and the evaluation of the test split is shared out.
+// Only rank 0 writes the run's files and progress.
+
+// distWeightsEnv names a folder where, when set, every rank of a run writes its final
+// weights and statistics as rank-R.safetensors (for tests that they are identical).
+const distWeightsEnv = "WRNC_DIST_WEIGHTS"
+
+// lead reports whether this process writes the run's files: the only one, or rank 0.
+func (t *trainer) lead() bool { return t.comm == nil || t.comm.Rank() == 0 }
+
+// ranks is the number of processes training together (1 without MPI).
+func (t *trainer) ranks() int {
+	if t.comm == nil {
+		return 1
+	}
+	return t.comm.Size()
+}
+
+// trainDistributed runs train with the processes of comm, when there are several;
+// a failure of any rank ends them all (MPI_Abort), with a message naming the rank.
+func trainDistributed(c *cmd, o trainOpts, comm dist.Comm, train func(*cmd, trainOpts, dist.Comm) error) error {
+	stderr := c.env.Stderr
+	if comm.Rank() != 0 {
+		c.env.Stdout, c.env.Stderr = io.Discard, io.Discard
+	}
+	err := func() error {
+		if c.device != "cpu" {
+			return fmt.Errorf("--device %s: data-parallel training runs on the CPU only in this version; pass --device cpu", c.device)
+		}
+		return train(c, o, comm)
+	}()
+	if err != nil {
+		code := ExitRefused
+		var st *stopped
+		if errors.As(err, &st) {
+			code = signalExit(st.sig)
+		}
+		fmt.Fprintf(stderr, "%s %s: rank %d of %d: %v; ending all ranks\n", c.env.Prog, c.verb.name, comm.Rank(), comm.Size(), err)
+		comm.Abort(code)
+		return err // Abort does not return from MPI; a Comm whose Abort does returns the error
+	}
+	return comm.Close()
+}
+
+// joinRanks makes the ranks start alike: rank 0's weights, running statistics and
+// momentum buffers (its fresh initialisation, or the checkpoint every rank loaded) go to
+// every rank, and the gradients of every step are averaged before the update.
+func (t *trainer) joinRanks(comm dist.Comm) error {
+	t.comm = comm
+	st := t.m.st
+	for _, buf := range [][]float32{st.Params, st.Stats, st.Momentum} {
+		if err := comm.Broadcast(buf, 0); err != nil {
+			return err
+		}
+	}
+	scale := 1 / float32(comm.Size())
+	st.ReduceGrads = func(g []float32) error {
+		if err := comm.AllreduceSum(g); err != nil {
+			return err
+		}
+		for i := range g {
+			g[i] *= scale
+		}
+		return nil
+	}
+	return t.m.net.Loaded(st)
+}
+
+// sumRanks adds v over the ranks, in place.
+func (t *trainer) sumRanks(v []float64) error {
+	if t.comm == nil {
+		return nil
+	}
+	return t.comm.AllreduceSum64(v)
+}
+
+// averageStats makes the running statistics of BN the mean over the ranks (each
+// computed its own from its shards' batch statistics), so that every rank evaluates and
+// saves the same network.
+func (t *trainer) averageStats() error {
+	if t.ranks() == 1 {
+		return nil
+	}
+	st := t.m.st
+	if err := t.m.net.Sync(st); err != nil {
+		return err
+	}
+	if err := t.comm.AllreduceSum(st.Stats); err != nil {
+		return err
+	}
+	scale := 1 / float32(t.ranks())
+	for i := range st.Stats {
+		st.Stats[i] *= scale
+	}
+	return t.m.net.Loaded(st)
+}
+
+// evaluateShared evaluates the test split, each rank its contiguous share of it, and
+// returns the mean loss and the error fraction over the whole split. bar counts the
+// lead's images.
+func (t *trainer) evaluateShared(bar *progress.Bar) (loss, errFrac float64, err error) {
+	set := t.ds.Test
+	if t.ranks() == 1 {
+		return evaluate(t.m, set, t.norm, bar)
+	}
+	r, n := t.comm.Rank(), t.ranks()
+	lo, hi := r*set.N/n, (r+1)*set.N/n
+	sums := make([]float64, 2) // loss and wrong images
+	if hi > lo {
+		d := set.ImageSize()
+		part := &data.Set{N: hi - lo, C: set.C, H: set.H, W: set.W, Pixels: set.Pixels[lo*d : hi*d], Labels: set.Labels[lo:hi]}
+		l, e, err := evaluate(t.m, part, t.norm, bar)
+		if err != nil {
+			return 0, 0, err
+		}
+		sums[0], sums[1] = l*float64(part.N), float64(int(e*float64(part.N)+0.5))
+	}
+	if err := t.comm.AllreduceSum64(sums); err != nil {
+		return 0, 0, err
+	}
+	return sums[0] / float64(set.N), sums[1] / float64(set.N), nil
+}
+
+// shareOfTest is the number of test images the lead evaluates.
+func (t *trainer) shareOfTest() int {
+	n := t.ranks()
+	return t.ds.Test.N / n
+}
+
+// dumpRankWeights writes this rank's weights and statistics to $WRNC_DIST_WEIGHTS/rank-R.safetensors
+// when the variable is set.
+func (t *trainer) dumpRankWeights() error {
+	dir := os.Getenv(distWeightsEnv)
+	if dir == "" {
+		return nil
+	}
+	if err := t.m.net.Sync(t.m.st); err != nil {
+		return err
+	}
+	rank := 0
+	if t.comm != nil {
+		rank = t.comm.Rank()
+	}
+	return ckpt.Write(filepath.Join(dir, "rank-"+strconv.Itoa(rank)+".safetensors"), weightTensors(t.m.st, t.m.spec), nil)
+}
