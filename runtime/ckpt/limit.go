@@ -1,12 +1,12 @@
 package ckpt
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"io"
 	"os"
-	"strconv"
+
+	"github.com/wrnc/wrnc/runtime/sysmem"
 )
 
 // maxStreamHeader bounds the header of a file read as a stream (whose size is not known
@@ -16,29 +16,10 @@ const maxStreamHeader = 64 << 20
 // MemoryLimit is the most bytes a reader takes from one file unless told otherwise:
 // half the machine's memory (MemTotal of /proc/meminfo), or 8 GiB where that is unknown.
 func MemoryLimit() int64 {
-	if total, ok := memTotal(); ok {
+	if total, ok := sysmem.Total(); ok {
 		return total / 2
 	}
 	return 8 << 30
-}
-
-// memTotal reads MemTotal from /proc/meminfo.
-func memTotal() (int64, bool) {
-	b, err := os.ReadFile("/proc/meminfo")
-	if err != nil {
-		return 0, false
-	}
-	for line := range bytes.Lines(b) {
-		if rest, ok := bytes.CutPrefix(line, []byte("MemTotal:")); ok {
-			f := bytes.Fields(rest)
-			if len(f) >= 1 {
-				if kb, err := strconv.ParseInt(string(f[0]), 10, 64); err == nil && kb > 0 {
-					return kb << 10, true
-				}
-			}
-		}
-	}
-	return 0, false
 }
 
 // openLimited opens path for reading at most limit bytes: a regular file larger than

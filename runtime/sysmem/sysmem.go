@@ -26,6 +26,9 @@ func Available() (bytes int64, from string, ok bool) {
 	return bytes, from, from != ""
 }
 
+// Total is the machine's memory (MemTotal of /proc/meminfo); ok is false where unknown.
+func Total() (int64, bool) { return meminfo("MemTotal") }
+
 // meminfo reads a field of /proc/meminfo in bytes.
 func meminfo(field string) (int64, bool) {
 	f, err := os.Open("/proc/meminfo")

@@ -29,3 +29,11 @@ func TestBytes(t *testing.T) {
 		}
 	}
 }
+
+func TestTotal(t *testing.T) {
+	total, ok := Total()
+	avail, _, _ := Available()
+	if !ok || total < avail || total < 1<<26 {
+		t.Errorf("Total() = %d, %v; available %d", total, ok, avail)
+	}
+}
