@@ -13,6 +13,7 @@ import (
 
 	"github.com/wrnc/wrnc/codegen"
 	"github.com/wrnc/wrnc/compiler/ir"
+	"github.com/wrnc/wrnc/runtime/sysmem"
 )
 
 func runCompile(args []string, stdout, stderr io.Writer) error {
@@ -190,7 +191,7 @@ func checkMemory(p *ir.Program, file string, limit int64) error {
 		return nil
 	}
 	return fmt.Errorf("%s: %s needs %s to train (%s of weights, gradients, momentum and statistics; an arena of %s at batch %d), more than --max-memory %s; make it smaller (width, depth, batch, input) or raise --max-memory",
-		file, p.Name, sizeString(params+arena), sizeString(params), sizeString(arena), p.Batch, sizeString(limit))
+		file, p.Name, sysmem.Bytes(params+arena), sysmem.Bytes(params), sysmem.Bytes(arena), p.Batch, sysmem.Bytes(limit))
 }
 
 // parseSize reads a byte count: a number with an optional unit B, KiB, MiB, GiB, TiB (or
@@ -212,17 +213,4 @@ func parseSize(s string) (int64, error) {
 		return 0, fmt.Errorf("want a positive size such as 16GiB or 500MiB, got %q", s)
 	}
 	return int64(v * float64(mult)), nil
-}
-
-// sizeString prints a byte count in the largest binary unit that keeps it at least 1.
-func sizeString(n int64) string {
-	units := []string{"B", "KiB", "MiB", "GiB", "TiB"}
-	v, i := float64(n), 0
-	for v >= 1024 && i < len(units)-1 {
-		v, i = v/1024, i+1
-	}
-	if i == 0 {
-		return fmt.Sprintf("%d B", n)
-	}
-	return fmt.Sprintf("%.1f %s", v, units[i])
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/wrnc/wrnc/runtime/ckpt"
 	"github.com/wrnc/wrnc/runtime/data"
 	"github.com/wrnc/wrnc/runtime/model"
+	"github.com/wrnc/wrnc/runtime/sysmem"
 )
 
 const infoAbout = `Describe the network this binary was compiled for: input, classes, trainable
@@ -154,14 +155,14 @@ func writeInfo(w io.Writer, spec *model.Spec, devices string) error {
 		{"params", fmt.Sprintf("%s trainable (+ %s running statistics) in %d tensors", group(int64(spec.ParamsSize)), group(int64(stats)), len(spec.Params))},
 		{"MACs", fmt.Sprintf("%s per image, forward (%.3f GFLOP)", group(spec.MACs), 2*float64(spec.MACs)/1e9)},
 		{"memory", fmt.Sprintf("training arena %s at batch %d, inference %s at batch %d, %s at batch 1; each holds the %s of transformed weights",
-			bytesString(4*int64(spec.TrainArena)), spec.Batch, bytesString(4*int64(spec.InferArena)), spec.Batch, bytesString(4*int64(spec.Infer1Arena)),
-			bytesString(4*int64(spec.Shared)))},
+			sysmem.Bytes(4*int64(spec.TrainArena)), spec.Batch, sysmem.Bytes(4*int64(spec.InferArena)), spec.Batch, sysmem.Bytes(4*int64(spec.Infer1Arena)),
+			sysmem.Bytes(4*int64(spec.Shared)))},
 	}
 	if pb, ok := peakBytes(spec.Info); ok {
-		rows = append(rows, [2]string{"peak bytes", fmt.Sprintf("%s (%s)", group(pb), bytesString(pb))})
+		rows = append(rows, [2]string{"peak bytes", fmt.Sprintf("%s (%s)", group(pb), sysmem.Bytes(pb))})
 	}
 	rows = append(rows,
-		[2]string{"weights", fmt.Sprintf("%s of parameters and statistics", bytesString(4*int64(spec.ParamsSize+stats)))},
+		[2]string{"weights", fmt.Sprintf("%s of parameters and statistics", sysmem.Bytes(4*int64(spec.ParamsSize+stats)))},
 		[2]string{"recipe", recipeString(r)},
 		[2]string{"devices", devices},
 	)
@@ -225,19 +226,4 @@ func group(n int64) string {
 		return "-" + b.String()
 	}
 	return b.String()
-}
-
-// bytesString writes a byte count in binary units: 12.3 MiB.
-func bytesString(n int64) string {
-	units := []string{"B", "KiB", "MiB", "GiB", "TiB"}
-	f := float64(n)
-	i := 0
-	for f >= 1024 && i < len(units)-1 {
-		f /= 1024
-		i++
-	}
-	if i == 0 {
-		return fmt.Sprintf("%d B", n)
-	}
-	return fmt.Sprintf("%.1f %s", f, units[i])
 }

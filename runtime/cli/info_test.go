@@ -1,6 +1,8 @@
 package cli
 
 import (
+	"github.com/wrnc/wrnc/runtime/sysmem"
+
 	"strings"
 	"testing"
 )
@@ -48,8 +50,8 @@ func TestGroupAndBytes(t *testing.T) {
 		if g := group(tc.n); g != tc.group {
 			t.Errorf("group(%d) = %q, want %q", tc.n, g, tc.group)
 		}
-		if s := bytesString(tc.n); s != tc.size {
-			t.Errorf("bytesString(%d) = %q, want %q", tc.n, s, tc.size)
+		if s := sysmem.Bytes(tc.n); s != tc.size {
+			t.Errorf("sysmem.Bytes(%d) = %q, want %q", tc.n, s, tc.size)
 		}
 	}
 }

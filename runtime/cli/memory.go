@@ -42,6 +42,6 @@ func (c *cmd) reserve(train bool, extra int64) error {
 		return nil
 	}
 	return fmt.Errorf("%s needs %s (%s for the network's weights, statistics, arena and workspace%s, plus %s of data), but %s",
-		spec.Name, bytesString(need), bytesString(machineBytes(spec, train)), map[bool]string{true: ", gradients and momentum", false: ""}[train],
-		bytesString(extra), fmt.Sprintf("only %s is available (%s)", bytesString(avail), from))
+		spec.Name, sysmem.Bytes(need), sysmem.Bytes(machineBytes(spec, train)), map[bool]string{true: ", gradients and momentum", false: ""}[train],
+		sysmem.Bytes(extra), fmt.Sprintf("only %s is available (%s)", sysmem.Bytes(avail), from))
 }
