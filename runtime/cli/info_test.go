@@ -1,10 +1,10 @@
 package cli
 
 import (
-	"github.com/wrnc/wrnc/runtime/sysmem"
-
 	"strings"
 	"testing"
+
+	"github.com/wrnc/wrnc/runtime/sysmem"
 )
 
 func TestInfo(t *testing.T) {

@@ -1,11 +1,11 @@
 package data
 
 import (
-	"github.com/wrnc/wrnc/runtime/sysmem"
-
 	"fmt"
 	"io"
 	"os"
+
+	"github.com/wrnc/wrnc/runtime/sysmem"
 )
 
 // readBounded reads the file at path, what a reader of what it is expects, if it holds

@@ -1,8 +1,6 @@
 package data
 
 import (
-	"github.com/wrnc/wrnc/runtime/sysmem"
-
 	"fmt"
 	"os"
 	"path/filepath"
@@ -11,6 +9,8 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+
+	"github.com/wrnc/wrnc/runtime/sysmem"
 )
 
 // isImageName reports whether a file name has a PNG or JPEG extension.

@@ -1,8 +1,6 @@
 package data
 
 import (
-	"github.com/wrnc/wrnc/runtime/sysmem"
-
 	"bufio"
 	"compress/gzip"
 	"encoding/binary"
@@ -12,6 +10,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/wrnc/wrnc/runtime/sysmem"
 )
 
 // IDX magic numbers: two zero bytes, the element type (0x08 unsigned byte),
