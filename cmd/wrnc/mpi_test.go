@@ -79,8 +79,10 @@ func TestMPITrainsDataParallel(t *testing.T) {
 
 	// (c) The single-process build, unchanged; and the MPI build alone.
 	single := filepath.Join(t.TempDir(), "run")
-	if _, stderr, code := exe(t, os.Environ(), plain, "train", "--threads", "1", "--data", data, "--out", single); code != 0 {
+	if out, stderr, code := exe(t, os.Environ(), plain, "train", "--threads", "1", "--data", data, "--out", single); code != 0 {
 		t.Fatalf("train (no --dist): exit %d\n%s", code, stderr)
+	} else if strings.Contains(out, "comm:") {
+		t.Errorf("a single process reports communication:\n%s", out)
 	}
 	alone := filepath.Join(t.TempDir(), "run")
 	if _, stderr, code := exe(t, mpiEnv(), bin, "train", "--threads", "1", "--data", data, "--out", alone); code != 0 {
@@ -106,6 +108,11 @@ func TestMPITrainsDataParallel(t *testing.T) {
 	}
 	if !strings.Contains(out, "global batches of 16") {
 		t.Errorf("train did not report the global batch:\n%s", out)
+	}
+	// 300 images, global batches of 16: 19 steps an epoch, each allreducing the
+	// gradients (4 bytes a parameter) and 3 float64 sums.
+	if !strings.Contains(out, "comm: 19 steps, compute ") || !strings.Contains(out, "comm: broadcast ") || strings.Count(out, "MB per step") != 2 {
+		t.Errorf("train did not report the communication of each epoch:\n%s", out)
 	}
 	if n := strings.Count(out, "epoch 2/2"); n != 1 {
 		t.Errorf("the summary of epoch 2 was printed %d times, want once (rank 0 only):\n%s", n, out)

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"time"
 
 	"github.com/wrnc/wrnc/runtime/ckpt"
 	"github.com/wrnc/wrnc/runtime/data"
@@ -68,14 +69,21 @@ func trainDistributed(c *cmd, o trainOpts, comm dist.Comm, train func(*cmd, trai
 func (t *trainer) joinRanks(comm dist.Comm) error {
 	t.comm = comm
 	st := t.m.st
+	t0 := time.Now()
 	for _, buf := range [][]float32{st.Params, st.Stats, st.Momentum} {
 		if err := comm.Broadcast(buf, 0); err != nil {
 			return err
 		}
+		t.traffic.broadcastBytes += 4 * int64(len(buf))
 	}
+	t.traffic.broadcast = time.Since(t0)
 	scale := 1 / float32(comm.Size())
 	st.ReduceGrads = func(g []float32) error {
-		if err := comm.AllreduceSum(g); err != nil {
+		t0 := time.Now()
+		err := comm.AllreduceSum(g)
+		t.traffic.step.comm += time.Since(t0)
+		t.traffic.step.bytes += 4 * int64(len(g))
+		if err != nil {
 			return err
 		}
 		for i := range g {
@@ -86,12 +94,63 @@ func (t *trainer) joinRanks(comm dist.Comm) error {
 	return t.m.net.Loaded(st)
 }
 
-// sumRanks adds v over the ranks, in place.
+// sumRanks adds v over the ranks, in place (counted as the communication of the
+// current step).
 func (t *trainer) sumRanks(v []float64) error {
 	if t.comm == nil {
 		return nil
 	}
-	return t.comm.AllreduceSum64(v)
+	t0 := time.Now()
+	err := t.comm.AllreduceSum64(v)
+	t.traffic.step.comm += time.Since(t0)
+	t.traffic.step.bytes += 8 * int64(len(v))
+	return err
+}
+
+// traffic is what the ranks of a data-parallel run sent each other: at the start, and
+// in the training steps of the current epoch.
+type traffic struct {
+	broadcast      time.Duration // rank 0's weights, statistics and momentum to every rank
+	broadcastBytes int64
+	step           stepTraffic // the current step, folded into epoch by endStep
+	epoch          epochTraffic
+}
+
+// stepTraffic is the communication of one training step.
+type stepTraffic struct {
+	comm  time.Duration // in allreduces (the gradients, the step's loss and counts)
+	bytes int64         // allreduced, per rank
+}
+
+// epochTraffic adds the steps of one epoch up.
+type epochTraffic struct {
+	steps         int
+	compute, comm time.Duration
+	bytes         int64
+}
+
+// endStep folds the step that took total (its computation and communication) into
+// the epoch's sums.
+func (tr *traffic) endStep(total time.Duration) {
+	e := &tr.epoch
+	e.steps++
+	e.comm += tr.step.comm
+	e.compute += max(total-tr.step.comm, 0)
+	e.bytes += tr.step.bytes
+	tr.step = stepTraffic{}
+}
+
+// report is the epoch's line of communication, like
+// "comm: 38 steps, compute 1.23 s, allreduce 0.21 s (15%), 11.0 MB per step"; the
+// allreduce time includes waiting for the slowest rank.
+func (e *epochTraffic) report() string {
+	steps := max(e.steps, 1)
+	frac := 0.0
+	if tot := e.compute + e.comm; tot > 0 {
+		frac = 100 * e.comm.Seconds() / tot.Seconds()
+	}
+	return fmt.Sprintf("comm: %d steps, compute %.2f s, allreduce %.2f s (%.0f%%), %.1f MB per step",
+		e.steps, e.compute.Seconds(), e.comm.Seconds(), frac, float64(e.bytes)/float64(steps)/1e6)
 }
 
 // averageStats makes the running statistics of BN the mean over the ranks (each
