@@ -6,11 +6,16 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
+	"github.com/wrnc/wrnc/compiler"
+	"github.com/wrnc/wrnc/compiler/ir"
 	"github.com/wrnc/wrnc/runtime/ckpt"
+	"github.com/wrnc/wrnc/runtime/data"
 	"github.com/wrnc/wrnc/runtime/progress"
+	"github.com/wrnc/wrnc/testdata/ref"
 )
 
 // mpiNet is the network of the MPI tests: small enough to train an epoch in a second.
@@ -243,4 +248,152 @@ func TestMPIResume(t *testing.T) {
 	if log, err := progress.ReadLog(filepath.Join(parts, "log.jsonl")); err != nil || len(log) != 2 {
 		t.Errorf("the resumed run's log: %d records, %v", len(log), err)
 	}
+}
+
+// mpiStepNet is mpiNet without augmentation: the one step of TestMPIStepMatchesReference
+// sees exactly the images the test gives the reference.
+const mpiStepNet = `model WRN-10-1-B(3,1) {
+    input 1x12x12
+    classes 3
+    batch 8
+}
+train {
+    epochs 1
+    sgd lr=0.05
+    augment none
+    normalize scale
+}`
+
+// TestMPIStepMatchesReference takes one SGD step on 2 ranks (one global batch of 16
+// images: each rank 8, with its own batch statistics) from random weights, and compares
+// the weights and running statistics it saves with the float64 reference: the gradient
+// of each half with the batch statistics of that half, averaged, then torch.optim.SGD's
+// first step; the running statistics the mean of the two halves' updates. The reference
+// of one process on the whole batch (its statistics over 16 images) must not match: the
+// check sees the sharding.
+func TestMPIStepMatchesReference(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and trains a binary")
+	}
+	mpirun := needMPI(t)
+	bin := compileMPI(t, mpiStepNet)
+	p, err := compiler.Compile("net.wrn", []byte(mpiStepNet))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	rng := rand.New(rand.NewPCG(11, 12))
+	writeIDX(t, dir, "train", 16, 12, rng)
+	writeIDX(t, dir, "t10k", 6, 12, rng)
+	params := randomParams(p, rng)
+	var tensors []ckpt.Tensor
+	for _, x := range p.Params {
+		tensors = append(tensors, ckpt.Tensor{Name: x.Name, Shape: x.Shape, Data: f32(params[x.Name])})
+	}
+	init := filepath.Join(t.TempDir(), "init.safetensors")
+	if err := ckpt.Write(init, tensors, nil); err != nil {
+		t.Fatal(err)
+	}
+	const seed, b = 5, 8
+	run := filepath.Join(t.TempDir(), "run")
+	if out, stderr, code := exe(t, mpiEnv(), mpirun, "--allow-run-as-root", "--oversubscribe", "-np", "2", bin, "train",
+		"--threads", "1", "--data", dir, "--out", run, "--limit", "16", "--seed", strconv.Itoa(seed), "--init", init); code != 0 {
+		t.Fatalf("mpirun -np 2 train: exit %d\n%s\n%s", code, out, stderr)
+	}
+	got, err := ckpt.Read(filepath.Join(run, "last.safetensors"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := got.Meta["step"]; s != "1" {
+		t.Fatalf("2 ranks took %s steps on 16 images in global batches of 16, want 1", s)
+	}
+
+	// Each rank's half, as its loader yields it (the same shuffle, the same shard).
+	ds, err := data.Load(dir, p.Input, p.Classes, 16)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := ir.Prod(p.Input[:])
+	var xs [2][]float64
+	var ys [2][]int32
+	for rank := range 2 {
+		l := data.NewLoader(ds.Train, nil, nil, b, true, seed)
+		l.Shard(rank, 2)
+		l.Epoch(0)
+		x, y := make([]float32, b*d), make([]int32, b)
+		n, ok := l.Next(x, y)
+		l.Close()
+		if !ok || n != b {
+			t.Fatalf("rank %d's loader: %d images, %v", rank, n, ok)
+		}
+		for _, v := range x {
+			xs[rank] = append(xs[rank], float64(v))
+		}
+		ys[rank] = y
+	}
+	const tol = 1e-4
+	halves := refStep(t, p, params, xs[:], ys[:])
+	whole := refStep(t, p, params, [][]float64{slices.Concat(xs[0], xs[1])}, [][]int32{slices.Concat(ys[0], ys[1])})
+	var worst, apart float64
+	for _, x := range p.Params {
+		g, ok := got.Get(x.Name)
+		if !ok || halves[x.Name] == nil {
+			t.Fatalf("%s: missing (binary %v, reference %v)", x.Name, ok, halves[x.Name] != nil)
+		}
+		e := relErr(g.Data, halves[x.Name])
+		if e > tol {
+			t.Errorf("%s after one step on 2 ranks: relative error %.2e against the reference", x.Name, e)
+		}
+		worst, apart = max(worst, e), max(apart, relErr(g.Data, whole[x.Name]))
+	}
+	t.Logf("largest relative error %.2e against the 2 halves' reference, %.2e against one process on the whole batch", worst, apart)
+	if apart <= tol {
+		t.Errorf("the 2-rank step also matches one process on the whole batch (%.2e): the test does not see the per-rank statistics", apart)
+	}
+}
+
+// refStep is the float64 reference of one data-parallel SGD step from params: every
+// part of the global batch (images xs[k], labels ys[k]) in training mode with its own
+// batch statistics, the gradients averaged, then torch.optim.SGD's first step with p's
+// recipe; the running statistics are the mean of the parts' updates. It returns every
+// tensor after the step.
+func refStep(t *testing.T, p *ir.Program, params map[string][]float64, xs [][]float64, ys [][]int32) map[string][]float64 {
+	t.Helper()
+	parts := float64(len(xs))
+	mean := map[string][]float64{} // gradients by name, and running statistics
+	add := func(name string, v []float64) {
+		acc := mean[name]
+		if acc == nil {
+			acc = make([]float64, len(v))
+			mean[name] = acc
+		}
+		for i := range v {
+			acc[i] += v[i] / parts
+		}
+	}
+	for k := range xs {
+		n := len(ys[k])
+		rn := &ref.Net{P: p, Params: params, N: n, Train: true}
+		logits, err := rn.Forward(xs[k])
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, dl, _ := ref.SoftmaxCE(n, p.Classes, logits, ys[k])
+		for name, g := range rn.Backward(dl) {
+			add("grad."+name, g)
+		}
+		for name, s := range rn.Stats {
+			add(name, s)
+		}
+	}
+	r := p.Recipe
+	out := map[string][]float64{}
+	for _, x := range p.Params {
+		if x.Trainable() {
+			out[x.Name], _ = ref.SGD(params[x.Name], mean["grad."+x.Name], nil, r.LR, r.Momentum, r.Dampening, r.WeightDecay, r.Nesterov)
+		} else {
+			out[x.Name] = mean[x.Name]
+		}
+	}
+	return out
 }
