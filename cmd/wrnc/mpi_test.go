@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"math/rand/v2"
 	"os"
 	"os/exec"
@@ -8,7 +9,9 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/wrnc/wrnc/compiler"
 	"github.com/wrnc/wrnc/compiler/ir"
@@ -396,4 +399,127 @@ func refStep(t *testing.T, p *ir.Program, params map[string][]float64, xs [][]fl
 		}
 	}
 	return out
+}
+
+// TestMPIKilledRank kills rank 0 (the one that writes) with SIGKILL once the first
+// checkpoint is written, and checks that mpirun ends, non-zero and with a message,
+// within 30 s instead of leaving rank 1 waiting in a collective; that the checkpoint
+// is intact; and that --resume under mpirun goes on from it to the end.
+func TestMPIKilledRank(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and trains a binary")
+	}
+	mpirun := needMPI(t)
+	bin := compileMPI(t, mpiNet)
+	data := t.TempDir()
+	rng := rand.New(rand.NewPCG(9, 10))
+	writeIDX(t, data, "train", 300, 12, rng)
+	writeIDX(t, data, "t10k", 30, 12, rng)
+	run := filepath.Join(t.TempDir(), "run")
+	cmd := exec.Command(mpirun, "--allow-run-as-root", "--oversubscribe", "-np", "2", bin, "train", "--threads", "1",
+		"--data", data, "--out", run, "--epochs", "500")
+	cmd.Env = mpiEnv()
+	var stdout, stderr strings.Builder
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	last := filepath.Join(run, "last.safetensors")
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		if _, err := os.Stat(last); err == nil {
+			break
+		}
+		select {
+		case err := <-exited:
+			t.Fatalf("mpirun ended before the first checkpoint: %v\n%s\n%s", err, stdout.String(), stderr.String())
+		case <-time.After(10 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			cmd.Process.Kill()
+			t.Fatal("no checkpoint after 60 s")
+		}
+	}
+	pid := rankPID(t, bin, 0)
+	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	killed := time.Now()
+	select {
+	case err := <-exited:
+		var ee *exec.ExitError
+		if !errors.As(err, &ee) || ee.ExitCode() == 0 {
+			t.Errorf("mpirun after rank 0 was killed: %v, want a non-zero exit", err)
+		}
+		t.Logf("mpirun ended %.2f s after the kill: %v\n%s", time.Since(killed).Seconds(), err, stderr.String())
+		if !strings.Contains(stderr.String(), "signal 9") && !strings.Contains(stderr.String(), "Killed") {
+			t.Errorf("mpirun's message does not say that a rank was killed:\n%s", stderr.String())
+		}
+	case <-time.After(30 * time.Second):
+		cmd.Process.Kill()
+		<-exited
+		t.Fatalf("mpirun still runs 30 s after rank 0 was killed\n%s", stderr.String())
+	}
+	if pid, ok := findRank(bin, 1); ok {
+		syscall.Kill(pid, syscall.SIGKILL)
+		t.Errorf("rank 1 (pid %d) still runs after mpirun ended", pid)
+	}
+	f, err := ckpt.Read(last)
+	if err != nil {
+		t.Fatalf("the checkpoint after the kill: %v", err)
+	}
+	epoch, err := strconv.Atoi(f.Meta["epoch"])
+	if err != nil || epoch < 1 {
+		t.Fatalf("the checkpoint's epoch %q", f.Meta["epoch"])
+	}
+	want := epoch + 2
+	if out, stderr, code := exe(t, mpiEnv(), mpirun, "--allow-run-as-root", "--oversubscribe", "-np", "2", bin, "train", "--threads", "1",
+		"--data", data, "--out", run, "--resume", "--epochs", strconv.Itoa(want)); code != 0 {
+		t.Fatalf("mpirun train --resume: exit %d\n%s\n%s", code, out, stderr)
+	} else if !strings.Contains(out, "resuming "+run+" at epoch "+strconv.Itoa(epoch+1)) {
+		t.Errorf("the resumed run did not start at epoch %d:\n%s", epoch+1, out)
+	}
+	f, err = ckpt.Read(last)
+	if err != nil || f.Meta["epoch"] != strconv.Itoa(want) {
+		t.Fatalf("after --resume: epoch %q, %v; want %d", f.Meta["epoch"], err, want)
+	}
+	if log, err := progress.ReadLog(filepath.Join(run, "log.jsonl")); err != nil || len(log) != want {
+		t.Errorf("the resumed run's log: %d records, %v; want %d", len(log), err, want)
+	}
+}
+
+// findRank is the process of binary bin that Open MPI started as rank r, found by its
+// command line and its OMPI_COMM_WORLD_RANK.
+func findRank(bin string, r int) (int, bool) {
+	dirs, _ := os.ReadDir("/proc")
+	for _, d := range dirs {
+		pid, err := strconv.Atoi(d.Name())
+		if err != nil {
+			continue
+		}
+		cmdline, err := os.ReadFile(filepath.Join("/proc", d.Name(), "cmdline"))
+		if err != nil || !strings.HasPrefix(string(cmdline), bin+"\x00") {
+			continue
+		}
+		env, err := os.ReadFile(filepath.Join("/proc", d.Name(), "environ"))
+		if err != nil {
+			continue
+		}
+		if slices.Contains(strings.Split(string(env), "\x00"), "OMPI_COMM_WORLD_RANK="+strconv.Itoa(r)) {
+			return pid, true
+		}
+	}
+	return 0, false
+}
+
+// rankPID is findRank, failing the test when there is no such process.
+func rankPID(t *testing.T, bin string, r int) int {
+	t.Helper()
+	pid, ok := findRank(bin, r)
+	if !ok {
+		t.Fatalf("no process of %s is rank %d", bin, r)
+	}
+	return pid
 }
