@@ -298,17 +298,34 @@ func TestMPIStepMatchesReference(t *testing.T) {
 		t.Fatal(err)
 	}
 	const seed, b = 5, 8
-	run := filepath.Join(t.TempDir(), "run")
-	if out, stderr, code := exe(t, mpiEnv(), mpirun, "--allow-run-as-root", "--oversubscribe", "-np", "2", bin, "train",
-		"--threads", "1", "--data", dir, "--out", run, "--limit", "16", "--seed", strconv.Itoa(seed), "--init", init); code != 0 {
-		t.Fatalf("mpirun -np 2 train: exit %d\n%s\n%s", code, out, stderr)
+	step := func(bucketMB string) *ckpt.File {
+		t.Helper()
+		run := filepath.Join(t.TempDir(), "run")
+		if out, stderr, code := exe(t, mpiEnv(), mpirun, "--allow-run-as-root", "--oversubscribe", "-np", "2", bin, "train",
+			"--threads", "1", "--data", dir, "--out", run, "--limit", "16", "--seed", strconv.Itoa(seed), "--init", init,
+			"--bucket-mb", bucketMB); code != 0 {
+			t.Fatalf("mpirun -np 2 train: exit %d\n%s\n%s", code, out, stderr)
+		}
+		got, err := ckpt.Read(filepath.Join(run, "last.safetensors"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s := got.Meta["step"]; s != "1" {
+			t.Fatalf("2 ranks took %s steps on 16 images in global batches of 16, want 1", s)
+		}
+		return got
 	}
-	got, err := ckpt.Read(filepath.Join(run, "last.safetensors"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if s := got.Meta["step"]; s != "1" {
-		t.Fatalf("2 ranks took %s steps on 16 images in global batches of 16, want 1", s)
+	// The default bucket (25 MB: one bucket, started when the last gradient is final),
+	// buckets of 100 floats (many, most started while the backward pass goes on), and
+	// one blocking allreduce after the backward pass: the same sums, bit for bit.
+	got := step("25")
+	for _, mb := range []string{"0.0004", "0"} {
+		other := step(mb)
+		for _, x := range got.Tensors {
+			if y, ok := other.Get(x.Name); !ok || !slices.Equal(x.Data, y.Data) {
+				t.Errorf("--bucket-mb %s: %s differs from the run with the default buckets", mb, x.Name)
+			}
+		}
 	}
 
 	// Each rank's half, as its loader yields it (the same shuffle, the same shard).

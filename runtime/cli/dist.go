@@ -77,21 +77,127 @@ func (t *trainer) joinRanks(comm dist.Comm) error {
 		t.traffic.broadcastBytes += 4 * int64(len(buf))
 	}
 	t.traffic.broadcast = time.Since(t0)
+	if err := t.reduceInBuckets(comm); err != nil {
+		return err
+	}
+	return t.m.net.Loaded(st)
+}
+
+// reduceInBuckets sets the hooks of the training step that average the gradients
+// over the ranks: with an Async Comm and --bucket-mb above 0, in buckets of that size
+// from the end of the gradients (the last layers, whose gradients the backward pass
+// finishes first), each started as soon as it is final (State.GradsReady) and all
+// waited for before the update (State.ReduceGrads); otherwise one blocking allreduce
+// after the backward pass.
+func (t *trainer) reduceInBuckets(comm dist.Comm) error {
+	st := t.m.st
 	scale := 1 / float32(comm.Size())
-	st.ReduceGrads = func(g []float32) error {
-		t0 := time.Now()
-		err := comm.AllreduceSum(g)
-		t.traffic.step.comm += time.Since(t0)
-		t.traffic.step.bytes += 4 * int64(len(g))
-		if err != nil {
-			return err
-		}
-		for i := range g {
-			g[i] *= scale
+	async, ok := comm.(dist.Async)
+	size := int(t.o.bucketMB * 1e6 / 4)
+	if !ok || size < 1 {
+		st.ReduceGrads = func(g []float32) error {
+			t0 := time.Now()
+			err := comm.AllreduceSum(g)
+			t.traffic.step.comm += time.Since(t0)
+			t.traffic.step.bytes += 4 * int64(len(g))
+			if err != nil {
+				return err
+			}
+			for i := range g {
+				g[i] *= scale
+			}
+			return nil
 		}
 		return nil
 	}
-	return t.m.net.Loaded(st)
+	o := &overlap{scale: scale, tr: &t.traffic}
+	for hi := len(st.Grads); hi > 0; hi -= size {
+		lo := max(hi-size, 0)
+		b, err := async.NewBucket(hi - lo)
+		if err != nil {
+			o.free()
+			return err
+		}
+		o.buckets = append(o.buckets, bucket{lo: lo, hi: hi, b: b})
+	}
+	t.overlap = o
+	st.GradsReady = func(lo int) { o.ready(st.Grads, lo) }
+	st.ReduceGrads = o.reduce
+	return nil
+}
+
+// overlap averages the gradients in buckets while the backward pass runs.
+type overlap struct {
+	buckets []bucket // from the end of the gradients to the start
+	next    int      // the first bucket not started in this step
+	err     error    // the first failure of a bucket in this step
+	scale   float32  // 1 / ranks
+	tr      *traffic
+}
+
+// bucket is the gradients [lo, hi) and the buffer they are summed in.
+type bucket struct {
+	lo, hi int
+	b      dist.Bucket
+}
+
+// ready starts the buckets that Grads[lo:] holds whole, and moves the started ones on.
+func (o *overlap) ready(g []float32, lo int) {
+	if o.err != nil {
+		return
+	}
+	t0 := time.Now()
+	defer func() { o.tr.step.comm += time.Since(t0) }()
+	o.start(g, lo)
+	for _, b := range o.buckets[:o.next] {
+		if _, err := b.b.Test(); err != nil {
+			o.err = err
+			return
+		}
+	}
+}
+
+// start starts the buckets from o.next that begin at lo or later.
+func (o *overlap) start(g []float32, lo int) {
+	for ; o.next < len(o.buckets) && o.buckets[o.next].lo >= lo; o.next++ {
+		b := &o.buckets[o.next]
+		copy(b.b.Data(), g[b.lo:b.hi])
+		o.tr.step.bytes += 4 * int64(b.hi-b.lo)
+		if err := b.b.Start(); err != nil {
+			o.err = err
+			return
+		}
+	}
+}
+
+// reduce is State.ReduceGrads: it starts the buckets not started yet (all of them when
+// the backward pass does not announce its gradients), waits for every one and puts the
+// averages back into g.
+func (o *overlap) reduce(g []float32) error {
+	t0 := time.Now()
+	defer func() { o.tr.step.comm += time.Since(t0) }()
+	if o.err == nil {
+		o.start(g, 0)
+	}
+	for _, b := range o.buckets[:o.next] {
+		if err := b.b.Wait(); err != nil && o.err == nil {
+			o.err = err
+		}
+		for i, v := range b.b.Data() {
+			g[b.lo+i] = v * o.scale
+		}
+	}
+	err := o.err
+	o.next, o.err = 0, nil
+	return err
+}
+
+// free releases the buckets.
+func (o *overlap) free() {
+	for _, b := range o.buckets {
+		b.b.Free()
+	}
+	o.buckets = nil
 }
 
 // sumRanks adds v over the ranks, in place (counted as the communication of the

@@ -45,7 +45,8 @@ type trainer struct {
 	comm   dist.Comm    // the ranks of a data-parallel run, nil for one process
 	sigs   *interrupt   // SIGINT and SIGTERM
 
-	traffic traffic // the communication of the ranks (nothing for one process)
+	traffic traffic  // the communication of the ranks (nothing for one process)
+	overlap *overlap // the gradient buckets of a data-parallel run with an Async Comm, or nil
 
 	start     int        // epochs already done
 	best      float64    // best test error so far (2 before any)
