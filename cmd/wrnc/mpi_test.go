@@ -298,12 +298,12 @@ func TestMPIStepMatchesReference(t *testing.T) {
 		t.Fatal(err)
 	}
 	const seed, b = 5, 8
-	step := func(bucketMB string) *ckpt.File {
+	step := func(args ...string) *ckpt.File {
 		t.Helper()
 		run := filepath.Join(t.TempDir(), "run")
-		if out, stderr, code := exe(t, mpiEnv(), mpirun, "--allow-run-as-root", "--oversubscribe", "-np", "2", bin, "train",
-			"--threads", "1", "--data", dir, "--out", run, "--limit", "16", "--seed", strconv.Itoa(seed), "--init", init,
-			"--bucket-mb", bucketMB); code != 0 {
+		args = append([]string{"--allow-run-as-root", "--oversubscribe", "-np", "2", bin, "train",
+			"--threads", "1", "--data", dir, "--out", run, "--limit", "16", "--seed", strconv.Itoa(seed), "--init", init}, args...)
+		if out, stderr, code := exe(t, mpiEnv(), mpirun, args...); code != 0 {
 			t.Fatalf("mpirun -np 2 train: exit %d\n%s\n%s", code, out, stderr)
 		}
 		got, err := ckpt.Read(filepath.Join(run, "last.safetensors"))
@@ -318,9 +318,9 @@ func TestMPIStepMatchesReference(t *testing.T) {
 	// The default bucket (25 MB: one bucket, started when the last gradient is final),
 	// buckets of 100 floats (many, most started while the backward pass goes on), and
 	// one blocking allreduce after the backward pass: the same sums, bit for bit.
-	got := step("25")
+	got := step()
 	for _, mb := range []string{"0.0004", "0"} {
-		other := step(mb)
+		other := step("--bucket-mb", mb)
 		for _, x := range got.Tensors {
 			if y, ok := other.Get(x.Name); !ok || !slices.Equal(x.Data, y.Data) {
 				t.Errorf("--bucket-mb %s: %s differs from the run with the default buckets", mb, x.Name)
@@ -369,6 +369,22 @@ func TestMPIStepMatchesReference(t *testing.T) {
 	t.Logf("largest relative error %.2e against the 2 halves' reference, %.2e against one process on the whole batch", worst, apart)
 	if apart <= tol {
 		t.Errorf("the 2-rank step also matches one process on the whole batch (%.2e): the test does not see the per-rank statistics", apart)
+	}
+
+	// --sync-bn: the statistics of all 16 images on both ranks, as one process on the
+	// whole batch (with buckets of 100 floats too).
+	for _, mb := range []string{"25", "0.0004"} {
+		synced := step("--sync-bn", "--bucket-mb", mb)
+		worst = 0
+		for _, x := range p.Params {
+			g, _ := synced.Get(x.Name)
+			e := relErr(g.Data, whole[x.Name])
+			if e > tol {
+				t.Errorf("--sync-bn --bucket-mb %s: %s after one step on 2 ranks: relative error %.2e against one process on the whole batch", mb, x.Name, e)
+			}
+			worst = max(worst, e)
+		}
+		t.Logf("--sync-bn --bucket-mb %s: largest relative error %.2e against one process on the whole batch", mb, worst)
 	}
 }
 

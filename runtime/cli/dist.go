@@ -126,6 +126,33 @@ func (t *trainer) reduceInBuckets(comm dist.Comm) error {
 	return nil
 }
 
+// syncBatchNorm makes the batch normalization of training use the statistics of the
+// global batch (--sync-bn): every BN layer sums its per-channel statistics over the
+// ranks in the forward pass (the values and their count, then the squared deviations)
+// and in the backward pass (the sums of the gradient and of its product with the
+// input); a failed sum stops the step before the update.
+func (t *trainer) syncBatchNorm(comm dist.Comm) {
+	st := t.m.st
+	var failed error
+	st.Ctx.SetBNSum(func(s []float64) {
+		if failed != nil {
+			return
+		}
+		t0 := time.Now()
+		failed = comm.AllreduceSum64(s)
+		t.traffic.step.comm += time.Since(t0)
+		t.traffic.step.bytes += 8 * int64(len(s))
+	})
+	reduce := st.ReduceGrads
+	st.ReduceGrads = func(g []float32) error {
+		err := reduce(g)
+		if failed != nil {
+			err, failed = fmt.Errorf("--sync-bn: the batch statistics over the ranks: %w", failed), nil
+		}
+		return err
+	}
+}
+
 // overlap averages the gradients in buckets while the backward pass runs.
 type overlap struct {
 	buckets []bucket // from the end of the gradients to the start

@@ -134,6 +134,9 @@ func (t *trainer) run() error {
 	if n := t.ranks(); n > 1 {
 		fmt.Fprintf(out, "data-parallel over %d ranks: global batches of %d (%d per rank), gradients averaged; the learning rate is the recipe's, not rescaled\n",
 			n, n*t.m.spec.Batch, t.m.spec.Batch)
+		if t.o.syncBN {
+			fmt.Fprintf(out, "--sync-bn: batch normalization with the statistics of the global batch of %d\n", n*t.m.spec.Batch)
+		}
 		fmt.Fprintf(out, "comm: broadcast %.1f MB from rank 0 in %.3f s at the start\n",
 			float64(t.traffic.broadcastBytes)/1e6, t.traffic.broadcast.Seconds())
 	}
