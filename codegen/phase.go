@@ -2,6 +2,7 @@ package codegen
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/dave/jennifer/jen"
@@ -43,7 +44,7 @@ func phaseFuncs(p *ir.Program) (train, infer []jen.Code, err error) {
 		),
 		jen.Line(),
 		jen.Comment("TrainBackward writes the gradient of every trainable tensor from d loss / d logits."),
-		jen.Func().Params(jen.Id("net")).Id("TrainBackward").Params(state, jen.Id("n").Int()).Block(e.body(tr, tr.Steps[tr.Backward:], nil)...),
+		jen.Func().Params(jen.Id("net")).Id("TrainBackward").Params(state, jen.Id("n").Int()).Block(e.backward(tr, tr.Steps[tr.Backward:])...),
 		jen.Line(),
 		jen.Comment("Update is the optimizer step: SGD, then the transforms of the new weights that training reads."),
 		jen.Func().Params(jen.Id("net")).Id("Update").Params(state, jen.Id("h").Qual(rtModel, "Hyper")).Block(e.body(step, step.Steps, nil)...),
@@ -85,6 +86,57 @@ type emitter struct {
 	decls      []jen.Code
 	declared   map[string]bool
 	arena, ctx bool
+
+	// ready, when set, makes body announce the gradients each step finishes
+	// (model.State.GradsDone); grads are the gradients of the step being emitted.
+	ready bool
+	grads []string
+}
+
+// backward is the body of TrainBackward: its steps, each followed by s.GradsDone(lo)
+// when the gradients from Grads[lo] on are all final after it (lo lower than before).
+func (e *emitter) backward(tr *ir.Phase, steps []*ir.Step) []jen.Code {
+	e.ready = true
+	defer func() { e.ready = false }()
+	return e.body(tr, steps, nil)
+}
+
+// readyCalls is, for the steps whose gradients are those of stepGrads, the position
+// after which (index into the steps) to call s.GradsDone, and with which offset: a
+// gradient is final after the last step that writes it, and Grads[lo:] once every
+// trainable tensor from lo on is final.
+func (e *emitter) readyCalls(stepGrads [][]string) map[int]int {
+	last := map[string]int{}
+	for i, gs := range stepGrads {
+		for _, g := range gs {
+			last[g] = i
+		}
+	}
+	var trainable []*ir.Param // by decreasing offset
+	for _, x := range e.p.Params {
+		if x.Trainable() {
+			trainable = append(trainable, x)
+		}
+	}
+	slices.SortFunc(trainable, func(a, b *ir.Param) int { return b.Offset - a.Offset })
+	calls := map[int]int{}
+	done, lo := map[string]bool{}, -1
+	for i, gs := range stepGrads {
+		for _, g := range gs {
+			if last[g] == i {
+				done[g] = true
+			}
+		}
+		k := 0
+		for k < len(trainable) && done[trainable[k].Name] {
+			k++
+		}
+		if k > 0 && (lo < 0 || trainable[k-1].Offset < lo) {
+			lo = trainable[k-1].Offset
+			calls[i] = lo
+		}
+	}
+	return calls
 }
 
 // images is the image count of the phase being emitted: the variable n, or 1.
@@ -118,9 +170,22 @@ func titleCase(s string) string { return strings.ToUpper(s[:1]) + s[1:] }
 func (e *emitter) body(ph *ir.Phase, steps []*ir.Step, pre []jen.Code, end ...jen.Code) []jen.Code {
 	e.ph, e.decls, e.declared, e.ctx = ph, nil, map[string]bool{}, false
 	tail := append([]jen.Code(nil), pre...)
+	var stepCode [][]jen.Code
+	var stepGrads [][]string
 	for _, st := range steps {
-		tail = append(tail, jen.Comment(describe(e.p, st)))
-		tail = append(tail, e.step(st)...)
+		e.grads = nil
+		code := append([]jen.Code{jen.Comment(describe(e.p, st))}, e.step(st)...)
+		stepCode, stepGrads = append(stepCode, code), append(stepGrads, e.grads)
+	}
+	var calls map[int]int
+	if e.ready {
+		calls = e.readyCalls(stepGrads)
+	}
+	for i, code := range stepCode {
+		tail = append(tail, code...)
+		if lo, ok := calls[i]; ok {
+			tail = append(tail, jen.Id("s").Dot("GradsDone").Call(jen.Lit(lo)))
+		}
 	}
 	tail = append(tail, end...)
 	var out []jen.Code
@@ -163,6 +228,7 @@ func (e *emitter) param(name string) jen.Code {
 // grad is the view of a parameter's gradient.
 func (e *emitter) grad(name string) jen.Code {
 	x := e.params[name]
+	e.grads = append(e.grads, name)
 	return e.declare(gradView(name), jen.Id("s").Dot("Grads").Index(jen.Lit(x.Offset), jen.Lit(x.Offset+x.Size())))
 }
 

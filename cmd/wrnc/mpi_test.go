@@ -1,16 +1,24 @@
 package main
 
 import (
+	"errors"
 	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
+	"github.com/wrnc/wrnc/compiler"
+	"github.com/wrnc/wrnc/compiler/ir"
 	"github.com/wrnc/wrnc/runtime/ckpt"
+	"github.com/wrnc/wrnc/runtime/data"
 	"github.com/wrnc/wrnc/runtime/progress"
+	"github.com/wrnc/wrnc/testdata/ref"
 )
 
 // mpiNet is the network of the MPI tests: small enough to train an epoch in a second.
@@ -79,8 +87,10 @@ func TestMPITrainsDataParallel(t *testing.T) {
 
 	// (c) The single-process build, unchanged; and the MPI build alone.
 	single := filepath.Join(t.TempDir(), "run")
-	if _, stderr, code := exe(t, os.Environ(), plain, "train", "--threads", "1", "--data", data, "--out", single); code != 0 {
+	if out, stderr, code := exe(t, os.Environ(), plain, "train", "--threads", "1", "--data", data, "--out", single); code != 0 {
 		t.Fatalf("train (no --dist): exit %d\n%s", code, stderr)
+	} else if strings.Contains(out, "comm:") {
+		t.Errorf("a single process reports communication:\n%s", out)
 	}
 	alone := filepath.Join(t.TempDir(), "run")
 	if _, stderr, code := exe(t, mpiEnv(), bin, "train", "--threads", "1", "--data", data, "--out", alone); code != 0 {
@@ -106,6 +116,11 @@ func TestMPITrainsDataParallel(t *testing.T) {
 	}
 	if !strings.Contains(out, "global batches of 16") {
 		t.Errorf("train did not report the global batch:\n%s", out)
+	}
+	// 300 images, global batches of 16: 19 steps an epoch, each allreducing the
+	// gradients (4 bytes a parameter) and 3 float64 sums.
+	if !strings.Contains(out, "comm: 19 steps, compute ") || !strings.Contains(out, "comm: broadcast ") || strings.Count(out, "MB per step") != 2 {
+		t.Errorf("train did not report the communication of each epoch:\n%s", out)
 	}
 	if n := strings.Count(out, "epoch 2/2"); n != 1 {
 		t.Errorf("the summary of epoch 2 was printed %d times, want once (rank 0 only):\n%s", n, out)
@@ -236,4 +251,308 @@ func TestMPIResume(t *testing.T) {
 	if log, err := progress.ReadLog(filepath.Join(parts, "log.jsonl")); err != nil || len(log) != 2 {
 		t.Errorf("the resumed run's log: %d records, %v", len(log), err)
 	}
+}
+
+// mpiStepNet is mpiNet without augmentation: the one step of TestMPIStepMatchesReference
+// sees exactly the images the test gives the reference.
+const mpiStepNet = `model WRN-10-1-B(3,1) {
+    input 1x12x12
+    classes 3
+    batch 8
+}
+train {
+    epochs 1
+    sgd lr=0.05
+    augment none
+    normalize scale
+}`
+
+// TestMPIStepMatchesReference takes one SGD step on 2 ranks (one global batch of 16
+// images: each rank 8, with its own batch statistics) from random weights, and compares
+// the weights and running statistics it saves with the float64 reference: the gradient
+// of each half with the batch statistics of that half, averaged, then torch.optim.SGD's
+// first step; the running statistics the mean of the two halves' updates. The reference
+// of one process on the whole batch (its statistics over 16 images) must not match: the
+// check sees the sharding.
+func TestMPIStepMatchesReference(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and trains a binary")
+	}
+	mpirun := needMPI(t)
+	bin := compileMPI(t, mpiStepNet)
+	p, err := compiler.Compile("net.wrn", []byte(mpiStepNet))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	rng := rand.New(rand.NewPCG(11, 12))
+	writeIDX(t, dir, "train", 16, 12, rng)
+	writeIDX(t, dir, "t10k", 6, 12, rng)
+	params := randomParams(p, rng)
+	var tensors []ckpt.Tensor
+	for _, x := range p.Params {
+		tensors = append(tensors, ckpt.Tensor{Name: x.Name, Shape: x.Shape, Data: f32(params[x.Name])})
+	}
+	init := filepath.Join(t.TempDir(), "init.safetensors")
+	if err := ckpt.Write(init, tensors, nil); err != nil {
+		t.Fatal(err)
+	}
+	const seed, b = 5, 8
+	step := func(args ...string) *ckpt.File {
+		t.Helper()
+		run := filepath.Join(t.TempDir(), "run")
+		args = append([]string{"--allow-run-as-root", "--oversubscribe", "-np", "2", bin, "train",
+			"--threads", "1", "--data", dir, "--out", run, "--limit", "16", "--seed", strconv.Itoa(seed), "--init", init}, args...)
+		if out, stderr, code := exe(t, mpiEnv(), mpirun, args...); code != 0 {
+			t.Fatalf("mpirun -np 2 train: exit %d\n%s\n%s", code, out, stderr)
+		}
+		got, err := ckpt.Read(filepath.Join(run, "last.safetensors"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s := got.Meta["step"]; s != "1" {
+			t.Fatalf("2 ranks took %s steps on 16 images in global batches of 16, want 1", s)
+		}
+		return got
+	}
+	// The default bucket (25 MB: one bucket, started when the last gradient is final),
+	// buckets of 100 floats (many, most started while the backward pass goes on), and
+	// one blocking allreduce after the backward pass: the same sums, bit for bit.
+	got := step()
+	for _, mb := range []string{"0.0004", "0"} {
+		other := step("--bucket-mb", mb)
+		for _, x := range got.Tensors {
+			if y, ok := other.Get(x.Name); !ok || !slices.Equal(x.Data, y.Data) {
+				t.Errorf("--bucket-mb %s: %s differs from the run with the default buckets", mb, x.Name)
+			}
+		}
+	}
+
+	// Each rank's half, as its loader yields it (the same shuffle, the same shard).
+	ds, err := data.Load(dir, p.Input, p.Classes, 16)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := ir.Prod(p.Input[:])
+	var xs [2][]float64
+	var ys [2][]int32
+	for rank := range 2 {
+		l := data.NewLoader(ds.Train, nil, nil, b, true, seed)
+		l.Shard(rank, 2)
+		l.Epoch(0)
+		x, y := make([]float32, b*d), make([]int32, b)
+		n, ok := l.Next(x, y)
+		l.Close()
+		if !ok || n != b {
+			t.Fatalf("rank %d's loader: %d images, %v", rank, n, ok)
+		}
+		for _, v := range x {
+			xs[rank] = append(xs[rank], float64(v))
+		}
+		ys[rank] = y
+	}
+	const tol = 1e-4
+	halves := refStep(t, p, params, xs[:], ys[:])
+	whole := refStep(t, p, params, [][]float64{slices.Concat(xs[0], xs[1])}, [][]int32{slices.Concat(ys[0], ys[1])})
+	var worst, apart float64
+	for _, x := range p.Params {
+		g, ok := got.Get(x.Name)
+		if !ok || halves[x.Name] == nil {
+			t.Fatalf("%s: missing (binary %v, reference %v)", x.Name, ok, halves[x.Name] != nil)
+		}
+		e := relErr(g.Data, halves[x.Name])
+		if e > tol {
+			t.Errorf("%s after one step on 2 ranks: relative error %.2e against the reference", x.Name, e)
+		}
+		worst, apart = max(worst, e), max(apart, relErr(g.Data, whole[x.Name]))
+	}
+	t.Logf("largest relative error %.2e against the 2 halves' reference, %.2e against one process on the whole batch", worst, apart)
+	if apart <= tol {
+		t.Errorf("the 2-rank step also matches one process on the whole batch (%.2e): the test does not see the per-rank statistics", apart)
+	}
+
+	// --sync-bn: the statistics of all 16 images on both ranks, as one process on the
+	// whole batch (with buckets of 100 floats too).
+	for _, mb := range []string{"25", "0.0004"} {
+		synced := step("--sync-bn", "--bucket-mb", mb)
+		worst = 0
+		for _, x := range p.Params {
+			g, _ := synced.Get(x.Name)
+			e := relErr(g.Data, whole[x.Name])
+			if e > tol {
+				t.Errorf("--sync-bn --bucket-mb %s: %s after one step on 2 ranks: relative error %.2e against one process on the whole batch", mb, x.Name, e)
+			}
+			worst = max(worst, e)
+		}
+		t.Logf("--sync-bn --bucket-mb %s: largest relative error %.2e against one process on the whole batch", mb, worst)
+	}
+}
+
+// refStep is the float64 reference of one data-parallel SGD step from params: every
+// part of the global batch (images xs[k], labels ys[k]) in training mode with its own
+// batch statistics, the gradients averaged, then torch.optim.SGD's first step with p's
+// recipe; the running statistics are the mean of the parts' updates. It returns every
+// tensor after the step.
+func refStep(t *testing.T, p *ir.Program, params map[string][]float64, xs [][]float64, ys [][]int32) map[string][]float64 {
+	t.Helper()
+	parts := float64(len(xs))
+	mean := map[string][]float64{} // gradients by name, and running statistics
+	add := func(name string, v []float64) {
+		acc := mean[name]
+		if acc == nil {
+			acc = make([]float64, len(v))
+			mean[name] = acc
+		}
+		for i := range v {
+			acc[i] += v[i] / parts
+		}
+	}
+	for k := range xs {
+		n := len(ys[k])
+		rn := &ref.Net{P: p, Params: params, N: n, Train: true}
+		logits, err := rn.Forward(xs[k])
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, dl, _ := ref.SoftmaxCE(n, p.Classes, logits, ys[k])
+		for name, g := range rn.Backward(dl) {
+			add("grad."+name, g)
+		}
+		for name, s := range rn.Stats {
+			add(name, s)
+		}
+	}
+	r := p.Recipe
+	out := map[string][]float64{}
+	for _, x := range p.Params {
+		if x.Trainable() {
+			out[x.Name], _ = ref.SGD(params[x.Name], mean["grad."+x.Name], nil, r.LR, r.Momentum, r.Dampening, r.WeightDecay, r.Nesterov)
+		} else {
+			out[x.Name] = mean[x.Name]
+		}
+	}
+	return out
+}
+
+// TestMPIKilledRank kills rank 0 (the one that writes) with SIGKILL once the first
+// checkpoint is written, and checks that mpirun ends, non-zero and with a message,
+// within 30 s instead of leaving rank 1 waiting in a collective; that the checkpoint
+// is intact; and that --resume under mpirun goes on from it to the end.
+func TestMPIKilledRank(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and trains a binary")
+	}
+	mpirun := needMPI(t)
+	bin := compileMPI(t, mpiNet)
+	data := t.TempDir()
+	rng := rand.New(rand.NewPCG(9, 10))
+	writeIDX(t, data, "train", 300, 12, rng)
+	writeIDX(t, data, "t10k", 30, 12, rng)
+	run := filepath.Join(t.TempDir(), "run")
+	cmd := exec.Command(mpirun, "--allow-run-as-root", "--oversubscribe", "-np", "2", bin, "train", "--threads", "1",
+		"--data", data, "--out", run, "--epochs", "500")
+	cmd.Env = mpiEnv()
+	var stdout, stderr strings.Builder
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	last := filepath.Join(run, "last.safetensors")
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		if _, err := os.Stat(last); err == nil {
+			break
+		}
+		select {
+		case err := <-exited:
+			t.Fatalf("mpirun ended before the first checkpoint: %v\n%s\n%s", err, stdout.String(), stderr.String())
+		case <-time.After(10 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			cmd.Process.Kill()
+			t.Fatal("no checkpoint after 60 s")
+		}
+	}
+	pid := rankPID(t, bin, 0)
+	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	killed := time.Now()
+	select {
+	case err := <-exited:
+		var ee *exec.ExitError
+		if !errors.As(err, &ee) || ee.ExitCode() == 0 {
+			t.Errorf("mpirun after rank 0 was killed: %v, want a non-zero exit", err)
+		}
+		t.Logf("mpirun ended %.2f s after the kill: %v\n%s", time.Since(killed).Seconds(), err, stderr.String())
+		if !strings.Contains(stderr.String(), "signal 9") && !strings.Contains(stderr.String(), "Killed") {
+			t.Errorf("mpirun's message does not say that a rank was killed:\n%s", stderr.String())
+		}
+	case <-time.After(30 * time.Second):
+		cmd.Process.Kill()
+		<-exited
+		t.Fatalf("mpirun still runs 30 s after rank 0 was killed\n%s", stderr.String())
+	}
+	if pid, ok := findRank(bin, 1); ok {
+		syscall.Kill(pid, syscall.SIGKILL)
+		t.Errorf("rank 1 (pid %d) still runs after mpirun ended", pid)
+	}
+	f, err := ckpt.Read(last)
+	if err != nil {
+		t.Fatalf("the checkpoint after the kill: %v", err)
+	}
+	epoch, err := strconv.Atoi(f.Meta["epoch"])
+	if err != nil || epoch < 1 {
+		t.Fatalf("the checkpoint's epoch %q", f.Meta["epoch"])
+	}
+	want := epoch + 2
+	if out, stderr, code := exe(t, mpiEnv(), mpirun, "--allow-run-as-root", "--oversubscribe", "-np", "2", bin, "train", "--threads", "1",
+		"--data", data, "--out", run, "--resume", "--epochs", strconv.Itoa(want)); code != 0 {
+		t.Fatalf("mpirun train --resume: exit %d\n%s\n%s", code, out, stderr)
+	} else if !strings.Contains(out, "resuming "+run+" at epoch "+strconv.Itoa(epoch+1)) {
+		t.Errorf("the resumed run did not start at epoch %d:\n%s", epoch+1, out)
+	}
+	f, err = ckpt.Read(last)
+	if err != nil || f.Meta["epoch"] != strconv.Itoa(want) {
+		t.Fatalf("after --resume: epoch %q, %v; want %d", f.Meta["epoch"], err, want)
+	}
+	if log, err := progress.ReadLog(filepath.Join(run, "log.jsonl")); err != nil || len(log) != want {
+		t.Errorf("the resumed run's log: %d records, %v; want %d", len(log), err, want)
+	}
+}
+
+// findRank is the process of binary bin that Open MPI started as rank r, found by its
+// command line and its OMPI_COMM_WORLD_RANK.
+func findRank(bin string, r int) (int, bool) {
+	dirs, _ := os.ReadDir("/proc")
+	for _, d := range dirs {
+		pid, err := strconv.Atoi(d.Name())
+		if err != nil {
+			continue
+		}
+		cmdline, err := os.ReadFile(filepath.Join("/proc", d.Name(), "cmdline"))
+		if err != nil || !strings.HasPrefix(string(cmdline), bin+"\x00") {
+			continue
+		}
+		env, err := os.ReadFile(filepath.Join("/proc", d.Name(), "environ"))
+		if err != nil {
+			continue
+		}
+		if slices.Contains(strings.Split(string(env), "\x00"), "OMPI_COMM_WORLD_RANK="+strconv.Itoa(r)) {
+			return pid, true
+		}
+	}
+	return 0, false
+}
+
+// rankPID is findRank, failing the test when there is no such process.
+func rankPID(t *testing.T, bin string, r int) int {
+	t.Helper()
+	pid, ok := findRank(bin, r)
+	if !ok {
+		t.Fatalf("no process of %s is rank %d", bin, r)
+	}
+	return pid
 }

@@ -632,74 +632,104 @@ func (net) TrainBackward(s *model.State, n int) {
 	p_conv0 := s.Params[0:432]
 	// head: head-bwd, BN-ReLU bn on load
 	nn.HeadBackward(c, n, 256, 64, 10, pooled, p_fc_weight, dlogits, g_fc_weight, g_fc_bias, dz_bn)
+	s.GradsDone(2746320)
 	// bn: bnrelu-bwd
 	nn.BNReLUBackward(c, n, 256, 64, group2_block1_add, bn_mean, bn_invstd, p_bn_weight, &nn.Pre{Scale: bn_scale, Shift: bn_shift}, dz_bn, d_group2_block1_add, false, g_bn_weight, g_bn_bias)
+	s.GradsDone(2745808)
 	// group2.block1.conv1: conv-bwd (input gradient by winograd F(4x4,3x3), weight gradient by winograd F(4x4,3x3)), 3x3/1, [256 8 8] -> [256 8 8], BN-ReLU group2.block1.bn1 on load
 	nn.WinogradWgrad(c, n, &conv_group2_block1_conv1, 4, group2_block1_conv0, &nn.Pre{Scale: group2_block1_bn1_scale, Shift: group2_block1_bn1_shift}, d_group2_block1_add, g_group2_block1_conv1)
 	nn.WinogradDgrad(c, n, &conv_group2_block1_conv1, 4, group2_block1_conv1_wino4_dgrad, d_group2_block1_add, dz_group2_block1_bn1, false)
+	s.GradsDone(2155984)
 	// group2.block1.bn1: bnrelu-bwd
 	nn.BNReLUBackward(c, n, 256, 64, group2_block1_conv0, group2_block1_bn1_mean, group2_block1_bn1_invstd, p_group2_block1_bn1_weight, &nn.Pre{Scale: group2_block1_bn1_scale, Shift: group2_block1_bn1_shift}, dz_group2_block1_bn1, d_group2_block1_conv0, false, g_group2_block1_bn1_weight, g_group2_block1_bn1_bias)
+	s.GradsDone(2155472)
 	// group2.block1.conv0: conv-bwd (input gradient by winograd F(4x4,3x3), weight gradient by winograd F(4x4,3x3)), 3x3/1, [256 8 8] -> [256 8 8], BN-ReLU group2.block1.bn0 on load
 	nn.WinogradWgrad(c, n, &conv_group2_block1_conv0, 4, group2_block0_add, &nn.Pre{Scale: group2_block1_bn0_scale, Shift: group2_block1_bn0_shift}, d_group2_block1_conv0, g_group2_block1_conv0)
 	nn.WinogradDgrad(c, n, &conv_group2_block1_conv0, 4, group2_block1_conv0_wino4_dgrad, d_group2_block1_conv0, dz_group2_block1_bn0, false)
+	s.GradsDone(1565648)
 	// group2.block1.bn0: bnrelu-bwd
 	nn.BNReLUBackward(c, n, 256, 64, group2_block0_add, group2_block1_bn0_mean, group2_block1_bn0_invstd, p_group2_block1_bn0_weight, &nn.Pre{Scale: group2_block1_bn0_scale, Shift: group2_block1_bn0_shift}, dz_group2_block1_bn0, d_group2_block1_add, true, g_group2_block1_bn0_weight, g_group2_block1_bn0_bias)
+	s.GradsDone(1565136)
 	// group2.block0.convdim: conv-bwd (input gradient by im2row, weight gradient by im2row), 1x1/2, [128 16 16] -> [256 8 8], BN-ReLU group2.block0.bn0 on load
 	nn.Im2rowBackward(c, n, &conv_group2_block0_convdim, group1_block1_add, group2_block0_convdim_rows_dgrad, &nn.Pre{Scale: group2_block0_bn0_scale, Shift: group2_block0_bn0_shift}, d_group2_block1_add, g_group2_block0_convdim, dz_group2_block0_bn0, false)
+	s.GradsDone(1532368)
 	// group2.block0.conv1: conv-bwd (input gradient by winograd F(4x4,3x3), weight gradient by winograd F(4x4,3x3)), 3x3/1, [256 8 8] -> [256 8 8], BN-ReLU group2.block0.bn1 on load
 	nn.WinogradWgrad(c, n, &conv_group2_block0_conv1, 4, group2_block0_conv0, &nn.Pre{Scale: group2_block0_bn1_scale, Shift: group2_block0_bn1_shift}, d_group2_block1_add, g_group2_block0_conv1)
 	nn.WinogradDgrad(c, n, &conv_group2_block0_conv1, 4, group2_block0_conv1_wino4_dgrad, d_group2_block1_add, dz_group2_block0_bn1, false)
+	s.GradsDone(942544)
 	// group2.block0.bn1: bnrelu-bwd
 	nn.BNReLUBackward(c, n, 256, 64, group2_block0_conv0, group2_block0_bn1_mean, group2_block0_bn1_invstd, p_group2_block0_bn1_weight, &nn.Pre{Scale: group2_block0_bn1_scale, Shift: group2_block0_bn1_shift}, dz_group2_block0_bn1, d_group2_block0_conv0, false, g_group2_block0_bn1_weight, g_group2_block0_bn1_bias)
+	s.GradsDone(942032)
 	// group2.block0.conv0: conv-bwd (input gradient by im2row, weight gradient by im2row), 3x3/2, [128 16 16] -> [256 8 8], BN-ReLU group2.block0.bn0 on load
 	nn.Im2rowBackward(c, n, &conv_group2_block0_conv0, group1_block1_add, group2_block0_conv0_rows_dgrad, &nn.Pre{Scale: group2_block0_bn0_scale, Shift: group2_block0_bn0_shift}, d_group2_block0_conv0, g_group2_block0_conv0, dz_group2_block0_bn0, true)
+	s.GradsDone(647120)
 	// group2.block0.bn0: bnrelu-bwd
 	nn.BNReLUBackward(c, n, 128, 256, group1_block1_add, group2_block0_bn0_mean, group2_block0_bn0_invstd, p_group2_block0_bn0_weight, &nn.Pre{Scale: group2_block0_bn0_scale, Shift: group2_block0_bn0_shift}, dz_group2_block0_bn0, d_group1_block1_add, false, g_group2_block0_bn0_weight, g_group2_block0_bn0_bias)
+	s.GradsDone(646864)
 	// group1.block1.conv1: conv-bwd (input gradient by winograd F(4x4,3x3), weight gradient by winograd F(4x4,3x3)), 3x3/1, [128 16 16] -> [128 16 16], BN-ReLU group1.block1.bn1 on load
 	nn.WinogradWgrad(c, n, &conv_group1_block1_conv1, 4, group1_block1_conv0, &nn.Pre{Scale: group1_block1_bn1_scale, Shift: group1_block1_bn1_shift}, d_group1_block1_add, g_group1_block1_conv1)
 	nn.WinogradDgrad(c, n, &conv_group1_block1_conv1, 4, group1_block1_conv1_wino4_dgrad, d_group1_block1_add, dz_group1_block1_bn1, false)
+	s.GradsDone(499408)
 	// group1.block1.bn1: bnrelu-bwd
 	nn.BNReLUBackward(c, n, 128, 256, group1_block1_conv0, group1_block1_bn1_mean, group1_block1_bn1_invstd, p_group1_block1_bn1_weight, &nn.Pre{Scale: group1_block1_bn1_scale, Shift: group1_block1_bn1_shift}, dz_group1_block1_bn1, d_group1_block1_conv0, false, g_group1_block1_bn1_weight, g_group1_block1_bn1_bias)
+	s.GradsDone(499152)
 	// group1.block1.conv0: conv-bwd (input gradient by winograd F(4x4,3x3), weight gradient by winograd F(4x4,3x3)), 3x3/1, [128 16 16] -> [128 16 16], BN-ReLU group1.block1.bn0 on load
 	nn.WinogradWgrad(c, n, &conv_group1_block1_conv0, 4, group1_block0_add, &nn.Pre{Scale: group1_block1_bn0_scale, Shift: group1_block1_bn0_shift}, d_group1_block1_conv0, g_group1_block1_conv0)
 	nn.WinogradDgrad(c, n, &conv_group1_block1_conv0, 4, group1_block1_conv0_wino4_dgrad, d_group1_block1_conv0, dz_group1_block1_bn0, false)
+	s.GradsDone(351696)
 	// group1.block1.bn0: bnrelu-bwd
 	nn.BNReLUBackward(c, n, 128, 256, group1_block0_add, group1_block1_bn0_mean, group1_block1_bn0_invstd, p_group1_block1_bn0_weight, &nn.Pre{Scale: group1_block1_bn0_scale, Shift: group1_block1_bn0_shift}, dz_group1_block1_bn0, d_group1_block1_add, true, g_group1_block1_bn0_weight, g_group1_block1_bn0_bias)
+	s.GradsDone(351440)
 	// group1.block0.convdim: conv-bwd (input gradient by im2row, weight gradient by im2row), 1x1/2, [64 32 32] -> [128 16 16], BN-ReLU group1.block0.bn0 on load
 	nn.Im2rowBackward(c, n, &conv_group1_block0_convdim, group0_block1_add, group1_block0_convdim_rows_dgrad, &nn.Pre{Scale: group1_block0_bn0_scale, Shift: group1_block0_bn0_shift}, d_group1_block1_add, g_group1_block0_convdim, dz_group1_block0_bn0, false)
+	s.GradsDone(343248)
 	// group1.block0.conv1: conv-bwd (input gradient by winograd F(4x4,3x3), weight gradient by winograd F(4x4,3x3)), 3x3/1, [128 16 16] -> [128 16 16], BN-ReLU group1.block0.bn1 on load
 	nn.WinogradWgrad(c, n, &conv_group1_block0_conv1, 4, group1_block0_conv0, &nn.Pre{Scale: group1_block0_bn1_scale, Shift: group1_block0_bn1_shift}, d_group1_block1_add, g_group1_block0_conv1)
 	nn.WinogradDgrad(c, n, &conv_group1_block0_conv1, 4, group1_block0_conv1_wino4_dgrad, d_group1_block1_add, dz_group1_block0_bn1, false)
+	s.GradsDone(195792)
 	// group1.block0.bn1: bnrelu-bwd
 	nn.BNReLUBackward(c, n, 128, 256, group1_block0_conv0, group1_block0_bn1_mean, group1_block0_bn1_invstd, p_group1_block0_bn1_weight, &nn.Pre{Scale: group1_block0_bn1_scale, Shift: group1_block0_bn1_shift}, dz_group1_block0_bn1, d_group1_block0_conv0, false, g_group1_block0_bn1_weight, g_group1_block0_bn1_bias)
+	s.GradsDone(195536)
 	// group1.block0.conv0: conv-bwd (input gradient by im2row, weight gradient by im2row), 3x3/2, [64 32 32] -> [128 16 16], BN-ReLU group1.block0.bn0 on load
 	nn.Im2rowBackward(c, n, &conv_group1_block0_conv0, group0_block1_add, group1_block0_conv0_rows_dgrad, &nn.Pre{Scale: group1_block0_bn0_scale, Shift: group1_block0_bn0_shift}, d_group1_block0_conv0, g_group1_block0_conv0, dz_group1_block0_bn0, true)
+	s.GradsDone(121808)
 	// group1.block0.bn0: bnrelu-bwd
 	nn.BNReLUBackward(c, n, 64, 1024, group0_block1_add, group1_block0_bn0_mean, group1_block0_bn0_invstd, p_group1_block0_bn0_weight, &nn.Pre{Scale: group1_block0_bn0_scale, Shift: group1_block0_bn0_shift}, dz_group1_block0_bn0, d_group0_block1_add, false, g_group1_block0_bn0_weight, g_group1_block0_bn0_bias)
+	s.GradsDone(121680)
 	// group0.block1.conv1: conv-bwd (input gradient by winograd F(4x4,3x3), weight gradient by winograd F(4x4,3x3)), 3x3/1, [64 32 32] -> [64 32 32], BN-ReLU group0.block1.bn1 on load
 	nn.WinogradWgrad(c, n, &conv_group0_block1_conv1, 4, group0_block1_conv0, &nn.Pre{Scale: group0_block1_bn1_scale, Shift: group0_block1_bn1_shift}, d_group0_block1_add, g_group0_block1_conv1)
 	nn.WinogradDgrad(c, n, &conv_group0_block1_conv1, 4, group0_block1_conv1_wino4_dgrad, d_group0_block1_add, dz_group0_block1_bn1, false)
+	s.GradsDone(84816)
 	// group0.block1.bn1: bnrelu-bwd
 	nn.BNReLUBackward(c, n, 64, 1024, group0_block1_conv0, group0_block1_bn1_mean, group0_block1_bn1_invstd, p_group0_block1_bn1_weight, &nn.Pre{Scale: group0_block1_bn1_scale, Shift: group0_block1_bn1_shift}, dz_group0_block1_bn1, d_group0_block1_conv0, false, g_group0_block1_bn1_weight, g_group0_block1_bn1_bias)
+	s.GradsDone(84688)
 	// group0.block1.conv0: conv-bwd (input gradient by winograd F(4x4,3x3), weight gradient by winograd F(4x4,3x3)), 3x3/1, [64 32 32] -> [64 32 32], BN-ReLU group0.block1.bn0 on load
 	nn.WinogradWgrad(c, n, &conv_group0_block1_conv0, 4, group0_block0_add, &nn.Pre{Scale: group0_block1_bn0_scale, Shift: group0_block1_bn0_shift}, d_group0_block1_conv0, g_group0_block1_conv0)
 	nn.WinogradDgrad(c, n, &conv_group0_block1_conv0, 4, group0_block1_conv0_wino4_dgrad, d_group0_block1_conv0, dz_group0_block1_bn0, false)
+	s.GradsDone(47824)
 	// group0.block1.bn0: bnrelu-bwd
 	nn.BNReLUBackward(c, n, 64, 1024, group0_block0_add, group0_block1_bn0_mean, group0_block1_bn0_invstd, p_group0_block1_bn0_weight, &nn.Pre{Scale: group0_block1_bn0_scale, Shift: group0_block1_bn0_shift}, dz_group0_block1_bn0, d_group0_block1_add, true, g_group0_block1_bn0_weight, g_group0_block1_bn0_bias)
+	s.GradsDone(47696)
 	// group0.block0.convdim: conv-bwd (input gradient by pointwise, weight gradient by pointwise), 1x1/1, [16 32 32] -> [64 32 32], BN-ReLU group0.block0.bn0 on load
 	nn.PointwiseBackward(c, n, &conv_group0_block0_convdim, conv0, p_group0_block0_convdim, &nn.Pre{Scale: group0_block0_bn0_scale, Shift: group0_block0_bn0_shift}, d_group0_block1_add, g_group0_block0_convdim, dz_group0_block0_bn0, false)
+	s.GradsDone(46672)
 	// group0.block0.conv1: conv-bwd (input gradient by winograd F(4x4,3x3), weight gradient by winograd F(4x4,3x3)), 3x3/1, [64 32 32] -> [64 32 32], BN-ReLU group0.block0.bn1 on load
 	nn.WinogradWgrad(c, n, &conv_group0_block0_conv1, 4, group0_block0_conv0, &nn.Pre{Scale: group0_block0_bn1_scale, Shift: group0_block0_bn1_shift}, d_group0_block1_add, g_group0_block0_conv1)
 	nn.WinogradDgrad(c, n, &conv_group0_block0_conv1, 4, group0_block0_conv1_wino4_dgrad, d_group0_block1_add, dz_group0_block0_bn1, false)
+	s.GradsDone(9808)
 	// group0.block0.bn1: bnrelu-bwd
 	nn.BNReLUBackward(c, n, 64, 1024, group0_block0_conv0, group0_block0_bn1_mean, group0_block0_bn1_invstd, p_group0_block0_bn1_weight, &nn.Pre{Scale: group0_block0_bn1_scale, Shift: group0_block0_bn1_shift}, dz_group0_block0_bn1, d_group0_block0_conv0, false, g_group0_block0_bn1_weight, g_group0_block0_bn1_bias)
+	s.GradsDone(9680)
 	// group0.block0.conv0: conv-bwd (input gradient by winograd F(4x4,3x3), weight gradient by winograd F(4x4,3x3)), 3x3/1, [16 32 32] -> [64 32 32], BN-ReLU group0.block0.bn0 on load
 	nn.WinogradWgrad(c, n, &conv_group0_block0_conv0, 4, conv0, &nn.Pre{Scale: group0_block0_bn0_scale, Shift: group0_block0_bn0_shift}, d_group0_block0_conv0, g_group0_block0_conv0)
 	nn.WinogradDgrad(c, n, &conv_group0_block0_conv0, 4, group0_block0_conv0_wino4_dgrad, d_group0_block0_conv0, dz_group0_block0_bn0, true)
+	s.GradsDone(464)
 	// group0.block0.bn0: bnrelu-bwd
 	nn.BNReLUBackward(c, n, 16, 1024, conv0, group0_block0_bn0_mean, group0_block0_bn0_invstd, p_group0_block0_bn0_weight, &nn.Pre{Scale: group0_block0_bn0_scale, Shift: group0_block0_bn0_shift}, dz_group0_block0_bn0, d_conv0, false, g_group0_block0_bn0_weight, g_group0_block0_bn0_bias)
+	s.GradsDone(432)
 	// conv0: conv-bwd (weight gradient by im2col), 3x3/1, [3 32 32] -> [16 32 32]
 	nn.Im2colBackward(c, n, &conv_conv0, input, p_conv0, nil, d_conv0, g_conv0, nil, false)
+	s.GradsDone(0)
 }
 
 // Update is the optimizer step: SGD, then the transforms of the new weights that training reads.

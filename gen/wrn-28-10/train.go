@@ -1118,134 +1118,188 @@ func (net) TrainBackward(s *model.State, n int) {
 	p_conv0 := s.Params[0:432]
 	// head: head-bwd, BN-ReLU bn on load
 	nn.HeadBackward(c, n, 640, 64, 10, pooled, p_fc_weight, dlogits, g_fc_weight, g_fc_bias, dz_bn)
+	s.GradsDone(36472784)
 	// bn: bnrelu-bwd
 	nn.BNReLUBackward(c, n, 640, 64, group2_block3_add, bn_mean, bn_invstd, p_bn_weight, &nn.Pre{Scale: bn_scale, Shift: bn_shift}, dz_bn, d_group2_block3_add, false, g_bn_weight, g_bn_bias)
+	s.GradsDone(36471504)
 	// group2.block3.conv1: conv-bwd (input gradient by winograd F(4x4,3x3), weight gradient by winograd F(4x4,3x3)), 3x3/1, [640 8 8] -> [640 8 8], BN-ReLU group2.block3.bn1 on load, dropout 0.3
 	nn.WinogradWgrad(c, n, &conv_group2_block3_conv1, 4, group2_block3_conv0, &nn.Pre{Scale: group2_block3_bn1_scale, Shift: group2_block3_bn1_shift, Drop: float32(0.3), Seed: nn.DropSeed(s.Seed, s.Step, 50)}, d_group2_block3_add, g_group2_block3_conv1)
 	nn.WinogradDgrad(c, n, &conv_group2_block3_conv1, 4, group2_block3_conv1_wino4_dgrad, d_group2_block3_add, dz_group2_block3_bn1, false)
+	s.GradsDone(32785104)
 	// group2.block3.bn1: bnrelu-bwd, dropout 0.3
 	nn.BNReLUBackward(c, n, 640, 64, group2_block3_conv0, group2_block3_bn1_mean, group2_block3_bn1_invstd, p_group2_block3_bn1_weight, &nn.Pre{Scale: group2_block3_bn1_scale, Shift: group2_block3_bn1_shift, Drop: float32(0.3), Seed: nn.DropSeed(s.Seed, s.Step, 50)}, dz_group2_block3_bn1, d_group2_block3_conv0, false, g_group2_block3_bn1_weight, g_group2_block3_bn1_bias)
+	s.GradsDone(32783824)
 	// group2.block3.conv0: conv-bwd (input gradient by winograd F(4x4,3x3), weight gradient by winograd F(4x4,3x3)), 3x3/1, [640 8 8] -> [640 8 8], BN-ReLU group2.block3.bn0 on load
 	nn.WinogradWgrad(c, n, &conv_group2_block3_conv0, 4, group2_block2_add, &nn.Pre{Scale: group2_block3_bn0_scale, Shift: group2_block3_bn0_shift}, d_group2_block3_conv0, g_group2_block3_conv0)
 	nn.WinogradDgrad(c, n, &conv_group2_block3_conv0, 4, group2_block3_conv0_wino4_dgrad, d_group2_block3_conv0, dz_group2_block3_bn0, false)
+	s.GradsDone(29097424)
 	// group2.block3.bn0: bnrelu-bwd
 	nn.BNReLUBackward(c, n, 640, 64, group2_block2_add, group2_block3_bn0_mean, group2_block3_bn0_invstd, p_group2_block3_bn0_weight, &nn.Pre{Scale: group2_block3_bn0_scale, Shift: group2_block3_bn0_shift}, dz_group2_block3_bn0, d_group2_block3_add, true, g_group2_block3_bn0_weight, g_group2_block3_bn0_bias)
+	s.GradsDone(29096144)
 	// group2.block2.conv1: conv-bwd (input gradient by winograd F(4x4,3x3), weight gradient by winograd F(4x4,3x3)), 3x3/1, [640 8 8] -> [640 8 8], BN-ReLU group2.block2.bn1 on load, dropout 0.3
 	nn.WinogradWgrad(c, n, &conv_group2_block2_conv1, 4, group2_block2_conv0, &nn.Pre{Scale: group2_block2_bn1_scale, Shift: group2_block2_bn1_shift, Drop: float32(0.3), Seed: nn.DropSeed(s.Seed, s.Step, 46)}, d_group2_block3_add, g_group2_block2_conv1)
 	nn.WinogradDgrad(c, n, &conv_group2_block2_conv1, 4, group2_block2_conv1_wino4_dgrad, d_group2_block3_add, dz_group2_block2_bn1, false)
+	s.GradsDone(25409744)
 	// group2.block2.bn1: bnrelu-bwd, dropout 0.3
 	nn.BNReLUBackward(c, n, 640, 64, group2_block2_conv0, group2_block2_bn1_mean, group2_block2_bn1_invstd, p_group2_block2_bn1_weight, &nn.Pre{Scale: group2_block2_bn1_scale, Shift: group2_block2_bn1_shift, Drop: float32(0.3), Seed: nn.DropSeed(s.Seed, s.Step, 46)}, dz_group2_block2_bn1, d_group2_block2_conv0, false, g_group2_block2_bn1_weight, g_group2_block2_bn1_bias)
+	s.GradsDone(25408464)
 	// group2.block2.conv0: conv-bwd (input gradient by winograd F(4x4,3x3), weight gradient by winograd F(4x4,3x3)), 3x3/1, [640 8 8] -> [640 8 8], BN-ReLU group2.block2.bn0 on load
 	nn.WinogradWgrad(c, n, &conv_group2_block2_conv0, 4, group2_block1_add, &nn.Pre{Scale: group2_block2_bn0_scale, Shift: group2_block2_bn0_shift}, d_group2_block2_conv0, g_group2_block2_conv0)
 	nn.WinogradDgrad(c, n, &conv_group2_block2_conv0, 4, group2_block2_conv0_wino4_dgrad, d_group2_block2_conv0, dz_group2_block2_bn0, false)
+	s.GradsDone(21722064)
 	// group2.block2.bn0: bnrelu-bwd
 	nn.BNReLUBackward(c, n, 640, 64, group2_block1_add, group2_block2_bn0_mean, group2_block2_bn0_invstd, p_group2_block2_bn0_weight, &nn.Pre{Scale: group2_block2_bn0_scale, Shift: group2_block2_bn0_shift}, dz_group2_block2_bn0, d_group2_block3_add, true, g_group2_block2_bn0_weight, g_group2_block2_bn0_bias)
+	s.GradsDone(21720784)
 	// group2.block1.conv1: conv-bwd (input gradient by winograd F(4x4,3x3), weight gradient by winograd F(4x4,3x3)), 3x3/1, [640 8 8] -> [640 8 8], BN-ReLU group2.block1.bn1 on load, dropout 0.3
 	nn.WinogradWgrad(c, n, &conv_group2_block1_conv1, 4, group2_block1_conv0, &nn.Pre{Scale: group2_block1_bn1_scale, Shift: group2_block1_bn1_shift, Drop: float32(0.3), Seed: nn.DropSeed(s.Seed, s.Step, 42)}, d_group2_block3_add, g_group2_block1_conv1)
 	nn.WinogradDgrad(c, n, &conv_group2_block1_conv1, 4, group2_block1_conv1_wino4_dgrad, d_group2_block3_add, dz_group2_block1_bn1, false)
+	s.GradsDone(18034384)
 	// group2.block1.bn1: bnrelu-bwd, dropout 0.3
 	nn.BNReLUBackward(c, n, 640, 64, group2_block1_conv0, group2_block1_bn1_mean, group2_block1_bn1_invstd, p_group2_block1_bn1_weight, &nn.Pre{Scale: group2_block1_bn1_scale, Shift: group2_block1_bn1_shift, Drop: float32(0.3), Seed: nn.DropSeed(s.Seed, s.Step, 42)}, dz_group2_block1_bn1, d_group2_block1_conv0, false, g_group2_block1_bn1_weight, g_group2_block1_bn1_bias)
+	s.GradsDone(18033104)
 	// group2.block1.conv0: conv-bwd (input gradient by winograd F(4x4,3x3), weight gradient by winograd F(4x4,3x3)), 3x3/1, [640 8 8] -> [640 8 8], BN-ReLU group2.block1.bn0 on load
 	nn.WinogradWgrad(c, n, &conv_group2_block1_conv0, 4, group2_block0_add, &nn.Pre{Scale: group2_block1_bn0_scale, Shift: group2_block1_bn0_shift}, d_group2_block1_conv0, g_group2_block1_conv0)
 	nn.WinogradDgrad(c, n, &conv_group2_block1_conv0, 4, group2_block1_conv0_wino4_dgrad, d_group2_block1_conv0, dz_group2_block1_bn0, false)
+	s.GradsDone(14346704)
 	// group2.block1.bn0: bnrelu-bwd
 	nn.BNReLUBackward(c, n, 640, 64, group2_block0_add, group2_block1_bn0_mean, group2_block1_bn0_invstd, p_group2_block1_bn0_weight, &nn.Pre{Scale: group2_block1_bn0_scale, Shift: group2_block1_bn0_shift}, dz_group2_block1_bn0, d_group2_block3_add, true, g_group2_block1_bn0_weight, g_group2_block1_bn0_bias)
+	s.GradsDone(14345424)
 	// group2.block0.convdim: conv-bwd (input gradient by im2row, weight gradient by im2row), 1x1/2, [320 16 16] -> [640 8 8], BN-ReLU group2.block0.bn0 on load
 	nn.Im2rowBackward(c, n, &conv_group2_block0_convdim, group1_block3_add, group2_block0_convdim_rows_dgrad, &nn.Pre{Scale: group2_block0_bn0_scale, Shift: group2_block0_bn0_shift}, d_group2_block3_add, g_group2_block0_convdim, dz_group2_block0_bn0, false)
+	s.GradsDone(14140624)
 	// group2.block0.conv1: conv-bwd (input gradient by winograd F(4x4,3x3), weight gradient by winograd F(4x4,3x3)), 3x3/1, [640 8 8] -> [640 8 8], BN-ReLU group2.block0.bn1 on load, dropout 0.3
 	nn.WinogradWgrad(c, n, &conv_group2_block0_conv1, 4, group2_block0_conv0, &nn.Pre{Scale: group2_block0_bn1_scale, Shift: group2_block0_bn1_shift, Drop: float32(0.3), Seed: nn.DropSeed(s.Seed, s.Step, 37)}, d_group2_block3_add, g_group2_block0_conv1)
 	nn.WinogradDgrad(c, n, &conv_group2_block0_conv1, 4, group2_block0_conv1_wino4_dgrad, d_group2_block3_add, dz_group2_block0_bn1, false)
+	s.GradsDone(10454224)
 	// group2.block0.bn1: bnrelu-bwd, dropout 0.3
 	nn.BNReLUBackward(c, n, 640, 64, group2_block0_conv0, group2_block0_bn1_mean, group2_block0_bn1_invstd, p_group2_block0_bn1_weight, &nn.Pre{Scale: group2_block0_bn1_scale, Shift: group2_block0_bn1_shift, Drop: float32(0.3), Seed: nn.DropSeed(s.Seed, s.Step, 37)}, dz_group2_block0_bn1, d_group2_block0_conv0, false, g_group2_block0_bn1_weight, g_group2_block0_bn1_bias)
+	s.GradsDone(10452944)
 	// group2.block0.conv0: conv-bwd (input gradient by im2row, weight gradient by im2row), 3x3/2, [320 16 16] -> [640 8 8], BN-ReLU group2.block0.bn0 on load
 	nn.Im2rowBackward(c, n, &conv_group2_block0_conv0, group1_block3_add, group2_block0_conv0_rows_dgrad, &nn.Pre{Scale: group2_block0_bn0_scale, Shift: group2_block0_bn0_shift}, d_group2_block0_conv0, g_group2_block0_conv0, dz_group2_block0_bn0, true)
+	s.GradsDone(8609744)
 	// group2.block0.bn0: bnrelu-bwd
 	nn.BNReLUBackward(c, n, 320, 256, group1_block3_add, group2_block0_bn0_mean, group2_block0_bn0_invstd, p_group2_block0_bn0_weight, &nn.Pre{Scale: group2_block0_bn0_scale, Shift: group2_block0_bn0_shift}, dz_group2_block0_bn0, d_group1_block3_add, false, g_group2_block0_bn0_weight, g_group2_block0_bn0_bias)
+	s.GradsDone(8609104)
 	// group1.block3.conv1: conv-bwd (input gradient by winograd F(4x4,3x3), weight gradient by winograd F(4x4,3x3)), 3x3/1, [320 16 16] -> [320 16 16], BN-ReLU group1.block3.bn1 on load, dropout 0.3
 	nn.WinogradWgrad(c, n, &conv_group1_block3_conv1, 4, group1_block3_conv0, &nn.Pre{Scale: group1_block3_bn1_scale, Shift: group1_block3_bn1_shift, Drop: float32(0.3), Seed: nn.DropSeed(s.Seed, s.Step, 33)}, d_group1_block3_add, g_group1_block3_conv1)
 	nn.WinogradDgrad(c, n, &conv_group1_block3_conv1, 4, group1_block3_conv1_wino4_dgrad, d_group1_block3_add, dz_group1_block3_bn1, false)
+	s.GradsDone(7687504)
 	// group1.block3.bn1: bnrelu-bwd, dropout 0.3
 	nn.BNReLUBackward(c, n, 320, 256, group1_block3_conv0, group1_block3_bn1_mean, group1_block3_bn1_invstd, p_group1_block3_bn1_weight, &nn.Pre{Scale: group1_block3_bn1_scale, Shift: group1_block3_bn1_shift, Drop: float32(0.3), Seed: nn.DropSeed(s.Seed, s.Step, 33)}, dz_group1_block3_bn1, d_group1_block3_conv0, false, g_group1_block3_bn1_weight, g_group1_block3_bn1_bias)
+	s.GradsDone(7686864)
 	// group1.block3.conv0: conv-bwd (input gradient by winograd F(4x4,3x3), weight gradient by winograd F(4x4,3x3)), 3x3/1, [320 16 16] -> [320 16 16], BN-ReLU group1.block3.bn0 on load
 	nn.WinogradWgrad(c, n, &conv_group1_block3_conv0, 4, group1_block2_add, &nn.Pre{Scale: group1_block3_bn0_scale, Shift: group1_block3_bn0_shift}, d_group1_block3_conv0, g_group1_block3_conv0)
 	nn.WinogradDgrad(c, n, &conv_group1_block3_conv0, 4, group1_block3_conv0_wino4_dgrad, d_group1_block3_conv0, dz_group1_block3_bn0, false)
+	s.GradsDone(6765264)
 	// group1.block3.bn0: bnrelu-bwd
 	nn.BNReLUBackward(c, n, 320, 256, group1_block2_add, group1_block3_bn0_mean, group1_block3_bn0_invstd, p_group1_block3_bn0_weight, &nn.Pre{Scale: group1_block3_bn0_scale, Shift: group1_block3_bn0_shift}, dz_group1_block3_bn0, d_group1_block3_add, true, g_group1_block3_bn0_weight, g_group1_block3_bn0_bias)
+	s.GradsDone(6764624)
 	// group1.block2.conv1: conv-bwd (input gradient by winograd F(4x4,3x3), weight gradient by winograd F(4x4,3x3)), 3x3/1, [320 16 16] -> [320 16 16], BN-ReLU group1.block2.bn1 on load, dropout 0.3
 	nn.WinogradWgrad(c, n, &conv_group1_block2_conv1, 4, group1_block2_conv0, &nn.Pre{Scale: group1_block2_bn1_scale, Shift: group1_block2_bn1_shift, Drop: float32(0.3), Seed: nn.DropSeed(s.Seed, s.Step, 29)}, d_group1_block3_add, g_group1_block2_conv1)
 	nn.WinogradDgrad(c, n, &conv_group1_block2_conv1, 4, group1_block2_conv1_wino4_dgrad, d_group1_block3_add, dz_group1_block2_bn1, false)
+	s.GradsDone(5843024)
 	// group1.block2.bn1: bnrelu-bwd, dropout 0.3
 	nn.BNReLUBackward(c, n, 320, 256, group1_block2_conv0, group1_block2_bn1_mean, group1_block2_bn1_invstd, p_group1_block2_bn1_weight, &nn.Pre{Scale: group1_block2_bn1_scale, Shift: group1_block2_bn1_shift, Drop: float32(0.3), Seed: nn.DropSeed(s.Seed, s.Step, 29)}, dz_group1_block2_bn1, d_group1_block2_conv0, false, g_group1_block2_bn1_weight, g_group1_block2_bn1_bias)
+	s.GradsDone(5842384)
 	// group1.block2.conv0: conv-bwd (input gradient by winograd F(4x4,3x3), weight gradient by winograd F(4x4,3x3)), 3x3/1, [320 16 16] -> [320 16 16], BN-ReLU group1.block2.bn0 on load
 	nn.WinogradWgrad(c, n, &conv_group1_block2_conv0, 4, group1_block1_add, &nn.Pre{Scale: group1_block2_bn0_scale, Shift: group1_block2_bn0_shift}, d_group1_block2_conv0, g_group1_block2_conv0)
 	nn.WinogradDgrad(c, n, &conv_group1_block2_conv0, 4, group1_block2_conv0_wino4_dgrad, d_group1_block2_conv0, dz_group1_block2_bn0, false)
+	s.GradsDone(4920784)
 	// group1.block2.bn0: bnrelu-bwd
 	nn.BNReLUBackward(c, n, 320, 256, group1_block1_add, group1_block2_bn0_mean, group1_block2_bn0_invstd, p_group1_block2_bn0_weight, &nn.Pre{Scale: group1_block2_bn0_scale, Shift: group1_block2_bn0_shift}, dz_group1_block2_bn0, d_group1_block3_add, true, g_group1_block2_bn0_weight, g_group1_block2_bn0_bias)
+	s.GradsDone(4920144)
 	// group1.block1.conv1: conv-bwd (input gradient by winograd F(4x4,3x3), weight gradient by winograd F(4x4,3x3)), 3x3/1, [320 16 16] -> [320 16 16], BN-ReLU group1.block1.bn1 on load, dropout 0.3
 	nn.WinogradWgrad(c, n, &conv_group1_block1_conv1, 4, group1_block1_conv0, &nn.Pre{Scale: group1_block1_bn1_scale, Shift: group1_block1_bn1_shift, Drop: float32(0.3), Seed: nn.DropSeed(s.Seed, s.Step, 25)}, d_group1_block3_add, g_group1_block1_conv1)
 	nn.WinogradDgrad(c, n, &conv_group1_block1_conv1, 4, group1_block1_conv1_wino4_dgrad, d_group1_block3_add, dz_group1_block1_bn1, false)
+	s.GradsDone(3998544)
 	// group1.block1.bn1: bnrelu-bwd, dropout 0.3
 	nn.BNReLUBackward(c, n, 320, 256, group1_block1_conv0, group1_block1_bn1_mean, group1_block1_bn1_invstd, p_group1_block1_bn1_weight, &nn.Pre{Scale: group1_block1_bn1_scale, Shift: group1_block1_bn1_shift, Drop: float32(0.3), Seed: nn.DropSeed(s.Seed, s.Step, 25)}, dz_group1_block1_bn1, d_group1_block1_conv0, false, g_group1_block1_bn1_weight, g_group1_block1_bn1_bias)
+	s.GradsDone(3997904)
 	// group1.block1.conv0: conv-bwd (input gradient by winograd F(4x4,3x3), weight gradient by winograd F(4x4,3x3)), 3x3/1, [320 16 16] -> [320 16 16], BN-ReLU group1.block1.bn0 on load
 	nn.WinogradWgrad(c, n, &conv_group1_block1_conv0, 4, group1_block0_add, &nn.Pre{Scale: group1_block1_bn0_scale, Shift: group1_block1_bn0_shift}, d_group1_block1_conv0, g_group1_block1_conv0)
 	nn.WinogradDgrad(c, n, &conv_group1_block1_conv0, 4, group1_block1_conv0_wino4_dgrad, d_group1_block1_conv0, dz_group1_block1_bn0, false)
+	s.GradsDone(3076304)
 	// group1.block1.bn0: bnrelu-bwd
 	nn.BNReLUBackward(c, n, 320, 256, group1_block0_add, group1_block1_bn0_mean, group1_block1_bn0_invstd, p_group1_block1_bn0_weight, &nn.Pre{Scale: group1_block1_bn0_scale, Shift: group1_block1_bn0_shift}, dz_group1_block1_bn0, d_group1_block3_add, true, g_group1_block1_bn0_weight, g_group1_block1_bn0_bias)
+	s.GradsDone(3075664)
 	// group1.block0.convdim: conv-bwd (input gradient by im2row, weight gradient by im2row), 1x1/2, [160 32 32] -> [320 16 16], BN-ReLU group1.block0.bn0 on load
 	nn.Im2rowBackward(c, n, &conv_group1_block0_convdim, group0_block3_add, group1_block0_convdim_rows_dgrad, &nn.Pre{Scale: group1_block0_bn0_scale, Shift: group1_block0_bn0_shift}, d_group1_block3_add, g_group1_block0_convdim, dz_group1_block0_bn0, false)
+	s.GradsDone(3024464)
 	// group1.block0.conv1: conv-bwd (input gradient by winograd F(4x4,3x3), weight gradient by winograd F(4x4,3x3)), 3x3/1, [320 16 16] -> [320 16 16], BN-ReLU group1.block0.bn1 on load, dropout 0.3
 	nn.WinogradWgrad(c, n, &conv_group1_block0_conv1, 4, group1_block0_conv0, &nn.Pre{Scale: group1_block0_bn1_scale, Shift: group1_block0_bn1_shift, Drop: float32(0.3), Seed: nn.DropSeed(s.Seed, s.Step, 20)}, d_group1_block3_add, g_group1_block0_conv1)
 	nn.WinogradDgrad(c, n, &conv_group1_block0_conv1, 4, group1_block0_conv1_wino4_dgrad, d_group1_block3_add, dz_group1_block0_bn1, false)
+	s.GradsDone(2102864)
 	// group1.block0.bn1: bnrelu-bwd, dropout 0.3
 	nn.BNReLUBackward(c, n, 320, 256, group1_block0_conv0, group1_block0_bn1_mean, group1_block0_bn1_invstd, p_group1_block0_bn1_weight, &nn.Pre{Scale: group1_block0_bn1_scale, Shift: group1_block0_bn1_shift, Drop: float32(0.3), Seed: nn.DropSeed(s.Seed, s.Step, 20)}, dz_group1_block0_bn1, d_group1_block0_conv0, false, g_group1_block0_bn1_weight, g_group1_block0_bn1_bias)
+	s.GradsDone(2102224)
 	// group1.block0.conv0: conv-bwd (input gradient by im2row, weight gradient by im2row), 3x3/2, [160 32 32] -> [320 16 16], BN-ReLU group1.block0.bn0 on load
 	nn.Im2rowBackward(c, n, &conv_group1_block0_conv0, group0_block3_add, group1_block0_conv0_rows_dgrad, &nn.Pre{Scale: group1_block0_bn0_scale, Shift: group1_block0_bn0_shift}, d_group1_block0_conv0, g_group1_block0_conv0, dz_group1_block0_bn0, true)
+	s.GradsDone(1641424)
 	// group1.block0.bn0: bnrelu-bwd
 	nn.BNReLUBackward(c, n, 160, 1024, group0_block3_add, group1_block0_bn0_mean, group1_block0_bn0_invstd, p_group1_block0_bn0_weight, &nn.Pre{Scale: group1_block0_bn0_scale, Shift: group1_block0_bn0_shift}, dz_group1_block0_bn0, d_group0_block3_add, false, g_group1_block0_bn0_weight, g_group1_block0_bn0_bias)
+	s.GradsDone(1641104)
 	// group0.block3.conv1: conv-bwd (input gradient by winograd F(4x4,3x3), weight gradient by winograd F(4x4,3x3)), 3x3/1, [160 32 32] -> [160 32 32], BN-ReLU group0.block3.bn1 on load, dropout 0.3
 	nn.WinogradWgrad(c, n, &conv_group0_block3_conv1, 4, group0_block3_conv0, &nn.Pre{Scale: group0_block3_bn1_scale, Shift: group0_block3_bn1_shift, Drop: float32(0.3), Seed: nn.DropSeed(s.Seed, s.Step, 16)}, d_group0_block3_add, g_group0_block3_conv1)
 	nn.WinogradDgrad(c, n, &conv_group0_block3_conv1, 4, group0_block3_conv1_wino4_dgrad, d_group0_block3_add, dz_group0_block3_bn1, false)
+	s.GradsDone(1410704)
 	// group0.block3.bn1: bnrelu-bwd, dropout 0.3
 	nn.BNReLUBackward(c, n, 160, 1024, group0_block3_conv0, group0_block3_bn1_mean, group0_block3_bn1_invstd, p_group0_block3_bn1_weight, &nn.Pre{Scale: group0_block3_bn1_scale, Shift: group0_block3_bn1_shift, Drop: float32(0.3), Seed: nn.DropSeed(s.Seed, s.Step, 16)}, dz_group0_block3_bn1, d_group0_block3_conv0, false, g_group0_block3_bn1_weight, g_group0_block3_bn1_bias)
+	s.GradsDone(1410384)
 	// group0.block3.conv0: conv-bwd (input gradient by winograd F(4x4,3x3), weight gradient by winograd F(4x4,3x3)), 3x3/1, [160 32 32] -> [160 32 32], BN-ReLU group0.block3.bn0 on load
 	nn.WinogradWgrad(c, n, &conv_group0_block3_conv0, 4, group0_block2_add, &nn.Pre{Scale: group0_block3_bn0_scale, Shift: group0_block3_bn0_shift}, d_group0_block3_conv0, g_group0_block3_conv0)
 	nn.WinogradDgrad(c, n, &conv_group0_block3_conv0, 4, group0_block3_conv0_wino4_dgrad, d_group0_block3_conv0, dz_group0_block3_bn0, false)
+	s.GradsDone(1179984)
 	// group0.block3.bn0: bnrelu-bwd
 	nn.BNReLUBackward(c, n, 160, 1024, group0_block2_add, group0_block3_bn0_mean, group0_block3_bn0_invstd, p_group0_block3_bn0_weight, &nn.Pre{Scale: group0_block3_bn0_scale, Shift: group0_block3_bn0_shift}, dz_group0_block3_bn0, d_group0_block3_add, true, g_group0_block3_bn0_weight, g_group0_block3_bn0_bias)
+	s.GradsDone(1179664)
 	// group0.block2.conv1: conv-bwd (input gradient by winograd F(4x4,3x3), weight gradient by winograd F(4x4,3x3)), 3x3/1, [160 32 32] -> [160 32 32], BN-ReLU group0.block2.bn1 on load, dropout 0.3
 	nn.WinogradWgrad(c, n, &conv_group0_block2_conv1, 4, group0_block2_conv0, &nn.Pre{Scale: group0_block2_bn1_scale, Shift: group0_block2_bn1_shift, Drop: float32(0.3), Seed: nn.DropSeed(s.Seed, s.Step, 12)}, d_group0_block3_add, g_group0_block2_conv1)
 	nn.WinogradDgrad(c, n, &conv_group0_block2_conv1, 4, group0_block2_conv1_wino4_dgrad, d_group0_block3_add, dz_group0_block2_bn1, false)
+	s.GradsDone(949264)
 	// group0.block2.bn1: bnrelu-bwd, dropout 0.3
 	nn.BNReLUBackward(c, n, 160, 1024, group0_block2_conv0, group0_block2_bn1_mean, group0_block2_bn1_invstd, p_group0_block2_bn1_weight, &nn.Pre{Scale: group0_block2_bn1_scale, Shift: group0_block2_bn1_shift, Drop: float32(0.3), Seed: nn.DropSeed(s.Seed, s.Step, 12)}, dz_group0_block2_bn1, d_group0_block2_conv0, false, g_group0_block2_bn1_weight, g_group0_block2_bn1_bias)
+	s.GradsDone(948944)
 	// group0.block2.conv0: conv-bwd (input gradient by winograd F(4x4,3x3), weight gradient by winograd F(4x4,3x3)), 3x3/1, [160 32 32] -> [160 32 32], BN-ReLU group0.block2.bn0 on load
 	nn.WinogradWgrad(c, n, &conv_group0_block2_conv0, 4, group0_block1_add, &nn.Pre{Scale: group0_block2_bn0_scale, Shift: group0_block2_bn0_shift}, d_group0_block2_conv0, g_group0_block2_conv0)
 	nn.WinogradDgrad(c, n, &conv_group0_block2_conv0, 4, group0_block2_conv0_wino4_dgrad, d_group0_block2_conv0, dz_group0_block2_bn0, false)
+	s.GradsDone(718544)
 	// group0.block2.bn0: bnrelu-bwd
 	nn.BNReLUBackward(c, n, 160, 1024, group0_block1_add, group0_block2_bn0_mean, group0_block2_bn0_invstd, p_group0_block2_bn0_weight, &nn.Pre{Scale: group0_block2_bn0_scale, Shift: group0_block2_bn0_shift}, dz_group0_block2_bn0, d_group0_block3_add, true, g_group0_block2_bn0_weight, g_group0_block2_bn0_bias)
+	s.GradsDone(718224)
 	// group0.block1.conv1: conv-bwd (input gradient by winograd F(4x4,3x3), weight gradient by winograd F(4x4,3x3)), 3x3/1, [160 32 32] -> [160 32 32], BN-ReLU group0.block1.bn1 on load, dropout 0.3
 	nn.WinogradWgrad(c, n, &conv_group0_block1_conv1, 4, group0_block1_conv0, &nn.Pre{Scale: group0_block1_bn1_scale, Shift: group0_block1_bn1_shift, Drop: float32(0.3), Seed: nn.DropSeed(s.Seed, s.Step, 8)}, d_group0_block3_add, g_group0_block1_conv1)
 	nn.WinogradDgrad(c, n, &conv_group0_block1_conv1, 4, group0_block1_conv1_wino4_dgrad, d_group0_block3_add, dz_group0_block1_bn1, false)
+	s.GradsDone(487824)
 	// group0.block1.bn1: bnrelu-bwd, dropout 0.3
 	nn.BNReLUBackward(c, n, 160, 1024, group0_block1_conv0, group0_block1_bn1_mean, group0_block1_bn1_invstd, p_group0_block1_bn1_weight, &nn.Pre{Scale: group0_block1_bn1_scale, Shift: group0_block1_bn1_shift, Drop: float32(0.3), Seed: nn.DropSeed(s.Seed, s.Step, 8)}, dz_group0_block1_bn1, d_group0_block1_conv0, false, g_group0_block1_bn1_weight, g_group0_block1_bn1_bias)
+	s.GradsDone(487504)
 	// group0.block1.conv0: conv-bwd (input gradient by winograd F(4x4,3x3), weight gradient by winograd F(4x4,3x3)), 3x3/1, [160 32 32] -> [160 32 32], BN-ReLU group0.block1.bn0 on load
 	nn.WinogradWgrad(c, n, &conv_group0_block1_conv0, 4, group0_block0_add, &nn.Pre{Scale: group0_block1_bn0_scale, Shift: group0_block1_bn0_shift}, d_group0_block1_conv0, g_group0_block1_conv0)
 	nn.WinogradDgrad(c, n, &conv_group0_block1_conv0, 4, group0_block1_conv0_wino4_dgrad, d_group0_block1_conv0, dz_group0_block1_bn0, false)
+	s.GradsDone(257104)
 	// group0.block1.bn0: bnrelu-bwd
 	nn.BNReLUBackward(c, n, 160, 1024, group0_block0_add, group0_block1_bn0_mean, group0_block1_bn0_invstd, p_group0_block1_bn0_weight, &nn.Pre{Scale: group0_block1_bn0_scale, Shift: group0_block1_bn0_shift}, dz_group0_block1_bn0, d_group0_block3_add, true, g_group0_block1_bn0_weight, g_group0_block1_bn0_bias)
+	s.GradsDone(256784)
 	// group0.block0.convdim: conv-bwd (input gradient by pointwise, weight gradient by pointwise), 1x1/1, [16 32 32] -> [160 32 32], BN-ReLU group0.block0.bn0 on load
 	nn.PointwiseBackward(c, n, &conv_group0_block0_convdim, conv0, p_group0_block0_convdim, &nn.Pre{Scale: group0_block0_bn0_scale, Shift: group0_block0_bn0_shift}, d_group0_block3_add, g_group0_block0_convdim, dz_group0_block0_bn0, false)
+	s.GradsDone(254224)
 	// group0.block0.conv1: conv-bwd (input gradient by winograd F(4x4,3x3), weight gradient by winograd F(4x4,3x3)), 3x3/1, [160 32 32] -> [160 32 32], BN-ReLU group0.block0.bn1 on load, dropout 0.3
 	nn.WinogradWgrad(c, n, &conv_group0_block0_conv1, 4, group0_block0_conv0, &nn.Pre{Scale: group0_block0_bn1_scale, Shift: group0_block0_bn1_shift, Drop: float32(0.3), Seed: nn.DropSeed(s.Seed, s.Step, 3)}, d_group0_block3_add, g_group0_block0_conv1)
 	nn.WinogradDgrad(c, n, &conv_group0_block0_conv1, 4, group0_block0_conv1_wino4_dgrad, d_group0_block3_add, dz_group0_block0_bn1, false)
+	s.GradsDone(23824)
 	// group0.block0.bn1: bnrelu-bwd, dropout 0.3
 	nn.BNReLUBackward(c, n, 160, 1024, group0_block0_conv0, group0_block0_bn1_mean, group0_block0_bn1_invstd, p_group0_block0_bn1_weight, &nn.Pre{Scale: group0_block0_bn1_scale, Shift: group0_block0_bn1_shift, Drop: float32(0.3), Seed: nn.DropSeed(s.Seed, s.Step, 3)}, dz_group0_block0_bn1, d_group0_block0_conv0, false, g_group0_block0_bn1_weight, g_group0_block0_bn1_bias)
+	s.GradsDone(23504)
 	// group0.block0.conv0: conv-bwd (input gradient by winograd F(4x4,3x3), weight gradient by winograd F(4x4,3x3)), 3x3/1, [16 32 32] -> [160 32 32], BN-ReLU group0.block0.bn0 on load
 	nn.WinogradWgrad(c, n, &conv_group0_block0_conv0, 4, conv0, &nn.Pre{Scale: group0_block0_bn0_scale, Shift: group0_block0_bn0_shift}, d_group0_block0_conv0, g_group0_block0_conv0)
 	nn.WinogradDgrad(c, n, &conv_group0_block0_conv0, 4, group0_block0_conv0_wino4_dgrad, d_group0_block0_conv0, dz_group0_block0_bn0, true)
+	s.GradsDone(464)
 	// group0.block0.bn0: bnrelu-bwd
 	nn.BNReLUBackward(c, n, 16, 1024, conv0, group0_block0_bn0_mean, group0_block0_bn0_invstd, p_group0_block0_bn0_weight, &nn.Pre{Scale: group0_block0_bn0_scale, Shift: group0_block0_bn0_shift}, dz_group0_block0_bn0, d_conv0, false, g_group0_block0_bn0_weight, g_group0_block0_bn0_bias)
+	s.GradsDone(432)
 	// conv0: conv-bwd (weight gradient by im2col), 3x3/1, [3 32 32] -> [16 32 32]
 	nn.Im2colBackward(c, n, &conv_conv0, input, p_conv0, nil, d_conv0, g_conv0, nil, false)
+	s.GradsDone(0)
 }
 
 // Update is the optimizer step: SGD, then the transforms of the new weights that training reads.

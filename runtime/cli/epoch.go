@@ -45,6 +45,9 @@ type trainer struct {
 	comm   dist.Comm    // the ranks of a data-parallel run, nil for one process
 	sigs   *interrupt   // SIGINT and SIGTERM
 
+	traffic traffic  // the communication of the ranks (nothing for one process)
+	overlap *overlap // the gradient buckets of a data-parallel run with an Async Comm, or nil
+
 	start     int        // epochs already done
 	best      float64    // best test error so far (2 before any)
 	bestEpoch int        // the epoch of best (0 before any, or not recorded)
@@ -131,6 +134,11 @@ func (t *trainer) run() error {
 	if n := t.ranks(); n > 1 {
 		fmt.Fprintf(out, "data-parallel over %d ranks: global batches of %d (%d per rank), gradients averaged; the learning rate is the recipe's, not rescaled\n",
 			n, n*t.m.spec.Batch, t.m.spec.Batch)
+		if t.o.syncBN {
+			fmt.Fprintf(out, "--sync-bn: batch normalization with the statistics of the global batch of %d\n", n*t.m.spec.Batch)
+		}
+		fmt.Fprintf(out, "comm: broadcast %.1f MB from rank 0 in %.3f s at the start\n",
+			float64(t.traffic.broadcastBytes)/1e6, t.traffic.broadcast.Seconds())
 	}
 	if len(t.given) > 0 {
 		fmt.Fprintf(out, "overriding the compiled recipe: %s\n", overridesString(t.given))
@@ -206,6 +214,7 @@ func (t *trainer) epoch(e int, log *progress.Log) error {
 		if !ok || (n == 1 && b > 1) { // a last batch of one image would give degenerate BN statistics
 			break
 		}
+		ts := time.Now()
 		r, err := t.m.net.TrainStep(st, n, x[:n*d], y[:n], h)
 		if err != nil {
 			return err
@@ -218,6 +227,7 @@ func (t *trainer) epoch(e int, log *progress.Log) error {
 		if err := t.sumRanks(sums); err != nil {
 			return err
 		}
+		t.traffic.endStep(time.Since(ts))
 		if loss := r.Loss; t.lead() {
 			if t.comm != nil {
 				loss = sums[0] / sums[2]
@@ -238,6 +248,8 @@ func (t *trainer) epoch(e int, log *progress.Log) error {
 	}
 	bar.Finish()
 	trainSec := time.Since(t0).Seconds()
+	traffic := t.traffic.epoch
+	t.traffic.epoch = epochTraffic{}
 	rec := epochRecord{Epoch: e + 1, LR: lr, TrainLoss: lossSum / float64(seen), TrainError: float64(wrong) / float64(seen),
 		ImagesPerSec: float64(seen) / trainSec, Seed: t.r.Seed, Overrides: overridesString(t.given)}
 	if math.IsNaN(rec.TrainLoss) || math.IsInf(rec.TrainLoss, 0) {
@@ -297,6 +309,9 @@ func (t *trainer) epoch(e int, log *progress.Log) error {
 	}
 	fmt.Fprintf(t.c.env.Stdout, "%s  lr %.6g  train loss %.4f error %s  test loss %.4f error %s  %.1f s, %.0f img/s%s\n",
 		label, lr, rec.TrainLoss, pct(rec.TrainError), rec.TestLoss, pct(rec.TestError), rec.Seconds, rec.ImagesPerSec, mark)
+	if t.ranks() > 1 {
+		fmt.Fprintln(t.c.env.Stdout, traffic.report())
+	}
 	return nil
 }
 

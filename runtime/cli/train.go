@@ -44,7 +44,8 @@ const (
 type trainOpts struct {
 	data, out, init string
 	epochs, limit   int
-	resume          bool
+	resume, syncBN  bool
+	bucketMB        float64           // data-parallel: the gradient buckets averaged during the backward pass
 	given           map[string]string // the overrides of the compiled recipe given, flag name to value
 }
 
@@ -56,6 +57,8 @@ func runTrain(c *cmd) func() error {
 	c.fs.IntVar(&o.limit, "limit", 0, "train on the first `N` training examples only (default: all)")
 	c.fs.BoolVar(&o.resume, "resume", false, "continue the run in --out from its last.safetensors")
 	c.fs.StringVar(&o.init, "init", "", "start from the weights in `W` (safetensors) instead of a fresh initialisation")
+	c.fs.BoolVar(&o.syncBN, "sync-bn", false, "under mpirun: batch normalization with the statistics of the whole global batch, over all ranks (PyTorch's SyncBatchNorm), instead of each rank's own")
+	c.fs.Float64Var(&o.bucketMB, "bucket-mb", 25, "under mpirun: average the gradients in buckets of `MB` megabytes, each as soon as the backward pass has finished it (PyTorch DDP's default 25); 0 averages them all after the backward pass")
 	given := declareOverrides(c.fs)
 	c.computeFlags()
 	return func() error {
@@ -72,6 +75,8 @@ func runTrain(c *cmd) func() error {
 			return usagef("--epochs must be at least 1, got %d", o.epochs)
 		case o.limit < 0:
 			return usagef("--limit must be positive, got %d", o.limit)
+		case !(o.bucketMB >= 0) || o.bucketMB > 4096:
+			return usagef("--bucket-mb must be from 0 to 4096, got %g", o.bucketMB)
 		case o.resume && o.init != "":
 			return usagef("--resume and --init exclude each other (a resumed run already has its weights)")
 		case o.out == "":
@@ -103,9 +108,19 @@ func train(c *cmd, o trainOpts, comm dist.Comm) error {
 	defer t.m.close()
 	t.sigs = sigs
 	if comm != nil {
-		if err := t.joinRanks(comm); err != nil {
+		err := t.joinRanks(comm)
+		if err == nil && o.syncBN {
+			t.syncBatchNorm(comm)
+		}
+		if t.overlap != nil {
+			defer t.overlap.free() // before MPI_Finalize
+		}
+		if err != nil {
 			return err
 		}
+	}
+	if o.syncBN && comm == nil {
+		fmt.Fprintf(c.env.Stderr, "note: --sync-bn has nothing to do in a single process (its batch statistics are those of the whole batch); it matters under mpirun with several ranks\n")
 	}
 	if err := t.abandon(t.start); err != nil {
 		return err

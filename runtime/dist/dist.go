@@ -32,6 +32,27 @@ type Comm interface {
 	Close() error
 }
 
+// Async is a Comm that can also sum without blocking: data-parallel training starts
+// the sums of the gradients of the last layers while the backward pass still computes
+// those of the first (MPI_Iallreduce), and waits for them all before the update.
+type Async interface {
+	Comm
+	// NewBucket returns a buffer of n floats whose sums over all processes run in the
+	// background; every process must start its buckets in the same order.
+	NewBucket(n int) (Bucket, error)
+}
+
+// Bucket is a buffer that is summed over all processes in the background: fill Data,
+// Start, then Test (which also moves the sum on) until it says done, or Wait; Data then
+// holds the sum. Data must not be touched between Start and the end. Free releases it.
+type Bucket interface {
+	Data() []float32
+	Start() error
+	Test() (done bool, err error)
+	Wait() error
+	Free()
+}
+
 // Single is the Comm of a run of one process: rank 0 of 1, every collective a no-op.
 type Single struct{}
 

@@ -23,6 +23,10 @@ static int wrnc_bcast_f32(float *buf, int n, int root) { return MPI_Bcast(buf, n
 static int wrnc_bcast_f64(double *buf, int n, int root) { return MPI_Bcast(buf, n, MPI_DOUBLE, root, MPI_COMM_WORLD); }
 static int wrnc_allreduce_f32(float *buf, int n) { return MPI_Allreduce(MPI_IN_PLACE, buf, n, MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD); }
 static int wrnc_allreduce_f64(double *buf, int n) { return MPI_Allreduce(MPI_IN_PLACE, buf, n, MPI_DOUBLE, MPI_SUM, MPI_COMM_WORLD); }
+static int wrnc_iallreduce_f32(float *buf, int n, MPI_Request *req) { return MPI_Iallreduce(MPI_IN_PLACE, buf, n, MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD, req); }
+static int wrnc_test(MPI_Request *req, int *flag) { return MPI_Test(req, flag, MPI_STATUS_IGNORE); }
+static int wrnc_wait(MPI_Request *req) { return MPI_Wait(req, MPI_STATUS_IGNORE); }
+static MPI_Request *wrnc_new_request(void) { MPI_Request *r = malloc(sizeof(MPI_Request)); if (r) *r = MPI_REQUEST_NULL; return r; }
 static void wrnc_abort(int code) { MPI_Abort(MPI_COMM_WORLD, code); }
 static int wrnc_finalize(void) { return MPI_Finalize(); }
 static void wrnc_error_string(int code, char *buf, int cap) {
@@ -53,6 +57,8 @@ func init() {
 	// calls come from it, one at a time (MPI_THREAD_SERIALIZED).
 	runtime.LockOSThread()
 }
+
+var _ Async = (*mpiComm)(nil)
 
 // mpiComm is MPI_COMM_WORLD.
 type mpiComm struct {
@@ -161,4 +167,79 @@ func (c *mpiComm) Close() error {
 		return mpiError("MPI_Finalize", rc)
 	}
 	return nil
+}
+
+// NewBucket implements Async: n floats and a request, in C memory (MPI reads and writes
+// them after MPI_Iallreduce returns, which Go memory must not be used for).
+func (c *mpiComm) NewBucket(n int) (Bucket, error) {
+	if n < 1 || n > chunk {
+		return nil, fmt.Errorf("dist: a bucket of %d floats (1 to %d)", n, chunk)
+	}
+	buf := (*C.float)(C.malloc(C.size_t(n) * 4))
+	req := C.wrnc_new_request()
+	if buf == nil || req == nil {
+		C.free(unsafe.Pointer(buf))
+		C.free(unsafe.Pointer(req))
+		return nil, fmt.Errorf("dist: no memory for a bucket of %d floats", n)
+	}
+	return &mpiBucket{buf: buf, req: req, data: unsafe.Slice((*float32)(unsafe.Pointer(buf)), n)}, nil
+}
+
+// mpiBucket is a Bucket of MPI: a C buffer and its MPI_Request.
+type mpiBucket struct {
+	buf     *C.float
+	req     *C.MPI_Request
+	data    []float32
+	pending bool
+}
+
+// Data implements Bucket.
+func (b *mpiBucket) Data() []float32 { return b.data }
+
+// Start implements Bucket (MPI_Iallreduce in place, MPI_FLOAT, MPI_SUM).
+func (b *mpiBucket) Start() error {
+	if b.pending {
+		return fmt.Errorf("dist: a bucket started twice")
+	}
+	if rc := C.wrnc_iallreduce_f32(b.buf, C.int(len(b.data)), b.req); rc != C.MPI_SUCCESS {
+		return mpiError("MPI_Iallreduce", rc)
+	}
+	b.pending = true
+	return nil
+}
+
+// Test implements Bucket (MPI_Test).
+func (b *mpiBucket) Test() (bool, error) {
+	if !b.pending {
+		return true, nil
+	}
+	var flag C.int
+	if rc := C.wrnc_test(b.req, &flag); rc != C.MPI_SUCCESS {
+		return false, mpiError("MPI_Test", rc)
+	}
+	b.pending = flag == 0
+	return !b.pending, nil
+}
+
+// Wait implements Bucket (MPI_Wait).
+func (b *mpiBucket) Wait() error {
+	if !b.pending {
+		return nil
+	}
+	b.pending = false
+	if rc := C.wrnc_wait(b.req); rc != C.MPI_SUCCESS {
+		return mpiError("MPI_Wait", rc)
+	}
+	return nil
+}
+
+// Free implements Bucket: after Wait (a pending bucket is waited for first).
+func (b *mpiBucket) Free() {
+	if b.buf == nil {
+		return
+	}
+	b.Wait()
+	C.free(unsafe.Pointer(b.buf))
+	C.free(unsafe.Pointer(b.req))
+	b.buf, b.req, b.data = nil, nil, nil
 }

@@ -112,6 +112,15 @@ type State struct {
 	// State that sets it.
 	ReduceGrads func(grads []float32) error
 
+	// GradsReady, when set, is called by the CPU backward pass as soon as a suffix of
+	// s.Grads is final: GradsReady(lo) says that Grads[lo:] will not change in this step
+	// (the backward pass runs from the last layers, whose tensors come last, to the
+	// first; lo only decreases within a step, and the last call of a step has lo 0).
+	// Data-parallel training starts the averaging of those gradients there, while the
+	// backward pass goes on; ReduceGrads still follows the backward pass. The hook must
+	// not change Grads[:lo].
+	GradsReady func(lo int)
+
 	// Prepared[ph] is Step+1 as of the last time the derived buffers (transformed weights)
 	// that phase ph reads were made, 0 for never.
 	Prepared [contract.NumPhases]uint64
@@ -172,4 +181,12 @@ type Counters struct {
 // Counted is a Net that counts what its device does (the CPU does not: its counters are 0).
 type Counted interface {
 	Counters() Counters
+}
+
+// GradsDone is called by the generated backward pass when Grads[lo:] is final; it calls
+// GradsReady when set.
+func (s *State) GradsDone(lo int) {
+	if s.GradsReady != nil {
+		s.GradsReady(lo)
+	}
 }

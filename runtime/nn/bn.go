@@ -32,7 +32,11 @@ type bnCall struct {
 func BNTrain(ctx *Ctx, n, C, HW int, x, gamma, beta, runMean, runVar, mean, invstd, scale, shift []float32) {
 	ctx.bn = bnCall{n: n, c: C, hw: HW, x: x, gamma: gamma, beta: beta, runMean: runMean, runVar: runVar,
 		mean: mean, invstd: invstd, scale: scale, shift: shift}
-	ctx.pool.For(C, ctx.bnTrainBody)
+	if ctx.bnSum != nil {
+		ctx.bnTrainSync()
+	} else {
+		ctx.pool.For(C, ctx.bnTrainBody)
+	}
 	ctx.bn = bnCall{}
 }
 

@@ -10,7 +10,11 @@ package nn
 func BNReLUBackward(ctx *Ctx, n, C, HW int, x, mean, invstd, gamma []float32, pre *Pre, dz, dx []float32, accDx bool, dgamma, dbeta []float32) {
 	ctx.bn = bnCall{n: n, c: C, hw: HW, x: x, mean: mean, invstd: invstd, gamma: gamma, ld: makeLoader(pre),
 		dz: dz, dx: dx, accDx: accDx, dgamma: dgamma, dbeta: dbeta}
-	ctx.pool.For(C, ctx.bnBackBody)
+	if ctx.bnSum != nil {
+		ctx.bnBackSync()
+	} else {
+		ctx.pool.For(C, ctx.bnBackBody)
+	}
 	ctx.bn = bnCall{}
 }
 

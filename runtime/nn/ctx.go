@@ -69,6 +69,13 @@ type Ctx struct {
 	rowChunksBody, rowBackBody               func(t, lo, hi int)
 	rowDWBody, rowWeightsTBody               func(lo, hi int)
 	winoWeightsBody, rowWeightsBody, sgdBody func(lo, hi int)
+
+	// Batch statistics over several processes (SetBNSum, syncbn.go): the sum, its
+	// buffer, the float64 means of the BNTrain in progress, and the loop bodies.
+	bnSum                         func([]float64)
+	bnAcc, bnMean                 []float64
+	bnSyncSumsBody, bnSyncDevBody func(lo, hi int)
+	bnBackSumsBody, bnBackDxBody  func(lo, hi int)
 }
 
 // NewCtx returns a context running on pool's threads with workspace float32s per thread
