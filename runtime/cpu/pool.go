@@ -4,12 +4,13 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // Pool runs parallel loops on a fixed set of worker goroutines, created once by
 // NewPool. A loop is split into at most Threads() contiguous chunks; the caller
 // runs the first chunk itself and the workers the others. A worker that finished
-// a chunk spins a few tens of microseconds for the next one before it parks (as
+// a chunk spins up to spinTime (half a millisecond) for the next one before it parks (as
 // OpenMP runtimes do), and the caller spins for the workers' chunks likewise, so
 // that the short loops of batch-1 inference cost no thread wake-ups; a loop never
 // starts a goroutine.
@@ -38,28 +39,47 @@ type poolWorker struct {
 	wake  chan struct{}
 }
 
-// A waiting worker or caller polls spinPolls times, then spinYields times yields its
-// processor to any other runnable thread (osYield) and polls again, and then parks: a
-// few microseconds of pure spinning, some tens of microseconds in all, that give way to
-// other work when the machine is oversubscribed.
+// A waiting worker or caller polls spinPolls times, then goes on polling, yielding its
+// processor to any other runnable thread (osYield) every spinYieldEvery polls, until
+// spinTime has passed since it began to wait, and then parks.
+//
+// The budget is one of time, not of polls: a count of polls and yields lasted some tens of
+// microseconds on an idle machine (a yield returns at once there), less than the gaps
+// of batch-1 inference on two threads (one thread's chunk starting late, the caller's
+// serial work between loops), so that both threads parked on nearly every loop. A parked
+// goroutine is woken onto its waker's processor, which then spins on in its own wait, so
+// one park led to the next: one WRN-16-4 convolution of one image (16x32x32 -> 64, F(4x4))
+// took 290 µs on two threads against 100 µs on one, the pool parking twice per call
+// (AMD EPYC Zen 4, 2 cores). Spinning up to spinTime keeps the threads awake through
+// such gaps; a pool idle for longer parks and costs no CPU.
 const (
-	spinPolls  = 1 << 11
-	spinYields = 64
+	spinPolls      = 1 << 11
+	spinYieldEvery = 64
+	spinTime       = 500 * time.Microsecond
 )
 
-// spinning reports whether a waiter that has polled spins times should go on polling
-// (it yields now and then); false means park.
-func spinning(spins int) bool {
-	if spins < spinPolls {
+// spinner is the state of one wait: how many times it polled, and since when it waits
+// (read once it has polled spinPolls times).
+type spinner struct {
+	spins int
+	start time.Time
+}
+
+// spinning reports whether a waiter should go on polling (it yields now and then); false
+// means park.
+func (s *spinner) spinning() bool {
+	s.spins++
+	if s.spins < spinPolls {
 		return true
 	}
-	if y := (spins - spinPolls) / 64; y < spinYields {
-		if (spins-spinPolls)%64 == 0 {
-			osYield()
-		}
+	if s.spins == spinPolls {
+		s.start = time.Now()
+	}
+	if (s.spins-spinPolls)%spinYieldEvery != 0 {
 		return true
 	}
-	return false
+	osYield()
+	return time.Since(s.start) < spinTime
 }
 
 // poolTask is one chunk of a loop: exactly one of plain and chunked is set, or
@@ -112,8 +132,9 @@ func (p *Pool) work(w *poolWorker) {
 
 // await returns once w.gen differs from seen: spinning first, then parked.
 func (w *poolWorker) await(seen uint64) {
-	for spins := 0; w.gen.Load() == seen; spins++ {
-		if spinning(spins) {
+	var sp spinner
+	for w.gen.Load() == seen {
+		if sp.spinning() {
 			continue
 		}
 		w.state.Store(1)
@@ -141,8 +162,9 @@ func (w *poolWorker) post(t poolTask) {
 // wait returns when the workers' chunks of the current loop are done: spinning
 // first, then parked on p.done.
 func (p *Pool) wait() {
-	for spins := 0; p.remaining.Load() != 0; spins++ {
-		if spinning(spins) {
+	var sp spinner
+	for p.remaining.Load() != 0 {
+		if sp.spinning() {
 			continue
 		}
 		p.waiting.Store(1)

@@ -5,6 +5,7 @@ import (
 	"runtime"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 )
@@ -155,5 +156,41 @@ func TestPoolRecoveredPanic(t *testing.T) {
 	})
 	if diff := cmp.Diff([]int{1, 1, 1, 1}, hits); diff != "" {
 		t.Errorf("For after a recovered panic (-want +got):\n%s", diff)
+	}
+}
+
+// TestPoolParkAndWake runs loops separated by idle gaps shorter and longer than spinTime,
+// so that the workers are found spinning and parked (and the caller waits on a slow
+// worker chunk past its own spin budget): every loop must still cover its range exactly once.
+func TestPoolParkAndWake(t *testing.T) {
+	p := NewPool(3)
+	defer p.Close()
+	for i, gap := range []time.Duration{0, spinTime / 4, 2 * spinTime, 0, 3 * spinTime} {
+		time.Sleep(gap)
+		hits := make([]int32, 30)
+		p.ForChunk(len(hits), func(chunk, lo, hi int) {
+			if chunk == 2 && i%2 == 1 {
+				time.Sleep(2 * spinTime) // the caller outwaits its spin and parks
+			}
+			for j := lo; j < hi; j++ {
+				hits[j]++
+			}
+		})
+		for j, h := range hits {
+			if h != 1 {
+				t.Fatalf("gap %v: element %d covered %d times", gap, j, h)
+			}
+		}
+	}
+}
+
+// TestSpinnerBudget checks that a wait spins for about spinTime, not longer, then parks.
+func TestSpinnerBudget(t *testing.T) {
+	var s spinner
+	t0 := time.Now()
+	for s.spinning() {
+	}
+	if d := time.Since(t0); d < spinTime || d > 50*spinTime {
+		t.Errorf("spun %v, want about %v", d, spinTime)
 	}
 }
