@@ -55,14 +55,20 @@ func (ctx *Ctx) bnTrainChannels(lo, hi int) {
 		for i := 0; i < b.n; i++ {
 			q += k.SqDevF64(b.x[(i*b.c+ch)*b.hw:(i*b.c+ch+1)*b.hw], m)
 		}
-		is := 1 / math.Sqrt(q/cnt+bnEps)
-		b.mean[ch], b.invstd[ch] = float32(m), float32(is)
-		sc := float64(b.gamma[ch]) * is
-		b.scale[ch], b.shift[ch] = float32(sc), float32(float64(b.beta[ch])-m*sc)
-		b.runMean[ch] = float32((1-bnMomentum)*float64(b.runMean[ch]) + bnMomentum*m)
-		if cnt > 1 {
-			b.runVar[ch] = float32((1-bnMomentum)*float64(b.runVar[ch]) + bnMomentum*q/(cnt-1))
-		}
+		b.setStats(ch, m, q, cnt)
+	}
+}
+
+// setStats writes channel ch's batch statistics (mean m, sum of squared deviations q over
+// cnt values), the scale and shift they make, and the running averages.
+func (b *bnCall) setStats(ch int, m, q, cnt float64) {
+	is := 1 / math.Sqrt(q/cnt+bnEps)
+	b.mean[ch], b.invstd[ch] = float32(m), float32(is)
+	sc := float64(b.gamma[ch]) * is
+	b.scale[ch], b.shift[ch] = float32(sc), float32(float64(b.beta[ch])-m*sc)
+	b.runMean[ch] = float32((1-bnMomentum)*float64(b.runMean[ch]) + bnMomentum*m)
+	if cnt > 1 {
+		b.runVar[ch] = float32((1-bnMomentum)*float64(b.runVar[ch]) + bnMomentum*q/(cnt-1))
 	}
 }
 

@@ -28,33 +28,49 @@ func (ctx *Ctx) bnBackChannels(lo, hi int) {
 	b := &ctx.bn
 	cnt := float64(b.n * b.hw)
 	for ch := lo; ch < hi; ch++ {
-		m, is := float64(b.mean[ch]), float64(b.invstd[ch])
-		var sg, sgx float64 // sum g, sum g*x
-		for i := 0; i < b.n; i++ {
-			off := (i*b.c + ch) * b.hw
-			var s1, s2 float64
-			if b.ld.drop {
-				s1, s2 = b.sums(ch, off)
-			} else {
-				s1, s2 = ctx.kern.ReLUGradSums(b.x[off:off+b.hw], b.dz[off:off+b.hw], b.ld.scale[ch], b.ld.shift[ch])
-			}
-			sg += s1
-			sgx += s2
+		sg, sgx := ctx.bnGradSums(ch) // sum g, sum g*x
+		b.dbeta[ch], b.dgamma[ch] = float32(sg), float32(b.gxhat(ch, sg, sgx))
+		ctx.bnDx(ch, sg, sgx, cnt)
+	}
+}
+
+// bnGradSums returns sum g and sum g*x of channel ch over this call's images.
+func (ctx *Ctx) bnGradSums(ch int) (sg, sgx float64) {
+	b := &ctx.bn
+	for i := 0; i < b.n; i++ {
+		off := (i*b.c + ch) * b.hw
+		var s1, s2 float64
+		if b.ld.drop {
+			s1, s2 = b.sums(ch, off)
+		} else {
+			s1, s2 = ctx.kern.ReLUGradSums(b.x[off:off+b.hw], b.dz[off:off+b.hw], b.ld.scale[ch], b.ld.shift[ch])
 		}
-		sgxhat := (sgx - m*sg) * is
-		b.dbeta[ch], b.dgamma[ch] = float32(sg), float32(sgxhat)
-		k := float64(b.gamma[ch]) * is / cnt
-		ca, cc := k*cnt, -k*is*sgxhat
-		cb := -k*sg - cc*m
-		for i := 0; i < b.n; i++ {
-			off := (i*b.c + ch) * b.hw
-			if b.ld.drop {
-				b.dxPlane(ch, off, ca, cb, cc)
-				continue
-			}
-			ctx.kern.ReLUGradDx(b.x[off:off+b.hw], b.dz[off:off+b.hw], b.dx[off:off+b.hw],
-				b.ld.scale[ch], b.ld.shift[ch], ca, cb, cc, b.accDx)
+		sg += s1
+		sgx += s2
+	}
+	return sg, sgx
+}
+
+// gxhat is sum g*xhat of channel ch from sum g and sum g*x.
+func (b *bnCall) gxhat(ch int, sg, sgx float64) float64 {
+	return (sgx - float64(b.mean[ch])*sg) * float64(b.invstd[ch])
+}
+
+// bnDx writes dx of channel ch from sum g and sum g*x over cnt values.
+func (ctx *Ctx) bnDx(ch int, sg, sgx, cnt float64) {
+	b := &ctx.bn
+	m, is := float64(b.mean[ch]), float64(b.invstd[ch])
+	k := float64(b.gamma[ch]) * is / cnt
+	ca, cc := k*cnt, -k*is*b.gxhat(ch, sg, sgx)
+	cb := -k*sg - cc*m
+	for i := 0; i < b.n; i++ {
+		off := (i*b.c + ch) * b.hw
+		if b.ld.drop {
+			b.dxPlane(ch, off, ca, cb, cc)
+			continue
 		}
+		ctx.kern.ReLUGradDx(b.x[off:off+b.hw], b.dz[off:off+b.hw], b.dx[off:off+b.hw],
+			b.ld.scale[ch], b.ld.shift[ch], ca, cb, cc, b.accDx)
 	}
 }
 

@@ -1,7 +1,5 @@
 package nn
 
-import "math"
-
 // SetBNSum makes the batch normalization of training (BNTrain, BNReLUBackward) compute
 // its statistics over the batches of several processes, as PyTorch's SyncBatchNorm:
 // sum, when not nil, replaces its argument with the element-wise sum over all processes
@@ -38,9 +36,6 @@ func (ctx *Ctx) bnTrainSync() {
 	s[C] = float64(b.n * b.hw)
 	ctx.bnSum(s)
 	cnt := s[C]
-	for ch := range C {
-		b.mean[ch] = float32(s[ch] / cnt) // the float32 mean, for the backward pass
-	}
 	ctx.bnMean = append(ctx.bnMean[:0], s[:C]...)
 	for ch := range C {
 		ctx.bnMean[ch] /= cnt
@@ -49,15 +44,7 @@ func (ctx *Ctx) bnTrainSync() {
 	ctx.pool.For(C, ctx.bnSyncDevBody)
 	ctx.bnSum(s)
 	for ch := range C {
-		m, q := ctx.bnMean[ch], s[ch]
-		is := 1 / math.Sqrt(q/cnt+bnEps)
-		b.invstd[ch] = float32(is)
-		sc := float64(b.gamma[ch]) * is
-		b.scale[ch], b.shift[ch] = float32(sc), float32(float64(b.beta[ch])-m*sc)
-		b.runMean[ch] = float32((1-bnMomentum)*float64(b.runMean[ch]) + bnMomentum*m)
-		if cnt > 1 {
-			b.runVar[ch] = float32((1-bnMomentum)*float64(b.runVar[ch]) + bnMomentum*q/(cnt-1))
-		}
+		b.setStats(ch, ctx.bnMean[ch], s[ch], cnt)
 	}
 }
 
@@ -103,20 +90,8 @@ func (ctx *Ctx) bnBackSync() {
 func (ctx *Ctx) bnBackSums(lo, hi int) {
 	b := &ctx.bn
 	for ch := lo; ch < hi; ch++ {
-		m, is := float64(b.mean[ch]), float64(b.invstd[ch])
-		var sg, sgx float64
-		for i := 0; i < b.n; i++ {
-			off := (i*b.c + ch) * b.hw
-			var s1, s2 float64
-			if b.ld.drop {
-				s1, s2 = b.sums(ch, off)
-			} else {
-				s1, s2 = ctx.kern.ReLUGradSums(b.x[off:off+b.hw], b.dz[off:off+b.hw], b.ld.scale[ch], b.ld.shift[ch])
-			}
-			sg += s1
-			sgx += s2
-		}
-		b.dbeta[ch], b.dgamma[ch] = float32(sg), float32((sgx-m*sg)*is)
+		sg, sgx := ctx.bnGradSums(ch)
+		b.dbeta[ch], b.dgamma[ch] = float32(sg), float32(b.gxhat(ch, sg, sgx))
 		ctx.bnAcc[ch], ctx.bnAcc[b.c+ch] = sg, sgx
 	}
 }
@@ -126,20 +101,6 @@ func (ctx *Ctx) bnBackDx(lo, hi int) {
 	b := &ctx.bn
 	cnt := ctx.bnAcc[2*b.c]
 	for ch := lo; ch < hi; ch++ {
-		m, is := float64(b.mean[ch]), float64(b.invstd[ch])
-		sg, sgx := ctx.bnAcc[ch], ctx.bnAcc[b.c+ch]
-		sgxhat := (sgx - m*sg) * is
-		k := float64(b.gamma[ch]) * is / cnt
-		ca, cc := k*cnt, -k*is*sgxhat
-		cb := -k*sg - cc*m
-		for i := 0; i < b.n; i++ {
-			off := (i*b.c + ch) * b.hw
-			if b.ld.drop {
-				b.dxPlane(ch, off, ca, cb, cc)
-				continue
-			}
-			ctx.kern.ReLUGradDx(b.x[off:off+b.hw], b.dz[off:off+b.hw], b.dx[off:off+b.hw],
-				b.ld.scale[ch], b.ld.shift[ch], ca, cb, cc, b.accDx)
-		}
+		ctx.bnDx(ch, ctx.bnAcc[ch], ctx.bnAcc[b.c+ch], cnt)
 	}
 }
