@@ -35,7 +35,7 @@ var zmm = []VecPhysical{
 // rows 0..4, R12 rows 5..9, R13 rows 10..14, AX rows 15..19 (each base + {0, 1,
 // 2, 4}*lda, or + 3*lda from BX); transposed A: SI depths 0, 1 (+ lda), R12
 // depths 2, 3 of the unrolled iteration.
-func kernelAVX512(rows int, transA bool) {
+func kernelAVX512(rows int, transA bool) error {
 	name := fmt.Sprintf("kernAVX512Nx%d", rows)
 	layout := "row-major A (element (i, k) at a[i*lda+k])"
 	if transA {
@@ -43,7 +43,7 @@ func kernelAVX512(rows int, transA bool) {
 		layout = "transposed A (element (i, k) at a[k*lda+i])"
 	}
 	if rows > 28 || rows > 20 && !transA {
-		panic("kernelAVX512: too many rows")
+		return fmt.Errorf("kernelAVX512: %d rows of %s A do not fit the registers", rows, map[bool]string{false: "row-major", true: "transposed"}[transA])
 	}
 	TEXT(name, NOSPLIT, "func(k int, a *float32, lda int, b, c *float32, ldc int, acc bool)")
 	Doc(fmt.Sprintf("%s computes a %dx%d tile of C from %s", name, rows, nr, layout),
@@ -136,31 +136,7 @@ func kernelAVX512(rows int, transA bool) {
 		}
 	}
 
-	loop := name + "_loop"
-	tail := name + "_tail"
-	tailLoop := name + "_tailloop"
-	store := name + "_store"
-	CMPQ(k, U8(unroll))
-	JL(LabelRef(tail))
-	Label(loop)
-	for u := 0; u < unroll; u++ {
-		step(u)
-	}
-	advance(unroll)
-	SUBQ(U8(unroll), k)
-	CMPQ(k, U8(unroll))
-	JGE(LabelRef(loop))
-
-	Label(tail)
-	TESTQ(k, k)
-	JE(LabelRef(store))
-	Label(tailLoop)
-	step(0)
-	advance(1)
-	DECQ(k)
-	JNE(LabelRef(tailLoop))
-
-	Label(store)
+	kLoop(name, k, step, advance)
 	flag := Load(Param("acc"), R10B)
 	MOVQ(c, row)
 	TESTB(flag, flag)
@@ -184,6 +160,7 @@ func kernelAVX512(rows int, transA bool) {
 	}
 	VZEROUPPER()
 	RET()
+	return nil
 }
 
 // fmaPeak512 emits fmaPeak512: n iterations of 24 independent zmm FMAs, the

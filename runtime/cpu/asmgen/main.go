@@ -13,6 +13,7 @@ package main
 
 import (
 	"fmt"
+	"log"
 
 	. "github.com/mmcloughlin/avo/build"
 	. "github.com/mmcloughlin/avo/operand"
@@ -27,6 +28,37 @@ const (
 	unroll = 4  // k steps per loop iteration
 )
 
+// kLoop emits the depth loop of a micro-kernel: unroll steps per iteration while k holds
+// at least unroll, then one step at a time, advancing the pointers after each; it ends at
+// the label name+"_store", where the caller writes the tile.
+func kLoop(name string, k Register, step func(u int), advance func(steps int)) {
+	loop := name + "_loop"
+	tail := name + "_tail"
+	tailLoop := name + "_tailloop"
+	store := name + "_store"
+	CMPQ(k, U8(unroll))
+	JL(LabelRef(tail))
+	Label(loop)
+	for u := 0; u < unroll; u++ {
+		step(u)
+	}
+	advance(unroll)
+	SUBQ(U8(unroll), k)
+	CMPQ(k, U8(unroll))
+	JGE(LabelRef(loop))
+
+	Label(tail)
+	TESTQ(k, k)
+	JE(LabelRef(store))
+	Label(tailLoop)
+	step(0)
+	advance(1)
+	DECQ(k)
+	JNE(LabelRef(tailLoop))
+
+	Label(store)
+}
+
 func main() {
 	for _, transA := range []bool{false, true} {
 		for rows := 1; rows <= mr; rows++ {
@@ -35,7 +67,9 @@ func main() {
 	}
 	for _, transA := range []bool{false, true} {
 		for rows := 1; rows <= mr512; rows++ {
-			kernelAVX512(rows, transA)
+			if err := kernelAVX512(rows, transA); err != nil {
+				log.Fatalf("asmgen: %v", err)
+			}
 		}
 	}
 	packBRows()
@@ -156,31 +190,7 @@ func kernelAVX2(rows int, transA bool) {
 		}
 	}
 
-	loop := name + "_loop"
-	tail := name + "_tail"
-	tailLoop := name + "_tailloop"
-	store := name + "_store"
-	CMPQ(k, U8(unroll))
-	JL(LabelRef(tail))
-	Label(loop)
-	for u := 0; u < unroll; u++ {
-		step(u)
-	}
-	advance(unroll)
-	SUBQ(U8(unroll), k)
-	CMPQ(k, U8(unroll))
-	JGE(LabelRef(loop))
-
-	Label(tail)
-	TESTQ(k, k)
-	JE(LabelRef(store))
-	Label(tailLoop)
-	step(0)
-	advance(1)
-	DECQ(k)
-	JNE(LabelRef(tailLoop))
-
-	Label(store)
+	kLoop(name, k, step, advance)
 	flag := Load(Param("acc"), R10B)
 	MOVQ(c, row)
 	TESTB(flag, flag)
