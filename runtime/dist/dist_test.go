@@ -5,7 +5,13 @@ import "testing"
 // TestSingle checks the Comm of one process: rank 0 of 1, collectives that leave the
 // buffers as they are, and a broadcast from another rank refused.
 func TestSingle(t *testing.T) {
-	var c Comm = Single{}
+	checkWorldOfOne(t, Single{})
+}
+
+// checkWorldOfOne checks a Comm of one process: rank 0 of 1, collectives that leave the
+// buffers as they are, a broadcast from another rank refused, and Close.
+func checkWorldOfOne(t *testing.T, c Comm) {
+	t.Helper()
 	if c.Rank() != 0 || c.Size() != 1 {
 		t.Fatalf("rank %d of %d", c.Rank(), c.Size())
 	}
