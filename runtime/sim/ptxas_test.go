@@ -50,6 +50,9 @@ func assemble(t *testing.T, name, src string) {
 // TestPtxas checks that every test kernel in testdata assembles.
 func TestPtxas(t *testing.T) {
 	if ptxasPath() == "" {
+		if os.Getenv("CI") != "" {
+			t.Fatal("no ptxas: .ci/run makes a CUDA folder with .ci/cuda-setup and sets CUDA_HOME")
+		}
 		t.Skip("no ptxas ($CUDA_HOME/bin, /usr/local/cuda/bin or $PATH)")
 	}
 	files, err := filepath.Glob(filepath.Join("testdata", "*.ptx"))
