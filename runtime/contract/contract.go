@@ -37,6 +37,25 @@ func (c *Conv) Pointwise() bool { return c.R == 1 && c.S == 1 && c.P == 0 }
 // takes.
 func (c *Conv) Winograd3() bool { return c.R == 3 && c.S == 1 && c.P == 1 }
 
+// Pool describes one max pool: C channels of H x W to OH x OW, an R x R window at stride S
+// with padding P (padded positions never win).
+type Pool struct{ C, H, W, R, S, P, OH, OW int }
+
+// Validate reports whether p is a consistent pool: positive sizes, 0 <= P < R (every window
+// holds a real position), and OH, OW equal to (H+2P-R)/S+1, (W+2P-R)/S+1.
+func (p *Pool) Validate() error {
+	if p.C < 1 || p.H < 1 || p.W < 1 || p.R < 1 || p.S < 1 || p.P < 0 || p.P >= p.R {
+		return fmt.Errorf("pool %+v: want C, H, W, R, S >= 1 and 0 <= P < R", *p)
+	}
+	if p.H+2*p.P < p.R || p.W+2*p.P < p.R {
+		return fmt.Errorf("pool %+v: window %dx%d larger than the padded input %dx%d", *p, p.R, p.R, p.H+2*p.P, p.W+2*p.P)
+	}
+	if oh, ow := (p.H+2*p.P-p.R)/p.S+1, (p.W+2*p.P-p.R)/p.S+1; p.OH != oh || p.OW != ow {
+		return fmt.Errorf("pool %+v: output %dx%d, want %dx%d", *p, p.OH, p.OW, oh, ow)
+	}
+	return nil
+}
+
 // WeightLen is the floats of the weights, K*C*R*R.
 func (c *Conv) WeightLen() int { return c.K * c.C * c.R * c.R }
 

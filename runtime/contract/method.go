@@ -38,6 +38,9 @@ const (
 	BNBatchStats Method = "bn-batch-stats" // training BN: batch statistics, running averages
 	BNRunning    Method = "bn-running"     // inference BN: scale and shift from running statistics
 	BNReLUBack   Method = "bnrelu-backward"
+	BNBack       Method = "bn-backward"      // BN backward without a ReLU (post-activation blocks)
+	MaxPool      Method = "max-pool"         // max pool through a BN-ReLU, forward or backward
+	AddReLU      Method = "bn-add-relu"      // ReLU(BN(x) + shortcut), forward or backward
 	HeadDirect   Method = "pool-fc"          // BN-ReLU, global average pool and the FC layer
 	SoftmaxCE    Method = "softmax-ce"       // the loss and d loss / d logits
 	SGD          Method = "sgd"              // torch.optim.SGD over every trainable tensor
