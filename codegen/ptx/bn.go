@@ -112,14 +112,27 @@ func BNInfer(name string, C int) (Entry, error) {
 // acc (else written; dx may be dz itself). Parameters: x, mean, invstd, gamma, scale, shift,
 // (seed), dz, dx, dgamma, dbeta, n.
 func BNReLUBackward(name string, C, HW int, pre Pre, acc bool) (Entry, error) {
-	if C < 1 || HW < 1 || C*HW >= 1<<24 {
-		return Entry{}, fmt.Errorf("ptx: kernel %s: BN of %d channels of %d values", name, C, HW)
-	}
 	if !pre.On {
 		return Entry{}, fmt.Errorf("ptx: kernel %s: BNReLUBackward needs the forward pass's BN-ReLU Pre", name)
 	}
 	if err := pre.check(); err != nil {
 		return Entry{}, fmt.Errorf("ptx: kernel %s: %w", name, err)
+	}
+	return bnBackward(name, C, HW, pre, acc)
+}
+
+// BNBackward emits nn.BNBackward, the backward pass of a training-mode BN with no ReLU after
+// it (the BNs that end a residual block, before the add): BNReLUBackward with g = dz, no mask.
+// Parameters: x, mean, invstd, gamma, dz, dx, dgamma, dbeta, n.
+func BNBackward(name string, C, HW int, acc bool) (Entry, error) {
+	return bnBackward(name, C, HW, Pre{}, acc)
+}
+
+// bnBackward is BNReLUBackward through pre's BN-ReLU (and dropout) when pre is on, else
+// BNBackward.
+func bnBackward(name string, C, HW int, pre Pre, acc bool) (Entry, error) {
+	if C < 1 || HW < 1 || C*HW >= 1<<24 {
+		return Entry{}, fmt.Errorf("ptx: kernel %s: BN of %d channels of %d values", name, C, HW)
 	}
 	params := []string{"x", "mean", "invstd", "gamma"}
 	params = append(params, pre.params()...)
@@ -135,17 +148,23 @@ func BNReLUBackward(name string, C, HW int, pre Pre, acc bool) (Entry, error) {
 	coff := b.mulWide(ch, u32(4))
 	m := b.ld("global.nc", tF32, addr{base: b.add(mean, coff)})
 	is := b.ld("global.nc", tF32, addr{base: b.add(invstd, coff)})
-	sc, sh := ps.channel(b, ch)
-	// grad is g and xhat of element idx.
+	var sc, sh reg
+	if pre.On {
+		sc, sh = ps.channel(b, ch)
+	}
+	// grad is g (dz, through the ReLU and dropout when pre is on) and xhat of element idx.
 	grad := func(idx reg) (g, v, xhat reg) {
 		v = b.ld("global.nc", tF32, addr{base: b.elem(x, idx, 4)})
 		d := b.ld("global", tF32, addr{base: b.elem(dz, idx, 4)})
-		live := b.setp("gt", bnrelu(b, v, sc, sh), f32(0))
-		if pre.Drop > 0 {
-			live = b.and(live, keep(b, ps.seed, idx, pre.Drop))
-			d = b.mul(d, f32(keepScale(pre.Drop)))
+		if pre.On {
+			live := b.setp("gt", bnrelu(b, v, sc, sh), f32(0))
+			if pre.Drop > 0 {
+				live = b.and(live, keep(b, ps.seed, idx, pre.Drop))
+				d = b.mul(d, f32(keepScale(pre.Drop)))
+			}
+			d = b.selp(d, f32(0), live)
 		}
-		return b.selp(d, f32(0), live), v, b.mul(b.sub(v, m), is)
+		return d, v, b.mul(b.sub(v, m), is)
 	}
 	sg, sgx := newDsum(b, f32(0)), newDsum(b, f32(0))
 	channelLoop(b, tid, ch, count, C, HW, func(idx reg) {

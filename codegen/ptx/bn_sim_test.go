@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/wrnc/wrnc/runtime/nn"
+	"github.com/wrnc/wrnc/testdata/ref"
 )
 
 // bnShapes are (n, C, HW) of the BN tests: odd channel counts and image sizes, n*HW == 1
@@ -111,6 +112,47 @@ func TestBNReLUBackwardSim(t *testing.T) {
 					check(t, "dbeta", d.read("dbeta"), db, 1e-5)
 				})
 			}
+		}
+	}
+}
+
+func TestBNBackwardSim(t *testing.T) {
+	for i, s := range bnShapes {
+		for _, acc := range []bool{false, true} {
+			n, C, HW := s[0], s[1], s[2]
+			t.Run(fmt.Sprintf("n%d_C%d_HW%d_acc%v", n, C, HW, acc), func(t *testing.T) {
+				r := newRand(450 + uint64(i))
+				d := newDevice(t)
+				x := randF32(r, n*C*HW, -1, 1)
+				dz := randF32(r, len(x), -1, 1)
+				dx0 := randF32(r, len(x), -1, 1)
+				mean, invstd, gamma := randF32(r, C, -0.2, 0.2), randF32(r, C, 0.5, 2), randF32(r, C, 0.5, 1.5)
+				for name, v := range map[string][]float32{"x": x, "dz": dz, "mean": mean, "invstd": invstd, "gamma": gamma} {
+					d.f32(name, v)
+				}
+				if acc {
+					d.f32("dx", dx0)
+				} else {
+					d.alias("dx", "dz") // in place, as nn allows
+				}
+				d.poison("dgamma", C)
+				d.poison("dbeta", C)
+				d.scalar("n", uint64(n))
+				e, err := BNBackward("bn_back", C, HW, acc)
+				if err != nil {
+					t.Fatal(err)
+				}
+				d.launch(e, n)
+				dx, dg, db := ref.BNBackward(n, C, HW, f64(x), f64(gamma), f64(mean), f64(invstd), f64(dz), true)
+				if acc {
+					for j, v := range dx0 {
+						dx[j] += float64(v)
+					}
+				}
+				check(t, "dx", d.read("dx"), round32(dx), 1e-5)
+				check(t, "dgamma", d.read("dgamma"), round32(dg), 1e-5)
+				check(t, "dbeta", d.read("dbeta"), round32(db), 1e-5)
+			})
 		}
 	}
 }

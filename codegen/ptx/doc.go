@@ -26,7 +26,13 @@
 //	BNTrain             batch mean, invstd, scale, shift, running stats     fp32, compensated
 //	BNInfer             scale, shift from the running stats                 fp32
 //	BNReLUBackward      dx (+)= BN-ReLU(-dropout) backward, dgamma, dbeta   fp32, compensated
+//	BNBackward          dx (+)= BN backward (no ReLU), dgamma, dbeta        fp32, compensated
+//	MaxPoolForward      y = maxpool(pre(x)), pre none or BN-ReLU            fp32, exact
+//	MaxPoolBackward     dz = dy gathered to each window's first maximum     fp32, CPU's order
+//	AddReLUForward      y = relu(bn(x) + res or bn(res))                    fp32, CPU's rounding
+//	AddReLUBackward     dz = dy where y > 0                                 fp32, exact
 //	HeadForward         pooled = avgpool(relu(bn(x))), logits = FC          fp32, compensated
+//	HeadForwardRaw      pooled = avgpool(x), logits = FC                    fp32, compensated
 //	HeadBackwardFC      dfcW, dfcB                                          fp32, compensated
 //	HeadBackwardDz      dz = (dlogits * fcW) / HW broadcast                 fp32, compensated
 //	SoftmaxCE           per-image loss and correct flag, dlogits            fp32
@@ -37,6 +43,11 @@
 // shared memory, the BN-ReLU and dropout of the input applied as it is loaded (Pre, with
 // nn.Keep's splitmix64 mask in 64-bit integer arithmetic), the residual added or the gradient
 // accumulated as the tile is stored.
+//
+// The imagenet family's kernels (pool.go, addrelu.go) are elementwise: one thread per output
+// element of an image (grid x, 256 a block), the images along grid z. The max pool's backward
+// pass gathers: each input element recomputes the windows that contain it and adds the dy of
+// those it wins, in the order of the CPU's scatter, so it needs no atomics.
 //
 // # Calling convention
 //

@@ -74,6 +74,25 @@ func TestGolden(t *testing.T) {
 			}
 			return es, nil
 		}},
+		{"imagenet.sm_80.ptx", SM80, func() ([]Entry, error) {
+			pl := pool(c.K, c.OH, c.OW, 3, 2, 1)
+			var es []Entry
+			for _, f := range []func() (Entry, error){
+				func() (Entry, error) { return MaxPoolForward("max_pool_fwd", pl, Pre{On: true}) },
+				func() (Entry, error) { return MaxPoolBackward("max_pool_bwd", pl, Pre{On: true}) },
+				func() (Entry, error) { return AddReLUForward("add_relu_fwd", c.K, c.OH*c.OW, true) },
+				func() (Entry, error) { return AddReLUBackward("add_relu_bwd", c.K, c.OH*c.OW) },
+				func() (Entry, error) { return BNBackward("bn_back", c.K, c.OH*c.OW, true) },
+				func() (Entry, error) { return HeadForwardRaw("head_fwd_raw", c.K, c.OH*c.OW, 10) },
+			} {
+				e, err := f()
+				if err != nil {
+					return nil, err
+				}
+				es = append(es, e)
+			}
+			return es, nil
+		}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.file, func(t *testing.T) {

@@ -19,22 +19,50 @@ func checkHead(name string, C, HW, F int) error {
 // compensated sums. Parameters: x [n,C,HW], scale, shift [C], fcW [F,C], fcB [F],
 // pooled [n,C], logits [n,F].
 func HeadForward(name string, C, HW, F int) (Entry, error) {
+	return headForward(name, C, HW, F, true)
+}
+
+// HeadForwardRaw emits nn.HeadForwardRaw, the head of a post-activation network (whose last
+// block ends in its own ReLU): HeadForward without the BN-ReLU, pooled[c] = the mean over HW of
+// x. HeadBackwardFC and HeadBackwardDz serve it unchanged. Parameters: x [n,C,HW], fcW [F,C],
+// fcB [F], pooled [n,C], logits [n,F].
+func HeadForwardRaw(name string, C, HW, F int) (Entry, error) {
+	return headForward(name, C, HW, F, false)
+}
+
+// headForward is HeadForward, through the BN-ReLU when bnReLU, else HeadForwardRaw.
+func headForward(name string, C, HW, F int, bnReLU bool) (Entry, error) {
 	if err := checkHead(name, C, HW, F); err != nil {
 		return Entry{}, err
 	}
-	b := newBuilder(name, [3]int{headThreads, 1, 1}, "x", "scale", "shift", "fcW", "fcB", "pooled", "logits")
-	x, scale, shift := b.gptr("x"), b.gptr("scale"), b.gptr("shift")
+	params := []string{"x", "fcW", "fcB", "pooled", "logits"}
+	if bnReLU {
+		params = []string{"x", "scale", "shift", "fcW", "fcB", "pooled", "logits"}
+	}
+	b := newBuilder(name, [3]int{headThreads, 1, 1}, params...)
+	x := b.gptr("x")
+	var scale, shift reg
+	if bnReLU {
+		scale, shift = b.gptr("scale"), b.gptr("shift")
+	}
 	fcW, fcB, pooled, logits := b.gptr("fcW"), b.gptr("fcB"), b.gptr("pooled"), b.gptr("logits")
 	tid, img := b.special("%tid.x"), b.special("%ctaid.z")
 	row := b.sharedBase(b.sharedArray("pooled", C*4))
 	b.loop(tid, u32(C), headThreads, func(c reg) {
-		off := b.mulWide(c, u32(4))
-		sc := b.ld("global.nc", tF32, addr{base: b.add(scale, off)})
-		sh := b.ld("global.nc", tF32, addr{base: b.add(shift, off)})
+		var sc, sh reg
+		if bnReLU {
+			off := b.mulWide(c, u32(4))
+			sc = b.ld("global.nc", tF32, addr{base: b.add(scale, off)})
+			sh = b.ld("global.nc", tF32, addr{base: b.add(shift, off)})
+		}
 		base := b.elem(x, b.mul(b.mad(img, u32(C), c), u32(HW)), 4)
 		s := newDsum(b, f32(0))
 		b.loop(u32(0), u32(HW), 1, func(j reg) {
-			s.add(b, bnrelu(b, b.ld("global.nc", tF32, addr{base: b.elem(base, j, 4)}), sc, sh))
+			v := b.ld("global.nc", tF32, addr{base: b.elem(base, j, 4)})
+			if bnReLU {
+				v = bnrelu(b, v, sc, sh)
+			}
+			s.add(b, v)
 		})
 		p := s.quo(b, f32(float32(HW)))
 		b.st("shared", tF32, addr{base: b.add(row, b.shl(c, 2))}, p)
@@ -88,7 +116,8 @@ func HeadBackwardFC(name string, C, F int) (Entry, error) {
 
 // HeadBackwardDz emits the rest of nn.HeadBackward: for each image (grid z) and channel c,
 // dz[i, c, :] = (sum over f of dlogits[i, f]*fcW[f, c]) / HW (compensated sum), the gradient
-// w.r.t. relu(bn(x)) that BNReLUBackward of the head's BN takes. Parameters: fcW [F,C],
+// w.r.t. relu(bn(x)) that BNReLUBackward of the head's BN takes (HeadForwardRaw's: w.r.t. x
+// itself). Parameters: fcW [F,C],
 // dlogits [n,F], dz [n,C,HW].
 func HeadBackwardDz(name string, C, HW, F int) (Entry, error) {
 	if err := checkHead(name, C, HW, F); err != nil {

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/wrnc/wrnc/runtime/nn"
+	"github.com/wrnc/wrnc/testdata/ref"
 )
 
 // headShapes are (n, C, HW, F).
@@ -208,4 +209,48 @@ func lossRef(row []float32, y int) float64 {
 		}
 	}
 	return m - float64(row[y]) + math.Log1p(s1)
+}
+
+// TestHeadRawSim runs the head of a post-activation network: HeadForwardRaw, then the
+// backward kernels it shares with HeadForward, against the float64 reference.
+func TestHeadRawSim(t *testing.T) {
+	for i, s := range headShapes {
+		n, C, HW, F := s[0], s[1], s[2], s[3]
+		t.Run(fmt.Sprintf("n%d_C%d_HW%d_F%d", n, C, HW, F), func(t *testing.T) {
+			r := newRand(550 + uint64(i))
+			d := newDevice(t)
+			x := randF32(r, n*C*HW, -1, 1)
+			fcW, fcB := randF32(r, F*C, -1, 1), randF32(r, F, -1, 1)
+			dlogits := randF32(r, n*F, -1, 1)
+			for name, v := range map[string][]float32{"x": x, "fcW": fcW, "fcB": fcB, "dlogits": dlogits} {
+				d.f32(name, v)
+			}
+			for name, size := range map[string]int{"pooled": n * C, "logits": n * F, "dfcW": F * C, "dfcB": F, "dz": n * C * HW} {
+				d.poison(name, size)
+			}
+			d.scalar("n", uint64(n))
+			fwd, err := HeadForwardRaw("head_fwd_raw", C, HW, F)
+			if err != nil {
+				t.Fatal(err)
+			}
+			fc, err := HeadBackwardFC("head_bwd_fc", C, F)
+			if err != nil {
+				t.Fatal(err)
+			}
+			dz, err := HeadBackwardDz("head_bwd_dz", C, HW, F)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, e := range []Entry{fwd, fc, dz} {
+				d.launch(e, n)
+			}
+			pooled, logits := ref.Head(n, C, HW, F, f64(x), f64(fcW), f64(fcB))
+			wantDz, dfcW, dfcB := ref.HeadBackward(n, C, HW, F, pooled, f64(fcW), f64(dlogits))
+			check(t, "pooled", d.read("pooled"), round32(pooled), 1e-5)
+			check(t, "logits", d.read("logits"), round32(logits), 1e-5)
+			check(t, "dfcW", d.read("dfcW"), round32(dfcW), 1e-5)
+			check(t, "dfcB", d.read("dfcB"), round32(dfcB), 1e-5)
+			check(t, "dz", d.read("dz"), round32(wantDz), 1e-5)
+		})
+	}
 }

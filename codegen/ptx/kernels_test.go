@@ -45,6 +45,17 @@ func sampleKernels() []build {
 	add("softmax_ce", func(n string) (Entry, error) { return SoftmaxCE(n, 10) })
 	add("sgd", func(n string) (Entry, error) { return SGDStep(n, 1000) })
 	add("loss_sum", func(n string) (Entry, error) { return LossSum(n) })
+	for pi, pl := range []contract.Pool{pool(3, 16, 16, 3, 2, 1), pool(2, 7, 9, 3, 2, 1), pool(2, 5, 4, 3, 1, 1)} {
+		pre := Pre{On: pi%2 == 0}
+		add(fmt.Sprintf("max_pool_fwd%d", pi), func(n string) (Entry, error) { return MaxPoolForward(n, pl, pre) })
+		add(fmt.Sprintf("max_pool_bwd%d", pi), func(n string) (Entry, error) { return MaxPoolBackward(n, pl, pre) })
+	}
+	add("add_relu_fwd", func(n string) (Entry, error) { return AddReLUForward(n, 17, 35, false) })
+	add("add_relu_fwd_bn", func(n string) (Entry, error) { return AddReLUForward(n, 17, 35, true) })
+	add("add_relu_bwd", func(n string) (Entry, error) { return AddReLUBackward(n, 17, 35) })
+	add("bn_back_linear", func(n string) (Entry, error) { return BNBackward(n, 17, 35, false) })
+	add("bn_back_linear_acc", func(n string) (Entry, error) { return BNBackward(n, 8, 35, true) })
+	add("head_fwd_raw", func(n string) (Entry, error) { return HeadForwardRaw(n, 17, 35, 10) })
 	return out
 }
 
@@ -66,7 +77,15 @@ func wideKernels() []build {
 		build{"wide_bn_train", func(n string) (Entry, error) { return BNTrain(n, 640, 64) }},
 		build{"wide_bn_back", func(n string) (Entry, error) { return BNReLUBackward(n, 640, 64, Pre{On: true, Drop: 0.3}, true) }},
 		build{"wide_head_fwd", func(n string) (Entry, error) { return HeadForward(n, 640, 64, 100) }},
-		build{"wide_softmax", func(n string) (Entry, error) { return SoftmaxCE(n, 1000) }})
+		build{"wide_softmax", func(n string) (Entry, error) { return SoftmaxCE(n, 1000) }},
+		// The imagenet family's: the stem's pool, the widest add-ReLUs, a bottleneck's BN.
+		build{"wide_pool_fwd", func(n string) (Entry, error) { return MaxPoolForward(n, pool(64, 112, 112, 3, 2, 1), Pre{On: true}) }},
+		build{"wide_pool_bwd", func(n string) (Entry, error) { return MaxPoolBackward(n, pool(64, 112, 112, 3, 2, 1), Pre{On: true}) }},
+		build{"wide_add_relu_fwd", func(n string) (Entry, error) { return AddReLUForward(n, 2048, 49, true) }},
+		build{"wide_add_relu_fwd56", func(n string) (Entry, error) { return AddReLUForward(n, 256, 3136, false) }},
+		build{"wide_add_relu_bwd", func(n string) (Entry, error) { return AddReLUBackward(n, 2048, 49) }},
+		build{"wide_bn_back_linear", func(n string) (Entry, error) { return BNBackward(n, 2048, 49, true) }},
+		build{"wide_head_fwd_raw", func(n string) (Entry, error) { return HeadForwardRaw(n, 2048, 49, 1000) }})
 	return out
 }
 

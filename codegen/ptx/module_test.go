@@ -97,6 +97,26 @@ func TestGridFor(t *testing.T) {
 	if got := w.GridFor(5); got != [3]int{1, 2, 1} {
 		t.Errorf("weight-gradient grid %v, want [1 2 1] for any n", got)
 	}
+	// The elementwise kernels: one thread per element of an image, 256 a block, z the images.
+	stem := pool(64, 112, 112, 3, 2, 1)
+	for _, tc := range []struct {
+		name string
+		e    func() (Entry, error)
+		want [3]int
+	}{
+		{"stem pool", func() (Entry, error) { return MaxPoolForward("p", stem, Pre{On: true}) }, [3]int{64 * 56 * 56 / 256, 1, 3}},
+		{"stem pool backward", func() (Entry, error) { return MaxPoolBackward("p", stem, Pre{On: true}) }, [3]int{64 * 112 * 112 / 256, 1, 3}},
+		{"add-ReLU", func() (Entry, error) { return AddReLUForward("a", 2048, 49, true) }, [3]int{2048 * 49 / 256, 1, 3}},
+		{"add-ReLU backward", func() (Entry, error) { return AddReLUBackward("a", 3, 7) }, [3]int{1, 1, 3}},
+	} {
+		e, err := tc.e()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := e.GridFor(3); got != tc.want || e.Block != [3]int{256, 1, 1} {
+			t.Errorf("%s: grid %v block %v for 3 images, want grid %v block [256 1 1]", tc.name, got, e.Block, tc.want)
+		}
+	}
 }
 
 func TestBadInput(t *testing.T) {
@@ -134,6 +154,18 @@ func TestBadInput(t *testing.T) {
 		{"head", func() (Entry, error) { return HeadForward("k", 3, 4, 0) }, "head of 3 channels of 4 values and 0 classes"},
 		{"softmax", func() (Entry, error) { return SoftmaxCE("k", 0) }, "softmax over 0 classes"},
 		{"sgd", func() (Entry, error) { return SGDStep("k", 0) }, "kernel k: 0 parameters"},
+		{"pool shape", func() (Entry, error) {
+			p := pool(3, 7, 9, 3, 2, 1)
+			p.OW++
+			return MaxPoolForward("k", p, Pre{})
+		}, "kernel k: pool {"},
+		{"pool padding", func() (Entry, error) { return MaxPoolBackward("k", pool(3, 7, 9, 3, 2, 3), Pre{}) }, "0 <= P < R"},
+		{"pool dropout", func() (Entry, error) { return MaxPoolBackward("k", pool(3, 7, 9, 3, 2, 1), Pre{On: true, Drop: 0.3}) }, "max pool through dropout 0.3"},
+		{"huge pool", func() (Entry, error) { return MaxPoolForward("k", pool(1024, 128, 128, 3, 2, 1), Pre{}) }, "an image over 2^24 elements"},
+		{"add-relu", func() (Entry, error) { return AddReLUForward("k", 0, 49, true) }, "kernel k: add-ReLU of 0 channels of 49 values"},
+		{"add-relu back", func() (Entry, error) { return AddReLUBackward("k", 2048, 1<<13) }, "add-ReLU of 2048 channels"},
+		{"bn back linear", func() (Entry, error) { return BNBackward("k", 3, 0, false) }, "kernel k: BN of 3 channels of 0 values"},
+		{"head raw", func() (Entry, error) { return HeadForwardRaw("k", 3, 4, 0) }, "head of 3 channels of 4 values and 0 classes"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
