@@ -3,6 +3,7 @@ package codegen_test
 import (
 	"bytes"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -91,12 +92,41 @@ func TestDeterministic(t *testing.T) {
 	}
 }
 
-func TestRefusesImageNet(t *testing.T) {
+// TestImageNetCalls checks that a post-activation network is emitted with the kernels of
+// its family: the stem's max pool through BN-ReLU, the add-ReLU that ends each block (with
+// the downsample's BN on the shortcut of the first block of a stage), BN backward without
+// a ReLU, and the head without a BN-ReLU on load.
+func TestImageNetCalls(t *testing.T) {
 	p, err := compiler.Compile("i.wrn", []byte("model WRN-50-2-bottleneck"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := codegen.Go(p, "i.wrn"); err == nil || !strings.Contains(err.Error(), "imagenet family is not implemented yet") {
-		t.Errorf("Go = %v, want a clear refusal", err)
+	files, err := codegen.Go(p, "i.wrn")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var all strings.Builder
+	for _, f := range files {
+		if f.Code != nil {
+			fmt.Fprintf(&all, "%#v", f.Code)
+		}
+	}
+	src := all.String()
+	for _, want := range []string{
+		"nn.MaxPoolForward(c, n, &pool_maxpool, conv1, &nn.Pre{",
+		"nn.MaxPoolBackward(c, n, &pool_maxpool, conv1, &nn.Pre{",
+		"nn.AddReLUForward(c, n, 256, 3136, layer1_0_conv3, layer1_0_bn3_scale, layer1_0_bn3_shift, layer1_0_downsample_0, layer1_0_downsample_1_scale, layer1_0_downsample_1_shift, layer1_0_relu)",
+		"nn.AddReLUForward(c, n, 256, 3136, layer1_1_conv3, layer1_1_bn3_scale, layer1_1_bn3_shift, layer1_0_relu, nil, nil, layer1_1_relu)",
+		"nn.AddReLUBackward(c, n, 2048, 49, ",
+		"nn.BNBackward(c, n, 2048, 49, layer4_2_conv3, ",
+		"nn.HeadForward(c, n, 2048, 49, 1000, layer4_2_relu, nil, nil, ",
+		"= nn.Pool{C: 64, H: 112, W: 112, R: 3, S: 2, P: 1, OH: 56, OW: 56}",
+	} {
+		if !strings.Contains(src, want) {
+			t.Errorf("generated code has no %q", want)
+		}
+	}
+	if strings.Contains(src, "BNReLUBackward(c, n, 2048, 49, layer4_2_conv3") {
+		t.Error("the last BN of a block is undone through a ReLU")
 	}
 }

@@ -39,7 +39,7 @@ func mathOf(precision string) ptx.Math {
 func GPU(p *ir.Program) (*GPUCode, error) {
 	train, infer, infer1, step := p.Phase(contract.Train), p.Phase(contract.Infer), p.Phase(contract.Infer1), p.Phase(contract.Step)
 	if p.Fused == nil || train == nil || infer == nil || infer1 == nil || step == nil {
-		return nil, fmt.Errorf("%s: code generation for the %s family is not implemented yet", p.Name, p.Family)
+		return nil, fmt.Errorf("%s: the program has no kernels or phases (run the compiler's passes first)", p.Name)
 	}
 	g := &gpuEmitter{p: p, params: p.ParamMap(), math: mathOf(p.Precision), byName: map[string]string{}}
 	tf, err := g.launches(train, train.Steps[:train.Backward-1])
@@ -195,7 +195,8 @@ func (g *gpuEmitter) kernels(st *ir.Step) ([]ptx.Entry, error) {
 		shape := k.Values[st.K.In].Shape
 		C, HW = shape[0], ir.Prod(shape[1:])
 	}
-	pre := ptx.Pre{On: st.Pre != nil && st.Kind != ir.SBNTrain && st.Kind != ir.SBNInfer, Drop: float32(st.Drop)}
+	pre := ptx.Pre{On: st.Pre != nil && st.Kind != ir.SBNTrain && st.Kind != ir.SBNInfer && st.Kind != ir.SBNBwd && st.Kind != ir.SAddFwd,
+		Drop: float32(st.Drop)}
 	one := func(e ptx.Entry, err error) ([]ptx.Entry, error) { return []ptx.Entry{e}, err }
 	math := g.math.String()
 	switch st.Kind {
@@ -225,7 +226,23 @@ func (g *gpuEmitter) kernels(st *ir.Step) ([]ptx.Entry, error) {
 	case ir.SBNReLUBwd:
 		p := ptx.Pre{On: true, Drop: float32(st.Drop)}
 		return one(ptx.BNReLUBackward(fmt.Sprintf("bnrelu_bwd_c%d_hw%d%s%s", C, HW, preName(p)[len("_bnrelu"):], flag(st.Acc, "_acc")), C, HW, p, st.Acc))
+	case ir.SBNBwd:
+		return one(ptx.BNBackward(fmt.Sprintf("bn_bwd_c%d_hw%d%s", C, HW, flag(st.Acc, "_acc")), C, HW, st.Acc))
+	case ir.SPoolFwd, ir.SPoolBwd:
+		pl := g.p.Pool(st.K)
+		name := fmt.Sprintf("c%d_h%d_w%d_r%d_s%d_p%d%s", pl.C, pl.H, pl.W, pl.R, pl.S, pl.P, preName(pre))
+		if st.Kind == ir.SPoolFwd {
+			return one(ptx.MaxPoolForward("maxpool_fwd_"+name, pl, pre))
+		}
+		return one(ptx.MaxPoolBackward("maxpool_bwd_"+name, pl, pre))
+	case ir.SAddFwd:
+		return one(ptx.AddReLUForward(fmt.Sprintf("bn_add_relu_fwd_c%d_hw%d%s", C, HW, flag(st.ResPre != nil, "_resbn")), C, HW, st.ResPre != nil))
+	case ir.SAddBwd:
+		return one(ptx.AddReLUBackward(fmt.Sprintf("add_relu_bwd_c%d_hw%d", C, HW), C, HW))
 	case ir.SHeadFwd:
+		if st.Pre == nil {
+			return one(ptx.HeadForwardRaw(fmt.Sprintf("head_fwd_raw_c%d_hw%d_f%d", C, HW, k.Classes), C, HW, k.Classes))
+		}
 		return one(ptx.HeadForward(fmt.Sprintf("head_fwd_c%d_hw%d_f%d", C, HW, k.Classes), C, HW, k.Classes))
 	case ir.SHeadBwd:
 		fc, err := ptx.HeadBackwardFC(fmt.Sprintf("head_fc_bwd_c%d_f%d", C, k.Classes), C, k.Classes)
@@ -292,6 +309,10 @@ func (g *gpuEmitter) bindings(ph *ir.Phase, st *ir.Step) map[string]gpuArg {
 		set("invstd", st.Pre.Invstd)
 		set("scale", st.Pre.Scale)
 		set("shift", st.Pre.Shift)
+	}
+	if st.ResPre != nil {
+		set("rscale", st.ResPre.Scale)
+		set("rshift", st.ResPre.Shift)
 	}
 	if st.Drop > 0 {
 		b["seed"] = gpuArg{space: "DropSeed", off: int64(st.DropSeed)}

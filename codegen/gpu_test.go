@@ -50,7 +50,7 @@ func TestReferenceModulesAssemble(t *testing.T) {
 		t.Skip("runs ptxas on large modules")
 	}
 	as := ptxas(t)
-	for _, net := range []string{"wrn-16-4", "wrn-28-10"} {
+	for _, net := range []string{"wrn-16-4", "wrn-28-10", "wrn-18-1-imagenet", "wrn-50-2-bottleneck"} {
 		for _, precision := range []string{"fp32", "tf32", "bf16"} {
 			t.Run(net+"/"+precision, func(t *testing.T) {
 				src, err := os.ReadFile(filepath.Join("..", "testdata", net+".wrn"))

@@ -74,6 +74,11 @@ func specCode(p *ir.Program, devices []string) ([]jen.Code, error) {
 			convVars = append(convVars, jen.Id(convVar(k)).Op("=").Qual(rtNN, "Conv").Values(convFields(p, k)...))
 			convs = append(convs, jen.Id(convVar(k)))
 		}
+		if k.Kind == ir.KPool {
+			c := p.Pool(k)
+			convVars = append(convVars, jen.Id(poolVar(k)).Op("=").Qual(rtNN, "Pool").Values(
+				fields("C", c.C, "H", c.H, "W", c.W, "R", c.R, "S", c.S, "P", c.P, "OH", c.OH, "OW", c.OW)...))
+		}
 	}
 	train, infer, infer1 := p.Phase(contract.Train), p.Phase(contract.Infer), p.Phase(contract.Infer1)
 	if train == nil || infer == nil || infer1 == nil {

@@ -37,11 +37,36 @@ func (e *emitter) step(st *ir.Step) []jen.Code {
 		return one(nnCall("BNReLUBackward", e.kctx(), n, jen.Lit(shape[0]), jen.Lit(ir.Prod(shape[1:])), e.buf(st.X),
 			e.buf(st.Pre.Mean), e.buf(st.Pre.Invstd), e.param(ps[0]), e.pre(st), e.buf(st.DZ), e.buf(st.DX), jen.Lit(st.Acc),
 			e.grad(ps[0]), e.grad(ps[1])))
+	case ir.SBNBwd:
+		ps := st.K.Op.Params
+		shape := p.Values[st.K.In].Shape
+		return one(nnCall("BNBackward", e.kctx(), n, jen.Lit(shape[0]), jen.Lit(ir.Prod(shape[1:])), e.buf(st.X),
+			e.buf(st.Pre.Mean), e.buf(st.Pre.Invstd), e.param(ps[0]), e.buf(st.DZ), e.buf(st.DX), jen.Lit(st.Acc),
+			e.grad(ps[0]), e.grad(ps[1])))
+	case ir.SPoolFwd:
+		return one(nnCall("MaxPoolForward", e.kctx(), n, jen.Op("&").Id(poolVar(st.K)), e.buf(st.X), e.pre(st), e.buf(st.Y)))
+	case ir.SPoolBwd:
+		return one(nnCall("MaxPoolBackward", e.kctx(), n, jen.Op("&").Id(poolVar(st.K)), e.buf(st.X), e.pre(st), e.buf(st.DY), e.buf(st.DZ)))
+	case ir.SAddFwd:
+		shape := p.Values[st.K.In].Shape
+		var rscale, rshift jen.Code = jen.Nil(), jen.Nil()
+		if st.ResPre != nil {
+			rscale, rshift = e.buf(st.ResPre.Scale), e.buf(st.ResPre.Shift)
+		}
+		return one(nnCall("AddReLUForward", e.kctx(), n, jen.Lit(shape[0]), jen.Lit(ir.Prod(shape[1:])), e.buf(st.X),
+			e.buf(st.Pre.Scale), e.buf(st.Pre.Shift), e.buf(st.Res), rscale, rshift, e.buf(st.Y)))
+	case ir.SAddBwd:
+		shape := p.Values[st.K.Out].Shape
+		return one(nnCall("AddReLUBackward", e.kctx(), n, jen.Lit(shape[0]), jen.Lit(ir.Prod(shape[1:])), e.buf(st.Y), e.buf(st.DY), e.buf(st.DZ)))
 	case ir.SHeadFwd:
 		shape := p.Values[st.K.In].Shape
 		ps := st.K.Op.Params
+		var scale, shift jen.Code = jen.Nil(), jen.Nil()
+		if st.Pre != nil {
+			scale, shift = e.buf(st.Pre.Scale), e.buf(st.Pre.Shift)
+		}
 		return one(nnCall("HeadForward", e.kctx(), n, jen.Lit(shape[0]), jen.Lit(ir.Prod(shape[1:])), jen.Lit(p.Classes),
-			e.buf(st.X), e.buf(st.Pre.Scale), e.buf(st.Pre.Shift), e.param(ps[0]), e.param(ps[1]), e.buf(st.Pooled), e.buf(st.Y)))
+			e.buf(st.X), scale, shift, e.param(ps[0]), e.param(ps[1]), e.buf(st.Pooled), e.buf(st.Y)))
 	case ir.SHeadBwd:
 		shape := p.Values[st.K.In].Shape
 		ps := st.K.Op.Params
@@ -139,6 +164,8 @@ func (e *emitter) conv(k *ir.Kernel) jen.Code {
 
 func convVar(k *ir.Kernel) string { return "conv_" + ident(k.Name) }
 
+func poolVar(k *ir.Kernel) string { return "pool_" + ident(k.Name) }
+
 // describe is the comment above a step: the layer, its method and what is fused into it.
 func describe(p *ir.Program, st *ir.Step) string {
 	k := st.K
@@ -168,7 +195,18 @@ func describe(p *ir.Program, st *ir.Step) string {
 		in, out := p.Values[k.In].Shape, p.Values[k.Out].Shape
 		s += fmt.Sprintf(", %dx%d/%d, %v -> %v", k.Op.Kernel, k.Op.Kernel, k.Op.Stride, in, out)
 	}
-	if k.Pre != nil && st.Kind != ir.SBNTrain && st.Kind != ir.SBNInfer {
+	switch {
+	case k.Kind == ir.KAddReLU && st.Kind == ir.SAddFwd:
+		s += ", ReLU(" + k.Pre.Name + "(" + p.Values[k.In].Name + ") + "
+		if k.ResPre != nil {
+			s += k.ResPre.Name + "(" + p.Values[k.Res].Name + "))"
+		} else {
+			s += p.Values[k.Res].Name + ")"
+		}
+	case k.Kind == ir.KPool && st.Kind == ir.SPoolFwd:
+		s += fmt.Sprintf(", %dx%d/%d pad %d, %v -> %v", k.Op.Kernel, k.Op.Kernel, k.Op.Stride, k.Op.Pad, p.Values[k.In].Shape, p.Values[k.Out].Shape)
+	}
+	if k.Pre != nil && k.Kind != ir.KAddReLU && st.Kind != ir.SBNTrain && st.Kind != ir.SBNInfer && st.Kind != ir.SBNBwd {
 		s += ", BN-ReLU " + k.Pre.Name + " on load"
 	}
 	if st.Drop > 0 {

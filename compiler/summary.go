@@ -96,7 +96,7 @@ func layerMethods(p *ir.Program) map[*ir.Op]map[string]map[string]contract.Selec
 			}
 			op := st.K.Op
 			switch st.Kind {
-			case ir.SConvFwd, ir.SBNTrain, ir.SBNInfer, ir.SHeadFwd:
+			case ir.SConvFwd, ir.SBNTrain, ir.SBNInfer, ir.SHeadFwd, ir.SPoolFwd, ir.SAddFwd:
 				set(op, ph.Kind, "forward", st.Sel)
 				set(op, ph.Kind, "gpu.forward", st.GPU)
 			case ir.SConvBwd:
@@ -104,7 +104,7 @@ func layerMethods(p *ir.Program) map[*ir.Op]map[string]map[string]contract.Selec
 				set(op, ph.Kind, "wgrad", st.WSel)
 				set(op, ph.Kind, "gpu.dgrad", st.GPU)
 				set(op, ph.Kind, "gpu.wgrad", st.GPUW)
-			case ir.SBNReLUBwd, ir.SHeadBwd:
+			case ir.SBNReLUBwd, ir.SHeadBwd, ir.SBNBwd, ir.SPoolBwd, ir.SAddBwd:
 				set(op, ph.Kind, "backward", st.Sel)
 			case ir.SLoss:
 				set(op, ph.Kind, "loss", st.Sel)

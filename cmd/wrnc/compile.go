@@ -27,7 +27,7 @@ runtime) to DIR and stop before building.`, stdout)
 	cudaDir := fs.String("cuda", "", "with --device cuda: the CUDA folder (include/cuda.h, lib64/stubs/libcuda.so); default $CUDA_HOME, else /usr/local/cuda")
 	distFlag := fs.String("dist", "", "with mpi: link the MPI library (cgo) so that train runs data-parallel under mpirun, one process per rank (needs MPI's headers, e.g. apt-get install openmpi-bin libopenmpi-dev)")
 	emit := fs.String("emit", "", "write the generated package to DIR and stop before building")
-	maxMem := fs.String("max-memory", "64GiB", "refuse a network whose training needs more than `SIZE` (weights, gradients, momentum and the largest arena; e.g. 16GiB, 500MiB)")
+	maxMem := fs.String("max-memory", "", "refuse a network whose training needs more than `SIZE` (weights, gradients, momentum and the largest arena; e.g. 16GiB, 500MiB; default: this machine's memory)")
 	packageOnly := fs.Bool("package-only", false, "with --emit: write only the generated Go files (for go generate inside the wrnc module)")
 	files, err := parse(fs, args)
 	if err != nil {
@@ -54,9 +54,11 @@ runtime) to DIR and stop before building.`, stdout)
 	if *packageOnly && *emit == "" {
 		return &usageError{"--package-only needs --emit DIR"}
 	}
-	limit, err := parseSize(*maxMem)
-	if err != nil {
-		return &usageError{fmt.Sprintf("--max-memory: %v", err)}
+	limit := machineMemory()
+	if *maxMem != "" {
+		if limit, err = parseSize(*maxMem); err != nil {
+			return &usageError{fmt.Sprintf("--max-memory: %v", err)}
+		}
 	}
 	p, err := load(files[0])
 	if err != nil {
@@ -182,6 +184,17 @@ func trainingBytes(p *ir.Program) (params, arena int64) {
 		arena = max(arena, int64(ph.Peak))
 	}
 	return 4 * params, 4 * arena
+}
+
+// fallbackMemory is the limit when this machine's memory cannot be read (no /proc/meminfo).
+const fallbackMemory = 64 << 30
+
+// machineMemory is the default of --max-memory: this machine's memory.
+func machineMemory() int64 {
+	if total, ok := sysmem.Total(); ok && total > 0 {
+		return total
+	}
+	return fallbackMemory
 }
 
 // checkMemory refuses a network whose training needs more than limit bytes, naming the sizes.

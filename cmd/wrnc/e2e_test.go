@@ -1,12 +1,12 @@
 package main
 
 import (
-	"github.com/wrnc/wrnc/testdata/ref"
 	"math"
 	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/wrnc/wrnc/codegen"
@@ -14,6 +14,7 @@ import (
 	"github.com/wrnc/wrnc/compiler/ir"
 	"github.com/wrnc/wrnc/runtime/ckpt"
 	"github.com/wrnc/wrnc/runtime/nn"
+	"github.com/wrnc/wrnc/testdata/ref"
 )
 
 // buildHarness compiles src as `wrnc compile` does, with testdata/harness/harness.go added
@@ -155,6 +156,9 @@ func testAgainstReference(t *testing.T, device string) {
 		{"B(1,3,5) dropout, n<batch", "model WRN-13-1-B(1,3,5) {\n input 3x8x6\n classes 5\n batch 4\n dropout 0.3\n}", 3},
 		{"B(7) 1x11x6 k=1.5", "model WRN-7-1.5-B(7) {\n input 1x11x6\n classes 3\n batch 2\n}", 2},
 		{"B(3,1) two blocks", "model WRN-16-0.5-B(3,1) {\n input 3x7x7\n classes 6\n batch 5\n dropout 0.2\n}", 5},
+		// The imagenet family: stem, max pool, post-activation blocks with downsamples.
+		{"imagenet basic 3x35x32", "model WRN-18-0.25 {\n family imagenet\n input 3x35x32\n classes 5\n batch 3\n}", 2},
+		{"imagenet bottleneck 3x32x32", "model WRN-50-0.125-bottleneck {\n input 3x32x32\n classes 4\n batch 2\n}", 2},
 	}
 	for ti, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -268,7 +272,16 @@ const harnessLR = 0.1
 // TestReferenceGradients checks the reference's own backward pass by central finite
 // differences in float64, in training mode (batch statistics, dropout masks fixed).
 func TestReferenceGradients(t *testing.T) {
-	p, err := compiler.Compile("fd.wrn", []byte("model WRN-13-1-B(3,1,3) {\n input 2x5x6\n classes 3\n dropout 0.25\n}"))
+	for _, src := range []string{
+		"model WRN-13-1-B(3,1,3) {\n input 2x5x6\n classes 3\n dropout 0.25\n}",
+		"model WRN-18-0.125 {\n family imagenet\n input 1x32x32\n classes 3\n}",
+	} {
+		t.Run(strings.Fields(src)[1], func(t *testing.T) { referenceGradients(t, src) })
+	}
+}
+
+func referenceGradients(t *testing.T, src string) {
+	p, err := compiler.Compile("fd.wrn", []byte(src))
 	if err != nil {
 		t.Fatal(err)
 	}

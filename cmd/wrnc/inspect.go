@@ -51,7 +51,7 @@ func writeTable(w io.Writer, info codegen.Info) error {
 	fmt.Fprintf(w, "\ntotal: %s trainable parameters (%.1fM), %s MACs per image (%.3f GMAC)\n",
 		group(s.Params), float64(s.Params)/1e6, group(s.MACs), float64(s.MACs)/1e9)
 	if len(info.Memory) == 0 {
-		_, err := fmt.Fprintf(w, "memory plan: none (code generation for the %s family is not implemented yet)\n", s.Family)
+		_, err := fmt.Fprintln(w, "memory plan: none (the network has no compiled phases)")
 		return err
 	}
 	_, err := fmt.Fprintf(w, "memory plan (arena): training %s, inference at batch %d %s, inference at batch 1 %s, each including %s of transformed weights\n",

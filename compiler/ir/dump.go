@@ -45,6 +45,9 @@ func Dump(w io.Writer, p *Program) error {
 		if k.Res >= 0 {
 			fmt.Fprintf(&b, " res=%%%d", k.Res)
 		}
+		if k.ResPre != nil {
+			fmt.Fprintf(&b, " respre=%s", k.ResPre.Name)
+		}
 		b.WriteString("\n")
 	}
 	if p.Shared > 0 {

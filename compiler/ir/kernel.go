@@ -13,17 +13,35 @@ const (
 	KBN KernelKind = "bn"
 	// KHead is BN-ReLU, global average pooling and the fully connected layer.
 	KHead KernelKind = "head"
+	// KPool is a max pool that loads its input through a BN-ReLU (the imagenet stem's).
+	KPool KernelKind = "pool"
+	// KAddReLU ends a post-activation block: ReLU(BN(In) + shortcut), the shortcut being
+	// the stored value Res, through the BN ResPre when the block has a downsample.
+	KAddReLU KernelKind = "addrelu"
 )
 
 // Kernel is one fused unit: what the fuse pass makes of a run of ops.
 type Kernel struct {
 	Kind KernelKind
 	Name string
-	Op   *Op // the conv (KConv), the BN (KBN) or the FC layer (KHead)
+	Op   *Op // the conv (KConv), the BN (KBN), the FC layer (KHead), the pool (KPool) or the add (KAddReLU)
 	In   int // the value loaded
 	Out  int // the value stored: KConv's output (after the residual add), KHead's logits; -1 for KBN
 
-	Pre  *Kernel // KConv, KHead: the KBN whose BN-ReLU is applied on load, or nil
+	Pre  *Kernel // KConv, KHead, KPool: the KBN whose BN-ReLU is applied on load, or nil; KAddReLU: the BN (no ReLU) of In
 	Drop float64 // KConv: dropout probability applied after the BN-ReLU on load
-	Res  int     // KConv: the value added on store, or -1
+	Res  int     // KConv: the value added on store, or -1; KAddReLU: the shortcut
+	// ResPre is KAddReLU's BN of the shortcut (a downsample's), or nil for the identity.
+	ResPre *Kernel
+}
+
+// Plain reports whether BN kernel k is applied without a ReLU: by the KAddReLU kernels of
+// fused (the post-activation blocks' last BN and their downsample's).
+func Plain(fused []*Kernel, k *Kernel) bool {
+	for _, x := range fused {
+		if x.Kind == KAddReLU && (x.Pre == k || x.ResPre == k) {
+			return true
+		}
+	}
+	return false
 }

@@ -28,16 +28,21 @@ type StepKind string
 
 // Steps.
 const (
-	SBNTrain   StepKind = "bn-train"   // batch statistics of X → BN (mean, invstd, scale, shift); running stats updated
-	SBNInfer   StepKind = "bn-infer"   // running statistics → BN scale, shift
-	SConvFwd   StepKind = "conv-fwd"   // Y = conv(pre(X)) (+ Res)
-	SConvBwd   StepKind = "conv-bwd"   // DY → weight gradient, DZ (gradient w.r.t. pre(X))
-	SBNReLUBwd StepKind = "bnrelu-bwd" // DZ → DX, BN weight and bias gradients
-	SHeadFwd   StepKind = "head-fwd"   // Pooled, Y (logits) from pre(X)
-	SHeadBwd   StepKind = "head-bwd"   // DY (dlogits) → FC gradients, DZ
-	SLoss      StepKind = "loss"       // Y (logits) and the labels → the loss, DY (dlogits)
-	SSGD       StepKind = "sgd"        // every trainable tensor updated from its gradient
-	SWeights   StepKind = "weights"    // a conv's weights → Derived (transformed or packed)
+	SBNTrain   StepKind = "bn-train"    // batch statistics of X → BN (mean, invstd, scale, shift); running stats updated
+	SBNInfer   StepKind = "bn-infer"    // running statistics → BN scale, shift
+	SConvFwd   StepKind = "conv-fwd"    // Y = conv(pre(X)) (+ Res)
+	SConvBwd   StepKind = "conv-bwd"    // DY → weight gradient, DZ (gradient w.r.t. pre(X))
+	SBNReLUBwd StepKind = "bnrelu-bwd"  // DZ → DX, BN weight and bias gradients
+	SHeadFwd   StepKind = "head-fwd"    // Pooled, Y (logits) from pre(X)
+	SHeadBwd   StepKind = "head-bwd"    // DY (dlogits) → FC gradients, DZ
+	SLoss      StepKind = "loss"        // Y (logits) and the labels → the loss, DY (dlogits)
+	SSGD       StepKind = "sgd"         // every trainable tensor updated from its gradient
+	SWeights   StepKind = "weights"     // a conv's weights → Derived (transformed or packed)
+	SBNBwd     StepKind = "bn-bwd"      // DZ (gradient w.r.t. BN(X), no ReLU) → DX, BN weight and bias gradients
+	SPoolFwd   StepKind = "pool-fwd"    // Y = maxpool(pre(X))
+	SPoolBwd   StepKind = "pool-bwd"    // DY → DZ (gradient w.r.t. pre(X))
+	SAddFwd    StepKind = "addrelu-fwd" // Y = ReLU(BN(X) + Res, through ResPre when set)
+	SAddBwd    StepKind = "addrelu-bwd" // DY → DZ = DY where Y > 0 (the gradient of both BN outputs, or of the identity shortcut)
 )
 
 // Step is one kernel call of a phase, with the buffers it reads and writes.
@@ -48,7 +53,8 @@ type Step struct {
 	X      *Buffer    // the stored input
 	Y      *Buffer    // the output (conv) or logits (head)
 	Res    *Buffer    // conv-fwd: added on store
-	Pre    *BNBuffers // the BN-ReLU applied on load (conv, head), or the BN computed (bn-*)
+	Pre    *BNBuffers // the BN-ReLU applied on load (conv, head, pool), the BN computed (bn-*), or addrelu's BN of X
+	ResPre *BNBuffers // addrelu-fwd: the BN applied to Res, or nil
 	Pooled *Buffer    // head
 	DY     *Buffer    // gradient w.r.t. Y
 	DZ     *Buffer    // gradient w.r.t. the loaded input pre(X)
@@ -99,8 +105,10 @@ func (s *Step) Buffers() []*Buffer {
 		}
 	}
 	add(s.X, s.Y, s.Res, s.Pooled, s.DY, s.DZ, s.DX, s.Derived)
-	if s.Pre != nil {
-		add(s.Pre.Mean, s.Pre.Invstd, s.Pre.Scale, s.Pre.Shift)
+	for _, b := range []*BNBuffers{s.Pre, s.ResPre} {
+		if b != nil {
+			add(b.Mean, b.Invstd, b.Scale, b.Shift)
+		}
 	}
 	return out
 }
@@ -153,4 +161,11 @@ func (p *Program) Conv(k *Kernel) contract.Conv {
 	in, out := p.Values[k.In].Shape, p.Values[k.Out].Shape
 	op := k.Op
 	return contract.Conv{C: in[0], H: in[1], W: in[2], K: out[0], R: op.Kernel, S: op.Stride, P: op.Pad, OH: out[1], OW: out[2]}
+}
+
+// Pool is the shape of pool kernel k.
+func (p *Program) Pool(k *Kernel) contract.Pool {
+	in, out := p.Values[k.In].Shape, p.Values[k.Out].Shape
+	op := k.Op
+	return contract.Pool{C: in[0], H: in[1], W: in[2], R: op.Kernel, S: op.Stride, P: op.Pad, OH: out[1], OW: out[2]}
 }

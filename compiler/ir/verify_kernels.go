@@ -12,7 +12,7 @@ func verifyKernels(p *Program) error {
 	}
 	defined := map[int]int{0: -1} // value -> the kernel that stores it (-1: the input)
 	for i, k := range p.Fused {
-		want := map[KernelKind][]OpKind{KConv: {OpConv}, KBN: {OpBN, OpBNReLU}, KHead: {OpFC}}[k.Kind]
+		want := map[KernelKind][]OpKind{KConv: {OpConv}, KBN: {OpBN, OpBNReLU}, KHead: {OpFC}, KPool: {OpMaxPool}, KAddReLU: {OpAdd}}[k.Kind]
 		if k.Op == nil || !hasKind(want, k.Op.Kind) {
 			return fmt.Errorf("kernel %d %s (%s): op %v is not one of %v", i, k.Name, k.Kind, k.Op, want)
 		}
@@ -24,7 +24,15 @@ func verifyKernels(p *Program) error {
 				return fmt.Errorf("kernel %s loads through %s, which is no earlier BN of its input", k.Name, k.Pre.Name)
 			}
 		}
-		if k.Kind == KConv && k.Res >= 0 {
+		if k.Kind == KAddReLU && (k.Pre == nil || k.Res < 0) {
+			return fmt.Errorf("kernel %s: an add-ReLU needs the BN of its input and a shortcut", k.Name)
+		}
+		if k.ResPre != nil {
+			if j, ok := index[k.ResPre]; !ok || j >= i || k.ResPre.Kind != KBN || k.ResPre.In != k.Res {
+				return fmt.Errorf("kernel %s adds through %s, which is no earlier BN of its shortcut", k.Name, k.ResPre.Name)
+			}
+		}
+		if (k.Kind == KConv || k.Kind == KAddReLU) && k.Res >= 0 {
 			if _, ok := defined[k.Res]; !ok {
 				return fmt.Errorf("kernel %s adds value %d before any kernel stores it", k.Name, k.Res)
 			}
@@ -57,13 +65,19 @@ func verifySteps(p *Program) error {
 			if err := verifyStepShape(st); err != nil {
 				return fmt.Errorf("phase %s step %d (%s %s): %w", ph.Kind, i, st.Kind, st.Name(), err)
 			}
-			backward := st.Kind == SConvBwd || st.Kind == SBNReLUBwd || st.Kind == SHeadBwd
+			backward := st.Kind == SConvBwd || st.Kind == SBNReLUBwd || st.Kind == SHeadBwd || st.Kind == SBNBwd ||
+				st.Kind == SPoolBwd || st.Kind == SAddBwd
 			if backward && i < ph.Backward {
 				return fmt.Errorf("phase %s: backward step %s %s before the backward pass (step %d)", ph.Kind, st.Kind, st.Name(), ph.Backward)
 			}
 			reads := []*Buffer{st.X, st.Res, st.DY}
-			if st.Kind == SLoss {
+			switch st.Kind {
+			case SLoss:
 				reads = []*Buffer{st.Y} // it writes DY
+			case SAddBwd:
+				reads = []*Buffer{st.Y, st.DY} // the forward's output gives the ReLU's mask
+			case SBNBwd:
+				reads = []*Buffer{st.X, st.DZ}
 			}
 			for _, b := range reads {
 				if b != nil && !b.External && !b.Derived && !written[b] {
@@ -71,7 +85,7 @@ func verifySteps(p *Program) error {
 				}
 			}
 			for _, b := range []*Buffer{st.Y, st.Pooled, st.DZ, st.DX} {
-				if b != nil {
+				if b != nil && !(st.Kind == SAddBwd && b == st.Y) {
 					written[b] = true
 				}
 			}
@@ -89,7 +103,8 @@ func verifySteps(p *Program) error {
 // stepKernel is the kernel kind each step kind computes (none for the SGD update).
 var stepKernel = map[StepKind]KernelKind{
 	SBNTrain: KBN, SBNInfer: KBN, SBNReLUBwd: KBN, SConvFwd: KConv, SConvBwd: KConv, SWeights: KConv,
-	SHeadFwd: KHead, SHeadBwd: KHead, SLoss: KHead,
+	SHeadFwd: KHead, SHeadBwd: KHead, SLoss: KHead, SBNBwd: KBN,
+	SPoolFwd: KPool, SPoolBwd: KPool, SAddFwd: KAddReLU, SAddBwd: KAddReLU,
 }
 
 func verifyStepShape(st *Step) error {
@@ -108,14 +123,16 @@ func verifyStepShape(st *Step) error {
 	need := map[StepKind][]*Buffer{
 		SConvFwd: {st.X, st.Y}, SConvBwd: {st.X, st.DY}, SBNReLUBwd: {st.X, st.DZ, st.DX},
 		SHeadFwd: {st.X, st.Y, st.Pooled}, SHeadBwd: {st.Pooled, st.DY, st.DZ}, SLoss: {st.Y, st.DY},
-		SBNTrain: {st.X}, SWeights: {st.Derived},
+		SBNTrain: {st.X}, SWeights: {st.Derived}, SBNBwd: {st.X, st.DZ, st.DX},
+		SPoolFwd: {st.X, st.Y}, SPoolBwd: {st.X, st.DY, st.DZ}, SAddFwd: {st.X, st.Res, st.Y}, SAddBwd: {st.Y, st.DY, st.DZ},
 	}[st.Kind]
 	for _, b := range need {
 		if b == nil {
 			return fmt.Errorf("a buffer it needs is missing")
 		}
 	}
-	if (st.Kind == SBNTrain || st.Kind == SBNInfer || st.Kind == SBNReLUBwd) && st.Pre == nil {
+	if (st.Kind == SBNTrain || st.Kind == SBNInfer || st.Kind == SBNReLUBwd || st.Kind == SBNBwd || st.Kind == SPoolFwd ||
+		st.Kind == SPoolBwd || st.Kind == SAddFwd) && st.Pre == nil {
 		return fmt.Errorf("no BN buffers")
 	}
 	return nil

@@ -6,18 +6,15 @@ import (
 	"github.com/wrnc/wrnc/compiler/ir"
 )
 
-// Fuse groups the ops of a cifar-family (pre-activation) network into kernels: a BN-ReLU,
-// and the dropout after it, are applied by the convolution that loads their output; a
-// residual add is done by the convolution whose output it adds, as it stores; BN-ReLU,
-// pooling and the FC layer form the head. Each BN keeps a kernel of its own that computes
-// its scale and shift. The imagenet family (post-activation) is not fused yet: its program
-// keeps no kernels, and code generation refuses it.
+// Fuse groups the ops of a network into kernels: a BN-ReLU, and the dropout after it, are
+// applied by the convolution (or max pool) that loads their output; in the pre-activation
+// cifar family a residual add is done by the convolution whose output it adds, as it
+// stores; BN-ReLU (or nothing, post-activation), pooling and the FC layer form the head.
+// Each BN keeps a kernel of its own that computes its scale and shift. In the
+// post-activation imagenet family a block ends with ReLU(BN(y) + shortcut), the shortcut
+// through its own BN when it is a downsample: one add-ReLU kernel.
 func Fuse(p *ir.Program) error {
-	if p.Family != ir.Cifar {
-		p.Fused = nil
-		return nil
-	}
-	f := fuser{p: p, uses: uses(p), loadVia: map[int]*load{}, bn: map[string]*ir.Kernel{}}
+	f := fuser{p: p, uses: uses(p), loadVia: map[int]*load{}, bn: map[string]*ir.Kernel{}, adds: map[int]*ir.Kernel{}}
 	for _, op := range p.Ops {
 		if err := f.op(op); err != nil {
 			return fmt.Errorf("%s (%s): %w", op.Name, op.Kind, err)
@@ -42,6 +39,7 @@ type fuser struct {
 	loadVia map[int]*load // value → how to load it from a stored value
 	bn      map[string]*ir.Kernel
 	pooled  map[int]*load
+	adds    map[int]*ir.Kernel // the value of a post-activation add → its kernel, until the ReLU after it
 	out     []*ir.Kernel
 }
 
@@ -56,6 +54,12 @@ func (f *fuser) op(op *ir.Op) error {
 		f.loadVia[op.Out] = &load{x: op.In[0], bn: k}
 		return nil
 	case ir.OpReLU:
+		if k := f.adds[op.In[0]]; k != nil {
+			delete(f.adds, op.In[0])
+			k.Out = op.Out
+			f.out = append(f.out, k)
+			return nil
+		}
 		l := f.loadVia[op.In[0]]
 		if l == nil || l.relu || l.drop > 0 {
 			return fmt.Errorf("a ReLU must follow a BN to be fused")
@@ -79,12 +83,28 @@ func (f *fuser) op(op *ir.Op) error {
 		}
 		f.out = append(f.out, k)
 		return nil
+	case ir.OpMaxPool:
+		k := &ir.Kernel{Kind: ir.KPool, Name: op.Name, Op: op, In: op.In[0], Out: op.Out, Res: -1}
+		if l := f.loadVia[op.In[0]]; l != nil {
+			if !l.relu || l.drop > 0 {
+				return fmt.Errorf("a max pool can load through BN-ReLU, not through a BN alone or dropout")
+			}
+			k.In, k.Pre = l.x, l.bn
+		}
+		f.out = append(f.out, k)
+		return nil
 	case ir.OpAdd:
+		if f.plainBN(op.In[0]) || f.plainBN(op.In[1]) {
+			return f.postAdd(op)
+		}
 		return f.add(op)
 	case ir.OpAvgPool:
 		l := f.loadVia[op.In[0]]
-		if l == nil || !l.relu || l.drop > 0 {
-			return fmt.Errorf("pooling must follow a BN-ReLU to form the head")
+		switch {
+		case l == nil && f.stored(op.In[0]):
+			l = &load{x: op.In[0]} // post-activation: the pooled value is stored as it is
+		case l == nil || !l.relu || l.drop > 0:
+			return fmt.Errorf("pooling must follow a BN-ReLU or a stored value to form the head")
 		}
 		if f.pooled == nil {
 			f.pooled = map[int]*load{}
@@ -100,6 +120,49 @@ func (f *fuser) op(op *ir.Op) error {
 		return nil
 	}
 	return fmt.Errorf("no fusion rule for %s", op.Kind)
+}
+
+// plainBN reports whether v is a BN's output with nothing applied after it.
+func (f *fuser) plainBN(v int) bool {
+	l := f.loadVia[v]
+	return l != nil && !l.relu && l.drop == 0
+}
+
+// stored reports whether a kernel (or the input) stores v.
+func (f *fuser) stored(v int) bool {
+	if v == 0 {
+		return true
+	}
+	for _, k := range f.out {
+		if k.Kind != ir.KBN && k.Out == v {
+			return true
+		}
+	}
+	return false
+}
+
+// postAdd makes the add-ReLU kernel of a post-activation block: the add of BN(y) and the
+// shortcut, which is a stored value or a BN of one; the ReLU that must follow it completes
+// the kernel.
+func (f *fuser) postAdd(op *ir.Op) error {
+	y, sc := op.In[0], op.In[1]
+	if !f.plainBN(y) {
+		y, sc = sc, y
+	}
+	if len(f.uses[op.Out]) != 1 || f.uses[op.Out][0].Kind != ir.OpReLU {
+		return fmt.Errorf("a post-activation add must be followed by a ReLU alone")
+	}
+	ly := f.loadVia[y]
+	k := &ir.Kernel{Kind: ir.KAddReLU, Name: op.Name, Op: op, In: ly.x, Pre: ly.bn, Res: sc, Out: -1}
+	switch {
+	case f.plainBN(sc):
+		ls := f.loadVia[sc]
+		k.Res, k.ResPre = ls.x, ls.bn
+	case !f.stored(sc):
+		return fmt.Errorf("the shortcut is neither a stored value nor a BN of one")
+	}
+	f.adds[op.Out] = k
+	return nil
 }
 
 // add moves a residual add into the store of the conv that computes one of its inputs,

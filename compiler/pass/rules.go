@@ -202,4 +202,9 @@ var stepMethods = map[ir.StepKind]contract.Method{
 	ir.SHeadBwd:   contract.HeadDirect,
 	ir.SLoss:      contract.SoftmaxCE,
 	ir.SSGD:       contract.SGD,
+	ir.SBNBwd:     contract.BNBack,
+	ir.SPoolFwd:   contract.MaxPool,
+	ir.SPoolBwd:   contract.MaxPool,
+	ir.SAddFwd:    contract.AddReLU,
+	ir.SAddBwd:    contract.AddReLU,
 }

@@ -29,19 +29,22 @@ func Schedule(p *ir.Program) error {
 }
 
 type scheduler struct {
-	p       *ir.Program
-	ph      *ir.Phase
-	val     map[int]*ir.Buffer
-	bn      map[*ir.Kernel]*ir.BNBuffers
-	grad    map[int]*ir.Buffer
-	dz      map[*ir.Kernel]*ir.Buffer
+	p    *ir.Program
+	ph   *ir.Phase
+	val  map[int]*ir.Buffer
+	bn   map[*ir.Kernel]*ir.BNBuffers
+	grad map[int]*ir.Buffer
+	dz   map[*ir.Kernel]*ir.Buffer
+	// plain maps a BN applied without a ReLU (by an add-ReLU) to the gradient of its output,
+	// which the add-ReLU's backward step writes.
+	plain   map[*ir.Kernel]*ir.Buffer
 	written map[*ir.Buffer]bool
 }
 
 func schedulePhase(p *ir.Program, kind contract.Phase, batch int, train bool) (*ir.Phase, error) {
 	s := &scheduler{p: p, ph: &ir.Phase{Kind: kind, Batch: batch}, val: map[int]*ir.Buffer{},
 		bn: map[*ir.Kernel]*ir.BNBuffers{}, grad: map[int]*ir.Buffer{}, dz: map[*ir.Kernel]*ir.Buffer{},
-		written: map[*ir.Buffer]bool{}}
+		plain: map[*ir.Kernel]*ir.Buffer{}, written: map[*ir.Buffer]bool{}}
 	// Training keeps its own copy of the input, which the backward pass reads again.
 	s.ph.Input = &ir.Buffer{Name: "input", PerImage: ir.Prod(p.Values[0].Shape), External: !train}
 	s.val[0] = s.ph.Input
@@ -105,6 +108,11 @@ func (s *scheduler) forward(i int, k *ir.Kernel, train bool) {
 			st.Res = s.value(k.Res)
 		}
 		s.add(st)
+	case ir.KPool:
+		s.add(&ir.Step{Kind: ir.SPoolFwd, K: k, Layer: i, X: s.value(k.In), Y: s.value(k.Out), Pre: s.bnBuffers(k.Pre)})
+	case ir.KAddReLU:
+		s.add(&ir.Step{Kind: ir.SAddFwd, K: k, Layer: i, X: s.value(k.In), Pre: s.bnBuffers(k.Pre), Res: s.value(k.Res),
+			ResPre: s.bnBuffers(k.ResPre), Y: s.value(k.Out)})
 	case ir.KHead:
 		c := s.p.Values[k.In].Shape[0]
 		s.ph.Logits = s.value(k.Out)
@@ -128,7 +136,10 @@ func (s *scheduler) backward(i int, k *ir.Kernel) error {
 	switch k.Kind {
 	case ir.KHead:
 		fwd := s.forwardStep(k)
-		dz := s.dzOf(k.Pre)
+		dz := s.loadGradient(k)
+		if s.written[dz] {
+			return fmt.Errorf("the pooled value has another use")
+		}
 		s.add(&ir.Step{Kind: ir.SHeadBwd, K: k, Layer: i, Pooled: fwd.Pooled, DY: s.ph.DLogits, DZ: dz})
 		s.written[dz] = true
 	case ir.KConv:
@@ -155,7 +166,45 @@ func (s *scheduler) backward(i int, k *ir.Kernel) error {
 			s.written[st.DZ] = true
 		}
 		s.add(st)
+	case ir.KPool:
+		dy := s.grad[k.Out]
+		if dy == nil {
+			return fmt.Errorf("its output has no gradient")
+		}
+		dz := s.loadGradient(k)
+		if s.written[dz] {
+			return fmt.Errorf("its input has another use")
+		}
+		s.add(&ir.Step{Kind: ir.SPoolBwd, K: k, Layer: i, X: s.value(k.In), Pre: s.bnBuffers(k.Pre), DY: dy, DZ: dz})
+		s.written[dz] = true
+	case ir.KAddReLU:
+		dy := s.grad[k.Out]
+		if dy == nil {
+			return fmt.Errorf("its output has no gradient")
+		}
+		// The masked gradient is that of BN(In) and of the shortcut alike. An identity
+		// shortcut's gradient buffer is the masked gradient itself: the block's convolutions
+		// that load the shortcut's value add theirs to it later in the backward pass.
+		var g *ir.Buffer
+		if k.ResPre == nil {
+			if s.written[s.gradient(k.Res)] {
+				return fmt.Errorf("the shortcut already has a gradient")
+			}
+			g = s.gradient(k.Res)
+		} else {
+			g = &ir.Buffer{Name: "g." + k.Name, PerImage: ir.Prod(s.p.Values[k.Out].Shape)}
+			s.plain[k.ResPre] = g
+		}
+		s.plain[k.Pre] = g
+		s.add(&ir.Step{Kind: ir.SAddBwd, K: k, Layer: i, Y: s.value(k.Out), DY: dy, DZ: g})
+		s.written[g] = true
 	case ir.KBN:
+		if g := s.plain[k]; g != nil {
+			dx := s.gradient(k.In)
+			s.add(&ir.Step{Kind: ir.SBNBwd, K: k, Layer: i, X: s.value(k.In), Pre: s.bnBuffers(k), DZ: g, DX: dx, Acc: s.written[dx]})
+			s.written[dx] = true
+			return nil
+		}
 		dz := s.dz[k]
 		if dz == nil || !s.written[dz] {
 			return fmt.Errorf("no kernel loads through this BN")
@@ -170,6 +219,15 @@ func (s *scheduler) backward(i int, k *ir.Kernel) error {
 		s.written[dx] = true
 	}
 	return nil
+}
+
+// loadGradient is the buffer of the gradient w.r.t. what kernel k loads: through its BN-ReLU,
+// or its stored input itself.
+func (s *scheduler) loadGradient(k *ir.Kernel) *ir.Buffer {
+	if k.Pre != nil {
+		return s.dzOf(k.Pre)
+	}
+	return s.gradient(k.In)
 }
 
 func (s *scheduler) dzOf(bn *ir.Kernel) *ir.Buffer {

@@ -19,8 +19,9 @@ type Net struct {
 	// P.Ops; nil: none.
 	Keep func(layer, i int) float64
 
-	vals [][]float64             // forward values, by value ID
-	bn   map[string][2][]float64 // batch (train) or running mean, and 1/sqrt(var+eps), per BN op
+	vals   [][]float64             // forward values, by value ID
+	argmax map[int][]int           // max pools: the input index each output took, by output value ID
+	bn     map[string][2][]float64 // batch (train) or running mean, and 1/sqrt(var+eps), per BN op
 	// Stats holds, after a training forward pass, the running statistics it updated.
 	Stats map[string][]float64
 }
@@ -34,12 +35,18 @@ func (r *Net) conv(op *ir.Op) contract.Conv {
 	return contract.Conv{C: is[0], H: is[1], W: is[2], K: os[0], R: op.Kernel, S: op.Stride, P: op.Pad, OH: os[1], OW: os[2]}
 }
 
+func (r *Net) pool(op *ir.Op) contract.Pool {
+	is, os := r.shape(op.In[0]), r.shape(op.Out)
+	return contract.Pool{C: is[0], H: is[1], W: is[2], R: op.Kernel, S: op.Stride, P: op.Pad, OH: os[1], OW: os[2]}
+}
+
 // Forward runs the network on x [N, C, H, W] and returns the logits.
 func (r *Net) Forward(x []float64) ([]float64, error) {
 	r.vals = make([][]float64, len(r.P.Values))
 	r.bn = map[string][2][]float64{}
 	r.Stats = map[string][]float64{}
 	r.vals[0] = x
+	r.argmax = map[int][]int{}
 	for li, op := range r.P.Ops[1:] {
 		in := r.vals[op.In[0]]
 		var out []float64
@@ -67,6 +74,10 @@ func (r *Net) Forward(x []float64) ([]float64, error) {
 			for i := range in {
 				out[i] = in[i] + b[i]
 			}
+		case ir.OpMaxPool:
+			var arg []int
+			out, arg = MaxPool(r.N, r.pool(op), in)
+			r.argmax[op.Out] = arg
 		case ir.OpAvgPool:
 			s := r.shape(op.In[0])
 			out, _ = Head(r.N, s[0], s[1]*s[2], 0, in, nil, nil)
@@ -155,6 +166,10 @@ func (r *Net) Backward(dlogits []float64) map[string][]float64 {
 		case ir.OpAdd:
 			copy(dx, dy)
 			accum(op.In[1], dy)
+		case ir.OpMaxPool:
+			for o, i := range r.argmax[op.Out] {
+				dx[i] += dy[o]
+			}
 		case ir.OpAvgPool:
 			s := r.shape(op.In[0])
 			hw := s[1] * s[2]
