@@ -41,6 +41,10 @@ func TestNoAllocs(t *testing.T) {
 	params, grads := randF32(r, 3*sgdGrain, -1, 1), randF32(r, 3*sgdGrain, -1, 1)
 	buf := make([]float32, len(params))
 	sgd := SGDArgs{LR: 1e-3, Momentum: 0.9, WeightDecay: 5e-4, Nesterov: true}
+	mp := Pool{C: c.C, H: c.H, W: c.W, R: 3, S: 2, P: 1, OH: c.OH, OW: c.OW}
+	ppre := &Pre{Scale: pre.Scale, Shift: pre.Shift}
+	my, mdy := make([]float32, n*mp.C*mp.OH*mp.OW), randF32(r, n*mp.C*mp.OH*mp.OW, -1, 1)
+	az := make([]float32, len(x))
 	for _, k := range []struct {
 		name string
 		run  func()
@@ -71,6 +75,18 @@ func TestNoAllocs(t *testing.T) {
 		{"BNReLUBackward", func() {
 			BNReLUBackward(ctx, n, c.C, hw, x, mean, invstd, p.gamma, pre, dz, x, true, p.runMean, p.runVar)
 		}},
+		{"BNBackward", func() {
+			BNBackward(ctx, n, c.C, hw, x, mean, invstd, p.gamma, dz, az, true, p.runMean, p.runVar)
+		}},
+		{"MaxPoolForward", func() { MaxPoolForward(ctx, n, &mp, x, nil, my) }},
+		{"MaxPoolForward pre", func() { MaxPoolForward(ctx, n, &mp, x, ppre, my) }},
+		{"MaxPoolBackward", func() { MaxPoolBackward(ctx, n, &mp, x, ppre, mdy, dz) }},
+		{"AddReLUForward", func() { AddReLUForward(ctx, n, c.C, hw, x, pre.Scale, pre.Shift, dz, nil, nil, az) }},
+		{"AddReLUForward bn", func() {
+			AddReLUForward(ctx, n, c.C, hw, x, pre.Scale, pre.Shift, dz, p.gamma, p.beta, az)
+		}},
+		{"AddReLUBackward", func() { AddReLUBackward(ctx, n, c.C, hw, az, dz, dz) }},
+		{"HeadForward nil", func() { HeadForward(ctx, n, c.C, hw, F, x, nil, nil, fcW, fcB, pooled, logits) }},
 		{"HeadForward", func() { HeadForward(ctx, n, c.C, hw, F, x, pre.Scale, pre.Shift, fcW, fcB, pooled, logits) }},
 		{"HeadBackward", func() { HeadBackward(ctx, n, c.C, hw, F, pooled, fcW, dlogits, fcW, fcB, dz) }},
 		{"SoftmaxCE", func() { SoftmaxCE(n, F, logits, labels, dlogits) }},

@@ -12,7 +12,8 @@ const (
 	bnMomentum = 0.1
 )
 
-// bnCall holds the arguments of the BNTrain or BNReLUBackward in progress.
+// bnCall holds the arguments of the BNTrain, BNReLUBackward or BNBackward in progress
+// (ld is the zero loader, no ReLU, for BNBackward).
 type bnCall struct {
 	n, c, hw                   int
 	x, gamma, beta             []float32

@@ -153,3 +153,84 @@ func TestBNReLUBackward(t *testing.T) {
 		}
 	}
 }
+
+// TestBNBackward runs BNTrain then BNBackward (overwriting, accumulating and in place) and
+// compares with the reference gradient of a BN without ReLU through the batch statistics.
+func TestBNBackward(t *testing.T) {
+	for i, tc := range bnCases {
+		if tc.n*tc.HW == 1 {
+			continue // as in TestBNReLUBackward
+		}
+		for _, mode := range []string{"overwrite", "accumulate", "in place"} {
+			acc := mode == "accumulate"
+			t.Run(fmt.Sprintf("%v/%s", tc, mode), func(t *testing.T) {
+				r := newRand(uint64(1600 + i))
+				x := randF32(r, tc.n*tc.C*tc.HW, -1, 3)
+				p := randBN(uint64(1700+i), tc.C)
+				mean, invstd := make([]float32, tc.C), make([]float32, tc.C)
+				scale, shift := make([]float32, tc.C), make([]float32, tc.C)
+				ctx := newTestCtx(t, tc.threads, 0)
+				BNTrain(ctx, tc.n, tc.C, tc.HW, x, p.gamma, p.beta, p.runMean, p.runVar, mean, invstd, scale, shift)
+				dz := randF32(r, len(x), -1, 1)
+				dx0 := randF32(r, len(x), -1, 1)
+				dx, in := append([]float32(nil), dx0...), dz
+				if mode == "in place" {
+					dx = append([]float32(nil), dz...)
+					in = dx
+				}
+				dgamma, dbeta := randF32(r, tc.C, -9, 9), randF32(r, tc.C, -9, 9)
+				BNBackward(ctx, tc.n, tc.C, tc.HW, x, mean, invstd, p.gamma, in, dx, acc, dgamma, dbeta)
+
+				wm, wv := ref.BNStats(tc.n, tc.C, tc.HW, f64(x))
+				wis := make([]float64, tc.C)
+				for ch := range wis {
+					wis[ch] = 1 / math.Sqrt(wv[ch]+1e-5)
+				}
+				wdx, wdg, wdb := ref.BNBackward(tc.n, tc.C, tc.HW, f64(x), f64(p.gamma), wm, wis, f64(dz), true)
+				if acc {
+					wdx = addF64(wdx, f64(dx0))
+				}
+				checkClose(t, "dx", dx, wdx, tol)
+				checkClose(t, "dgamma", dgamma, wdg, tol)
+				checkClose(t, "dbeta", dbeta, wdb, tol)
+			})
+		}
+	}
+}
+
+// TestBNBackwardIsBNReLUUnclipped checks that BNBackward and BNReLUBackward agree bit for
+// bit where the ReLU clips nothing (beta large enough that every bn(x) > 0).
+func TestBNBackwardIsBNReLUUnclipped(t *testing.T) {
+	const n, C, HW = 3, 5, 37 // planes of 37: the SIMD blocks and the scalar tail
+	r := newRand(1800)
+	x := randF32(r, n*C*HW, -1, 3)
+	p := randBN(1801, C)
+	for ch := range p.beta {
+		p.beta[ch] += 4
+	}
+	mean, invstd := make([]float32, C), make([]float32, C)
+	scale, shift := make([]float32, C), make([]float32, C)
+	ctx := newTestCtx(t, 2, 0)
+	BNTrain(ctx, n, C, HW, x, p.gamma, p.beta, p.runMean, p.runVar, mean, invstd, scale, shift)
+	for e, v := range x {
+		if ch := e / HW % C; bnrelu(v, scale[ch], shift[ch]) <= 0 {
+			t.Fatalf("x[%d] clipped: the case is not unclipped", e)
+		}
+	}
+	dz := randF32(r, len(x), -1, 1)
+	for _, acc := range []bool{false, true} {
+		dx0 := randF32(r, len(x), -1, 1)
+		a, b := append([]float32(nil), dx0...), append([]float32(nil), dx0...)
+		ag, ab, bg, bb := make([]float32, C), make([]float32, C), make([]float32, C), make([]float32, C)
+		BNReLUBackward(ctx, n, C, HW, x, mean, invstd, p.gamma, &Pre{Scale: scale, Shift: shift}, dz, a, acc, ag, ab)
+		BNBackward(ctx, n, C, HW, x, mean, invstd, p.gamma, dz, b, acc, bg, bb)
+		for _, c := range []struct {
+			name string
+			a, b []float32
+		}{{"dx", a, b}, {"dgamma", ag, bg}, {"dbeta", ab, bb}} {
+			if j := firstDiff(c.a, c.b); j >= 0 {
+				t.Errorf("acc=%v: %s[%d] = %v, BNReLUBackward's %v", acc, c.name, j, c.b[j], c.a[j])
+			}
+		}
+	}
+}

@@ -8,20 +8,51 @@ package nn
 // in-place update). Sums are in float64. n, C, HW >= 1; pre is not nil and has C scales
 // and shifts; x, dz, dx hold n*C*HW values, the other slices C each.
 func BNReLUBackward(ctx *Ctx, n, C, HW int, x, mean, invstd, gamma []float32, pre *Pre, dz, dx []float32, accDx bool, dgamma, dbeta []float32) {
-	ctx.bn = bnCall{n: n, c: C, hw: HW, x: x, mean: mean, invstd: invstd, gamma: gamma, ld: makeLoader(pre),
-		dz: dz, dx: dx, accDx: accDx, dgamma: dgamma, dbeta: dbeta}
+	ctx.bnBackward(bnCall{n: n, c: C, hw: HW, x: x, mean: mean, invstd: invstd, gamma: gamma, ld: makeLoader(pre),
+		dz: dz, dx: dx, accDx: accDx, dgamma: dgamma, dbeta: dbeta})
+}
+
+// BNBackward is BNReLUBackward for a BN with no ReLU after it (the last BN of a
+// post-activation residual block, or of its downsampling shortcut, whose gradient
+// AddReLUBackward gives): dz is the gradient w.r.t. bn(x) itself. It writes dgamma and
+// dbeta (overwritten) and dx through the batch statistics (mean, invstd as BNTrain saved
+// them): added to dx when accDx, else overwriting it (then dx may be dz itself). Under
+// SetBNSum the sums for dx are over all processes, as BNReLUBackward's. n, C, HW >= 1; x,
+// dz, dx hold n*C*HW values, the other slices C each.
+func BNBackward(ctx *Ctx, n, C, HW int, x, mean, invstd, gamma, dz, dx []float32, accDx bool, dgamma, dbeta []float32) {
+	ctx.bnBackward(bnCall{n: n, c: C, hw: HW, x: x, mean: mean, invstd: invstd, gamma: gamma,
+		dz: dz, dx: dx, accDx: accDx, dgamma: dgamma, dbeta: dbeta}) // the zero loader: no ReLU
+}
+
+// bnBackward runs the BN backward pass b, over the channels or, under SetBNSum, with the
+// sums over all processes.
+func (ctx *Ctx) bnBackward(b bnCall) {
+	ctx.bn = b
 	if ctx.bnSum != nil {
 		ctx.bnBackSync()
 	} else {
-		ctx.pool.For(C, ctx.bnBackBody)
+		ctx.pool.For(b.c, ctx.bnBackBody)
 	}
 	ctx.bn = bnCall{}
 }
 
+// mask returns the scale and shift whose BN-ReLU decides which g of channel ch pass: the
+// Pre's, or, when the call has none (BNBackward), 0 and 1, which let every finite x
+// through (float32(x*0)+1 = 1 > 0), so that the ReLU kernels of package cpu sum and apply
+// g = dz unmasked. (An infinite or NaN x would be masked; its batch statistics, and so
+// every gradient of its channel, are not finite anyway.)
+func (b *bnCall) mask(ch int) (sc, sh float32) {
+	if !b.ld.on {
+		return 0, 1
+	}
+	return b.ld.scale[ch], b.ld.shift[ch]
+}
+
 // bnBackChannels computes the gradients of channels [lo, hi).
 //
-// With g = dz * drop mask/(1-p) * [bn(x) > 0] and xhat = (x-mean)*invstd over the N = n*HW
-// values of a channel: dbeta = sum g, dgamma = sum g*xhat,
+// With g = dz * drop mask/(1-p) * [bn(x) > 0] (g = dz for BNBackward) and
+// xhat = (x-mean)*invstd over the N = n*HW values of a channel: dbeta = sum g,
+// dgamma = sum g*xhat,
 // dx = gamma*invstd/N * (N*g - dbeta - xhat*dgamma), evaluated per element as
 // float32(a*g + b + c*x) in float64 with a, b, c constants of the channel.
 func (ctx *Ctx) bnBackChannels(lo, hi int) {
@@ -43,7 +74,8 @@ func (ctx *Ctx) bnGradSums(ch int) (sg, sgx float64) {
 		if b.ld.drop {
 			s1, s2 = b.sums(ch, off)
 		} else {
-			s1, s2 = ctx.kern.ReLUGradSums(b.x[off:off+b.hw], b.dz[off:off+b.hw], b.ld.scale[ch], b.ld.shift[ch])
+			sc, sh := b.mask(ch)
+			s1, s2 = ctx.kern.ReLUGradSums(b.x[off:off+b.hw], b.dz[off:off+b.hw], sc, sh)
 		}
 		sg += s1
 		sgx += s2
@@ -63,6 +95,7 @@ func (ctx *Ctx) bnDx(ch int, sg, sgx, cnt float64) {
 	k := float64(b.gamma[ch]) * is / cnt
 	ca, cc := k*cnt, -k*is*b.gxhat(ch, sg, sgx)
 	cb := -k*sg - cc*m
+	sc, sh := b.mask(ch)
 	for i := 0; i < b.n; i++ {
 		off := (i*b.c + ch) * b.hw
 		if b.ld.drop {
@@ -70,7 +103,7 @@ func (ctx *Ctx) bnDx(ch int, sg, sgx, cnt float64) {
 			continue
 		}
 		ctx.kern.ReLUGradDx(b.x[off:off+b.hw], b.dz[off:off+b.hw], b.dx[off:off+b.hw],
-			b.ld.scale[ch], b.ld.shift[ch], ca, cb, cc, b.accDx)
+			sc, sh, ca, cb, cc, b.accDx)
 	}
 }
 

@@ -29,7 +29,7 @@ func WorkspaceFor(convs ...Conv) int {
 // Ctx bundles what the kernels need besides their arguments: the pool, the shared parallel
 // GEMM, one single-threaded GEMM and one workspace per pool thread, and the state of the
 // call in progress. It is made once and reused; a Ctx is not safe for concurrent use (give
-// each goroutine its own; they may share a Pool).
+// each goroutine its own; they may share a cpu.Pool).
 type Ctx struct {
 	pool    *cpu.Pool
 	gemm    *cpu.Gemm
@@ -42,6 +42,8 @@ type Ctx struct {
 	conv convCall
 	bn   bnCall
 	head headCall
+	mp   poolCall // the max pool in progress (pool.go)
+	add  addCall  // the residual add-ReLU in progress (addrelu.go)
 
 	// The Winograd and im2row methods: the kernel family, and the call in progress and
 	// per-thread workspace of each pass.
@@ -63,6 +65,8 @@ type Ctx struct {
 	fwdBody, bwdBody, loadBody               func(t, lo, hi int)
 	reduceBody, bnTrainBody, bnBackBody      func(lo, hi int)
 	headFwdBody, headBwdBody                 func(lo, hi int)
+	poolFwdBody, poolBwdBody                 func(lo, hi int)
+	addFwdBody, addBwdBody                   func(lo, hi int)
 	winoChunksBody, winoInBody, winoOutBody  func(t, lo, hi int)
 	wgradInBody, wgradGemmBody, wgradOutBody func(t, lo, hi int)
 	wgradGroupsBody                          func(t, lo, hi int)
@@ -112,6 +116,10 @@ func NewCtx(pool *cpu.Pool, gemm *cpu.Gemm, workspace int) *Ctx {
 	ctx.bnBackBody = ctx.bnBackChannels
 	ctx.headFwdBody = ctx.headForwardImages
 	ctx.headBwdBody = ctx.headBackwardChannels
+	ctx.poolFwdBody = ctx.poolForwardPlanes
+	ctx.poolBwdBody = ctx.poolBackwardPlanes
+	ctx.addFwdBody = ctx.addForwardPlanes
+	ctx.addBwdBody = ctx.addBackwardPlanes
 	ctx.winoChunksBody = ctx.winoChunks
 	ctx.winoInBody = ctx.winoInStep
 	ctx.winoOutBody = ctx.winoOutStep

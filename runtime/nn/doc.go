@@ -25,6 +25,15 @@
 // for the other. Winograd adds rounding in its transforms: its error against the float64
 // reference is bounded separately (wino_test.go).
 //
+// In post-activation networks (torchvision's ResNet and WRN, the imagenet family) a
+// residual block ends in relu(bn(y) + shortcut), which is stored: AddReLUForward
+// (addrelu.go) computes it with the block's last BN, and the shortcut's BN if it has one,
+// applied on the fly; AddReLUBackward masks its gradient, and BNBackward, the BN backward
+// pass without a ReLU, carries it to each BN's input. The stem's max pool (MaxPoolForward,
+// MaxPoolBackward: pool.go) loads its input through the stem's BN-ReLU as a convolution
+// does through a Pre, and HeadForward with no scale and shift pools the last block's
+// stored output.
+//
 // Derived weights belong to the caller: the Winograd methods take the transformed weights
 // that WinogradWeights writes, Im2rowForward the packed weights of RowWeights and the
 // input gradient of Im2rowBackward those of RowWeightsT, each in a buffer of the size that

@@ -10,7 +10,9 @@ type headCall struct {
 
 // HeadForward computes pooled[n,C] = the mean over HW of relu(x*scale+shift) (x is
 // [n,C,HW]) and logits[n,F] = pooled * fcW^T + fcB (fcW is [F,C]), accumulating in float64.
-// n, C, HW, F >= 1 and every slice holds the values its shape says.
+// scale and shift nil mean no BN-ReLU on load: pooled is the mean of x itself (the head of
+// a post-activation network, whose last block ends in a ReLU). n, C, HW, F >= 1 and every
+// other slice holds the values its shape says.
 func HeadForward(ctx *Ctx, n, C, HW, F int, x, scale, shift, fcW, fcB, pooled, logits []float32) {
 	ctx.head = headCall{n: n, c: C, hw: HW, f: F, x: x, scale: scale, shift: shift, fcW: fcW, fcB: fcB,
 		pooled: pooled, logits: logits}
@@ -24,10 +26,15 @@ func (ctx *Ctx) headForwardImages(lo, hi int) {
 	for i := lo; i < hi; i++ {
 		p := h.pooled[i*h.c : (i+1)*h.c]
 		for ch := range p {
-			sc, sh := h.scale[ch], h.shift[ch]
+			xs := h.x[(i*h.c+ch)*h.hw : (i*h.c+ch+1)*h.hw]
 			var s float64
-			for _, v := range h.x[(i*h.c+ch)*h.hw : (i*h.c+ch+1)*h.hw] {
-				s += float64(bnrelu(v, sc, sh))
+			if h.scale == nil {
+				s = ctx.kern.SumF64(xs)
+			} else {
+				sc, sh := h.scale[ch], h.shift[ch]
+				for _, v := range xs {
+					s += float64(bnrelu(v, sc, sh))
+				}
 			}
 			p[ch] = float32(s / float64(h.hw))
 		}
@@ -43,8 +50,9 @@ func (ctx *Ctx) headForwardImages(lo, hi int) {
 
 // HeadBackward takes dlogits [n,F] and writes dfcW [F,C] and dfcB [F] (overwritten) and
 // dz [n,C,HW] (overwritten), the gradient w.r.t. relu(bn(x)) of HeadForward, which the
-// caller passes on to BNReLUBackward of the head's BN. pooled is HeadForward's. n, C, HW,
-// F >= 1 and every slice holds the values its shape says.
+// caller passes on to BNReLUBackward of the head's BN (w.r.t. x itself when HeadForward
+// had no scale and shift). pooled is HeadForward's. n, C, HW, F >= 1 and every slice
+// holds the values its shape says.
 func HeadBackward(ctx *Ctx, n, C, HW, F int, pooled, fcW, dlogits, dfcW, dfcB, dz []float32) {
 	for f := 0; f < F; f++ {
 		var s float64

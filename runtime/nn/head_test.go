@@ -18,30 +18,39 @@ func TestHead(t *testing.T) {
 		{4, 8, 1, 1, 3},
 		{3, 1, 9, 5, 1},
 	} {
-		t.Run(fmt.Sprintf("n=%d,C=%d,HW=%d,F=%d,t=%d", tc.n, tc.C, tc.HW, tc.F, tc.threads), func(t *testing.T) {
-			r := newRand(uint64(700 + i))
-			x := randF32(r, tc.n*tc.C*tc.HW, -1, 1)
-			pre := randPre(r, tc.C, 0, 0)
-			fcW := randF32(r, tc.F*tc.C, -1, 1)
-			fcB := randF32(r, tc.F, -1, 1)
-			dlogits := randF32(r, tc.n*tc.F, -1, 1)
-			ctx := newTestCtx(t, tc.threads, 0)
+		for _, bnrelu := range []bool{true, false} {
+			t.Run(fmt.Sprintf("n=%d,C=%d,HW=%d,F=%d,t=%d/bnrelu=%v", tc.n, tc.C, tc.HW, tc.F, tc.threads, bnrelu), func(t *testing.T) {
+				r := newRand(uint64(700 + i))
+				x := randF32(r, tc.n*tc.C*tc.HW, -1, 1)
+				pre := randPre(r, tc.C, 0, 0)
+				if !bnrelu {
+					pre = nil // the post-activation head: the mean of x itself
+				}
+				fcW := randF32(r, tc.F*tc.C, -1, 1)
+				fcB := randF32(r, tc.F, -1, 1)
+				dlogits := randF32(r, tc.n*tc.F, -1, 1)
+				ctx := newTestCtx(t, tc.threads, 0)
 
-			pooled, logits := make([]float32, tc.n*tc.C), make([]float32, tc.n*tc.F)
-			HeadForward(ctx, tc.n, tc.C, tc.HW, tc.F, x, pre.Scale, pre.Shift, fcW, fcB, pooled, logits)
-			z := refPreOf(tc.n, tc.C, tc.HW, x, pre)
-			wp, wl := ref.Head(tc.n, tc.C, tc.HW, tc.F, z, f64(fcW), f64(fcB))
-			checkClose(t, "pooled", pooled, wp, tol)
-			checkClose(t, "logits", logits, wl, tol)
+				pooled, logits := make([]float32, tc.n*tc.C), make([]float32, tc.n*tc.F)
+				var scale, shift []float32
+				if pre != nil {
+					scale, shift = pre.Scale, pre.Shift
+				}
+				HeadForward(ctx, tc.n, tc.C, tc.HW, tc.F, x, scale, shift, fcW, fcB, pooled, logits)
+				z := refPreOf(tc.n, tc.C, tc.HW, x, pre)
+				wp, wl := ref.Head(tc.n, tc.C, tc.HW, tc.F, z, f64(fcW), f64(fcB))
+				checkClose(t, "pooled", pooled, wp, tol)
+				checkClose(t, "logits", logits, wl, tol)
 
-			dfcW, dfcB := randF32(r, len(fcW), -9, 9), randF32(r, len(fcB), -9, 9)
-			dz := randF32(r, len(x), -9, 9)
-			HeadBackward(ctx, tc.n, tc.C, tc.HW, tc.F, pooled, fcW, dlogits, dfcW, dfcB, dz)
-			wdz, wdw, wdb := ref.HeadBackward(tc.n, tc.C, tc.HW, tc.F, wp, f64(fcW), f64(dlogits))
-			checkClose(t, "dz", dz, wdz, tol)
-			checkClose(t, "dfcW", dfcW, wdw, tol)
-			checkClose(t, "dfcB", dfcB, wdb, tol)
-		})
+				dfcW, dfcB := randF32(r, len(fcW), -9, 9), randF32(r, len(fcB), -9, 9)
+				dz := randF32(r, len(x), -9, 9)
+				HeadBackward(ctx, tc.n, tc.C, tc.HW, tc.F, pooled, fcW, dlogits, dfcW, dfcB, dz)
+				wdz, wdw, wdb := ref.HeadBackward(tc.n, tc.C, tc.HW, tc.F, wp, f64(fcW), f64(dlogits))
+				checkClose(t, "dz", dz, wdz, tol)
+				checkClose(t, "dfcW", dfcW, wdw, tol)
+				checkClose(t, "dfcB", dfcB, wdb, tol)
+			})
+		}
 	}
 }
 

@@ -132,3 +132,48 @@ func TestRefSoftmaxCEGrad(t *testing.T) {
 		return l
 	})
 }
+
+func TestRefMaxPoolGrad(t *testing.T) {
+	for i, p := range []Pool{
+		mkPool(2, 7, 9, 3, 2, 1),
+		mkPool(1, 6, 6, 3, 2, 1),
+		mkPool(2, 5, 4, 3, 1, 1),
+		mkPool(1, 6, 5, 2, 2, 0),
+	} {
+		t.Run(fmt.Sprintf("%+v", p), func(t *testing.T) {
+			r := newRand(uint64(50 + i))
+			const n = 2
+			z := f64(randF32(r, n*p.C*p.H*p.W, -1, 1))
+			dy := f64(randF32(r, n*p.C*p.OH*p.OW, -1, 1))
+			dz := ref.MaxPoolBackward(n, p, z, dy)
+			fdCheck(t, "dz", z, dz, func() float64 { return dot(dy, ref.MaxPool(n, p, z)) })
+		})
+	}
+}
+
+// TestRefAddReLUBNGrad checks the end of a post-activation block, relu(bn(y) + r) with r
+// the shortcut's bn(res) or res itself, both BNs in training mode.
+func TestRefAddReLUBNGrad(t *testing.T) {
+	const n, C, HW = 3, 2, 10
+	for i, bnShort := range []bool{false, true} {
+		t.Run(fmt.Sprintf("bn shortcut=%v", bnShort), func(t *testing.T) {
+			r := newRand(uint64(60 + i))
+			y, res := f64(randF32(r, n*C*HW, -2, 2)), f64(randF32(r, n*C*HW, -2, 2))
+			gamma, rgamma := f64(randF32(r, C, 0.5, 1.5)), f64(randF32(r, C, 0.5, 1.5))
+			beta, rbeta := f64(randF32(r, C, -0.3, 0.3)), f64(randF32(r, C, -0.3, 0.3))
+			dz := f64(randF32(r, n*C*HW, -1, 1))
+			w := refPostActBlock(n, C, HW, y, gamma, beta, res, rgamma, rbeta, bnShort, dz)
+			loss := func() float64 {
+				return dot(dz, refPostActBlock(n, C, HW, y, gamma, beta, res, rgamma, rbeta, bnShort, dz).z)
+			}
+			fdCheck(t, "dy", y, w.dy, loss)
+			fdCheck(t, "dgamma", gamma, w.dgamma, loss)
+			fdCheck(t, "dbeta", beta, w.dbeta, loss)
+			fdCheck(t, "dres", res, w.dres, loss)
+			if bnShort {
+				fdCheck(t, "shortcut dgamma", rgamma, w.rdgamma, loss)
+				fdCheck(t, "shortcut dbeta", rbeta, w.rdbeta, loss)
+			}
+		})
+	}
+}

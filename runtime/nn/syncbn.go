@@ -1,14 +1,14 @@
 package nn
 
-// SetBNSum makes the batch normalization of training (BNTrain, BNReLUBackward) compute
-// its statistics over the batches of several processes, as PyTorch's SyncBatchNorm:
-// sum, when not nil, replaces its argument with the element-wise sum over all processes
-// (an allreduce), and is called from the goroutine calling the kernel. BNTrain then
-// normalizes with the mean and variance of all the processes' images (two sums per
-// layer: the values with their count, then the squared deviations), and
-// BNReLUBackward sums d loss / d bn(x) and its product with x over all of them for the
-// gradient of x; the gradients of gamma and beta stay this process's own (the
-// data-parallel average adds them up). nil, the default, keeps every statistic local.
+// SetBNSum makes the batch normalization of training (BNTrain, BNReLUBackward,
+// BNBackward) compute its statistics over the batches of several processes, as PyTorch's
+// SyncBatchNorm: sum, when not nil, replaces its argument with the element-wise sum over
+// all processes (an allreduce), and is called from the goroutine calling the kernel.
+// BNTrain then normalizes with the mean and variance of all the processes' images (two
+// sums per layer: the values with their count, then the squared deviations), and
+// BNReLUBackward and BNBackward sum d loss / d bn(x) and its product with x over all of
+// them for the gradient of x; the gradients of gamma and beta stay this process's own
+// (the data-parallel average adds them up). nil, the default, keeps every statistic local.
 func (ctx *Ctx) SetBNSum(sum func([]float64)) {
 	ctx.bnSum = sum
 	if sum != nil && ctx.bnSyncSumsBody == nil {
@@ -74,7 +74,7 @@ func (ctx *Ctx) bnSyncDevs(lo, hi int) {
 	}
 }
 
-// bnBackSync is BNReLUBackward with the sums over all processes.
+// bnBackSync is BNReLUBackward or BNBackward with the sums over all processes.
 func (ctx *Ctx) bnBackSync() {
 	b := &ctx.bn
 	C := b.c

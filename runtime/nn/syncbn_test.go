@@ -56,3 +56,38 @@ func TestSyncBNOneProcess(t *testing.T) {
 		}
 	}
 }
+
+// TestSyncBNBackwardOneProcess checks BNBackward under SetBNSum over a world of one
+// process: one sum of 2C+1 floats, and the gradients of BNBackward alone, bit for bit.
+func TestSyncBNBackwardOneProcess(t *testing.T) {
+	const n, C, hw = 3, 5, 7
+	r := newRand(1900)
+	x, dz := randF32(r, n*C*hw, -1, 3), randF32(r, n*C*hw, -1, 1)
+	p := randBN(1901, C)
+	run := func(sync bool) (dx, dg, db []float32, sizes []int) {
+		ctx := newTestCtx(t, 2, 0)
+		mean, invstd := make([]float32, C), make([]float32, C)
+		scale, shift := make([]float32, C), make([]float32, C)
+		rm, rv := slices.Clone(p.runMean), slices.Clone(p.runVar)
+		BNTrain(ctx, n, C, hw, x, p.gamma, p.beta, rm, rv, mean, invstd, scale, shift)
+		if sync {
+			ctx.SetBNSum(func(s []float64) { sizes = append(sizes, len(s)) })
+		}
+		dx, dg, db = make([]float32, len(x)), make([]float32, C), make([]float32, C)
+		BNBackward(ctx, n, C, hw, x, mean, invstd, p.gamma, dz, dx, false, dg, db)
+		return dx, dg, db, sizes
+	}
+	adx, adg, adb, _ := run(false)
+	bdx, bdg, bdb, sizes := run(true)
+	if !slices.Equal(sizes, []int{2*C + 1}) {
+		t.Errorf("sums of %v floats, want [%d]", sizes, 2*C+1)
+	}
+	for _, c := range []struct {
+		name string
+		a, b []float32
+	}{{"dx", adx, bdx}, {"dgamma", adg, bdg}, {"dbeta", adb, bdb}} {
+		if !slices.Equal(c.a, c.b) {
+			t.Errorf("%s differs with the sums over one process", c.name)
+		}
+	}
+}

@@ -81,3 +81,48 @@ func TestWgradGroups(t *testing.T) {
 		}
 	}
 }
+
+// TestThreadCountIndependentPostAct runs the kernels of post-activation networks (max
+// pool through a BN-ReLU, add-ReLU with a BN shortcut, BN backward without ReLU, the head
+// without BN-ReLU) on 1, 2 and 3 threads at batches that do and do not divide among
+// them: every output must be bit-identical.
+func TestThreadCountIndependentPostAct(t *testing.T) {
+	p := mkPool(5, 15, 14, 3, 2, 1)
+	const C, HW, F = 6, 33, 4
+	for _, n := range []int{1, 3, 4} {
+		t.Run(fmt.Sprintf("n=%d", n), func(t *testing.T) {
+			r := newRand(uint64(2000 + n))
+			x, pre := gridData(r, n*p.C*p.H*p.W, p.C)
+			dy := randF32(r, n*p.C*p.OH*p.OW, -1, 1)
+			size := n * C * HW
+			y, res, dz := randF32(r, size, -1, 3), randF32(r, size, -1, 3), randF32(r, size, -1, 1)
+			bp, bq := randBN(2010, C), randBN(2011, C)
+			mean, invstd := randF32(r, C, -0.2, 0.2), randF32(r, C, 0.5, 2)
+			fcW, fcB := randF32(r, F*C, -1, 1), randF32(r, F, -1, 1)
+			var want [][]float32
+			for _, threads := range []int{1, 2, 3} {
+				ctx := newTestCtx(t, threads, 0)
+				py, pdz := make([]float32, len(dy)), make([]float32, len(x))
+				MaxPoolForward(ctx, n, &p, x, pre, py)
+				MaxPoolBackward(ctx, n, &p, x, pre, dy, pdz)
+				z, g := make([]float32, size), make([]float32, size)
+				AddReLUForward(ctx, n, C, HW, y, bp.gamma, bp.beta, res, bq.gamma, bq.beta, z)
+				AddReLUBackward(ctx, n, C, HW, z, dz, g)
+				dx, dg, db := make([]float32, size), make([]float32, C), make([]float32, C)
+				BNBackward(ctx, n, C, HW, y, mean, invstd, bp.gamma, g, dx, false, dg, db)
+				pooled, logits := make([]float32, n*C), make([]float32, n*F)
+				HeadForward(ctx, n, C, HW, F, z, nil, nil, fcW, fcB, pooled, logits)
+				got := [][]float32{py, pdz, z, g, dx, dg, db, pooled, logits}
+				if threads == 1 {
+					want = got
+					continue
+				}
+				for i, name := range []string{"pool y", "pool dz", "add z", "add g", "bn dx", "bn dgamma", "bn dbeta", "pooled", "logits"} {
+					if j := firstDiff(want[i], got[i]); j >= 0 {
+						t.Errorf("%d threads: %s[%d] = %v, on 1 thread %v", threads, name, j, got[i][j], want[i][j])
+					}
+				}
+			}
+		})
+	}
+}

@@ -1,0 +1,163 @@
+package nn
+
+import "github.com/wrnc/wrnc/runtime/contract"
+
+// Pool describes one max pool (the contract's shape).
+type Pool = contract.Pool
+
+// poolCall holds the arguments of the MaxPoolForward or MaxPoolBackward in progress.
+type poolCall struct {
+	p            Pool
+	x, y         []float32
+	dy, dz       []float32
+	pre          bool // apply scale, shift on load
+	scale, shift []float32
+}
+
+// MaxPoolForward writes y [n, C, OH, OW], the maximum over each R x R window (stride S,
+// padding P; padded positions never win) of pre(x), x [n, C, H, W] (NaN where the window
+// holds a NaN, as in PyTorch). pre nil means the raw x; otherwise
+// pre(x) = max(0, x*pre.Scale[c] + pre.Shift[c]) rounded as the convolutions load it
+// (pre.Drop must be 0: no dropout precedes a max pool). n >= 1, p valid (p.Validate), pre
+// nil or with C scales and shifts, and the slices as long as their shapes say.
+func MaxPoolForward(ctx *Ctx, n int, p *Pool, x []float32, pre *Pre, y []float32) {
+	ctx.mp = poolCall{p: *p, x: x, y: y}
+	ctx.mp.setPre(pre)
+	ctx.pool.For(n*p.C, ctx.poolFwdBody)
+	ctx.mp = poolCall{}
+}
+
+// MaxPoolBackward overwrites dz [n, C, H, W] with the gradient w.r.t. pre(x) of
+// MaxPoolForward given dy [n, C, OH, OW]: each dy goes to its window's maximum, the first
+// position in row-major window order whose value is greater than every earlier one's
+// (PyTorch's CPU rule, val > maxval), recomputed from x and pre. Where windows overlap
+// their terms are added in float32 in the order of the outputs, as PyTorch adds them (an
+// input position takes at most ceil(R/S)^2 terms). Preconditions as MaxPoolForward's.
+func MaxPoolBackward(ctx *Ctx, n int, p *Pool, x []float32, pre *Pre, dy, dz []float32) {
+	ctx.mp = poolCall{p: *p, x: x, dy: dy, dz: dz}
+	ctx.mp.setPre(pre)
+	ctx.pool.For(n*p.C, ctx.poolBwdBody)
+	ctx.mp = poolCall{}
+}
+
+// setPre records pre (nil: the raw input).
+func (c *poolCall) setPre(pre *Pre) {
+	if pre != nil {
+		c.pre, c.scale, c.shift = true, pre.Scale, pre.Shift
+	}
+}
+
+// poolForwardPlanes runs planes [lo, hi) (plane q: image q/C, channel q%C).
+func (ctx *Ctx) poolForwardPlanes(lo, hi int) {
+	c := &ctx.mp
+	p := &c.p
+	hw, ohw := p.H*p.W, p.OH*p.OW
+	for q := lo; q < hi; q++ {
+		w := c.plane(q, c.x[q*hw:(q+1)*hw])
+		ys := c.y[q*ohw : (q+1)*ohw]
+		for oy := 0; oy < p.OH; oy++ {
+			for ox := 0; ox < p.OW; ox++ {
+				ys[oy*p.OW+ox] = w.max(oy, ox)
+			}
+		}
+	}
+}
+
+// poolBackwardPlanes runs planes [lo, hi).
+func (ctx *Ctx) poolBackwardPlanes(lo, hi int) {
+	c := &ctx.mp
+	p := &c.p
+	hw, ohw := p.H*p.W, p.OH*p.OW
+	for q := lo; q < hi; q++ {
+		w := c.plane(q, c.x[q*hw:(q+1)*hw])
+		dz := c.dz[q*hw : (q+1)*hw]
+		dy := c.dy[q*ohw : (q+1)*ohw]
+		clear(dz)
+		for oy := 0; oy < p.OH; oy++ {
+			for ox := 0; ox < p.OW; ox++ {
+				dz[w.argmax(oy, ox)] += dy[oy*p.OW+ox]
+			}
+		}
+	}
+}
+
+// poolPlane is one input plane of a max pool with its load.
+type poolPlane struct {
+	p      *Pool
+	xs     []float32
+	pre    bool
+	sc, sh float32
+}
+
+// plane returns plane q, whose values are xs.
+func (c *poolCall) plane(q int, xs []float32) poolPlane {
+	w := poolPlane{p: &c.p, xs: xs, pre: c.pre}
+	if c.pre {
+		ch := q % c.p.C
+		w.sc, w.sh = c.scale[ch], c.shift[ch]
+	}
+	return w
+}
+
+// load returns pre(x) of the value at i.
+func (w *poolPlane) load(i int) float32 {
+	if w.pre {
+		return bnrelu(w.xs[i], w.sc, w.sh)
+	}
+	return w.xs[i]
+}
+
+// window returns the rows [y0, y1) and columns [x0, x1) of the input that output (oy, ox)
+// of p covers, without the padding (never empty for a valid Pool).
+func window(p *Pool, oy, ox int) (y0, y1, x0, x1 int) {
+	y0, x0 = oy*p.S-p.P, ox*p.S-p.P
+	return max(y0, 0), min(y0+p.R, p.H), max(x0, 0), min(x0+p.R, p.W)
+}
+
+// max returns the maximum of output (oy, ox)'s window (NaN when it holds a NaN), with no
+// branch on the data.
+func (w *poolPlane) max(oy, ox int) float32 {
+	W := w.p.W
+	y0, y1, x0, x1 := window(w.p, oy, ox)
+	m := w.load(y0*W + x0)
+	for iy := y0; iy < y1; iy++ {
+		for i := iy*W + x0; i < iy*W+x1; i++ {
+			m = max(m, w.load(i))
+		}
+	}
+	return m
+}
+
+// argmax returns the index in the plane of the maximum of output (oy, ox) by the rule of
+// MaxPoolBackward. Without a NaN in the window the maximum so far can be kept by max,
+// against which v > maximum decides as against the rule's own (a +0 kept where the rule
+// keeps a -0 compares alike), and the index by a conditional move; with a NaN the rule's
+// loop runs as written.
+func (w *poolPlane) argmax(oy, ox int) int {
+	W := w.p.W
+	y0, y1, x0, x1 := window(w.p, oy, ox)
+	best := y0*W + x0
+	bv := w.load(best)
+	for iy := y0; iy < y1; iy++ {
+		for i := iy*W + x0; i < iy*W+x1; i++ {
+			v := w.load(i)
+			if v > bv {
+				best = i
+			}
+			bv = max(bv, v)
+		}
+	}
+	if bv == bv {
+		return best
+	}
+	best = y0*W + x0
+	bv = w.load(best)
+	for iy := y0; iy < y1; iy++ {
+		for i := iy*W + x0; i < iy*W+x1; i++ {
+			if v := w.load(i); v > bv {
+				best, bv = i, v
+			}
+		}
+	}
+	return best
+}
