@@ -46,7 +46,6 @@ func (r *Net) Forward(x []float64) ([]float64, error) {
 	r.bn = map[string][2][]float64{}
 	r.Stats = map[string][]float64{}
 	r.vals[0] = x
-	r.argmax = map[int][]int{}
 	for li, op := range r.P.Ops[1:] {
 		in := r.vals[op.In[0]]
 		var out []float64
@@ -75,9 +74,7 @@ func (r *Net) Forward(x []float64) ([]float64, error) {
 				out[i] = in[i] + b[i]
 			}
 		case ir.OpMaxPool:
-			var arg []int
-			out, arg = MaxPool(r.N, r.pool(op), in)
-			r.argmax[op.Out] = arg
+			out = MaxPool(r.N, r.pool(op), in)
 		case ir.OpAvgPool:
 			s := r.shape(op.In[0])
 			out, _ = Head(r.N, s[0], s[1]*s[2], 0, in, nil, nil)
@@ -167,9 +164,7 @@ func (r *Net) Backward(dlogits []float64) map[string][]float64 {
 			copy(dx, dy)
 			accum(op.In[1], dy)
 		case ir.OpMaxPool:
-			for o, i := range r.argmax[op.Out] {
-				dx[i] += dy[o]
-			}
+			dx = MaxPoolBackward(r.N, r.pool(op), in, dy)
 		case ir.OpAvgPool:
 			s := r.shape(op.In[0])
 			hw := s[1] * s[2]

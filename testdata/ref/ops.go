@@ -329,34 +329,3 @@ func SGD(w, g, buf []float64, lr, momentum, dampening, wd float64, nesterov bool
 	}
 	return next, nbuf
 }
-
-// MaxPool is the max pool of x [n, C, H, W] (padded positions never win; of equal values the
-// first in row-major window order wins, as PyTorch's CPU kernel picks), and the index in x
-// each output took.
-func MaxPool(n int, p contract.Pool, x []float64) (y []float64, arg []int) {
-	y = make([]float64, n*p.C*p.OH*p.OW)
-	arg = make([]int, len(y))
-	o := 0
-	for i := 0; i < n*p.C; i++ {
-		for oy := 0; oy < p.OH; oy++ {
-			for ox := 0; ox < p.OW; ox++ {
-				best, at := math.Inf(-1), -1
-				for ky := 0; ky < p.R; ky++ {
-					for kx := 0; kx < p.R; kx++ {
-						iy, ix := oy*p.S-p.P+ky, ox*p.S-p.P+kx
-						if iy < 0 || iy >= p.H || ix < 0 || ix >= p.W {
-							continue
-						}
-						j := (i*p.H+iy)*p.W + ix
-						if at < 0 || x[j] > best {
-							best, at = x[j], j
-						}
-					}
-				}
-				y[o], arg[o] = best, at
-				o++
-			}
-		}
-	}
-	return y, arg
-}
