@@ -151,17 +151,27 @@ func testAgainstReference(t *testing.T, device string) {
 	tests := []struct {
 		name, src string
 		n         int
+		// deep: fifty float32 layers with batch statistics over 8 values per channel in the
+		// last stage. The forward pass drifts from float64 by ~1e-5 and the last stage's BN
+		// backward cancels most of its input, so the gradients agree to ~5e-4 on the CPU;
+		// the sim device rounds its sums differently, and there a ReLU input near zero
+		// changes sign, which moves one term of a BN's sums (an error of ~1/8 of one
+		// channel's). The sim runs the basic network, which has every kernel kind.
+		deep bool
 	}{
-		{"B(3,3) 2x9x7", "model WRN-10-1 {\n input 2x9x7\n classes 4\n batch 3\n}", 3},
-		{"B(1,3,5) dropout, n<batch", "model WRN-13-1-B(1,3,5) {\n input 3x8x6\n classes 5\n batch 4\n dropout 0.3\n}", 3},
-		{"B(7) 1x11x6 k=1.5", "model WRN-7-1.5-B(7) {\n input 1x11x6\n classes 3\n batch 2\n}", 2},
-		{"B(3,1) two blocks", "model WRN-16-0.5-B(3,1) {\n input 3x7x7\n classes 6\n batch 5\n dropout 0.2\n}", 5},
+		{"B(3,3) 2x9x7", "model WRN-10-1 {\n input 2x9x7\n classes 4\n batch 3\n}", 3, false},
+		{"B(1,3,5) dropout, n<batch", "model WRN-13-1-B(1,3,5) {\n input 3x8x6\n classes 5\n batch 4\n dropout 0.3\n}", 3, false},
+		{"B(7) 1x11x6 k=1.5", "model WRN-7-1.5-B(7) {\n input 1x11x6\n classes 3\n batch 2\n}", 2, false},
+		{"B(3,1) two blocks", "model WRN-16-0.5-B(3,1) {\n input 3x7x7\n classes 6\n batch 5\n dropout 0.2\n}", 5, false},
 		// The imagenet family: stem, max pool, post-activation blocks with downsamples.
-		{"imagenet basic 3x35x32", "model WRN-18-0.25 {\n family imagenet\n input 3x35x32\n classes 5\n batch 3\n}", 2},
-		{"imagenet bottleneck 3x32x32", "model WRN-50-0.125-bottleneck {\n input 3x32x32\n classes 4\n batch 2\n}", 2},
+		{"imagenet basic 3x35x32", "model WRN-18-0.25 {\n family imagenet\n input 3x35x32\n classes 5\n batch 3\n}", 2, false},
+		{"imagenet bottleneck 3x48x48", "model WRN-50-0.125-bottleneck {\n input 3x48x48\n classes 4\n batch 2\n}", 2, true},
 	}
 	for ti, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			if tt.deep && device != "cpu" {
+				t.Skip("deep networks are compared on the CPU (see deep)")
+			}
 			p, bin := buildHarness(t, tt.src, device)
 			rng := rand.New(rand.NewPCG(uint64(ti), 99))
 			params := randomParams(p, rng)
@@ -205,6 +215,10 @@ func testAgainstReference(t *testing.T, device string) {
 				return d
 			}
 			const tol = 1e-4
+			gradTol := tol
+			if tt.deep {
+				gradTol = 2e-3
+			}
 			rn := &ref.Net{P: p, Params: params, N: tt.n}
 			want, err := rn.Forward(x)
 			if err != nil {
@@ -230,15 +244,15 @@ func testAgainstReference(t *testing.T, device string) {
 				t.Fatal(err)
 			}
 			for _, x := range p.Params {
-				name, want := "grad."+x.Name, grads[x.Name]
+				name, want, tl := "grad."+x.Name, grads[x.Name], gradTol
 				if !x.Trainable() {
-					name, want = x.Name, rn.Stats[x.Name]
+					name, want, tl = x.Name, rn.Stats[x.Name], tol
 				}
 				got, ok := out.Get(name)
 				if !ok || want == nil {
 					t.Fatalf("%s: missing (binary %v, reference %v)", name, ok, want != nil)
 				}
-				if e := relErr(got.Data, want); e > tol {
+				if e := relErr(got.Data, want); e > tl {
 					t.Errorf("%s: relative error %.2e", name, e)
 				}
 			}
@@ -258,7 +272,7 @@ func testAgainstReference(t *testing.T, device string) {
 				if !ok {
 					t.Fatalf("step: %s missing", x.Name)
 				}
-				if e := relErr(got.Data, want); e > tol {
+				if e := relErr(got.Data, want); e > gradTol {
 					t.Errorf("step: %s after one SGD step: relative error %.2e", x.Name, e)
 				}
 			}
