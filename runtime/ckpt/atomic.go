@@ -1,5 +1,6 @@
 // Package ckpt reads and writes the files a generated binary exchanges with the
-// outside world: weights as safetensors (float32 only) and arrays as .npy.
+// outside world: weights as safetensors (float32, and the int64 counters PyTorch keeps
+// beside them, such as num_batches_tracked) and arrays as .npy.
 // Every write is atomic (see WriteFileAtomic) and every defect found while
 // reading is an error that names the file.
 package ckpt

@@ -87,11 +87,11 @@ func TestWriteFileAtomicNewFileAndMissingDir(t *testing.T) {
 func TestWriteKeepsOldFileOnBadInput(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "w.safetensors")
-	good := []Tensor{{"a", []int{2}, []float32{1, 2}}}
+	good := []Tensor{{Name: "a", Shape: []int{2}, Data: []float32{1, 2}}}
 	if err := Write(path, good, nil); err != nil {
 		t.Fatal(err)
 	}
-	if err := Write(path, []Tensor{{"a", []int{3}, []float32{1, 2}}}, nil); err == nil {
+	if err := Write(path, []Tensor{{Name: "a", Shape: []int{3}, Data: []float32{1, 2}}}, nil); err == nil {
 		t.Fatal("Write of a bad tensor succeeded")
 	}
 	f, err := Read(path)

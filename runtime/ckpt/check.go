@@ -6,7 +6,7 @@ import (
 	"strings"
 )
 
-// Spec is a tensor a network expects: its name and shape.
+// Spec is a tensor a network expects: its name and shape, of dtype F32.
 type Spec struct {
 	Name  string
 	Shape []int
@@ -22,25 +22,28 @@ const maxProblems = 8
 //
 //	run1/last.safetensors holds weights of a different network: group0.block0.conv0 is [64 16 3 3], this network needs [32 16 3 3]
 //
-// (the first few problems in the order of want, then a count of the rest).
-// Names in the file that want lacks do not make an error: they come back in
+// (the first few problems in the order of want, then a count of the rest). A tensor
+// of want that the file has as I64 is a problem too ("fc.bias is I64 [10], this network
+// needs F32 [10]"): its values are not weights. Names in the file that want lacks do not make an error: they come back in
 // extra, in file order, for the caller to warn about; names ending in
 // "num_batches_tracked" (PyTorch's BN step counters) are left out of it.
 func (f *File) Check(want []Spec) (extra []string, err error) {
-	have := make(map[string][]int, len(f.Tensors))
-	for _, t := range f.Tensors {
-		have[t.Name] = t.Shape
+	have := make(map[string]*Tensor, len(f.Tensors))
+	for i := range f.Tensors {
+		have[f.Tensors[i].Name] = &f.Tensors[i]
 	}
 	wanted := make(map[string]bool, len(want))
 	var problems []string
 	for _, s := range want {
 		wanted[s.Name] = true
-		shape, ok := have[s.Name]
+		t, ok := have[s.Name]
 		switch {
 		case !ok:
 			problems = append(problems, fmt.Sprintf("%s is missing", s.Name))
-		case !slices.Equal(shape, s.Shape):
-			problems = append(problems, fmt.Sprintf("%s is %v, this network needs %v", s.Name, shape, s.Shape))
+		case t.Dtype() != F32:
+			problems = append(problems, fmt.Sprintf("%s is %s %v, this network needs %s %v", s.Name, t.Dtype(), t.Shape, F32, s.Shape))
+		case !slices.Equal(t.Shape, s.Shape):
+			problems = append(problems, fmt.Sprintf("%s is %v, this network needs %v", s.Name, t.Shape, s.Shape))
 		}
 	}
 	for _, t := range f.Tensors {

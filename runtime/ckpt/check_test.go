@@ -70,3 +70,42 @@ func TestCheck(t *testing.T) {
 		})
 	}
 }
+
+// TestCheckDtype checks that an I64 tensor under the name of a tensor the network needs
+// is a problem (its values are not weights), and that PyTorch's num_batches_tracked
+// scalars, I64 as PyTorch writes them, are not extra names.
+func TestCheckDtype(t *testing.T) {
+	f := &File{Path: "resnet.safetensors", Tensors: []Tensor{
+		{Name: "bn1.running_mean", Shape: []int{2}, Data: []float32{0, 0}},
+		{Name: "bn1.num_batches_tracked", Shape: []int{}, Ints: []int64{7}},
+		{Name: "fc.bias", Shape: []int{3}, Ints: []int64{1, 2, 3}},
+		{Name: "fc.weight", Shape: []int{3, 2}, Ints: []int64{1, 2, 3, 4, 5, 6}},
+		{Name: "steps", Shape: []int{}, Ints: []int64{9}},
+	}}
+	tests := []struct {
+		name      string
+		want      []Spec
+		wantExtra []string
+		wantErr   string
+	}{
+		{"counters are not extra", []Spec{{"bn1.running_mean", []int{2}}}, []string{"fc.bias", "fc.weight", "steps"}, ""},
+		{"I64 where F32 is needed", []Spec{{"bn1.running_mean", []int{2}}, {"fc.bias", []int{3}}, {"fc.weight", []int{2, 3}}},
+			[]string{"steps"},
+			"resnet.safetensors holds weights of a different network: fc.bias is I64 [3], this network needs F32 [3]; fc.weight is I64 [3 2], this network needs F32 [2 3]"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			extra, err := f.Check(tt.want)
+			if diff := cmp.Diff(tt.wantExtra, extra); diff != "" {
+				t.Errorf("extra (-want +got):\n%s", diff)
+			}
+			gotErr := ""
+			if err != nil {
+				gotErr = err.Error()
+			}
+			if gotErr != tt.wantErr {
+				t.Errorf("error\n got %q\nwant %q", gotErr, tt.wantErr)
+			}
+		})
+	}
+}

@@ -81,8 +81,8 @@ func checkEntry(name string, raw rawEntry) (entry, error) {
 	switch {
 	case raw.Dtype == nil:
 		return bad("no dtype")
-	case *raw.Dtype != "F32":
-		return bad("dtype %s is not supported (only F32 is; convert the weights to float32)", *raw.Dtype)
+	case *raw.Dtype != F32 && *raw.Dtype != I64:
+		return bad("dtype %s is not supported (only F32 is, and I64 for counters such as num_batches_tracked; convert the weights to float32)", *raw.Dtype)
 	case raw.Shape == nil:
 		return bad("no shape")
 	case raw.DataOffsets == nil:
@@ -101,12 +101,14 @@ func checkEntry(name string, raw rawEntry) (entry, error) {
 	if begin < 0 || end < begin {
 		return bad("bad data_offsets [%d, %d]", begin, end)
 	}
+	dtype := *raw.Dtype
+	item := itemSize(dtype)
 	n, ok := numElements(shape)
-	if !ok {
+	if !ok || n > math.MaxInt64/item {
 		return bad("shape %v is too large", shape)
 	}
-	if end-begin != 4*n {
-		return bad("data_offsets [%d, %d] hold %d bytes, shape %v of F32 needs %d", begin, end, end-begin, shape, 4*n)
+	if end-begin != item*n {
+		return bad("data_offsets [%d, %d] hold %d bytes, shape %v of %s needs %d", begin, end, end-begin, shape, dtype, item*n)
 	}
-	return entry{name: name, shape: shape, begin: begin, end: end}, nil
+	return entry{name: name, dtype: dtype, shape: shape, begin: begin, end: end}, nil
 }

@@ -25,12 +25,12 @@ const streamChunk = 1 << 20
 // readValues reads n values from r with read. A regular file holds its data: it is
 // allocated at once. A stream may end early: its values grow with what arrives, so that a
 // header declaring gigabytes costs only what follows it.
-func readValues(r io.Reader, n int64, stream bool, read func(io.Reader, []float32) error) ([]float32, error) {
+func readValues[T any](r io.Reader, n int64, stream bool, read func(io.Reader, []T) error) ([]T, error) {
 	if !stream {
-		data := make([]float32, n)
+		data := make([]T, n)
 		return data, read(r, data)
 	}
-	data := make([]float32, 0, min(n, streamChunk))
+	data := make([]T, 0, min(n, streamChunk))
 	for int64(len(data)) < n {
 		k := int(min(n-int64(len(data)), streamChunk))
 		data = slices.Grow(data, k)

@@ -20,8 +20,8 @@ func (zeros) Read(p []byte) (int, error) {
 
 // TestNPYStreamBounded checks that a .npy or safetensors stream (a pipe) costs what
 // arrives, not what its header declares: a .npy header length of 4 GiB is refused unread,
-// and a header declaring 4 GiB of data followed by a few bytes allocates a few megabytes
-// before it is refused.
+// and a header declaring 4 GiB of data (F32 or I64) followed by a few bytes allocates a
+// few megabytes before it is refused.
 func TestNPYStreamBounded(t *testing.T) {
 	const limit = 1 << 40
 	hugeHeader := append([]byte{0x93, 'N', 'U', 'M', 'P', 'Y', 2, 0}, 0xff, 0xff, 0xff, 0xff)
@@ -52,6 +52,17 @@ func TestNPYStreamBounded(t *testing.T) {
 	}
 	if got := after.TotalAlloc - before.TotalAlloc; got > 64<<20 {
 		t.Errorf("safetensors, 4 GiB declared, 12 bytes given: %d bytes allocated", got)
+	}
+	// And for an I64 tensor of 4 GiB.
+	st = rawFile(`{"n": {"dtype": "I64", "shape": [536870912], "data_offsets": [0, 4294967296]}}`, le64i(1, 2))
+	runtime.ReadMemStats(&before)
+	_, err = decode("p.safetensors", bytes.NewReader(st), -1, limit)
+	runtime.ReadMemStats(&after)
+	if err == nil || !strings.Contains(err.Error(), "ends early") {
+		t.Errorf("safetensors I64, 4 GiB declared, 16 bytes given: %v", err)
+	}
+	if got := after.TotalAlloc - before.TotalAlloc; got > 64<<20 {
+		t.Errorf("safetensors I64, 4 GiB declared, 16 bytes given: %d bytes allocated", got)
 	}
 }
 

@@ -28,10 +28,11 @@ func (f *File) Get(name string) (Tensor, bool) {
 	return Tensor{}, false
 }
 
-// Read reads a safetensors file holding only F32 tensors. It checks the whole
+// Read reads a safetensors file holding F32 tensors and I64 ones (PyTorch's
+// num_batches_tracked; their values come in Tensor.Ints). It checks the whole
 // file and returns an error that names the file and the defect: a file
 // shorter than 8 bytes, a header length beyond the end of the file, a header
-// that is not a JSON object (or not UTF-8), a dtype other than F32, a missing
+// that is not a JSON object (or not UTF-8), a dtype other than F32 and I64, a missing
 // or malformed shape or data_offsets, offsets beyond the data, overlapping,
 // leaving gaps or not matching the shape, bytes after the last tensor, and a
 // name given twice.
@@ -57,6 +58,7 @@ func bufSize(size int64) int { return int(max(4096, min(size, 1<<20))) }
 // entry is one tensor's header entry.
 type entry struct {
 	name       string
+	dtype      string // F32 or I64
 	shape      []int
 	begin, end int64
 }
@@ -111,11 +113,17 @@ func decode(path string, r io.Reader, size, limit int64) (*File, error) {
 	}
 	out := &File{Path: path, Tensors: make([]Tensor, len(entries)), Meta: meta}
 	for i, e := range entries {
-		data, err := readValues(r, (e.end-e.begin)/4, stream, readFloats)
+		t := Tensor{Name: e.name, Shape: e.shape}
+		var err error
+		if e.dtype == I64 {
+			t.Ints, err = readValues(r, (e.end-e.begin)/8, stream, readInts)
+		} else {
+			t.Data, err = readValues(r, (e.end-e.begin)/4, stream, readFloats)
+		}
 		if err != nil {
 			return nil, readErr(err)
 		}
-		out.Tensors[i] = Tensor{Name: e.name, Shape: e.shape, Data: data}
+		out.Tensors[i] = t
 	}
 	if stream {
 		if err := atEnd(r); err != nil {
@@ -165,6 +173,22 @@ func readFloats(r io.Reader, v []float32) error {
 		}
 		for i := range v[:k] {
 			v[i] = math.Float32frombits(binary.LittleEndian.Uint32(buf[4*i:]))
+		}
+		v = v[k:]
+	}
+	return nil
+}
+
+// readInts fills v with little-endian int64 values from r.
+func readInts(r io.Reader, v []int64) error {
+	var buf [16 << 10]byte
+	for len(v) > 0 {
+		k := min(len(v), len(buf)/8)
+		if _, err := io.ReadFull(r, buf[:8*k]); err != nil {
+			return err
+		}
+		for i := range v[:k] {
+			v[i] = int64(binary.LittleEndian.Uint64(buf[8*i:]))
 		}
 		v = v[k:]
 	}

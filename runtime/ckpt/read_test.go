@@ -36,6 +36,13 @@ func TestReadDefects(t *testing.T) {
 		{"entry not an object", rawFile(`{"a": "x"}`, nil), `tensor "a": not an object with dtype, shape and data_offsets`},
 		{"dtype F16", rawFile(obj(e("conv0", "F16", "[2]", "[0, 4]")), le(1)), `tensor "conv0": dtype F16 is not supported`},
 		{"dtype BF16", rawFile(obj(a, e("fc.weight", "BF16", "[2]", "[8, 12]")), d12), `tensor "fc.weight": dtype BF16 is not supported`},
+		{"dtype I32", rawFile(obj(e("bn.num_batches_tracked", "I32", "[]", "[0, 4]")), le(1)), `tensor "bn.num_batches_tracked": dtype I32 is not supported (only F32 is, and I64 for counters such as num_batches_tracked`},
+		{"dtype F64", rawFile(obj(e("a", "F64", "[1]", "[0, 8]")), d8), `tensor "a": dtype F64 is not supported`},
+		{"I64 scalar of 4 bytes", rawFile(obj(e("n", "I64", "[]", "[0, 4]")), le(1)), `tensor "n": data_offsets [0, 4] hold 4 bytes, shape [] of I64 needs 8`},
+		{"I64 sized as F32", rawFile(obj(e("n", "I64", "[2]", "[0, 8]")), d8), `tensor "n": data_offsets [0, 8] hold 8 bytes, shape [2] of I64 needs 16`},
+		{"F32 sized as I64", rawFile(obj(e("a", "F32", "[]", "[0, 8]")), d8), `tensor "a": data_offsets [0, 8] hold 8 bytes, shape [] of F32 needs 4`},
+		{"I64 shape overflow", rawFile(obj(e("n", "I64", "[1073741824, 1073741824]", "[0, 8]")), d8), `shape [1073741824 1073741824] is too large`},
+		{"I64 trailing", rawFile(obj(e("n", "I64", "[]", "[0, 8]")), d12), `4 bytes of trailing data after the last tensor`},
 		{"no dtype", rawFile(`{"a": {"shape": [2], "data_offsets": [0, 8]}}`, d8), `tensor "a": no dtype`},
 		{"no shape", rawFile(`{"a": {"dtype": "F32", "data_offsets": [0, 8]}}`, d8), `tensor "a": no shape`},
 		{"no offsets", rawFile(`{"a": {"dtype": "F32", "shape": [2]}}`, d8), `tensor "a": no data_offsets`},
@@ -110,15 +117,29 @@ func unpadded(header string, data []byte) []byte {
 	return append(append(b, header...), data...)
 }
 
+// validMixedFile is a small valid file of F32 and I64 tensors as a torchvision
+// state_dict has them, with metadata.
+func validMixedFile(t testing.TB) []byte {
+	path := filepath.Join(t.TempDir(), "m.safetensors")
+	if err := Write(path, mixedTensors(), map[string]string{"model": "resnet-ish"}); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
 // validFile is a small valid file with metadata, several tensors and a
 // zero-size one.
 func validFile(t testing.TB) []byte {
 	path := filepath.Join(t.TempDir(), "v.safetensors")
 	ts := []Tensor{
-		{"conv0", []int{2, 1, 3, 3}, make([]float32, 18)},
-		{"bn.running_var", []int{2}, []float32{1, 2}},
-		{"empty", []int{0}, []float32{}},
-		{"fc.bias", []int{3}, []float32{0.5, -1, 2}},
+		{Name: "conv0", Shape: []int{2, 1, 3, 3}, Data: make([]float32, 18)},
+		{Name: "bn.running_var", Shape: []int{2}, Data: []float32{1, 2}},
+		{Name: "empty", Shape: []int{0}, Data: []float32{}},
+		{Name: "fc.bias", Shape: []int{3}, Data: []float32{0.5, -1, 2}},
 	}
 	if err := Write(path, ts, map[string]string{"model": "WRN-10-1", "mean": "0.5"}); err != nil {
 		t.Fatal(err)
@@ -156,9 +177,12 @@ func TestReadMissingFile(t *testing.T) {
 
 // safetensorsSeeds are valid files (Write's, the reference writer's, with metadata,
 // NaN, infinities and a negative running variance, which Read accepts and readWeights
-// refuses) and hostile ones: huge header lengths, offsets past the end of the data,
-// overlapping tensors and gaps, dtypes other than F32 and shapes that do not match their
-// offsets, trailing bytes, a name given twice, and a megabyte of zeros.
+// refuses), I64 ones (num_batches_tracked scalars among F32 tensors, the extremes of
+// int64, an empty I64 tensor) and hostile ones: huge header lengths, offsets past the
+// end of the data, overlapping tensors and gaps, dtypes other than F32 and I64, shapes
+// that do not match their offsets (an I64 scalar given 4 bytes, an F32 one given 8),
+// I64 shapes whose byte size overflows, trailing bytes, a name given twice, and a
+// megabyte of zeros.
 func safetensorsSeeds(t testing.TB) [][]byte {
 	e := func(name, dtype, shape, offsets string) string {
 		return `"` + name + `": {"dtype": "` + dtype + `", "shape": ` + shape + `, "data_offsets": ` + offsets + `}`
@@ -173,6 +197,19 @@ func safetensorsSeeds(t testing.TB) [][]byte {
 		rawFile(obj(e("w", "F32", "[2, 2]", "[0, 16]")), le(nan, inf, -inf, 0)),
 		rawFile(obj(e("bn.running_var", "F32", "[2]", "[0, 8]"), e("bn.running_mean", "F32", "[2]", "[8, 16]")), le(-1, 2, 0, 0)),
 		rawFile(obj(e("s", "F32", "[]", "[0, 4]"), e("z", "F32", "[0, 3]", "[4, 4]")), le(3)),
+		// I64: PyTorch's num_batches_tracked among F32 tensors, extremes, empty
+		validMixedFile(t),
+		rawFile(obj(e("bn1.num_batches_tracked", "I64", "[]", "[0, 8]")), le64i(7)),
+		rawFile(obj(e("bn1.running_mean", "F32", "[2]", "[0, 8]"), e("bn1.num_batches_tracked", "I64", "[]", "[8, 16]"), e("fc.bias", "F32", "[1]", "[16, 20]")), append(append(le(1, 2), le64i(1<<40)...), le(3)...)),
+		rawFile(obj(e("i", "I64", "[3]", "[0, 24]")), le64i(math.MinInt64, -1, math.MaxInt64)),
+		rawFile(obj(e("i", "I64", "[0]", "[0, 0]"), e("a", "F32", "[1]", "[0, 4]")), le(1)),
+		rawFile(obj(e("i", "I64", "[]", "[0, 4]")), le(1)),                                         // I64 scalar of 4 bytes
+		rawFile(obj(e("i", "F32", "[]", "[0, 8]")), le64i(1)),                                      // F32 scalar of 8 bytes
+		rawFile(obj(e("i", "I64", "[2]", "[0, 8]")), le64i(1)),                                     // I64 of half its size
+		rawFile(obj(e("i", "I64", "[1073741824, 1073741824]", "[0, 0]")), nil),                     // I64 bytes overflow
+		rawFile(obj(e("i", "I64", "[1]", "[0, 8]"), e("j", "I64", "[1]", "[4, 12]")), le64i(1, 2)), // overlap
+		rawFile(obj(e("i", "I32", "[2]", "[0, 8]")), le64i(1)),                                     // dtype
+		rawFile(obj(e("i", "U8", "[8]", "[0, 8]")), le64i(1)),                                      // dtype
 		{},
 		hugeLen(1 << 63),
 		hugeLen(math.MaxUint64),
@@ -186,7 +223,7 @@ func safetensorsSeeds(t testing.TB) [][]byte {
 		rawFile(obj(e("a", "F32", "[1]", "[0, 4]")), le(1, 2)),                                     // trailing bytes
 		rawFile(obj(e("a", "F16", "[2]", "[0, 4]")), le(1)),                                        // dtype
 		rawFile(obj(e("a", "F64", "[1]", "[0, 8]")), le(1, 2)),                                     // dtype
-		rawFile(obj(e("a", "I64", "[1]", "[0, 8]")), le(1, 2)),                                     // dtype
+		rawFile(obj(e("a", "BOOL", "[1]", "[0, 1]")), []byte{1}),                                   // dtype
 		rawFile(obj(e("a", "F32", "[3]", "[0, 8]")), le(1, 2)),                                     // shape vs offsets
 		rawFile(obj(e("a", "F32", "[2147483648]", "[0, 8]")), le(1, 2)),                            // huge dimension
 		rawFile(obj(e("a", "F32", "[4611686018427387904, 4]", "[0, 0]")), nil),                     // overflow
@@ -204,8 +241,8 @@ func safetensorsSeeds(t testing.TB) [][]byte {
 // FuzzRead checks the safetensors reader on any bytes read as a regular file and as a
 // stream (a pipe): every refusal names the file; both modes accept the same inputs with
 // the same tensors; every accepted tensor holds as many values as its shape declares;
-// the tensors tile the data after the header exactly; a write and a read give the same
-// names, shapes, value bits and metadata; and the file followed by endless zeros, as
+// the tensors tile the data after the header exactly (4 bytes a value for F32, 8 for
+// I64); a write and a read give the same names, dtypes, shapes, value bits and metadata; and the file followed by endless zeros, as
 // /dev/zero gives, is refused after reading no more than the limit.
 func FuzzRead(f *testing.F) {
 	for _, b := range safetensorsSeeds(f) {
@@ -235,20 +272,19 @@ func FuzzRead(f *testing.F) {
 		if len(streamed.Tensors) != len(got.Tensors) {
 			t.Fatalf("%d tensors as a file, %d as a stream", len(got.Tensors), len(streamed.Tensors))
 		}
-		var values int64
+		var dataBytes int64
 		for i, x := range got.Tensors {
 			n, ok := numElements(x.Shape)
-			if !ok || n != int64(len(x.Data)) {
-				t.Fatalf("tensor %q: shape %v, %d values", x.Name, x.Shape, len(x.Data))
+			if !ok || n != int64(x.count()) || (x.Ints != nil && x.Data != nil) {
+				t.Fatalf("tensor %q: shape %v, %d values (%s)", x.Name, x.Shape, x.count(), x.Dtype())
 			}
-			values += n
-			y := streamed.Tensors[i]
-			if x.Name != y.Name || !sameShape(x.Shape, y.Shape) || !slicesEqualBits(x.Data, y.Data) {
-				t.Fatalf("tensor %d: %q %v as a file, %q %v as a stream", i, x.Name, x.Shape, y.Name, y.Shape)
+			dataBytes += itemSize(x.Dtype()) * n
+			if y := streamed.Tensors[i]; !sameTensor(x, y) {
+				t.Fatalf("tensor %d: %q %s %v as a file, %q %s %v as a stream", i, x.Name, x.Dtype(), x.Shape, y.Name, y.Dtype(), y.Shape)
 			}
 		}
-		if hlen := int64(binary.LittleEndian.Uint64(b)); 8+hlen+4*values != size {
-			t.Fatalf("%d bytes of header and %d values in a file of %d bytes", hlen, values, size)
+		if hlen := int64(binary.LittleEndian.Uint64(b)); 8+hlen+dataBytes != size {
+			t.Fatalf("%d bytes of header and %d of tensors in a file of %d bytes", hlen, dataBytes, size)
 		}
 		// A file that reads must survive a write and a read unchanged.
 		for _, x := range got.Tensors {
@@ -263,8 +299,8 @@ func FuzzRead(f *testing.F) {
 		var buf bytes.Buffer
 		buf.Write(binary.LittleEndian.AppendUint64(nil, uint64(len(hdr))))
 		buf.Write(hdr)
-		for _, x := range got.Tensors {
-			buf.Write(le(x.Data...))
+		if err := writeData(&buf, got.Tensors); err != nil {
+			t.Fatal(err)
 		}
 		again, err := decode(name, bytes.NewReader(buf.Bytes()), int64(buf.Len()), int64(buf.Len()))
 		if err != nil {
@@ -274,9 +310,8 @@ func FuzzRead(f *testing.F) {
 			t.Fatalf("re-read %d tensors %d meta, want %d %d", len(again.Tensors), len(again.Meta), len(got.Tensors), len(got.Meta))
 		}
 		for i, x := range got.Tensors {
-			y := again.Tensors[i]
-			if x.Name != y.Name || !sameShape(x.Shape, y.Shape) || !slicesEqualBits(x.Data, y.Data) {
-				t.Fatalf("tensor %d: %q %v became %q %v", i, x.Name, x.Shape, y.Name, y.Shape)
+			if y := again.Tensors[i]; !sameTensor(x, y) {
+				t.Fatalf("tensor %d: %q %s %v became %q %s %v", i, x.Name, x.Dtype(), x.Shape, y.Name, y.Dtype(), y.Shape)
 			}
 		}
 		for k, v := range got.Meta {

@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -57,6 +58,73 @@ func le(v ...float32) []byte {
 		b = binary.LittleEndian.AppendUint32(b, math.Float32bits(x))
 	}
 	return b
+}
+
+// le64i returns int64 values as little-endian bytes.
+func le64i(v ...int64) []byte {
+	var b []byte
+	for _, x := range v {
+		b = binary.LittleEndian.AppendUint64(b, uint64(x))
+	}
+	return b
+}
+
+// sameTensor compares tensors by name, shape, dtype and value bits.
+func sameTensor(a, b Tensor) bool {
+	return a.Name == b.Name && sameShape(a.Shape, b.Shape) && a.Dtype() == b.Dtype() &&
+		slicesEqualBits(a.Data, b.Data) && slices.Equal(a.Ints, b.Ints)
+}
+
+// mixedTensors are F32 and I64 tensors as a torchvision state_dict has them (every
+// BatchNorm2d's num_batches_tracked an I64 scalar), and I64 extremes: an empty I64
+// tensor, the least and the largest int64.
+func mixedTensors() []Tensor {
+	f := func(name string, shape []int, v ...float32) Tensor { return Tensor{Name: name, Shape: shape, Data: v} }
+	i := func(name string, shape []int, v ...int64) Tensor {
+		return Tensor{Name: name, Shape: shape, Ints: append([]int64{}, v...)}
+	}
+	return []Tensor{
+		f("conv1.weight", []int{2, 1, 1, 1}, 0.5, -1),
+		f("bn1.weight", []int{2}, 1, 1),
+		f("bn1.bias", []int{2}, 0, 0.25),
+		f("bn1.running_mean", []int{2}, 0.1, -0.2),
+		f("bn1.running_var", []int{2}, 0.9, 1.1),
+		i("bn1.num_batches_tracked", []int{}, 12345),
+		f("layer1.0.bn1.running_mean", []int{1}, 3),
+		i("layer1.0.bn1.num_batches_tracked", []int{}, 0),
+		i("extremes", []int{2, 1}, math.MinInt64, math.MaxInt64),
+		i("empty", []int{0, 3}),
+		f("fc.bias", []int{1}, float32(math.Inf(-1))),
+	}
+}
+
+// TestRoundTripMixed writes and reads F32 and I64 tensors together: dtypes, shapes
+// (scalars among them) and values survive, I64 tensors read back with Ints and no Data
+// and F32 ones with Data and no Ints, and an independent reader finds "I64" entries of
+// 8 bytes a value laid out in the order written.
+func TestRoundTripMixed(t *testing.T) {
+	want := mixedTensors()
+	meta := map[string]string{"model": "resnet-ish"}
+	path := filepath.Join(t.TempDir(), "m.safetensors")
+	if err := Write(path, want, meta); err != nil {
+		t.Fatal(err)
+	}
+	f, err := Read(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(&File{Path: path, Tensors: want, Meta: meta}, f, cmp.Comparer(sameShape)); diff != "" {
+		t.Errorf("Read(Write(x)) (-want +got):\n%s", diff)
+	}
+	for _, x := range f.Tensors {
+		if (x.Dtype() == I64) != (x.Data == nil) || (x.Dtype() == I64) != (x.Ints != nil) {
+			t.Errorf("tensor %s (%s): Data %v, Ints %v; want exactly one of them", x.Name, x.Dtype(), x.Data, x.Ints)
+		}
+	}
+	if n, ok := f.Get("bn1.num_batches_tracked"); !ok || n.Dtype() != I64 || len(n.Shape) != 0 || !slices.Equal(n.Ints, []int64{12345}) {
+		t.Errorf("bn1.num_batches_tracked = %+v, %v; want the I64 scalar 12345", n, ok)
+	}
+	checkStrict(t, path, want, meta)
 }
 
 func TestRoundTrip(t *testing.T) {
@@ -131,8 +199,9 @@ func slicesEqualBits(a, b []float32) bool {
 
 // checkStrict reads a file we wrote as a strict, independent reader would:
 // an 8-byte length, a header that is valid JSON padded with spaces to a
-// multiple of 8, entries F32 with offsets contiguous from 0 in the order
-// written, and data that ends exactly at the end of the file.
+// multiple of 8, entries of dtype F32 (I64 for tensors with Ints) with offsets
+// contiguous from 0 in the order written, and data that ends exactly at the end
+// of the file.
 func checkStrict(t *testing.T, path string, want []Tensor, meta map[string]string) {
 	t.Helper()
 	b, err := os.ReadFile(path)
@@ -175,12 +244,16 @@ func checkStrict(t *testing.T, path string, want []Tensor, meta map[string]strin
 		if err := json.Unmarshal(h[w.Name], &e); err != nil {
 			t.Fatalf("entry %q: %v", w.Name, err)
 		}
-		end := off + 4*int64(len(w.Data))
-		wantInfo := info{Dtype: "F32", Shape: w.Shape, DataOffsets: []int64{off, end}}
+		dtype, raw := "F32", le(w.Data...)
+		if w.Ints != nil {
+			dtype, raw = "I64", le64i(w.Ints...)
+		}
+		end := off + int64(len(raw))
+		wantInfo := info{Dtype: dtype, Shape: w.Shape, DataOffsets: []int64{off, end}}
 		if diff := cmp.Diff(wantInfo, e, cmp.Comparer(sameShape)); diff != "" {
 			t.Errorf("entry %q (-want +got):\n%s", w.Name, diff)
 		}
-		if end > int64(len(data)) || !bytes.Equal(data[off:end], le(w.Data...)) {
+		if end > int64(len(data)) || !bytes.Equal(data[off:end], raw) {
 			t.Errorf("data of %q differs", w.Name)
 		}
 		off = end
@@ -218,7 +291,7 @@ func TestReferenceWriterCompatible(t *testing.T) {
 	if len(ref) != 8+136+12 {
 		t.Fatalf("reference file is %d bytes", len(ref))
 	}
-	want := []Tensor{{"a", []int{2}, []float32{1, -2}}, {"b.weight", []int{1, 1}, []float32{0.5}}}
+	want := []Tensor{{Name: "a", Shape: []int{2}, Data: []float32{1, -2}}, {Name: "b.weight", Shape: []int{1, 1}, Data: []float32{0.5}}}
 	path := writeRaw(t, "ref.safetensors", ref)
 	f, err := Read(path)
 	if err != nil {
@@ -264,7 +337,7 @@ func TestSpecialValues(t *testing.T) {
 	nan := math.Float32frombits(0x7fc00001)
 	v := []float32{float32(math.Inf(1)), float32(math.Inf(-1)), nan, float32(math.Copysign(0, -1)), math.SmallestNonzeroFloat32, math.MaxFloat32}
 	path := filepath.Join(t.TempDir(), "s.safetensors")
-	if err := Write(path, []Tensor{{"v", []int{len(v)}, v}}, nil); err != nil {
+	if err := Write(path, []Tensor{{Name: "v", Shape: []int{len(v)}, Data: v}}, nil); err != nil {
 		t.Fatal(err)
 	}
 	f, err := Read(path)
@@ -283,14 +356,18 @@ func TestWriteErrors(t *testing.T) {
 		meta    map[string]string
 		want    string
 	}{
-		{"data too short", []Tensor{{"w", []int{2, 3}, make([]float32, 5)}}, nil, `tensor "w": shape [2 3] holds 6 values, Data has 5`},
-		{"negative dim", []Tensor{{"w", []int{-1}, nil}}, nil, `tensor "w": bad shape [-1]`},
-		{"overflow", []Tensor{{"w", []int{1 << 31, 1 << 31, 1 << 31}, nil}}, nil, `bad shape`},
-		{"duplicate", []Tensor{{"w", nil, []float32{1}}, {"w", nil, []float32{1}}}, nil, `tensor "w" appears twice`},
-		{"empty name", []Tensor{{"", nil, []float32{1}}}, nil, `empty name`},
-		{"metadata name", []Tensor{{"__metadata__", nil, []float32{1}}}, nil, `cannot be named __metadata__`},
-		{"bad utf8 name", []Tensor{{"\xff", nil, []float32{1}}}, nil, `not valid UTF-8`},
+		{"data too short", []Tensor{{Name: "w", Shape: []int{2, 3}, Data: make([]float32, 5)}}, nil, `tensor "w": shape [2 3] holds 6 values, Data has 5`},
+		{"negative dim", []Tensor{{Name: "w", Shape: []int{-1}}}, nil, `tensor "w": bad shape [-1]`},
+		{"overflow", []Tensor{{Name: "w", Shape: []int{1 << 31, 1 << 31, 1 << 31}}}, nil, `bad shape`},
+		{"duplicate", []Tensor{{Name: "w", Data: []float32{1}}, {Name: "w", Data: []float32{1}}}, nil, `tensor "w" appears twice`},
+		{"empty name", []Tensor{{Name: "", Data: []float32{1}}}, nil, `empty name`},
+		{"metadata name", []Tensor{{Name: "__metadata__", Data: []float32{1}}}, nil, `cannot be named __metadata__`},
+		{"bad utf8 name", []Tensor{{Name: "\xff", Data: []float32{1}}}, nil, `not valid UTF-8`},
 		{"bad utf8 meta", nil, map[string]string{"k": "\xff"}, `not valid UTF-8`},
+		{"Data and Ints", []Tensor{{Name: "n", Shape: []int{1}, Data: []float32{1}, Ints: []int64{1}}}, nil, `tensor "n" has both Data and Ints`},
+		{"ints too short", []Tensor{{Name: "n", Shape: []int{2}, Ints: []int64{1}}}, nil, `tensor "n": shape [2] holds 2 values, Ints has 1`},
+		{"I64 scalar without a value", []Tensor{{Name: "n", Shape: []int{}, Ints: []int64{}}}, nil, `tensor "n": shape [] holds 1 values, Ints has 0`},
+		{"I64 bytes overflow", []Tensor{{Name: "n", Shape: []int{1 << 60}, Ints: []int64{}}}, nil, `tensor "n": bad shape`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -8,17 +8,52 @@ import (
 	"slices"
 )
 
-// Tensor is one named float32 array in C (row-major) order.
+// Tensor is one named array in C (row-major) order, of dtype F32 (float32 values in
+// Data) or, when Ints is not nil, I64 (int64 values in Ints, Data nil): PyTorch keeps a
+// batch normalization's num_batches_tracked as an I64 scalar. A shape [] is a scalar,
+// one value.
 type Tensor struct {
 	Name  string
 	Shape []int
 	Data  []float32
+	Ints  []int64
+}
+
+// The dtypes of a Tensor, as safetensors names them.
+const (
+	F32 = "F32"
+	I64 = "I64"
+)
+
+// Dtype is t's dtype: I64 when Ints is not nil, else F32.
+func (t *Tensor) Dtype() string {
+	if t.Ints != nil {
+		return I64
+	}
+	return F32
+}
+
+// itemSize is the bytes of one value of dtype.
+func itemSize(dtype string) int64 {
+	if dtype == I64 {
+		return 8
+	}
+	return 4
+}
+
+// count is the number of values t holds.
+func (t *Tensor) count() int {
+	if t.Ints != nil {
+		return len(t.Ints)
+	}
+	return len(t.Data)
 }
 
 // metadataKey is the header entry that holds string metadata.
 const metadataKey = "__metadata__"
 
-// Write writes tensors (dtype "F32", little endian) and string metadata (the
+// Write writes tensors (dtype "F32", or "I64" for those with Ints; little endian) and
+// string metadata (the
 // header's "__metadata__" entry, omitted when meta is empty) as a safetensors
 // file at path, atomically (see WriteFileAtomic): a crash never leaves a
 // half-written file under path.
@@ -42,13 +77,25 @@ func Write(path string, tensors []Tensor, meta map[string]string) error {
 		if _, err := w.Write(hdr); err != nil {
 			return err
 		}
-		for _, t := range tensors {
-			if err := writeFloats(w, t.Data); err != nil {
-				return err
-			}
-		}
-		return nil
+		return writeData(w, tensors)
 	})
+}
+
+// writeData writes the values of tensors one after the other, as the header written by
+// encodeHeader lays them out.
+func writeData(w io.Writer, tensors []Tensor) error {
+	for _, t := range tensors {
+		var err error
+		if t.Ints != nil {
+			err = writeInts(w, t.Ints)
+		} else {
+			err = writeFloats(w, t.Data)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // encodeHeader checks the tensors and returns the padded JSON header.
@@ -91,12 +138,19 @@ func encodeHeader(tensors []Tensor, meta map[string]string) ([]byte, error) {
 			return nil, fmt.Errorf("tensor %q appears twice", t.Name)
 		}
 		seen[t.Name] = true
-		n, ok := numElements(t.Shape)
-		if !ok {
-			return nil, fmt.Errorf("tensor %q: bad shape %v", t.Name, t.Shape)
+		dtype, field := t.Dtype(), "Data"
+		if dtype == I64 {
+			field = "Ints"
 		}
-		if n != int64(len(t.Data)) {
-			return nil, fmt.Errorf("tensor %q: shape %v holds %d values, Data has %d", t.Name, t.Shape, n, len(t.Data))
+		item := itemSize(dtype)
+		n, ok := numElements(t.Shape)
+		switch {
+		case !ok || n > math.MaxInt64/item:
+			return nil, fmt.Errorf("tensor %q: bad shape %v", t.Name, t.Shape)
+		case t.Ints != nil && t.Data != nil:
+			return nil, fmt.Errorf("tensor %q has both Data and Ints; an I64 tensor has Ints only", t.Name)
+		case n != int64(t.count()):
+			return nil, fmt.Errorf("tensor %q: shape %v holds %d values, %s has %d", t.Name, t.Shape, n, field, t.count())
 		}
 		shape := make([]int64, len(t.Shape))
 		for i, d := range t.Shape {
@@ -107,12 +161,12 @@ func encodeHeader(tensors []Tensor, meta map[string]string) ([]byte, error) {
 		}
 		sep = true
 		b = appendPyString(b, t.Name)
-		b = append(b, `: {"dtype": "F32", "shape": `...)
+		b = append(b, `: {"dtype": "`+dtype+`", "shape": `...)
 		b = appendPyInts(b, shape)
 		b = append(b, `, "data_offsets": `...)
-		b = appendPyInts(b, []int64{off, off + 4*n})
+		b = appendPyInts(b, []int64{off, off + item*n})
 		b = append(b, '}')
-		off += 4 * n
+		off += item * n
 	}
 	b = append(b, '}')
 	for len(b)%8 != 0 {
@@ -150,6 +204,22 @@ func writeFloats(w io.Writer, v []float32) error {
 			binary.LittleEndian.PutUint32(buf[4*i:], math.Float32bits(x))
 		}
 		if _, err := w.Write(buf[:4*k]); err != nil {
+			return err
+		}
+		v = v[k:]
+	}
+	return nil
+}
+
+// writeInts writes v as little-endian int64 values.
+func writeInts(w io.Writer, v []int64) error {
+	var buf [16 << 10]byte
+	for len(v) > 0 {
+		k := min(len(v), len(buf)/8)
+		for i, x := range v[:k] {
+			binary.LittleEndian.PutUint64(buf[8*i:], uint64(x))
+		}
+		if _, err := w.Write(buf[:8*k]); err != nil {
 			return err
 		}
 		v = v[k:]

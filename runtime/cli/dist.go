@@ -65,7 +65,9 @@ func trainDistributed(c *cmd, o trainOpts, comm dist.Comm, train func(*cmd, trai
 
 // joinRanks makes the ranks start alike: rank 0's weights, running statistics and
 // momentum buffers (its fresh initialisation, or the checkpoint every rank loaded) go to
-// every rank, and the gradients of every step are averaged before the update.
+// every rank, and the gradients of every step are averaged before the update. The counts
+// of num_batches_tracked (imagenet family) need no broadcast: every rank loaded the same
+// checkpoint, or none, and takes the same steps.
 func (t *trainer) joinRanks(comm dist.Comm) error {
 	t.comm = comm
 	st := t.m.st

@@ -64,7 +64,9 @@ func TestEval(t *testing.T) {
 	}
 	m := newMachine(cpu, 1, false)
 	defer m.close()
-	loadWeights(m.st, net.Spec(), f)
+	if err := loadWeights(m.st, net.Spec(), f); err != nil {
+		t.Fatal(err)
+	}
 	var loss float64
 	var wrong int
 	x, dl := make([]float32, tinyD), make([]float32, tinyClasses)

@@ -40,7 +40,9 @@ func runExport(c *cmd) func() error {
 			return err
 		}
 		st := &model.State{Params: make([]float32, spec.ParamsSize), Stats: make([]float32, spec.StatsSize)}
-		loadWeights(st, spec, f)
+		if err := loadWeights(st, spec, f); err != nil {
+			return err
+		}
 		norm, err := normFromWeights(f, spec.Input)
 		if err != nil {
 			return err

@@ -27,6 +27,9 @@ func normFromWeights(f *ckpt.File, input [3]int) (*data.Norm, error) {
 	}
 	var zca []float32
 	if t, ok := f.Get(zcaTensor); ok {
+		if t.Dtype() != ckpt.F32 {
+			return nil, fmt.Errorf("%s: tensor %s is %s; the ZCA whitening matrix is F32", f.Path, zcaTensor, t.Dtype())
+		}
 		zca = t.Data
 	}
 	n, err := data.NormFromMetadata(f.Meta, zca)

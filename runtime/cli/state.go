@@ -71,6 +71,8 @@ func (m *machine) infer(n int, x, out []float32) error {
 
 // load puts the weights and statistics of f into the machine's State.
 func (m *machine) load(f *ckpt.File) error {
-	loadWeights(m.st, m.spec, f)
+	if err := loadWeights(m.st, m.spec, f); err != nil {
+		return err
+	}
 	return m.net.Loaded(m.st)
 }

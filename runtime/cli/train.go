@@ -206,7 +206,9 @@ func (t *trainer) setup(f *ckpt.File) error {
 	case t.o.resume:
 		return t.resumeFrom(f)
 	case f != nil:
-		loadWeights(st, spec, f)
+		if err := loadWeights(st, spec, f); err != nil {
+			return err
+		}
 	default:
 		if err := optim.Init(spec, st.Params, st.Stats, uint64(t.r.Seed)); err != nil {
 			return err
@@ -220,19 +222,11 @@ func (t *trainer) setup(f *ckpt.File) error {
 	return nil
 }
 
-// resumeFrom restores weights, statistics, momentum, epoch, step, best error and
-// normalization from the run's last checkpoint.
+// resumeFrom restores weights, statistics, momentum, epoch, step, best error,
+// normalization and (imagenet family) num_batches_tracked from the run's last
+// checkpoint.
 func (t *trainer) resumeFrom(f *ckpt.File) error {
 	spec, st := t.m.spec, t.m.st
-	loadWeights(st, spec, f)
-	buf, err := readMomentum(f, spec)
-	if err != nil {
-		return err
-	}
-	if buf != nil {
-		copy(st.Momentum, buf)
-		st.Started = true
-	}
 	epoch, err1 := strconv.Atoi(f.Meta[metaEpoch])
 	step, err2 := strconv.ParseUint(f.Meta[metaStep], 10, 64)
 	best, err3 := strconv.ParseFloat(f.Meta[metaBest], 64)
@@ -243,6 +237,18 @@ func (t *trainer) resumeFrom(f *ckpt.File) error {
 	if !(best >= 0 && best <= 1) {
 		return fmt.Errorf("%s: its metadata %s is %q, not an error fraction in [0, 1]; the checkpoint is corrupt (start a new run, or use it with --init)",
 			f.Path, metaBest, f.Meta[metaBest])
+	}
+	st.Step = step // first: the counts of num_batches_tracked loaded are those of this step
+	if err := loadWeights(st, spec, f); err != nil {
+		return err
+	}
+	buf, err := readMomentum(f, spec)
+	if err != nil {
+		return err
+	}
+	if buf != nil {
+		copy(st.Momentum, buf)
+		st.Started = true
 	}
 	if buf == nil && t.r.Momentum != 0 && step > 0 {
 		return fmt.Errorf("%s: the checkpoint lacks the optimizer state (the momentum buffers), so resuming would silently restart momentum; "+
@@ -255,7 +261,7 @@ func (t *trainer) resumeFrom(f *ckpt.File) error {
 	if n == nil {
 		return fmt.Errorf("%s: the metadata lacks the normalization; not a checkpoint written by train", f.Path)
 	}
-	t.start, st.Step, t.best, t.norm = epoch, step, best, n
+	t.start, t.best, t.norm = epoch, best, n
 	t.bestEpoch, _ = strconv.Atoi(f.Meta[metaBestEpoch])
 	t.resumed = f
 	return nil

@@ -20,6 +20,11 @@ const (
 	momentumPrefix = "__optim__.momentum." // + parameter name: SGD momentum buffer
 )
 
+// trackedSuffix follows a batch normalization's name prefix (model.Spec.BatchNorms) in
+// the name of PyTorch's count of the training batches it has normalized, an I64 scalar
+// that checkpoints of the imagenet family carry.
+const trackedSuffix = ".num_batches_tracked"
+
 // paramSpecs lists the tensors the network needs from a weights file.
 func paramSpecs(spec *model.Spec) []ckpt.Spec {
 	out := make([]ckpt.Spec, len(spec.Params))
@@ -35,7 +40,8 @@ func paramSpecs(spec *model.Spec) []ckpt.Spec {
 //
 // It reads no more than a checkpoint of this network can hold (weightsLimit), and refuses
 // a tensor with a NaN or an infinity, or a negative running variance: such weights give
-// wrong answers, never an error, downstream.
+// wrong answers, never an error, downstream. For a network of the imagenet family it
+// also checks every num_batches_tracked the file has (readTracked).
 func readWeights(path string, spec *model.Spec, warn io.Writer) (*ckpt.File, error) {
 	f, err := ckpt.ReadLimit(path, weightsLimit(spec))
 	if err != nil {
@@ -43,6 +49,9 @@ func readWeights(path string, spec *model.Spec, warn io.Writer) (*ckpt.File, err
 	}
 	extra, err := f.Check(paramSpecs(spec))
 	if err != nil {
+		return nil, err
+	}
+	if _, err := readTracked(f, spec); err != nil {
 		return nil, err
 	}
 	for i := range spec.Params {
@@ -103,21 +112,79 @@ func paramData(st *model.State, p *model.Param) []float32 {
 	return st.Stats[p.Offset : p.Offset+p.Size()]
 }
 
-// loadWeights copies the network's tensors from f (checked by readWeights) into st.
-func loadWeights(st *model.State, spec *model.Spec, f *ckpt.File) {
+// loadWeights copies the network's tensors from f (checked by readWeights) into st, and
+// for the imagenet family the counts of num_batches_tracked, which count on from st.Step
+// (so a resumed run sets st.Step first).
+func loadWeights(st *model.State, spec *model.Spec, f *ckpt.File) error {
+	counts, err := readTracked(f, spec)
+	if err != nil {
+		return err
+	}
 	for i := range spec.Params {
 		p := &spec.Params[i]
 		t, _ := f.Get(p.Name)
 		copy(paramData(st, p), t.Data)
 	}
+	st.SetTracked(counts)
+	return nil
 }
 
-// weightTensors returns the network's tensors as views of st, in the order of Spec.Params.
+// readTracked returns the num_batches_tracked of every batch normalization of the
+// network (in the order of Spec.BatchNorms) from f: nil for a network whose checkpoints
+// carry none (the cifar family, for which such tensors of a file are ignored, as PyTorch
+// writes them), else the file's counts, 0 for each it lacks (weights saved without
+// them). A count that is not an I64 scalar, or is negative, is an error naming the file.
+func readTracked(f *ckpt.File, spec *model.Spec) ([]int64, error) {
+	if !spec.TracksBatches() {
+		return nil, nil
+	}
+	bns := spec.BatchNorms()
+	counts := make([]int64, len(bns))
+	for i, bn := range bns {
+		name := bn + trackedSuffix
+		t, ok := f.Get(name)
+		switch {
+		case !ok:
+			continue
+		case t.Dtype() != ckpt.I64 || len(t.Shape) != 0 || len(t.Ints) != 1:
+			return nil, fmt.Errorf("%s: tensor %s is %s %v; a batch normalization's num_batches_tracked must be an I64 scalar (shape []), as PyTorch saves it",
+				f.Path, name, t.Dtype(), t.Shape)
+		case t.Ints[0] < 0:
+			return nil, fmt.Errorf("%s: tensor %s holds %d, a negative count of batches; the weights are corrupt", f.Path, name, t.Ints[0])
+		}
+		counts[i] = t.Ints[0]
+	}
+	return counts, nil
+}
+
+// weightTensors returns the network's tensors as views of st, in the order of Spec.Params;
+// for the imagenet family each batch normalization's num_batches_tracked (its count
+// now, State.BatchesTracked) follows the last of its tensors, as in PyTorch's state_dict.
 func weightTensors(st *model.State, spec *model.Spec) []ckpt.Tensor {
-	out := make([]ckpt.Tensor, len(spec.Params))
+	var after map[int][]int // index in Params -> the batch normalizations whose count follows it
+	bns := spec.BatchNorms()
+	if spec.TracksBatches() {
+		after = make(map[int][]int, len(bns))
+		bn := 0
+		for j := range spec.Params {
+			if spec.Params[j].Role != model.BNMean {
+				continue
+			}
+			k := j
+			for k+1 < len(spec.Params) && strings.HasPrefix(spec.Params[k+1].Name, bns[bn]+".") {
+				k++
+			}
+			after[k] = append(after[k], bn)
+			bn++
+		}
+	}
+	out := make([]ckpt.Tensor, 0, len(spec.Params)+len(bns))
 	for i := range spec.Params {
 		p := &spec.Params[i]
-		out[i] = ckpt.Tensor{Name: p.Name, Shape: p.Shape, Data: paramData(st, p)}
+		out = append(out, ckpt.Tensor{Name: p.Name, Shape: p.Shape, Data: paramData(st, p)})
+		for _, bn := range after[i] {
+			out = append(out, ckpt.Tensor{Name: bns[bn] + trackedSuffix, Shape: []int{}, Ints: []int64{st.BatchesTracked(bn)}})
+		}
 	}
 	return out
 }
@@ -152,6 +219,9 @@ func readMomentum(f *ckpt.File, spec *model.Spec) ([]float32, error) {
 		if !ok {
 			missing = append(missing, p.Name)
 			continue
+		}
+		if t.Dtype() != ckpt.F32 {
+			return nil, fmt.Errorf("%s: momentum of %s is %s, not F32; the checkpoint is corrupt", f.Path, p.Name, t.Dtype())
 		}
 		if !slices.Equal(t.Shape, p.Shape) {
 			return nil, fmt.Errorf("%s: momentum of %s has shape %v, the parameter %v", f.Path, p.Name, t.Shape, p.Shape)

@@ -50,7 +50,11 @@ type Recipe = contract.Recipe
 
 // Spec describes a compiled network.
 type Spec struct {
-	Name       string
+	Name string
+	// Family is the layout family of DSL.md, FamilyCifar or FamilyImageNet ("" is
+	// cifar): it decides the parameter names, and that checkpoints of the imagenet
+	// family carry every batch normalization's num_batches_tracked (TracksBatches).
+	Family     string
 	Input      [3]int // C, H, W
 	Classes    int
 	Batch      int // the compiled batch: the most images one call of the batch kernels takes
@@ -92,6 +96,14 @@ type State struct {
 	Momentum []float32
 	Started  bool
 	Arena    []float32 // activations, gradients and workspace, laid out by the memory plan
+
+	// Tracked holds, for a network whose checkpoints carry PyTorch's num_batches_tracked
+	// (Spec.TracksBatches), each batch normalization's count (in the order of
+	// Spec.BatchNorms) as of step TrackedAt: the counts of the checkpoint loaded, 0 for a
+	// fresh initialisation (or a nil Tracked). Every training step runs each batch
+	// normalization once in training mode, so the count now is BatchesTracked.
+	Tracked   []int64
+	TrackedAt uint64
 
 	// Ctx holds the thread pool, GEMM packing buffers and kernel workspace (runtime/nn);
 	// make it with nn.NewCtx and the workspace size the Spec asks for.
