@@ -86,6 +86,7 @@ func specCode(p *ir.Program, devices []string) ([]jen.Code, error) {
 	}
 	spec := jen.Dict{
 		jen.Id("Name"):       jen.Lit(p.Name),
+		jen.Id("Family"):     jen.Lit(string(p.Family)),
 		jen.Id("Input"):      jen.Index(jen.Lit(3)).Int().Values(jen.Lit(p.Input[0]), jen.Lit(p.Input[1]), jen.Lit(p.Input[2])),
 		jen.Id("Classes"):    jen.Lit(p.Classes),
 		jen.Id("Batch"):      jen.Lit(p.Batch),

@@ -78,6 +78,7 @@ var spec = model.Spec{
 	Classes: 10,
 	Convs:   convs,
 	Dropout: 0.3,
+	Family:  "cifar",
 	Graph: []contract.Op{
 		{Kind: contract.OpInput, Name: "input", In: []int{}, Out: 0},
 		{Kind: contract.OpConv, Name: "conv0", In: []int{0}, Out: 1, Params: []string{"conv0"}, Kernel: 3, Stride: 1, Pad: 1},
