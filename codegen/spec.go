@@ -101,6 +101,7 @@ func specCode(p *ir.Program, devices []string) ([]jen.Code, error) {
 			jen.Id("Milestones"): jen.Index().Int().Values(milestones...), jen.Id("Flip"): jen.Lit(r.Flip),
 			jen.Id("Crop"): jen.Lit(r.Crop), jen.Id("Padding"): jen.Lit(r.Padding),
 			jen.Id("Normalize"): jen.Lit(r.Normalize), jen.Id("Seed"): jen.Lit(r.Seed),
+			fieldIf(r.ResizedCrop, "ResizedCrop"): jen.Lit(true),
 		}),
 		jen.Id("Info"):        jen.Lit(string(info)),
 		jen.Id("MACs"):        jen.Lit(compiler.MACs(p)),
@@ -131,6 +132,15 @@ func specCode(p *ir.Program, devices []string) ([]jen.Code, error) {
 var roleConst = map[ir.Role]string{
 	ir.ConvWeight: "ConvWeight", ir.BNWeight: "BNWeight", ir.BNBias: "BNBias", ir.BNMean: "BNMean",
 	ir.BNVar: "BNVar", ir.FCWeight: "FCWeight", ir.FCBias: "FCBias",
+}
+
+// fieldIf is the key of a composite literal's field that is written only when set: a
+// jen.Null key drops the item, so the specs of recipes without it stay as they were.
+func fieldIf(set bool, name string) jen.Code {
+	if set {
+		return jen.Id(name)
+	}
+	return jen.Null()
 }
 
 // multiline lays out a composite literal with one element per line.

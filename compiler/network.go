@@ -5,6 +5,7 @@ import (
 	"math"
 	"strings"
 
+	"github.com/alecthomas/participle/v2/lexer"
 	"github.com/wrnc/wrnc/compiler/ir"
 )
 
@@ -12,12 +13,6 @@ import (
 // family, the family's defaults, and an input big enough for every stride.
 func (c *checker) checkNetwork(s *settings) {
 	n := s.name
-	if s.familyPos == nil {
-		s.family = ir.Cifar
-		if n.Bottleneck {
-			s.family = ir.ImageNet
-		}
-	}
 	if n.Width <= 0 {
 		c.errorf(n.Pos, "%s: the width k must be positive, got %s", n.Text, n.WidthText)
 		return
@@ -59,6 +54,34 @@ func (c *checker) checkNetwork(s *settings) {
 		} else {
 			c.errorf(inputPos, "the default augmentation (crop=%d, padding=reflect) needs images larger than %d pixels; set `augment` in the train block",
 				r.Crop, r.Crop)
+		}
+	}
+	c.checkRecipe(s, inputPos)
+}
+
+// checkRecipe applies the rules that tie the normalization to the augmentation and the
+// input: `normalize imagenet` has three channel statistics, and resized_crop streams images
+// of any size, so no statistics of whole images at the input size can be fitted for it.
+func (c *checker) checkRecipe(s *settings, inputPos lexer.Position) {
+	r := s.recipe
+	normPos, normGiven := s.recipePos["normalize"]
+	augPos, augGiven := s.recipePos["augment"]
+	if r.Normalize == "imagenet" && s.input[0] != 3 {
+		if normGiven {
+			c.errorf(normPos, "normalize imagenet needs 3-channel (RGB) images, and the input is %dx%dx%d; use normalize meanstd or scale",
+				s.input[0], s.input[1], s.input[2])
+		} else {
+			c.errorf(inputPos, "the imagenet family's default normalize imagenet needs 3-channel (RGB) images, and the input is %dx%dx%d; set `normalize` in the train block",
+				s.input[0], s.input[1], s.input[2])
+		}
+	}
+	if r.ResizedCrop && (r.Normalize == "meanstd" || r.Normalize == "zca") {
+		why := fmt.Sprintf("normalize %s fits statistics on the training images at the input size, but augment resized_crop reads images of any size one batch at a time", r.Normalize)
+		switch {
+		case normGiven:
+			c.errorf(normPos, "%s; use normalize imagenet or scale with it", why)
+		case augGiven:
+			c.errorf(augPos, "%s (the default normalize of the %s family); add `normalize imagenet` or `normalize scale` to the train block", why, s.family)
 		}
 	}
 }

@@ -48,8 +48,16 @@ var statements = []statement{
 
 var blocks = []string{"model", "train"}
 
-// defaultRecipe is the paper's CIFAR recipe (DSL.md, the train table).
-func defaultRecipe() ir.Recipe {
+// defaultRecipe is the default recipe of a family (DSL.md, the train table): the paper's
+// CIFAR recipe for cifar, torchvision's ImageNet reference recipe for imagenet.
+func defaultRecipe(f ir.Family) ir.Recipe {
+	if f == ir.ImageNet {
+		return ir.Recipe{
+			Epochs: 90, LR: 0.1, Momentum: 0.9, Nesterov: false, WeightDecay: 1e-4, Dampening: 0,
+			Gamma: 0.1, Milestones: []int{30, 60},
+			Flip: true, ResizedCrop: true, Padding: "reflect", Normalize: "imagenet", Seed: 1,
+		}
+	}
 	return ir.Recipe{
 		Epochs: 200, LR: 0.1, Momentum: 0.9, Nesterov: true, WeightDecay: 5e-4, Dampening: 0,
 		Gamma: 0.2, Milestones: []int{60, 120, 160},
@@ -57,11 +65,30 @@ func defaultRecipe() ir.Recipe {
 	}
 }
 
+// resolveFamily sets the family of a file that does not name one: imagenet for
+// -bottleneck names, cifar otherwise.
+func (s *settings) resolveFamily() {
+	if s.familyPos != nil {
+		return
+	}
+	s.family = ir.Cifar
+	if s.name != nil && s.name.Bottleneck {
+		s.family = ir.ImageNet
+	}
+}
+
 // settings reads every block and statement of f. It returns nil when the file has no usable
 // model block (the problems are recorded in c).
 func (c *checker) settings(f *dsl.File) *settings {
 	s := &settings{file: c.file, classes: -1, batch: 128, precision: "fp32",
-		recipe: defaultRecipe(), recipePos: map[string]lexer.Position{}}
+		recipePos: map[string]lexer.Position{}}
+	// The train statements change the family's default recipe, so they are applied once
+	// every block has been read and the family is known.
+	type pending struct {
+		row *statement
+		st  *dsl.Statement
+	}
+	var train []pending
 	seenBlock := map[string]lexer.Position{}
 	seenStmt := map[string]lexer.Position{}
 	for _, b := range f.Blocks {
@@ -95,8 +122,17 @@ func (c *checker) settings(f *dsl.File) *settings {
 				continue
 			}
 			seenStmt[b.Kind+"."+st.Key] = st.Pos
+			if b.Kind == "train" {
+				train = append(train, pending{row, st})
+				continue
+			}
 			row.apply(c, s, st)
 		}
+	}
+	s.resolveFamily()
+	s.recipe = defaultRecipe(s.family)
+	for _, p := range train {
+		p.row.apply(c, s, p.st)
 	}
 	if _, ok := seenBlock["model"]; !ok && len(c.errs) == 0 {
 		c.errorf(lexer.Position{Filename: c.file, Line: 1, Column: 1}, "no model block: a .wrn file needs at least `model WRN-<depth>-<k>`")

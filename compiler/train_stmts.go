@@ -86,9 +86,10 @@ func applyAugment(c *checker, s *settings, st *dsl.Statement) {
 	const example = "augment flip crop=4 padding=reflect"
 	pos, named := c.args(st, []string{"crop", "padding"}, example)
 	r := &s.recipe
-	r.Flip, r.Crop, r.Padding = false, 0, "reflect"
+	r.Flip, r.Crop, r.Padding, r.ResizedCrop = false, 0, "reflect", false
+	s.recipePos["augment"] = st.Pos
 	for i, v := range pos {
-		w, ok := c.word(v, "augment", "flip", "none")
+		w, ok := c.word(v, "augment", "flip", "resized_crop", "none")
 		if !ok {
 			continue
 		}
@@ -96,26 +97,32 @@ func applyAugment(c *checker, s *settings, st *dsl.Statement) {
 			c.errorf(v.Pos, "augment none takes nothing else")
 		}
 		r.Flip = r.Flip || w == "flip"
+		r.ResizedCrop = r.ResizedCrop || w == "resized_crop"
 	}
 	if a := named["crop"]; a != nil {
-		if n, ok := c.integer(c.one(a), "crop", 0, maxSide); ok {
+		if r.ResizedCrop {
+			c.errorf(a.Pos, "augment resized_crop takes no crop=: it crops a random area and resizes it to the input size; write `augment resized_crop flip`, or `%s` without resized_crop", example)
+		} else if n, ok := c.integer(c.one(a), "crop", 0, maxSide); ok {
 			r.Crop = int(n)
 			s.recipePos["crop"] = a.Pos
 		}
 	}
 	if a := named["padding"]; a != nil {
-		if w, ok := c.word(c.one(a), "padding", "reflect", "zero"); ok {
+		if r.ResizedCrop {
+			c.errorf(a.Pos, "augment resized_crop takes no padding=: nothing is padded (padding= goes with crop=P)")
+		} else if w, ok := c.word(c.one(a), "padding", "reflect", "zero"); ok {
 			r.Padding = w
 		}
 	}
 	if len(st.Args) == 0 {
-		c.errorf(st.Pos, "augment needs flip, crop=P, padding=... or none, e.g. `%s`", example)
+		c.errorf(st.Pos, "augment needs flip, crop=P, padding=..., resized_crop or none, e.g. `%s` or `augment resized_crop flip`", example)
 	}
 }
 
 func applyNormalize(c *checker, s *settings, st *dsl.Statement) {
-	if w, ok := c.word(c.single(st, "normalize meanstd"), "normalize", "meanstd", "zca", "scale"); ok {
+	if w, ok := c.word(c.single(st, "normalize meanstd"), "normalize", "meanstd", "zca", "scale", "imagenet"); ok {
 		s.recipe.Normalize = w
+		s.recipePos["normalize"] = st.Pos
 	}
 }
 

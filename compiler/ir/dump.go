@@ -13,8 +13,12 @@ func Dump(w io.Writer, p *Program) error {
 	fmt.Fprintf(&b, "program %s family=%s depth=%d width=%g kernels=%v input=%v classes=%d dropout=%g batch=%d precision=%s\n",
 		p.Name, p.Family, p.Depth, p.Width, p.Kernels, p.Input, p.Classes, p.Dropout, p.Batch, p.Precision)
 	r := p.Recipe
-	fmt.Fprintf(&b, "recipe epochs=%d lr=%g momentum=%g nesterov=%t weight_decay=%g dampening=%g gamma=%g at=%v flip=%t crop=%d padding=%s normalize=%s seed=%d\n",
-		r.Epochs, r.LR, r.Momentum, r.Nesterov, r.WeightDecay, r.Dampening, r.Gamma, r.Milestones, r.Flip, r.Crop, r.Padding, r.Normalize, r.Seed)
+	crop := fmt.Sprintf("crop=%d padding=%s", r.Crop, r.Padding)
+	if r.ResizedCrop {
+		crop = "resized_crop=true"
+	}
+	fmt.Fprintf(&b, "recipe epochs=%d lr=%g momentum=%g nesterov=%t weight_decay=%g dampening=%g gamma=%g at=%v flip=%t %s normalize=%s seed=%d\n",
+		r.Epochs, r.LR, r.Momentum, r.Nesterov, r.WeightDecay, r.Dampening, r.Gamma, r.Milestones, r.Flip, crop, r.Normalize, r.Seed)
 	for _, x := range p.Params {
 		fmt.Fprintf(&b, "param %s %v %s\n", x.Name, x.Shape, x.Role)
 	}

@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/wrnc/wrnc/runtime/ckpt"
-	"github.com/wrnc/wrnc/runtime/data"
 	"github.com/wrnc/wrnc/runtime/dist"
 	"github.com/wrnc/wrnc/runtime/progress"
 )
@@ -313,32 +312,30 @@ func (t *trainer) averageStats() error {
 // returns the mean loss and the error fraction over the whole split. bar counts the
 // lead's images.
 func (t *trainer) evaluateShared(bar *progress.Bar) (loss, errFrac float64, err error) {
-	set := t.ds.Test
+	total := t.ds.testLen()
 	if t.ranks() == 1 {
-		return evaluate(t.m, set, t.norm, bar)
+		return evaluate(t.m, t.ds, 0, total, t.norm, bar)
 	}
 	r, n := t.comm.Rank(), t.ranks()
-	lo, hi := r*set.N/n, (r+1)*set.N/n
+	lo, hi := r*total/n, (r+1)*total/n
 	sums := make([]float64, 2) // loss and wrong images
 	if hi > lo {
-		d := set.ImageSize()
-		part := &data.Set{N: hi - lo, C: set.C, H: set.H, W: set.W, Pixels: set.Pixels[lo*d : hi*d], Labels: set.Labels[lo:hi]}
-		l, e, err := evaluate(t.m, part, t.norm, bar)
+		l, e, err := evaluate(t.m, t.ds, lo, hi, t.norm, bar)
 		if err != nil {
 			return 0, 0, err
 		}
-		sums[0], sums[1] = l*float64(part.N), float64(int(e*float64(part.N)+0.5))
+		sums[0], sums[1] = l*float64(hi-lo), float64(int(e*float64(hi-lo)+0.5))
 	}
 	if err := t.comm.AllreduceSum64(sums); err != nil {
 		return 0, 0, err
 	}
-	return sums[0] / float64(set.N), sums[1] / float64(set.N), nil
+	return sums[0] / float64(total), sums[1] / float64(total), nil
 }
 
 // shareOfTest is the number of test images the lead evaluates.
 func (t *trainer) shareOfTest() int {
 	n := t.ranks()
-	return t.ds.Test.N / n
+	return t.ds.testLen() / n
 }
 
 // dumpRankWeights writes this rank's weights and statistics to $WRNC_DIST_WEIGHTS/rank-R.safetensors

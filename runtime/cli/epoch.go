@@ -37,13 +37,13 @@ type trainer struct {
 	o     trainOpts
 	r     model.Recipe      // the compiled recipe with the overrides applied
 	given map[string]string // the overrides, flag name to value
-	ds    *data.Dataset
+	ds    *dataset
 	m     *machine
 	norm  *data.Norm
 
-	loader *data.Loader // the training split, shuffled and augmented (this rank's shard)
-	comm   dist.Comm    // the ranks of a data-parallel run, nil for one process
-	sigs   *interrupt   // SIGINT and SIGTERM
+	loader batches    // the training split, shuffled and augmented (this rank's shard)
+	comm   dist.Comm  // the ranks of a data-parallel run, nil for one process
+	sigs   *interrupt // SIGINT and SIGTERM
 
 	traffic traffic  // the communication of the ranks (nothing for one process)
 	overlap *overlap // the gradient buckets of a data-parallel run with an Async Comm, or nil
@@ -127,10 +127,12 @@ func (t *trainer) run() error {
 		return err
 	}
 	defer t.events.Close()
-	t.newLoader()
+	if err := t.newLoader(); err != nil {
+		return err
+	}
 	defer t.loader.Close()
 	fmt.Fprintf(out, "%s: %d training and %d test images (%s) in batches of %d, %d threads; run folder %s\n",
-		t.m.spec.Name, t.ds.Train.N, t.ds.Test.N, t.ds.Format, t.m.spec.Batch, t.c.threads, t.o.out)
+		t.m.spec.Name, t.ds.trainLen(), t.ds.testLen(), t.ds.format(), t.m.spec.Batch, t.c.threads, t.o.out)
 	if n := t.ranks(); n > 1 {
 		fmt.Fprintf(out, "data-parallel over %d ranks: global batches of %d (%d per rank), gradients averaged; the learning rate is the recipe's, not rescaled\n",
 			n, n*t.m.spec.Batch, t.m.spec.Batch)
@@ -159,12 +161,17 @@ func (t *trainer) run() error {
 
 // newLoader makes the loader of the training split: shuffled and augmented, this
 // rank's shard of every global batch.
-func (t *trainer) newLoader() {
-	aug := &data.Augment{Flip: t.r.Flip, Crop: t.r.Crop, Reflect: t.r.Padding == "reflect"}
-	t.loader = data.NewLoader(t.ds.Train, t.norm, aug, t.m.spec.Batch, true, uint64(t.r.Seed))
+func (t *trainer) newLoader() error {
+	rank, ranks := 0, 1
 	if t.comm != nil {
-		t.loader.Shard(t.comm.Rank(), t.comm.Size())
+		rank, ranks = t.comm.Rank(), t.comm.Size()
 	}
+	l, err := t.ds.trainBatches(t.norm, t.r, t.m.spec.Batch, rank, ranks)
+	if err != nil {
+		return fmt.Errorf("%s: %v", t.o.data, err)
+	}
+	t.loader = l
+	return nil
 }
 
 // follow is run for a rank other than 0 of a data-parallel run: the same epochs and
@@ -173,7 +180,9 @@ func (t *trainer) follow() error {
 	if t.start >= t.r.Epochs {
 		return nil
 	}
-	t.newLoader()
+	if err := t.newLoader(); err != nil {
+		return err
+	}
 	defer t.loader.Close()
 	for e := t.start; e < t.r.Epochs; e++ {
 		if err := t.epoch(e, nil); err != nil {
@@ -205,7 +214,7 @@ func (t *trainer) epoch(e int, log *progress.Log) error {
 	h := model.Hyper{LR: lr, Momentum: t.r.Momentum, Dampening: t.r.Dampening, WeightDecay: t.r.WeightDecay, Nesterov: t.r.Nesterov}
 	t0 := time.Now()
 	label := fmt.Sprintf("epoch %d/%d", e+1, t.r.Epochs)
-	bar := progress.NewBar(t.c.env.Stderr, label+" train", t.ds.Train.N)
+	bar := progress.NewBar(t.c.env.Stderr, label+" train", t.ds.trainLen())
 	t.loader.Epoch(e)
 	var lossSum float64
 	var wrong, seen int
@@ -358,8 +367,8 @@ func (t *trainer) save(epoch int, rec *epochRecord, improved bool) error {
 	if b, err := json.Marshal(rec); err == nil {
 		meta[metaLog] = string(b)
 	}
-	if len(t.ds.Classes) > 0 {
-		if b, err := json.Marshal(t.ds.Classes); err == nil {
+	if classes := t.ds.classes(); len(classes) > 0 {
+		if b, err := json.Marshal(classes); err == nil {
 			meta[metaClasses] = string(b)
 		}
 	}
@@ -374,13 +383,17 @@ func (t *trainer) save(epoch int, rec *epochRecord, improved bool) error {
 	return nil
 }
 
-// evaluate runs inference on the whole set (chunks of the compiled batch) and returns
-// the mean loss and the error as a fraction. bar, when not nil, counts the images.
-func evaluate(m *machine, set *data.Set, norm *data.Norm, bar *progress.Bar) (loss, errFrac float64, err error) {
+// evaluate runs inference on the test examples lo..hi-1 of ds (chunks of the compiled
+// batch) and returns the mean loss and the error as a fraction. bar, when not nil, counts
+// the images.
+func evaluate(m *machine, ds *dataset, lo, hi int, norm *data.Norm, bar *progress.Bar) (loss, errFrac float64, err error) {
 	d, k, b := m.imageSize(), m.spec.Classes, m.spec.Batch
 	x, y := make([]float32, b*d), make([]int32, b)
 	logits, dl := make([]float32, b*k), make([]float32, b*k)
-	ld := data.NewLoader(set, norm, nil, b, false, 0)
+	ld, err := ds.testBatches(norm, b, lo, hi)
+	if err != nil {
+		return 0, 0, err
+	}
 	defer ld.Close()
 	var sum float64
 	var wrong int
@@ -405,7 +418,7 @@ func evaluate(m *machine, set *data.Set, norm *data.Norm, bar *progress.Bar) (lo
 	if err := ld.Err(); err != nil {
 		return 0, 0, err
 	}
-	return sum / float64(set.N), float64(wrong) / float64(set.N), nil
+	return sum / float64(hi-lo), float64(wrong) / float64(hi-lo), nil
 }
 
 // pct formats a fraction as a percentage.

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"math"
 
-	"github.com/wrnc/wrnc/runtime/data"
 	"github.com/wrnc/wrnc/runtime/progress"
 )
 
@@ -52,23 +51,25 @@ func eval(c *cmd, weights, dir string, asJSON bool) error {
 	}
 	// The test split is all that is measured; the training split is read only to fit a
 	// normalization that the checkpoint lacks.
-	load := data.LoadTest
-	if n == nil {
-		load = func(dir string, want [3]int, classes int) (*data.Dataset, error) {
-			return data.Load(dir, want, classes, 0)
-		}
+	// A streamed data set (augment resized_crop) fits nothing: its test split is enough.
+	var ds *dataset
+	if n == nil && !streams(spec.Recipe) {
+		ds, err = loadDataset(dir, spec, 0)
+	} else {
+		ds, err = loadTestDataset(dir, spec)
 	}
-	ds, err := load(dir, spec.Input, spec.Classes)
 	if err != nil {
 		return err
 	}
 	printNotes(c.env.Stderr, ds)
-	if ds.Test.N == 0 {
+	if ds.testLen() == 0 {
 		return fmt.Errorf("%s: the test split is empty: nothing to evaluate", dir)
 	}
 	if n == nil {
-		fmt.Fprintf(c.env.Stderr, "note: %s holds no normalization; fitting %q on the training split of %s\n", weights, spec.Recipe.Normalize, dir)
-		if n, err = data.FitNorm(spec.Recipe.Normalize, ds.Train); err != nil {
+		if !streams(spec.Recipe) {
+			fmt.Fprintf(c.env.Stderr, "note: %s holds no normalization; fitting %q on the training split of %s\n", weights, spec.Recipe.Normalize, dir)
+		}
+		if n, err = ds.fitNorm(spec.Recipe.Normalize); err != nil {
 			return fmt.Errorf("%s: %v", dir, err)
 		}
 	}
@@ -82,9 +83,9 @@ func eval(c *cmd, weights, dir string, asJSON bool) error {
 	}
 	var bar *progress.Bar
 	if !asJSON {
-		bar = progress.NewBar(c.env.Stderr, "eval", ds.Test.N)
+		bar = progress.NewBar(c.env.Stderr, "eval", ds.testLen())
 	}
-	loss, errFrac, err := evaluate(m, ds.Test, n, bar)
+	loss, errFrac, err := evaluate(m, ds, 0, ds.testLen(), n, bar)
 	if err != nil {
 		return err
 	}
@@ -92,15 +93,15 @@ func eval(c *cmd, weights, dir string, asJSON bool) error {
 		bar.Finish()
 	}
 	if asJSON {
-		b, err := json.Marshal(evalResult{Error: errFrac, Loss: jsonFloat(loss), N: ds.Test.N})
+		b, err := json.Marshal(evalResult{Error: errFrac, Loss: jsonFloat(loss), N: ds.testLen()})
 		if err != nil {
 			return err
 		}
 		_, err = fmt.Fprintln(c.env.Stdout, string(b))
 		return err
 	}
-	wrong := int(math.Round(errFrac * float64(ds.Test.N)))
-	_, err = fmt.Fprintf(c.env.Stdout, "test error %s (%d of %d wrong), loss %.4f\n", pct(errFrac), wrong, ds.Test.N, loss)
+	wrong := int(math.Round(errFrac * float64(ds.testLen())))
+	_, err = fmt.Fprintf(c.env.Stdout, "test error %s (%d of %d wrong), loss %.4f\n", pct(errFrac), wrong, ds.testLen(), loss)
 	return err
 }
 

@@ -181,8 +181,11 @@ func recipeString(r model.Recipe) string {
 		ms[i] = strconv.Itoa(m)
 	}
 	aug := "none"
-	if r.Flip || r.Crop > 0 {
+	if r.Flip || r.Crop > 0 || r.ResizedCrop {
 		var parts []string
+		if r.ResizedCrop {
+			parts = append(parts, "resized_crop")
+		}
 		if r.Flip {
 			parts = append(parts, "flip")
 		}

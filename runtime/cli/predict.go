@@ -11,8 +11,9 @@ import (
 )
 
 const predictAbout = `Run the network on images. With IMAGE files (PNG or JPEG of the network's input
-size; nothing is resized) it prints the five most likely classes of each with their
-probabilities, after the normalization stored in the weights file. With --npy X.npy
+size, nothing resized; or, for a recipe with augment resized_crop, of any size, resized
+and centre-cropped as evaluation does) it prints the five most likely classes of each with
+their probabilities, after the normalization stored in the weights file. With --npy X.npy
 --out Y.npy it reads raw input float32 [N,C,H,W], already normalized (none is applied),
 and writes the logits float32 [N,classes]. --json prints, for each image (or row of
 X.npy), every class's probability, the most likely classes, and the class names when
@@ -174,11 +175,11 @@ func predictImages(c *cmd, weights string, files []string, asJSON bool) error {
 		return err
 	}
 	if n == nil {
-		if spec.Recipe.Normalize != "scale" {
+		// Weights trained elsewhere: a normalization that fits nothing is the recipe's.
+		if n, err = data.FixedNorm(spec.Recipe.Normalize, spec.Input[0]); err != nil {
 			return fmt.Errorf("%s holds no normalization (weights trained elsewhere?), and this network's recipe (normalize %s) needs one fitted on its training data; "+
 				"evaluate it with 'eval --data DIR', or normalize the images yourself and use --npy", weights, spec.Recipe.Normalize)
 		}
-		n = &data.Norm{Kind: data.NormScale}
 	}
 	names := classNames(f, spec.Classes)
 	d := spec.Input[0] * spec.Input[1] * spec.Input[2]
@@ -187,6 +188,12 @@ func predictImages(c *cmd, weights string, files []string, asJSON bool) error {
 	}
 	x := make([]float32, len(files)*d)
 	for i, path := range files {
+		if streams(spec.Recipe) {
+			if err := data.EvalImage(path, spec.Input, n, x[i*d:(i+1)*d]); err != nil {
+				return fileError(err, "an image to predict")
+			}
+			continue
+		}
 		img, err := data.DecodeImage(path, spec.Input)
 		if err != nil {
 			return fileError(err, "an image to predict")

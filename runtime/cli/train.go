@@ -11,7 +11,6 @@ import (
 	"strconv"
 
 	"github.com/wrnc/wrnc/runtime/ckpt"
-	"github.com/wrnc/wrnc/runtime/data"
 	"github.com/wrnc/wrnc/runtime/dist"
 	"github.com/wrnc/wrnc/runtime/optim"
 	"github.com/wrnc/wrnc/runtime/progress"
@@ -51,7 +50,7 @@ type trainOpts struct {
 
 func runTrain(c *cmd) func() error {
 	var o trainOpts
-	c.fs.StringVar(&o.data, "data", "", "data `DIR`: CIFAR-10/100 binary batches, MNIST-style IDX files, SVHN .mat files or train/CLASS/*.png|jpg and test/CLASS/* (required)")
+	c.fs.StringVar(&o.data, "data", "", "data `DIR`: CIFAR-10/100 binary batches, MNIST-style IDX files, SVHN .mat files or train/CLASS/*.png|jpg and test/CLASS/* (or val/CLASS/* with augment resized_crop) (required)")
 	c.fs.StringVar(&o.out, "out", "run", "run `folder` for log.jsonl, metrics.csv, curves.svg, event files, last.safetensors and best.safetensors")
 	c.fs.IntVar(&o.epochs, "epochs", 0, "epochs to train (default: the recipe's)")
 	c.fs.IntVar(&o.limit, "limit", 0, "train on the first `N` training examples only (default: all)")
@@ -170,16 +169,13 @@ func newTrainer(c *cmd, o trainOpts) (*trainer, error) {
 	if o.epochs > 0 {
 		r.Epochs = o.epochs
 	}
-	ds, err := data.Load(o.data, spec.Input, spec.Classes, o.limit)
+	ds, err := loadDataset(o.data, spec, o.limit)
 	if err != nil {
 		return nil, err
 	}
 	printNotes(c.env.Stderr, ds)
-	if ds.Train.N < 2 {
-		return nil, fmt.Errorf("%s: the training split has %d examples; training needs at least 2", o.data, ds.Train.N)
-	}
-	if ds.Test.N < 1 {
-		return nil, fmt.Errorf("%s: the test split is empty; training evaluates on it after every epoch", o.data)
+	if err := ds.checkTrain(o.data); err != nil {
+		return nil, err
 	}
 	t := &trainer{c: c, o: o, r: r, given: given, ds: ds, best: 2}
 	if err := c.reserve(true, 0); err != nil {
@@ -214,7 +210,7 @@ func (t *trainer) setup(f *ckpt.File) error {
 			return err
 		}
 	}
-	n, err := data.FitNorm(t.r.Normalize, t.ds.Train)
+	n, err := t.ds.fitNorm(t.r.Normalize)
 	if err != nil {
 		return fmt.Errorf("%s: %v", t.o.data, err)
 	}
@@ -292,8 +288,8 @@ func (t *trainer) openLog() (*progress.Log, error) {
 }
 
 // printNotes prints what the data loader says a user should know, once each.
-func printNotes(w io.Writer, ds *data.Dataset) {
-	for _, n := range ds.Notes {
+func printNotes(w io.Writer, ds *dataset) {
+	for _, n := range ds.notes() {
 		fmt.Fprintf(w, "note: %s\n", n)
 	}
 }

@@ -90,8 +90,12 @@ type Recipe struct {
 	Flip        bool    `json:"flip"`
 	Crop        int     `json:"crop"`      // padding of the random crop; 0 for none
 	Padding     string  `json:"padding"`   // reflect or zero
-	Normalize   string  `json:"normalize"` // meanstd, zca or scale
+	Normalize   string  `json:"normalize"` // meanstd, zca, scale or imagenet
 	Seed        int64   `json:"seed"`
+	// ResizedCrop is `augment resized_crop`: torchvision's RandomResizedCrop to the input
+	// size for training and resize-then-centre-crop for evaluation, on images of any size
+	// streamed from an image folder (Crop is then 0).
+	ResizedCrop bool `json:"resized_crop,omitempty"`
 }
 
 // Phase is one entry point of a compiled network.

@@ -5,9 +5,16 @@
 // CIFAR-100 binary batches, MNIST-style IDX files (plain or gzipped), SVHN's
 // MATLAB v5 files (train_32x32.mat, test_32x32.mat, extra_32x32.mat), and an
 // image folder tree DIR/{train,test}/CLASS/*.{png,jpg,jpeg}. Images are kept as
-// bytes in CHW order; Norm turns one into float32 (meanstd, scale or zca, as the
-// .wrn `normalize` statement says), Augment applies the random crop and flip of
+// bytes in CHW order; Norm turns one into float32 (meanstd, scale, zca or imagenet,
+// as the .wrn `normalize` statement says), Augment applies the random crop and flip of
 // `augment`, and Loader produces the batches.
+//
+// The imagenet family's `augment resized_crop` reads an image folder as a stream
+// instead (OpenStream, StreamLoader): the files are listed, not decoded, may have any
+// size, and are decoded, cropped (CropParams, torchvision's RandomResizedCrop), resized
+// (bilinear, as F.interpolate) and normalized on background goroutines, a few batches
+// ahead of the caller; evaluation resizes and centre-crops (EvalGeometry).
+// WriteImageFolder writes a small folder of mixed sizes and formats for tests.
 package data
 
 import "fmt"

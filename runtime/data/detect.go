@@ -56,24 +56,16 @@ func load(dir string, want [3]int, classes int, limit int) (*Dataset, error) {
 	if len(ents) == 0 {
 		return nil, fmt.Errorf("%s: empty directory; %s", dir, expectedLayouts)
 	}
-	c10, c100 := cifar10Spec(), cifar100Spec()
-	for _, d := range []string{dir, filepath.Join(dir, c10.sub)} {
-		if hasAny(d, append(append([]string(nil), c10.train...), c10.test)) {
-			return loadCIFAR(d, c10, want, classes, limit)
-		}
-	}
-	for _, d := range []string{dir, filepath.Join(dir, c100.sub)} {
-		if hasAny(d, []string{"train.bin", "test.bin"}) {
-			return loadCIFAR(d, c100, want, classes, limit)
-		}
-	}
-	if hasIDX(dir) {
+	switch layout, at := detectLayout(dir); layout {
+	case FormatCIFAR10:
+		return loadCIFAR(at, cifar10Spec(), want, classes, limit)
+	case FormatCIFAR100:
+		return loadCIFAR(at, cifar100Spec(), want, classes, limit)
+	case FormatIDX:
 		return loadIDX(dir, want, classes, limit)
-	}
-	if hasSVHN(dir) {
+	case FormatSVHN:
 		return loadSVHN(dir, want, classes, limit)
-	}
-	if isDir(filepath.Join(dir, "train")) || isDir(filepath.Join(dir, "test")) {
+	case FormatFolder:
 		return loadFolder(dir, want, classes, limit)
 	}
 	names := make([]string, 0, len(ents))
@@ -85,6 +77,33 @@ func load(dir string, want [3]int, classes int, limit int) (*Dataset, error) {
 		names = append(names, n)
 	}
 	return nil, fmt.Errorf("%s: unknown data layout (it holds %s); %s", dir, listNames(names), expectedLayouts)
+}
+
+// detectLayout names the layout of the files in dir (a Format* name, "" for none) and the
+// folder that holds them (CIFAR's may sit in the folder their archive unpacks to). An
+// image folder tree has a train or test folder (an image folder read at any size, by
+// OpenStream, may have val instead of test).
+func detectLayout(dir string) (format, at string) {
+	c10, c100 := cifar10Spec(), cifar100Spec()
+	for _, d := range []string{dir, filepath.Join(dir, c10.sub)} {
+		if hasAny(d, append(append([]string(nil), c10.train...), c10.test)) {
+			return FormatCIFAR10, d
+		}
+	}
+	for _, d := range []string{dir, filepath.Join(dir, c100.sub)} {
+		if hasAny(d, []string{"train.bin", "test.bin"}) {
+			return FormatCIFAR100, d
+		}
+	}
+	switch {
+	case hasIDX(dir):
+		return FormatIDX, dir
+	case hasSVHN(dir):
+		return FormatSVHN, dir
+	case isDir(filepath.Join(dir, "train")) || isDir(filepath.Join(dir, "test")):
+		return FormatFolder, dir
+	}
+	return "", dir
 }
 
 // hasAny reports whether dir holds a regular file of one of the names.

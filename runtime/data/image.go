@@ -56,15 +56,9 @@ func decodeInto(path string, want [3]int, dst []uint8) (greyed bool, err error) 
 // decodeImageBytes decodes b, the contents of the image file path, into dst as
 // decodeInto does.
 func decodeImageBytes(path string, b []byte, want [3]int, dst []uint8) (greyed bool, err error) {
-	var decode func(io.Reader) (image.Image, error)
-	var config func(io.Reader) (image.Config, error)
-	switch {
-	case bytes.HasPrefix(b, []byte("\x89PNG\r\n\x1a\n")):
-		decode, config = png.Decode, png.DecodeConfig
-	case bytes.HasPrefix(b, []byte{0xff, 0xd8}):
-		decode, config = jpeg.Decode, jpeg.DecodeConfig
-	default:
-		return false, fmt.Errorf("%s: not a PNG or JPEG file", path)
+	decode, config, err := codecOf(path, b)
+	if err != nil {
+		return false, err
 	}
 	cfg, err := config(bytes.NewReader(b))
 	if err != nil {
@@ -85,6 +79,18 @@ func decodeImageBytes(path string, b []byte, want [3]int, dst []uint8) (greyed b
 	}
 	fillCHW(img, want[0], dst)
 	return want[0] == 1 && cfg.ColorModel != color.GrayModel && cfg.ColorModel != color.Gray16Model, nil
+}
+
+// codecOf returns the decoder of b, the contents of the image file path, by its
+// signature: PNG or JPEG, else an error naming the file.
+func codecOf(path string, b []byte) (decode func(io.Reader) (image.Image, error), config func(io.Reader) (image.Config, error), err error) {
+	switch {
+	case bytes.HasPrefix(b, []byte("\x89PNG\r\n\x1a\n")):
+		return png.Decode, png.DecodeConfig, nil
+	case bytes.HasPrefix(b, []byte{0xff, 0xd8}):
+		return jpeg.Decode, jpeg.DecodeConfig, nil
+	}
+	return nil, nil, fmt.Errorf("%s: not a PNG or JPEG file", path)
 }
 
 // maxImageBytes is the most bytes an image file of shape want may have: its pixels

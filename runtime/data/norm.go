@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"runtime"
+	"slices"
 	"strconv"
 )
 
@@ -13,7 +14,23 @@ const (
 	NormMeanStd = "meanstd"
 	NormScale   = "scale"
 	NormZCA     = "zca"
+	// NormImageNet is x/255 normalized with the fixed ImageNet statistics
+	// (ImageNetMean, ImageNetStd), torchvision's transforms.Normalize of its reference
+	// recipe; nothing is fitted.
+	NormImageNet = "imagenet"
 )
+
+// The ImageNet per-channel (RGB) mean and standard deviation of pixels over 255, as
+// torchvision's reference recipe normalizes with them.
+var (
+	ImageNetMean = [3]float32{0.485, 0.456, 0.406}
+	ImageNetStd  = [3]float32{0.229, 0.224, 0.225}
+)
+
+// ImageNetNorm is the `normalize imagenet` normalization.
+func ImageNetNorm() *Norm {
+	return &Norm{Kind: NormImageNet, Mean: ImageNetMean[:], Std: ImageNetStd[:]}
+}
 
 // Metadata keys written by Norm.Metadata (for example into the string
 // metadata of a safetensors checkpoint). The ZCA matrix is too big for
@@ -31,17 +48,19 @@ const (
 //   - meanstd: x/255, then (x - Mean[c]) / Std[c] with the per-channel mean
 //     and population standard deviation of the training pixels (over 255).
 //   - scale: x/255.
+//   - imagenet: as meanstd, with the fixed ImageNetMean and ImageNetStd (3 channels).
 //   - zca: x/255, minus the per-pixel mean Mean (C*H*W values), times the
 //     symmetric D x D whitening matrix ZCA, D = C*H*W (see FitNorm).
 type Norm struct {
-	Kind      string    // "meanstd", "scale", "zca"
-	Mean, Std []float32 // per channel (meanstd); for zca, Mean is per pixel (C*H*W)
+	Kind      string    // "meanstd", "scale", "zca", "imagenet"
+	Mean, Std []float32 // per channel (meanstd, imagenet); for zca, Mean is per pixel (C*H*W)
 	ZCA       []float32 // zca only: D x D row-major whitening matrix, D = C*H*W
 	Eps       float64   // zca only: the eigenvalue regularizer the matrix was fitted with
 }
 
-// FitNorm computes the statistics of kind ("meanstd", "scale" or "zca") from
-// the training split. A channel whose pixels are all equal gets Std 1.
+// FitNorm computes the statistics of kind ("meanstd", "scale", "zca" or "imagenet") from
+// the training split (imagenet and scale fit nothing). A channel whose pixels are all
+// equal gets Std 1.
 //
 // zca follows the WRN paper (Table 4) and pylearn2: the covariance of the
 // training images scaled to [0, 1] and centred per pixel, fitted on at most
@@ -54,14 +73,32 @@ func FitNorm(kind string, train *Set) (*Norm, error) {
 		return nil, err
 	}
 	switch kind {
-	case NormScale:
-		return &Norm{Kind: NormScale}, nil
+	case NormScale, NormImageNet:
+		return FixedNorm(kind, train.C)
 	case NormMeanStd:
 		return fitMeanStd(train), nil
 	case NormZCA:
 		return fitZCA(train, ZCAEpsilon, ZCAMaxImages, runtime.GOMAXPROCS(0))
 	}
-	return nil, fmt.Errorf("data: unknown normalization %q; expected meanstd, scale or zca", kind)
+	return nil, fmt.Errorf("data: unknown normalization %q; expected meanstd, scale, zca or imagenet", kind)
+}
+
+// FixedNorm is a normalization that fits nothing, scale or imagenet, for images of c
+// channels; meanstd and zca, which need statistics of a training split held in memory
+// at the input size, are an error.
+func FixedNorm(kind string, c int) (*Norm, error) {
+	switch kind {
+	case NormScale:
+		return &Norm{Kind: NormScale}, nil
+	case NormImageNet:
+		if c != 3 {
+			return nil, fmt.Errorf("data: normalize imagenet needs 3-channel (RGB) images, not %d-channel ones", c)
+		}
+		return ImageNetNorm(), nil
+	case NormMeanStd, NormZCA:
+		return nil, fmt.Errorf("data: normalize %s fits statistics on a training split at the input size, which images streamed at any size (augment resized_crop) do not give; use normalize imagenet or scale", kind)
+	}
+	return nil, fmt.Errorf("data: unknown normalization %q; expected meanstd, scale, zca or imagenet", kind)
 }
 
 // checkSet validates the shape of a split before statistics are taken.
@@ -114,9 +151,9 @@ func (n *Norm) Check(c, d int) error {
 	switch n.Kind {
 	case NormScale:
 		return nil
-	case NormMeanStd:
+	case NormMeanStd, NormImageNet:
 		if c < 1 || len(n.Mean) != c || len(n.Std) != c || d%c != 0 {
-			return fmt.Errorf("the meanstd normalization has %d means and %d deviations, which do not fit images of %d channels and %d values", len(n.Mean), len(n.Std), c, d)
+			return fmt.Errorf("the %s normalization has %d means and %d deviations, which do not fit images of %d channels and %d values", n.Kind, len(n.Mean), len(n.Std), c, d)
 		}
 		return nil
 	case NormZCA:
@@ -125,7 +162,7 @@ func (n *Norm) Check(c, d int) error {
 		}
 		return nil
 	}
-	return fmt.Errorf("unknown normalization %q (want scale, meanstd or zca)", n.Kind)
+	return fmt.Errorf("unknown normalization %q (want scale, meanstd, zca or imagenet)", n.Kind)
 }
 
 // Apply normalizes one CHW image of bytes into dst (at least len(img) floats), or returns
@@ -154,7 +191,7 @@ func (n *Norm) apply(img []uint8, dst, scratch []float32) {
 		for i, v := range img {
 			dst[i] = float32(v) / 255
 		}
-	case NormMeanStd:
+	case NormMeanStd, NormImageNet:
 		c := len(n.Mean)
 		hw := len(img) / c
 		for ch := range c {
@@ -180,7 +217,7 @@ func (n *Norm) apply(img []uint8, dst, scratch []float32) {
 func (n *Norm) Metadata() map[string]string {
 	m := map[string]string{MetaNormKind: n.Kind}
 	switch n.Kind {
-	case NormMeanStd:
+	case NormMeanStd, NormImageNet:
 		m[MetaNormMean] = jsonFloats(n.Mean)
 		m[MetaNormStd] = jsonFloats(n.Std)
 	case NormZCA:
@@ -203,11 +240,30 @@ func jsonFloats(v []float32) string {
 func NormFromMetadata(meta map[string]string, zca []float32) (*Norm, error) {
 	kind, ok := meta[MetaNormKind]
 	if !ok {
-		return nil, fmt.Errorf("data: metadata has no %q entry (meanstd, scale or zca)", MetaNormKind)
+		return nil, fmt.Errorf("data: metadata has no %q entry (meanstd, scale, zca or imagenet)", MetaNormKind)
 	}
 	switch kind {
 	case NormScale:
 		return &Norm{Kind: NormScale}, nil
+	case NormImageNet:
+		// The statistics are fixed; any written with them must be those.
+		n := ImageNetNorm()
+		for _, f := range []struct {
+			key  string
+			want []float32
+		}{{MetaNormMean, n.Mean}, {MetaNormStd, n.Std}} {
+			if _, ok := meta[f.key]; !ok {
+				continue
+			}
+			v, err := metaFloats(meta, f.key)
+			if err != nil {
+				return nil, err
+			}
+			if !slices.Equal(v, f.want) {
+				return nil, fmt.Errorf("data: metadata %q is %v, but normalize imagenet has %v", f.key, v, f.want)
+			}
+		}
+		return n, nil
 	case NormMeanStd:
 		mean, err := metaFloats(meta, MetaNormMean)
 		if err != nil {
@@ -245,7 +301,7 @@ func NormFromMetadata(meta map[string]string, zca []float32) (*Norm, error) {
 		}
 		return n, nil
 	}
-	return nil, fmt.Errorf("data: metadata %q is %q; expected meanstd, scale or zca", MetaNormKind, kind)
+	return nil, fmt.Errorf("data: metadata %q is %q; expected meanstd, scale, zca or imagenet", MetaNormKind, kind)
 }
 
 // metaFloats parses one JSON array of numbers.
@@ -259,4 +315,30 @@ func metaFloats(meta map[string]string, key string) ([]float32, error) {
 		return nil, fmt.Errorf("data: metadata %q is not a JSON array of numbers: %v", key, err)
 	}
 	return v, nil
+}
+
+// affine is n as a per-channel map of pixel values in [0, 255], for images of c channels
+// streamed at any size: scale, meanstd and imagenet are one; zca, which whitens images of
+// the input size as a whole, is not.
+func (n *Norm) affine(c int) (affine, error) {
+	m := affine{a: make([]float64, c), b: make([]float64, c)}
+	switch n.Kind {
+	case NormScale:
+		for ch := range c {
+			m.a[ch] = 1.0 / 255
+		}
+		return m, nil
+	case NormMeanStd, NormImageNet:
+		if err := n.Check(c, c); err != nil {
+			return affine{}, err
+		}
+		for ch := range c {
+			std := float64(n.Std[ch])
+			m.a[ch], m.b[ch] = 1/(255*std), -float64(n.Mean[ch])/std
+		}
+		return m, nil
+	case NormZCA:
+		return affine{}, fmt.Errorf("the zca normalization whitens whole images of the input size; it cannot normalize images streamed at any size (augment resized_crop)")
+	}
+	return affine{}, n.Check(c, c)
 }

@@ -112,7 +112,7 @@ func TestNormErrors(t *testing.T) {
 	if _, err := FitNorm("whiten", randomSet(rand.New(rand.NewPCG(1, 1)), 2, 1, 2, 2, 2)); err == nil {
 		t.Error("FitNorm accepted an unknown kind")
 	} else {
-		checkErr(t, err, "whiten", "meanstd, scale or zca")
+		checkErr(t, err, "whiten", "meanstd, scale, zca or imagenet")
 	}
 	if _, err := FitNorm(NormMeanStd, &Set{}); err == nil {
 		t.Error("FitNorm accepted an empty split")

@@ -199,7 +199,7 @@ func (g *graph) normalize(n *data.Norm) (string, error) {
 	switch n.Kind {
 	case data.NormScale:
 		return g.add("Mul", "normalize/scale", []string{InputName, g.constant("normalize/inv255", nil, []float32{1.0 / 255})}), nil
-	case data.NormMeanStd:
+	case data.NormMeanStd, data.NormImageNet:
 		a, b := make([]float32, c), make([]float32, c)
 		for ch := range c {
 			std := float64(n.Std[ch])
