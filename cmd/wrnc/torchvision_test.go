@@ -10,6 +10,8 @@ import (
 	"testing"
 
 	"github.com/wrnc/wrnc/runtime/ckpt"
+	"github.com/wrnc/wrnc/runtime/data"
+	"github.com/wrnc/wrnc/runtime/progress"
 )
 
 // torchWRN is the PyTorch reference of both families (../shared/bench/torch/torch_wrn.py).
@@ -77,7 +79,8 @@ import torchvision
 arch, classes, weights, npy, logits = sys.argv[1:6]
 net = getattr(torchvision.models, arch)(num_classes=int(classes))
 sd = load(weights)
-net.load_state_dict({k: v for k, v in sd.items() if not k.startswith("momentum.")}, strict=True)
+# The optimizer's state (for --resume) travels under __optim__.; the rest is the state_dict.
+net.load_state_dict({k: v for k, v in sd.items() if not k.startswith("__optim__.")}, strict=True)
 net.eval()
 with torch.no_grad():
     y = net(torch.from_numpy(np.load(npy)))
@@ -274,5 +277,47 @@ func copyFile(t *testing.T, from, to string) {
 	}
 	if err := os.WriteFile(to, b, 0o644); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestImageNetTrainsAndLoadsInTorchvision trains resnet18's layout (WRN-18-1, imagenet
+// family, at 3x64x64) on a small folder of JPEGs and PNGs of mixed sizes with the family's
+// recipe (random-resized crops, flips, ImageNet normalization), checks that it learns,
+// and loads its checkpoint into torchvision's resnet18 with load_state_dict(strict=True):
+// torchvision's logits equal ours, and every num_batches_tracked counts the steps taken.
+func TestImageNetTrainsAndLoadsInTorchvision(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and trains a binary")
+	}
+	needPython(t, "torch", "torchvision")
+	bin := compileBinary(t, "model WRN-18-1 {\n family imagenet\n input 3x64x64\n classes 3\n batch 12\n}\n"+
+		"train {\n epochs 6\n sgd lr=0.02\n}")
+	dir := t.TempDir()
+	if _, err := data.WriteImageFolder(dir, data.FolderSpec{Classes: 3, Train: 16, Test: 6,
+		MinSize: [2]int{48, 56}, MaxSize: [2]int{96, 120}, Seed: 4}); err != nil {
+		t.Fatal(err)
+	}
+	run := filepath.Join(t.TempDir(), "run")
+	runBin(t, bin, "train", "--data", dir, "--out", run, "--threads", "2")
+	log, err := progress.ReadLog(filepath.Join(run, "log.jsonl"))
+	if err != nil || len(log) != 6 {
+		t.Fatalf("log.jsonl: %d records, %v", len(log), err)
+	}
+	// Chance is a loss of ln 3 = 1.10 and an error of 0.67.
+	if loss, testErr := log[5]["train_loss"].(float64), log[5]["test_error"].(float64); loss > 0.8 || testErr > 0.34 {
+		t.Errorf("did not learn: train loss %.3f, test error %.2f after 6 epochs", loss, testErr)
+	}
+	weights := filepath.Join(run, "last.safetensors")
+	x, want, got := filepath.Join(dir, "x.npy"), filepath.Join(dir, "tv.npy"), filepath.Join(dir, "ours.npy")
+	randomNPY(t, x, 2, []int{3, 64, 64}, 3)
+	var counts []int
+	decodeJSON(t, runPython(t, tvLoad, "resnet18", "3", weights, x, want), &counts)
+	runBin(t, bin, "predict", "--weights", weights, "--npy", x, "--out", got)
+	if e := relErr(readNPY(t, got), f64s(readNPY(t, want))); e > 1e-4 {
+		t.Errorf("logits of our checkpoint in torchvision: relative error %.2e", e)
+	}
+	// 48 training images in batches of 12: 4 steps an epoch.
+	if len(counts) != 1 || counts[0] != 6*4 {
+		t.Errorf("num_batches_tracked = %v, want every BN at %d", counts, 6*4)
 	}
 }
