@@ -68,6 +68,7 @@ func runBench(c *cmd) func() error {
 	batch := c.fs.Int("batch", 0, "inference batch `N` (default: 1 and the compiled batch)")
 	asJSON := c.fs.Bool("json", false, "print the figures as one JSON object")
 	profile := c.fs.String("cpuprofile", "", "write a CPU profile of the measurements to `FILE` (go tool pprof reads it)")
+	only := c.fs.String("only", "", "measure only `inference` or only `training` (default: both; the other figures are then 0 in --json)")
 	c.computeFlags()
 	return func() error {
 		if err := c.noArgs(); err != nil {
@@ -75,6 +76,9 @@ func runBench(c *cmd) func() error {
 		}
 		if *batch < 0 {
 			return usagef("--batch must be at least 1, got %d", *batch)
+		}
+		if *only != "" && *only != "inference" && *only != "training" {
+			return usagef("--only must be inference or training, got %q", *only)
 		}
 		if *profile != "" {
 			f, err := os.Create(*profile)
@@ -88,11 +92,11 @@ func runBench(c *cmd) func() error {
 			defer f.Close()
 			defer pprof.StopCPUProfile()
 		}
-		return bench(c, *batch, *asJSON)
+		return bench(c, *batch, *asJSON, *only)
 	}
 }
 
-func bench(c *cmd, batch int, asJSON bool) error {
+func bench(c *cmd, batch int, asJSON bool, only string) error {
 	spec := c.net.Spec()
 	batches := []int{batch}
 	switch {
@@ -127,6 +131,9 @@ func bench(c *cmd, batch int, asJSON bool) error {
 	gflops := func(imgs float64, factor int64) float64 { return 2 * float64(factor*spec.MACs) * imgs / 1e9 }
 	res := benchResult{Device: c.device, Threads: c.threads, Batch: batches[len(batches)-1]}
 	var lines []string
+	if only == "training" {
+		batches = nil
+	}
 	for _, b := range batches {
 		fmt.Fprintf(c.env.Stderr, "measuring inference at batch %d ...\n", b)
 		logits := make([]float32, b*k)
@@ -139,30 +146,13 @@ func bench(c *cmd, batch int, asJSON bool) error {
 		res.Inference.GFLOPS = gflops(res.Inference.ImagesPerSec, 1)
 		lines = append(lines, fmt.Sprintf("inference  batch %-5d %10.1f images/s %8.1f GFLOP/s", b, res.Inference.ImagesPerSec, res.Inference.GFLOPS))
 	}
-	fmt.Fprintf(c.env.Stderr, "measuring a training step at batch %d ...\n", spec.Batch)
-	r := spec.Recipe
-	// A zero learning rate: the update costs the same and the weights stay put.
-	h := model.Hyper{Momentum: r.Momentum, Dampening: r.Dampening, WeightDecay: r.WeightDecay, Nesterov: r.Nesterov}
-	var stepErr error
-	steps := 0
-	step := func() {
-		if _, err := c.net.TrainStep(m.st, spec.Batch, x[:spec.Batch*d], labels, h); err != nil {
-			stepErr = err
+	if only != "inference" {
+		line, err := benchTrain(c, m, &res, x[:spec.Batch*d], labels)
+		if err != nil {
+			return err
 		}
-		steps++
+		lines = append(lines, line)
 	}
-	step() // the first step also uploads the weights to a device
-	c0, s0 := counters(c.net), steps
-	sec := measure(step)
-	if stepErr != nil {
-		return stepErr
-	}
-	c1, per := counters(c.net), float64(steps-s0)
-	res.Train = trainSpeed{speed: speed{ImagesPerSec: float64(spec.Batch) / sec},
-		LaunchesPerStep: float64(c1.Launches-c0.Launches) / per, SyncsPerStep: float64(c1.Syncs-c0.Syncs) / per,
-		H2DBytesPerStep: float64(c1.H2DBytes-c0.H2DBytes) / per, D2HBytesPerStep: float64(c1.D2HBytes-c0.D2HBytes) / per}
-	res.Train.GFLOPS = gflops(res.Train.ImagesPerSec, 3)
-	lines = append(lines, fmt.Sprintf("training   batch %-5d %10.1f images/s %8.1f GFLOP/s (forward, backward, SGD step)", spec.Batch, res.Train.ImagesPerSec, res.Train.GFLOPS))
 	if asJSON {
 		b, err := json.Marshal(res)
 		if err != nil {
@@ -176,6 +166,36 @@ func bench(c *cmd, batch int, asJSON bool) error {
 		fmt.Fprintln(c.env.Stdout, l)
 	}
 	return nil
+}
+
+// benchTrain measures a training step at the compiled batch on images x, into res.Train,
+// and returns the line that reports it.
+func benchTrain(c *cmd, m *machine, res *benchResult, x []float32, labels []int32) (string, error) {
+	spec := c.net.Spec()
+	fmt.Fprintf(c.env.Stderr, "measuring a training step at batch %d ...\n", spec.Batch)
+	r := spec.Recipe
+	// A zero learning rate: the update costs the same and the weights stay put.
+	h := model.Hyper{Momentum: r.Momentum, Dampening: r.Dampening, WeightDecay: r.WeightDecay, Nesterov: r.Nesterov}
+	var stepErr error
+	steps := 0
+	step := func() {
+		if _, err := c.net.TrainStep(m.st, spec.Batch, x, labels, h); err != nil {
+			stepErr = err
+		}
+		steps++
+	}
+	step() // the first step also uploads the weights to a device
+	c0, s0 := counters(c.net), steps
+	sec := measure(step)
+	if stepErr != nil {
+		return "", stepErr
+	}
+	c1, per := counters(c.net), float64(steps-s0)
+	res.Train = trainSpeed{speed: speed{ImagesPerSec: float64(spec.Batch) / sec},
+		LaunchesPerStep: float64(c1.Launches-c0.Launches) / per, SyncsPerStep: float64(c1.Syncs-c0.Syncs) / per,
+		H2DBytesPerStep: float64(c1.H2DBytes-c0.H2DBytes) / per, D2HBytesPerStep: float64(c1.D2HBytes-c0.D2HBytes) / per}
+	res.Train.GFLOPS = 2 * float64(3*spec.MACs) * res.Train.ImagesPerSec / 1e9
+	return fmt.Sprintf("training   batch %-5d %10.1f images/s %8.1f GFLOP/s (forward, backward, SGD step)", spec.Batch, res.Train.ImagesPerSec, res.Train.GFLOPS), nil
 }
 
 // measure returns the seconds one call of f takes: the median of several timed runs

@@ -123,3 +123,75 @@ var wrnOther = []struct {
 	{"g1dim_64x32x32", mkConv(64, 32, 32, 128, 1, 2, 0)},
 	{"g0dim_16x32x32", mkConv(16, 32, 32, 64, 1, 1, 0)},
 }
+
+// wrn50Shapes are the distinct convolutions of WRN-50-2-bottleneck at 3x224x224 (the
+// stem, and per stage the bottleneck's 1x1s, its 3x3, the strided 3x3 and downsample of
+// the first block).
+var wrn50Shapes = []struct {
+	name string
+	c    Conv
+}{
+	{"stem_3x224", mkConv(3, 224, 224, 64, 7, 2, 3)},
+	{"l1pw_256to128x56", mkConv(256, 56, 56, 128, 1, 1, 0)},
+	{"l1pw_128to256x56", mkConv(128, 56, 56, 256, 1, 1, 0)},
+	{"l1_128x56", mkConv(128, 56, 56, 128, 3, 1, 1)},
+	{"l2s2_256x56", mkConv(256, 56, 56, 256, 3, 2, 1)},
+	{"l2ds_256to512x56", mkConv(256, 56, 56, 512, 1, 2, 0)},
+	{"l2pw_512to256x28", mkConv(512, 28, 28, 256, 1, 1, 0)},
+	{"l2_256x28", mkConv(256, 28, 28, 256, 3, 1, 1)},
+	{"l3s2_512x28", mkConv(512, 28, 28, 512, 3, 2, 1)},
+	{"l3pw_1024to512x14", mkConv(1024, 14, 14, 512, 1, 1, 0)},
+	{"l3_512x14", mkConv(512, 14, 14, 512, 3, 1, 1)},
+	{"l4s2_1024x14", mkConv(1024, 14, 14, 1024, 3, 2, 1)},
+	{"l4ds_1024to2048x14", mkConv(1024, 14, 14, 2048, 1, 2, 0)},
+	{"l4pw_2048to1024x7", mkConv(2048, 7, 7, 1024, 1, 1, 0)},
+	{"l4pw_1024to2048x7", mkConv(1024, 7, 7, 2048, 1, 1, 0)},
+	{"l4_1024x7", mkConv(1024, 7, 7, 1024, 3, 1, 1)},
+}
+
+// BenchmarkConvForwardWRN50 runs the forward pass of WRN-50-2's convolutions by every
+// method that takes them at batch 1 and 16 on 2 threads (the selection pass's table for
+// the imagenet family rests on these figures). GFLOP/s is effective, as in
+// BenchmarkConvForward.
+func BenchmarkConvForwardWRN50(b *testing.B) {
+	for _, bc := range wrn50Shapes {
+		for _, n := range []int{1, 16} {
+			for _, m := range methodsFor(bc.c) {
+				b.Run(fmt.Sprintf("%s/n=%d/%s", bc.name, n, m), func(b *testing.B) {
+					c := bc.c
+					d := benchData(c, n)
+					ctx := newTestCtx(b, 2, WorkspaceFor(c))
+					dv := m.derive(ctx, &c, d.w, false)
+					m.fwd(ctx, n, &c, d.x, d.w, dv, d.pre, d.y, d.y)
+					b.ResetTimer()
+					for b.Loop() {
+						m.fwd(ctx, n, &c, d.x, d.w, dv, d.pre, d.y, d.y)
+					}
+					b.ReportMetric(2*float64(c.MACs())*float64(n)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+				})
+			}
+		}
+	}
+}
+
+// BenchmarkConvBackwardWRN50 runs the backward pass of WRN-50-2's convolutions by every
+// method that takes them at batch 16 on 2 threads; GFLOP/s as in BenchmarkConvBackward.
+func BenchmarkConvBackwardWRN50(b *testing.B) {
+	for _, bc := range wrn50Shapes {
+		for _, m := range methodsFor(bc.c) {
+			b.Run(fmt.Sprintf("%s/n=16/%s", bc.name, m), func(b *testing.B) {
+				const n = 16
+				c := bc.c
+				d := benchData(c, n)
+				ctx := newTestCtx(b, 2, WorkspaceFor(c))
+				dv := m.derive(ctx, &c, d.w, true)
+				m.bwd(ctx, n, &c, d.x, d.w, dv, d.pre, d.y, d.dw, d.dz, false)
+				b.ResetTimer()
+				for b.Loop() {
+					m.bwd(ctx, n, &c, d.x, d.w, dv, d.pre, d.y, d.dw, d.dz, false)
+				}
+				b.ReportMetric(4*float64(c.MACs())*n*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+			})
+		}
+	}
+}

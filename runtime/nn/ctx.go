@@ -64,7 +64,7 @@ type Ctx struct {
 	// Loop bodies bound once, so that handing them to the pool does not allocate.
 	fwdBody, bwdBody, loadBody               func(t, lo, hi int)
 	reduceBody, bnTrainBody, bnBackBody      func(lo, hi int)
-	headFwdBody, headBwdBody                 func(lo, hi int)
+	headFwdBody, headBwdBody, headFCBody     func(lo, hi int)
 	poolFwdBody, poolBwdBody                 func(lo, hi int)
 	addFwdBody, addBwdBody                   func(lo, hi int)
 	winoChunksBody, winoInBody, winoOutBody  func(t, lo, hi int)
@@ -116,6 +116,7 @@ func NewCtx(pool *cpu.Pool, gemm *cpu.Gemm, workspace int) *Ctx {
 	ctx.bnBackBody = ctx.bnBackChannels
 	ctx.headFwdBody = ctx.headForwardImages
 	ctx.headBwdBody = ctx.headBackwardChannels
+	ctx.headFCBody = ctx.headFC
 	ctx.poolFwdBody = ctx.poolForwardPlanes
 	ctx.poolBwdBody = ctx.poolBackwardPlanes
 	ctx.addFwdBody = ctx.addForwardPlanes

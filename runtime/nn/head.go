@@ -17,10 +17,13 @@ func HeadForward(ctx *Ctx, n, C, HW, F int, x, scale, shift, fcW, fcB, pooled, l
 	ctx.head = headCall{n: n, c: C, hw: HW, f: F, x: x, scale: scale, shift: shift, fcW: fcW, fcB: fcB,
 		pooled: pooled, logits: logits}
 	ctx.pool.For(n, ctx.headFwdBody)
+	// The FC layer by (image, class), so that one image's thousand logits of a wide
+	// network are shared by the threads as well.
+	ctx.pool.For(n*F, ctx.headFCBody)
 	ctx.head = headCall{}
 }
 
-// headForwardImages runs images [lo, hi).
+// headForwardImages pools images [lo, hi).
 func (ctx *Ctx) headForwardImages(lo, hi int) {
 	h := &ctx.head
 	for i := lo; i < hi; i++ {
@@ -38,13 +41,30 @@ func (ctx *Ctx) headForwardImages(lo, hi int) {
 			}
 			p[ch] = float32(s / float64(h.hw))
 		}
-		for f := 0; f < h.f; f++ {
-			s := float64(h.fcB[f])
-			for ch, w := range h.fcW[f*h.c : (f+1)*h.c] {
-				s += float64(p[ch]) * float64(w)
-			}
-			h.logits[i*h.f+f] = float32(s)
+	}
+}
+
+// headFC computes logits [lo, hi) of the n*F (image-major), each sum of products in float64
+// over four interleaved partial sums (a single chain of dependent additions would wait
+// on each one's latency).
+func (ctx *Ctx) headFC(lo, hi int) {
+	h := &ctx.head
+	for j := lo; j < hi; j++ {
+		i, f := j/h.f, j%h.f
+		p, w := h.pooled[i*h.c:(i+1)*h.c], h.fcW[f*h.c:(f+1)*h.c]
+		w = w[:len(p)]
+		var s0, s1, s2, s3 float64
+		ch := 0
+		for ; ch+4 <= len(p); ch += 4 {
+			s0 += float64(p[ch]) * float64(w[ch])
+			s1 += float64(p[ch+1]) * float64(w[ch+1])
+			s2 += float64(p[ch+2]) * float64(w[ch+2])
+			s3 += float64(p[ch+3]) * float64(w[ch+3])
 		}
+		for ; ch < len(p); ch++ {
+			s0 += float64(p[ch]) * float64(w[ch])
+		}
+		h.logits[j] = float32(float64(h.fcB[f]) + ((s0 + s1) + (s2 + s3)))
 	}
 }
 
