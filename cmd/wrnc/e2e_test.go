@@ -288,7 +288,7 @@ const harnessLR = 0.1
 func TestReferenceGradients(t *testing.T) {
 	for _, src := range []string{
 		"model WRN-13-1-B(3,1,3) {\n input 2x5x6\n classes 3\n dropout 0.25\n}",
-		"model WRN-18-0.125 {\n family imagenet\n input 1x32x32\n classes 3\n}",
+		"model WRN-18-0.125 {\n family imagenet\n input 1x32x32\n classes 3\n}\ntrain {\n normalize scale\n}",
 	} {
 		t.Run(strings.Fields(src)[1], func(t *testing.T) { referenceGradients(t, src) })
 	}

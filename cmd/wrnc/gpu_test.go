@@ -13,6 +13,7 @@ import (
 	"github.com/wrnc/wrnc/compiler"
 	"github.com/wrnc/wrnc/compiler/ir"
 	"github.com/wrnc/wrnc/runtime/ckpt"
+	"github.com/wrnc/wrnc/runtime/data"
 	"github.com/wrnc/wrnc/runtime/progress"
 )
 
@@ -152,5 +153,51 @@ func TestSimDeviceBinary(t *testing.T) {
 	}
 	if tr.Syncs != 1 || tr.Launches < float64(len(p.Ops)) {
 		t.Errorf("%g syncs and %g launches per step, want 1 and at least one per op", tr.Syncs, tr.Launches)
+	}
+}
+
+// TestSimDeviceImageNet runs an imagenet-family binary on the sim device as a user would:
+// train on an image folder (streamed, random-resized crops), eval, and predict, which
+// agrees with the CPU device.
+func TestSimDeviceImageNet(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds a binary")
+	}
+	src := "model WRN-18-0.125 {\n family imagenet\n input 3x32x32\n classes 3\n batch 4\n}\ntrain {\n epochs 1\n sgd lr=0.02\n}"
+	wrn := filepath.Join(t.TempDir(), "n.wrn")
+	if err := os.WriteFile(wrn, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	bin := filepath.Join(t.TempDir(), "n")
+	if code, _, stderr := runWrnc("compile", "--device", "sim", wrn, "-o", bin); code != 0 {
+		t.Fatalf("wrnc compile --device sim: exit %d\n%s", code, stderr)
+	}
+	dir := t.TempDir()
+	if _, err := data.WriteImageFolder(dir, data.FolderSpec{Classes: 3, Train: 4, Test: 2,
+		MinSize: [2]int{30, 30}, MaxSize: [2]int{50, 60}, Seed: 6}); err != nil {
+		t.Fatal(err)
+	}
+	run := filepath.Join(t.TempDir(), "run")
+	if _, stderr, code := exe(t, os.Environ(), bin, "train", "--device", "sim", "--data", dir, "--out", run); code != 0 {
+		t.Fatalf("train --device sim: exit %d\n%s", code, stderr)
+	}
+	weights := filepath.Join(run, "last.safetensors")
+	out, stderr, code := exe(t, os.Environ(), bin, "eval", "--device", "sim", "--weights", weights, "--data", dir, "--json")
+	var ev struct{ N int }
+	if code != 0 || json.Unmarshal([]byte(out), &ev) != nil || ev.N != 6 {
+		t.Fatalf("eval --device sim: exit %d, %q\n%s", code, out, stderr)
+	}
+	x := filepath.Join(dir, "x.npy")
+	randomNPY(t, x, 5, []int{3, 32, 32}, 2)
+	logits := map[string][]float32{}
+	for _, dev := range []string{"cpu", "sim"} {
+		y := filepath.Join(dir, dev+".npy")
+		if _, stderr, code := exe(t, os.Environ(), bin, "predict", "--device", dev, "--weights", weights, "--npy", x, "--out", y); code != 0 {
+			t.Fatalf("predict --device %s: exit %d\n%s", dev, code, stderr)
+		}
+		logits[dev] = readNPY(t, y)
+	}
+	if e := relErr(logits["sim"], f64s(logits["cpu"])); e > 1e-4 || len(logits["sim"]) != 5*3 {
+		t.Errorf("predict --device sim differs from --device cpu: relative error %.2e", e)
 	}
 }
