@@ -181,18 +181,7 @@ func byteCount(n, item int64, ok bool) string {
 // readFloat64s fills v with little-endian float64 values from r, rounded to
 // float32.
 func readFloat64s(r io.Reader, v []float32) error {
-	var buf [16 << 10]byte
-	for len(v) > 0 {
-		k := min(len(v), len(buf)/8)
-		if _, err := io.ReadFull(r, buf[:8*k]); err != nil {
-			return err
-		}
-		for i := range v[:k] {
-			v[i] = float32(math.Float64frombits(binary.LittleEndian.Uint64(buf[8*i:])))
-		}
-		v = v[k:]
-	}
-	return nil
+	return readLE(r, v, 8, func(b []byte) float32 { return float32(math.Float64frombits(binary.LittleEndian.Uint64(b))) })
 }
 
 // WriteNPY writes data, a float32 array of the given shape in C order, as a

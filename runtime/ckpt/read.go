@@ -163,34 +163,28 @@ func checkLayout(entries []entry, dataSize int64) error {
 	return nil
 }
 
-// readFloats fills v with little-endian float32 values from r.
-func readFloats(r io.Reader, v []float32) error {
+// readLE fills v with values of size bytes each read from r, decoded by dec.
+func readLE[T any](r io.Reader, v []T, size int, dec func([]byte) T) error {
 	var buf [16 << 10]byte
 	for len(v) > 0 {
-		k := min(len(v), len(buf)/4)
-		if _, err := io.ReadFull(r, buf[:4*k]); err != nil {
+		k := min(len(v), len(buf)/size)
+		if _, err := io.ReadFull(r, buf[:size*k]); err != nil {
 			return err
 		}
 		for i := range v[:k] {
-			v[i] = math.Float32frombits(binary.LittleEndian.Uint32(buf[4*i:]))
+			v[i] = dec(buf[size*i:])
 		}
 		v = v[k:]
 	}
 	return nil
 }
 
+// readFloats fills v with little-endian float32 values from r.
+func readFloats(r io.Reader, v []float32) error {
+	return readLE(r, v, 4, func(b []byte) float32 { return math.Float32frombits(binary.LittleEndian.Uint32(b)) })
+}
+
 // readInts fills v with little-endian int64 values from r.
 func readInts(r io.Reader, v []int64) error {
-	var buf [16 << 10]byte
-	for len(v) > 0 {
-		k := min(len(v), len(buf)/8)
-		if _, err := io.ReadFull(r, buf[:8*k]); err != nil {
-			return err
-		}
-		for i := range v[:k] {
-			v[i] = int64(binary.LittleEndian.Uint64(buf[8*i:]))
-		}
-		v = v[k:]
-	}
-	return nil
+	return readLE(r, v, 8, func(b []byte) int64 { return int64(binary.LittleEndian.Uint64(b)) })
 }

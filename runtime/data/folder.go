@@ -37,21 +37,9 @@ func loadFolder(dir string, want [3]int, classes, limit int) (*Dataset, error) {
 		// The test split alone: its class folders name the classes.
 		trainDir = testDir
 	}
-	names, err := classFolders(trainDir)
+	names, err := splitClasses(trainDir, testDir, classes)
 	if err != nil {
 		return nil, err
-	}
-	if len(names) != classes {
-		return nil, fmt.Errorf("%s: %d class folders (%s), but the network has %d classes; give it one folder of images per class",
-			trainDir, len(names), listNames(names), classes)
-	}
-	testNames, err := classFolders(testDir)
-	if err != nil {
-		return nil, err
-	}
-	if !slices.Equal(names, testNames) {
-		return nil, fmt.Errorf("%s: class folders %s differ from those of %s (%s)%s",
-			testDir, listNames(testNames), trainDir, listNames(names), folderDiff(names, testNames))
 	}
 	var trainFiles [][]string
 	if limit != testOnly {
@@ -79,6 +67,28 @@ func loadFolder(dir string, want [3]int, classes, limit int) (*Dataset, error) {
 		ds.Notes = append(ds.Notes, fmt.Sprintf("%s: %d colour images were turned into grey ones (their luminance), since the network takes 1 channel", dir, g))
 	}
 	return ds, nil
+}
+
+// splitClasses returns the class folders of trainDir, which must be classes of them and
+// the same as testDir's.
+func splitClasses(trainDir, testDir string, classes int) ([]string, error) {
+	names, err := classFolders(trainDir)
+	if err != nil {
+		return nil, err
+	}
+	if len(names) != classes {
+		return nil, fmt.Errorf("%s: %d class folders (%s), but the network has %d classes; give it one folder of images per class",
+			trainDir, len(names), listNames(names), classes)
+	}
+	testNames, err := classFolders(testDir)
+	if err != nil {
+		return nil, err
+	}
+	if !slices.Equal(names, testNames) {
+		return nil, fmt.Errorf("%s: class folders %s differ from those of %s (%s)%s",
+			testDir, listNames(testNames), trainDir, listNames(names), folderDiff(names, testNames))
+	}
+	return names, nil
 }
 
 // classFolders returns the sorted names of the non-hidden sub-folders of dir.

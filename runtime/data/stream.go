@@ -3,7 +3,6 @@ package data
 import (
 	"fmt"
 	"path/filepath"
-	"slices"
 )
 
 // Source is a split whose images are read one at a time, at whatever size they have: the
@@ -119,21 +118,9 @@ func openStream(dir string, want [3]int, classes, limit int) (*Streamed, error) 
 	if limit == testOnly {
 		trainDir = testDir // the test split alone: its class folders name the classes
 	}
-	names, err := classFolders(trainDir)
+	names, err := splitClasses(trainDir, testDir, classes)
 	if err != nil {
 		return nil, err
-	}
-	if len(names) != classes {
-		return nil, fmt.Errorf("%s: %d class folders (%s), but the network has %d classes; give it one folder of images per class",
-			trainDir, len(names), listNames(names), classes)
-	}
-	testNames, err := classFolders(testDir)
-	if err != nil {
-		return nil, err
-	}
-	if !slices.Equal(names, testNames) {
-		return nil, fmt.Errorf("%s: class folders %s differ from those of %s (%s)%s",
-			testDir, listNames(testNames), trainDir, listNames(names), folderDiff(names, testNames))
 	}
 	s := &Streamed{Train: filesSource(nil, want[0]), Classes: names, Format: FormatFolder}
 	if limit != testOnly {
