@@ -56,6 +56,31 @@ func (k *Kernels) PackB(dst, b []float32, ldb, K, N int) {
 	packB(&k.ks, dst, b, ldb, false, 0, K, 0, N)
 }
 
+// PackBPre is PackB with the BN-ReLU of a convolution's input applied as it packs: row k
+// of b (an input channel) is packed as max(0, v*scale[k] + shift[k]), the product rounded
+// before the sum (no fused multiply-add). It panics when the slices are too short.
+func (k *Kernels) PackBPre(dst, b []float32, ldb, K, N int, scale, shift []float32) {
+	if K < 1 || N < 1 || ldb < N || len(b) < (K-1)*ldb+N || len(dst) < PackedLen(K, N) || len(scale) < K || len(shift) < K {
+		k.f.failf("cpu.Kernels.PackBPre: K=%d N=%d ldb=%d with len(b)=%d len(dst)=%d len(scale)=%d len(shift)=%d",
+			K, N, ldb, len(b), len(dst), len(scale), len(shift))
+		return
+	}
+	full := N / nr
+	if full > 0 {
+		k.ks.packBP(&dst[0], &b[0], ldb, K, full, &scale[0], &shift[0])
+	}
+	if cols := N - full*nr; cols > 0 {
+		panel := dst[full*K*nr : (full+1)*K*nr]
+		for r := 0; r < K; r++ {
+			out := (*[nr]float32)(panel[r*nr:])
+			*out = [nr]float32{}
+			for j, v := range b[r*ldb+full*nr : r*ldb+N] {
+				out[j] = bnReLU(v, scale[r], shift[r])
+			}
+		}
+	}
+}
+
 // mulEdge is the scratch of a partial last panel: a micro-tile written by the kernel and
 // then copied (or added) into C.
 type mulEdge [maxMR * nr]float32
