@@ -58,11 +58,12 @@ func convCases() []convCase {
 		// The pointwise forward pass (pointwise.go): a column split with a partial panel
 		// (K < OH*OW), a row split (K > OH*OW) with a K block past 320 and a separate
 		// residual, several column blocks of one image, several row blocks of one item,
-		// and images over threads.
+		// and images over threads with packed weights (pwPackACols) and a partial panel.
 		convCase{c: mkConv(40, 7, 7, 48, 1, 1, 0), n: 1, threads: 2, pre: 1, res: true, inplace: true},
 		convCase{c: mkConv(340, 5, 5, 40, 1, 1, 0), n: 1, threads: 2, pre: 1, res: true},
 		convCase{c: mkConv(1200, 16, 16, 16, 1, 1, 0), n: 1, threads: 2, pre: 1},
 		convCase{c: mkConv(20, 5, 5, 300, 1, 1, 0), n: 1, threads: 2, pre: 1, res: true},
+		convCase{c: mkConv(8, 25, 25, 20, 1, 1, 0), n: 3, threads: 2, pre: 1, res: true},
 		convCase{c: mkConv(24, 20, 20, 16, 1, 1, 0), n: 3, threads: 2, pre: 1, res: true},
 	)
 	// WRN-like shapes for the im2row method: strided 3x3, 1x1/2, 1x1/1, 5x5/2, and a 3x3/1.

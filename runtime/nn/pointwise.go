@@ -21,9 +21,15 @@ func pwPanels(c *Conv) int {
 }
 
 // pwWorkspace is the per-thread workspace of pointwiseForward: the packed input of one
-// item and the scratch tile of a partial last panel (one row block of one panel).
+// item, one packed row block of weights and the scratch tile of a partial last panel.
 func pwWorkspace(c *Conv) int {
-	return pwPanels(c)*c.C*cpu.PanelCols + pwRowBlock*cpu.PanelCols
+	return pwPanels(c)*c.C*cpu.PanelCols + pwRowBlock*c.C + pwRowBlock*cpu.PanelCols
+}
+
+// pwBlockRows returns the rows of weights of one row block: pwRowBlock, or fewer (a
+// multiple of 16) where its packed copy would pass 512 KiB.
+func pwBlockRows(c *Conv) int {
+	return max(16, min(pwRowBlock, (128<<10)/c.C/16*16))
 }
 
 // pwCall is the pointwise forward pass in progress and its split: items are (image, row
@@ -84,7 +90,9 @@ func (ctx *Ctx) pwItems(t, lo, hi int) {
 	const nr = cpu.PanelCols
 	s := ctx.buf[t*ctx.ws : (t+1)*ctx.ws]
 	bp := s[:p.panels*nc*nr]
-	edge := s[p.panels*nc*nr : p.panels*nc*nr+pwRowBlock*nr]
+	rest := s[p.panels*nc*nr:]
+	apk, edge := rest[:pwRowBlock*nc], rest[pwRowBlock*nc:pwRowBlock*nc+pwRowBlock*nr]
+	rb := pwBlockRows(c)
 	for it := lo; it < hi; it++ {
 		img, r, b := it/(p.rb*p.cb), it/p.cb%p.rb, it%p.cb
 		j0, j1 := b*p.panels*nr, min(hw, (b+1)*p.panels*nr)
@@ -105,28 +113,48 @@ func (ctx *Ctx) pwItems(t, lo, hi int) {
 		}
 		// Row blocks of pwRowBlock rows: each block of weights is read from memory once
 		// and from L2 for every panel, the packed input from L2 for every block.
-		for ib := i0; ib < i1; ib += pwRowBlock {
-			ctx.pwRows(bp, edge, yi, ib, min(i1, ib+pwRowBlock), j0, j1)
+		for ib := i0; ib < i1; ib += rb {
+			ctx.pwRows(bp, apk, edge, yi, ib, min(i1, ib+rb), j0, j1)
 		}
 	}
 }
 
-// pwRowBlock is the rows of weights that one pass over an item's packed input uses (128
-// rows of 2048 channels: 1 MiB, beside pwBlockFloats in a 2 MiB L2).
+// pwRowBlock is the most rows of weights that one pass over an item's packed input uses;
+// packed into 16-row micro-panels (cpu.Kernels.PackA), they are read one line per depth
+// rather than 16 rows C apart, which alias in L1 when C is a multiple of 512.
 const pwRowBlock = 128
 
+// pwPackACols is the fewest columns of an item for which pwRows packs its weights.
+const pwPackACols = 512
+
 // pwRows computes rows [i0, i1) and columns [j0, j1) of output image yi from the packed
-// input bp, with edge as the scratch of a partial last panel.
-func (ctx *Ctx) pwRows(bp, edge, yi []float32, i0, i1, j0, j1 int) {
+// input bp, packing the rows of weights into apk, with edge as the scratch of a partial
+// last panel.
+func (ctx *Ctx) pwRows(bp, apk, edge, yi []float32, i0, i1, j0, j1 int) {
 	p := &ctx.pw
 	c := &p.c
 	hw, nc := c.OH*c.OW, c.C
 	const nr = cpu.PanelCols
 	cols, rows := j1-j0, i1-i0
 	wi := p.w[i0*nc : i1*nc]
+	// Packing the weights pays for itself over pwPackACols columns or more (measured: 5-8%
+	// faster at 784 and 1568 columns, even at 196 to 400, 5-13% slower at 49); both ways
+	// compute the same bits (cpu.Kernels.MulPackedA).
+	var ap []float32
+	if cols >= pwPackACols {
+		ap = apk[:cpu.PackedALen(rows, nc)]
+		ctx.kern.PackA(ap, wi, nc, rows, nc)
+	}
+	mul := func(n int, b, out []float32, ldo int, acc bool) {
+		if ap != nil {
+			ctx.kern.MulPackedA(rows, n, nc, ap, b, nc*nr, out, ldo, acc)
+		} else {
+			ctx.kern.MulPanels(false, rows, n, nc, wi, nc, b, nc*nr, out, ldo, acc)
+		}
+	}
 	full := cols / nr * nr
 	if full > 0 {
-		ctx.kern.MulPanels(false, rows, full, nc, wi, nc, bp, nc*nr, yi[i0*hw+j0:], hw, p.hasResidual)
+		mul(full, bp, yi[i0*hw+j0:], hw, p.hasResidual)
 	}
 	if full == cols {
 		return
@@ -139,7 +167,7 @@ func (ctx *Ctx) pwRows(bp, edge, yi []float32, i0, i1, j0, j1 int) {
 			copy(e[i*nr:(i+1)*nr], yi[(i0+i)*hw+jf:(i0+i)*hw+j1])
 		}
 	}
-	ctx.kern.MulPanels(false, rows, nr, nc, wi, nc, bp[full*nc:], nc*nr, e, nr, p.hasResidual)
+	mul(nr, bp[full*nc:], e, nr, p.hasResidual)
 	for i := 0; i < rows; i++ {
 		copy(yi[(i0+i)*hw+jf:(i0+i)*hw+j1], e[i*nr:i*nr+j1-jf])
 	}

@@ -57,9 +57,10 @@ func TestThreadCountIndependent(t *testing.T) {
 
 // TestPointwiseThreadCountIndependent is TestThreadCountIndependent for the forward pass
 // of pointwise convolutions with a BN-ReLU but no dropout (packed through the BN-ReLU,
-// pointwise.go), on shapes that split by rows, by columns and into several column blocks.
+// pointwise.go), on shapes that split by rows, by columns and into several column blocks, and one whose
+// weights are packed on some thread counts and not on others (pwPackACols).
 func TestPointwiseThreadCountIndependent(t *testing.T) {
-	for _, c := range []Conv{mkConv(340, 5, 5, 40, 1, 1, 0), mkConv(1200, 16, 16, 16, 1, 1, 0), mkConv(24, 7, 7, 40, 1, 1, 0), mkConv(20, 5, 5, 300, 1, 1, 0)} {
+	for _, c := range []Conv{mkConv(340, 5, 5, 40, 1, 1, 0), mkConv(1200, 16, 16, 16, 1, 1, 0), mkConv(24, 7, 7, 40, 1, 1, 0), mkConv(20, 5, 5, 300, 1, 1, 0), mkConv(8, 25, 25, 20, 1, 1, 0)} {
 		for _, n := range []int{1, 3, 16} {
 			t.Run(fmt.Sprintf("C%d-%dx%d-K%d/n=%d", c.C, c.H, c.W, c.K, n), func(t *testing.T) {
 				var want []float32
