@@ -58,10 +58,6 @@ type convRule struct {
 // winogradFewTiles is the tile count under which F(2x2) beats F(4x4).
 const winogradFewTiles = 12
 
-// wideOutput is the output size (pixels) past which a pointwise convolution's forward pass
-// runs by im2row.
-const wideOutput = 32 * 32
-
 // rowMinChannels is the fewest input channels im2row takes: fewer would leave most of
 // each 8-channel vector of its channel-blocked input as padding.
 const rowMinChannels = 8
@@ -88,18 +84,11 @@ var cpuConvRules = []convRule{
 		Sel:  contract.Selection{Method: contract.Im2row},
 	},
 	{
-		Name: "im2row-wide-pointwise-forward",
-		Why: "the forward pass of a 1x1 stride-1 convolution on more than 32x32 pixels: im2row's channel-blocked GEMM " +
-			"beats the pointwise GEMM on the planes by a third at 56x56 (WRN-50-2's first stage, BenchmarkConvForwardWRN50, " +
-			"batches 1 and 16 on an AVX-512 Xeon); it loses at 28x28 and below, and in the backward passes (BenchmarkConvBackwardWRN50)",
-		When: func(q convQuery) bool {
-			return q.pass == contract.Forward && q.c.Pointwise() && q.c.C >= rowMinChannels && q.c.OH*q.c.OW > wideOutput
-		},
-		Sel: contract.Selection{Method: contract.Im2row},
-	},
-	{
 		Name: "pointwise",
-		Why:  "1x1 stride-1 unpadded convolutions: the input planes are already the column matrix",
+		Why: "1x1 stride-1 unpadded convolutions: the input planes are already the column matrix, packed through the BN-ReLU " +
+			"as the GEMM consumes them; at 56x56 this beats im2row's channel-blocked GEMM in the forward pass by 20-35% at batch 1 " +
+			"and by 25% (256 to 128 channels) or loses 4% (128 to 256) at batch 16 (WRN-50-2's first stage, BenchmarkConvForwardWRN50, " +
+			"2 threads on an AVX-512 Xeon), and wins at 28x28 and below and in the backward passes",
 		When: func(q convQuery) bool { return q.c.Pointwise() },
 		Sel:  contract.Selection{Method: contract.Pointwise},
 	},

@@ -40,9 +40,9 @@ func TestConvRules(t *testing.T) {
 		// Strided 3x3 and strided 1x1 convolutions with 8 or more channels.
 		{"im2row", convQuery{c: conv3(160, 320, 32, 32, 2), pass: contract.Forward, batch: 128}, contract.Selection{Method: contract.Im2row}},
 		{"im2row", convQuery{c: conv1(8, 16, 16, 16, 2), pass: contract.Wgrad, batch: 4}, contract.Selection{Method: contract.Im2row}},
-		// 1x1 stride 1 on 56x56: the forward pass by im2row, the gradients pointwise; on
-		// 32x32, pointwise.
-		{"im2row-wide-pointwise-forward", convQuery{c: conv1(256, 128, 56, 56, 1), pass: contract.Forward, batch: 1}, contract.Selection{Method: contract.Im2row}},
+		// 1x1 stride 1 on 56x56 and 32x32, forward and backward: pointwise.
+		{"pointwise", convQuery{c: conv1(256, 128, 56, 56, 1), pass: contract.Forward, batch: 1}, contract.Selection{Method: contract.Pointwise}},
+		{"pointwise", convQuery{c: conv1(128, 256, 56, 56, 1), pass: contract.Forward, batch: 16}, contract.Selection{Method: contract.Pointwise}},
 		{"pointwise", convQuery{c: conv1(256, 128, 56, 56, 1), pass: contract.Wgrad, batch: 16}, contract.Selection{Method: contract.Pointwise}},
 		{"pointwise", convQuery{c: conv1(256, 128, 32, 32, 1), pass: contract.Forward, batch: 16}, contract.Selection{Method: contract.Pointwise}},
 		// 1x1 stride 1: pointwise, however many channels.

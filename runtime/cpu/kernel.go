@@ -31,6 +31,10 @@ type packBTransFunc func(dst, src *float32, ldb, k, k8, panels int)
 // (leading dimension ldb) into micro-panels, panel p at dst + p*k*nr.
 type packBFunc func(dst, src *float32, ldb, k, panels int)
 
+// packBPreFunc is packBFunc with row r packed as max(0, v*scale[r]+shift[r]) (see
+// bnReLU).
+type packBPreFunc func(dst, src *float32, ldb, k, panels int, scale, shift *float32)
+
 // kernelKind names a family of micro-kernels.
 type kernelKind int
 
@@ -70,6 +74,7 @@ type kernelSet struct {
 	colA    [maxMR + 1]kernelFunc
 	packB   packBFunc
 	packBT  packBTransFunc
+	packBP  packBPreFunc
 }
 
 // tileRows returns the rows per tile for an A of leading dimension lda, read
@@ -89,7 +94,7 @@ func (s *kernelSet) tileRows(transA bool, lda int) int {
 
 // goKernels is the portable kernel family.
 func goKernels() kernelSet {
-	s := kernelSet{kind: kernelGo, mr: mr, mc: mcMax, aliasMR: mr, packB: goPackBRows, packBT: goPackBTrans}
+	s := kernelSet{kind: kernelGo, mr: mr, mc: mcMax, aliasMR: mr, packB: goPackBRows, packBT: goPackBTrans, packBP: goPackBRowsPre}
 	for r := 1; r <= mr; r++ {
 		s.rowA[r] = func(k int, a *float32, lda int, b, c *float32, ldc int, acc bool) {
 			goTile(r, k, a, lda, 1, b, c, ldc, acc)
@@ -206,6 +211,26 @@ func goPackBTrans(dst, src *float32, ldb, k, k8, panels int) {
 			row := s[(p*nr+c)*ldb : (p*nr+c)*ldb+k8]
 			for r, v := range row {
 				d[(p*k+r)*nr+c] = v
+			}
+		}
+	}
+}
+
+// bnReLU is max(0, v*sc+sh) with the product rounded before the sum (the explicit
+// conversion forbids a fused multiply-add), as the assembly packers compute it.
+func bnReLU(v, sc, sh float32) float32 { return max(0, float32(v*sc)+sh) }
+
+// goPackBRowsPre is the portable packBPreFunc.
+func goPackBRowsPre(dst, src *float32, ldb, k, panels int, scale, shift *float32) {
+	d := unsafe.Slice(dst, panels*k*nr)
+	s := unsafe.Slice(src, (k-1)*ldb+panels*nr)
+	sc, sh := unsafe.Slice(scale, k), unsafe.Slice(shift, k)
+	for r := 0; r < k; r++ {
+		row := s[r*ldb : r*ldb+panels*nr]
+		for p := 0; p < panels; p++ {
+			out := d[(p*k+r)*nr : (p*k+r+1)*nr]
+			for j, v := range row[p*nr : (p+1)*nr] {
+				out[j] = bnReLU(v, sc[r], sh[r])
 			}
 		}
 	}

@@ -58,6 +58,7 @@ func avx2Kernels() (kernelSet, bool) {
 		},
 		packB:  packBRows,
 		packBT: packBTrans,
+		packBP: packBRowsPre,
 	}, true
 }
 
@@ -87,6 +88,7 @@ func avx512Kernels() (kernelSet, bool) {
 		},
 		packB:  packBRows,
 		packBT: packBTrans,
+		packBP: packBRowsPre,
 	}, true
 }
 

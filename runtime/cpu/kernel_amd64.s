@@ -7281,6 +7281,50 @@ packBRows_panel:
 	VZEROUPPER
 	RET
 
+// func packBRowsPre(dst *float32, src *float32, ldb int, k int, panels int, scale *float32, shift *float32)
+// Requires: AVX
+TEXT ·packBRowsPre(SB), NOSPLIT, $0-56
+	MOVQ   dst+0(FP), DI
+	MOVQ   src+8(FP), SI
+	MOVQ   ldb+16(FP), DX
+	SHLQ   $0x02, DX
+	MOVQ   k+24(FP), CX
+	MOVQ   panels+32(FP), R8
+	MOVQ   scale+40(FP), R13
+	MOVQ   shift+48(FP), R14
+	MOVQ   CX, R9
+	SHLQ   $0x06, R9
+	VXORPS Y4, Y4, Y4
+
+packBRowsPre_row:
+	VBROADCASTSS (R13), Y2
+	VBROADCASTSS (R14), Y3
+	MOVQ         SI, R10
+	MOVQ         DI, R11
+	MOVQ         R8, R12
+
+packBRowsPre_panel:
+	VMULPS  (R10), Y2, Y0
+	VMULPS  32(R10), Y2, Y1
+	VADDPS  Y3, Y0, Y0
+	VADDPS  Y3, Y1, Y1
+	VMAXPS  Y0, Y4, Y0
+	VMAXPS  Y1, Y4, Y1
+	VMOVUPS Y0, (R11)
+	VMOVUPS Y1, 32(R11)
+	ADDQ    $0x40, R10
+	ADDQ    R9, R11
+	DECQ    R12
+	JNE     packBRowsPre_panel
+	ADDQ    DX, SI
+	ADDQ    $0x40, DI
+	ADDQ    $0x04, R13
+	ADDQ    $0x04, R14
+	DECQ    CX
+	JNE     packBRowsPre_row
+	VZEROUPPER
+	RET
+
 // func packBTrans(dst *float32, src *float32, ldb int, k int, k8 int, panels int)
 // Requires: AVX
 TEXT ·packBTrans(SB), NOSPLIT, $0-48

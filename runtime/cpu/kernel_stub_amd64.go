@@ -182,6 +182,10 @@ func kernAVX512Tx16(k int, a *float32, lda int, b *float32, c *float32, ldc int,
 // k and panels must be at least 1.
 func packBRows(dst *float32, src *float32, ldb int, k int, panels int)
 
+// packBRowsPre packs k rows of panels 16-column groups of row-major B into micro-panels,
+// row r through max(0, v*scale[r]+shift[r]). k and panels must be at least 1.
+func packBRowsPre(dst *float32, src *float32, ldb int, k int, panels int, scale *float32, shift *float32)
+
 // packBTrans packs panels 16-column groups of op(B) = B^T over k8 depths (a multiple of 8, >= 8).
 // Panel p goes to dst + p*k*16.
 func packBTrans(dst *float32, src *float32, ldb int, k int, k8 int, panels int)

@@ -56,6 +56,79 @@ func (k *Kernels) PackB(dst, b []float32, ldb, K, N int) {
 	packB(&k.ks, dst, b, ldb, false, 0, K, 0, N)
 }
 
+// PackBPre is PackB with the BN-ReLU of a convolution's input applied as it packs: row k
+// of b (an input channel) is packed as max(0, v*scale[k] + shift[k]), the product rounded
+// before the sum (no fused multiply-add). It panics when the slices are too short.
+func (k *Kernels) PackBPre(dst, b []float32, ldb, K, N int, scale, shift []float32) {
+	if K < 1 || N < 1 || ldb < N || len(b) < (K-1)*ldb+N || len(dst) < PackedLen(K, N) || len(scale) < K || len(shift) < K {
+		k.f.failf("cpu.Kernels.PackBPre: K=%d N=%d ldb=%d with len(b)=%d len(dst)=%d len(scale)=%d len(shift)=%d",
+			K, N, ldb, len(b), len(dst), len(scale), len(shift))
+		return
+	}
+	full := N / nr
+	if full > 0 {
+		k.ks.packBP(&dst[0], &b[0], ldb, K, full, &scale[0], &shift[0])
+	}
+	if cols := N - full*nr; cols > 0 {
+		panel := dst[full*K*nr : (full+1)*K*nr]
+		for r := 0; r < K; r++ {
+			out := (*[nr]float32)(panel[r*nr:])
+			*out = [nr]float32{}
+			for j, v := range b[r*ldb+full*nr : r*ldb+N] {
+				out[j] = bnReLU(v, scale[r], shift[r])
+			}
+		}
+	}
+}
+
+// PackedALen returns the float32s that PackA writes for an M x K matrix: ceil(M/16)
+// panels of K*16.
+func PackedALen(M, K int) int { return (M + nr - 1) / nr * K * nr }
+
+// PackA packs the M x K row-major matrix a (leading dimension lda) into dst as
+// ceil(M/16) micro-panels of 16 rows, k-major (dst[(p*K+k)*16 + i] = a[(16p+i)*lda + k],
+// zero past M), the layout MulPackedA reads: one contiguous line of A per depth instead
+// of 16 rows lda apart (which alias in L1 when lda is a multiple of 512, see tileRows).
+// It panics when the slices are too short.
+func (k *Kernels) PackA(dst, a []float32, lda, M, K int) {
+	if M < 1 || K < 1 || lda < K || len(a) < (M-1)*lda+K || len(dst) < PackedALen(M, K) {
+		k.f.failf("cpu.Kernels.PackA: M=%d K=%d lda=%d with len(a)=%d len(dst)=%d", M, K, lda, len(a), len(dst))
+		return
+	}
+	packB(&k.ks, dst, a, lda, true, 0, K, 0, M)
+}
+
+// MulPackedA computes C = A*B, or C += A*B when acc, on the calling thread, for A packed
+// by PackA (ap, M x K) and B's micro-panels pstride floats apart as in MulPanels (bp, K x
+// N); N must be a multiple of PanelCols. It computes every element as MulPanels does: the
+// same products, summed in the same order, so the two agree bit for bit. It panics when
+// the slices are too short.
+func (k *Kernels) MulPackedA(M, N, K int, ap, bp []float32, pstride int, c []float32, ldc int, acc bool) {
+	np := N / nr
+	if M < 1 || N < 1 || K < 1 || N%nr != 0 || ldc < N || pstride < K*nr || len(ap) < PackedALen(M, K) ||
+		len(bp) < (np-1)*pstride+K*nr || len(c) < (M-1)*ldc+N {
+		k.f.failf("cpu.Kernels.MulPackedA: M=%d N=%d K=%d pstride=%d ldc=%d with len(ap)=%d len(bp)=%d len(c)=%d",
+			M, N, K, pstride, ldc, len(ap), len(bp), len(c))
+		return
+	}
+	kern, mr := &k.ks.colA, k.ks.mr
+	kc := blocks(K, kcMax, 1)
+	for pc := 0; pc < K; pc += kc {
+		d := min(kc, K-pc)
+		add := acc || pc > 0
+		for jr := 0; jr < N; jr += nr {
+			b := &bp[jr/nr*pstride+pc*nr]
+			for pr := 0; pr < M; pr += nr {
+				panel := ap[pr*K+pc*nr:]
+				for ir := pr; ir < min(M, pr+nr); ir += mr {
+					rows := min(mr, M-ir, pr+nr-ir)
+					kern[rows](d, &panel[ir-pr], nr, b, &c[ir*ldc+jr], ldc, add)
+				}
+			}
+		}
+	}
+}
+
 // mulEdge is the scratch of a partial last panel: a micro-tile written by the kernel and
 // then copied (or added) into C.
 type mulEdge [maxMR * nr]float32

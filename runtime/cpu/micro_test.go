@@ -168,3 +168,52 @@ func TestKernelFaults(t *testing.T) {
 		t.Error("Im2col with a short image: no error")
 	}
 }
+
+// TestMulPackedA checks PackA's layout and that MulPackedA on it agrees bit for bit with
+// MulPanels on the unpacked A (which TestMulPanels checks against float64), for row
+// counts that leave partial 16-row panels and partial tiles of every family, and depths
+// past the K block.
+func TestMulPackedA(t *testing.T) {
+	shapes := [][3]int{{1, 16, 1}, {7, 32, 3}, {33, 48, 330}, {20, 16, 700}, {64, 64, 130}}
+	for _, k := range kernelFamilies(t) {
+		for _, s := range shapes {
+			for _, acc := range []bool{false, true} {
+				m, n, d := s[0], s[1], s[2]
+				t.Run(fmt.Sprintf("%s/%dx%dx%d/acc=%v", k.Name(), m, n, d, acc), func(t *testing.T) {
+					r := rand.New(rand.NewPCG(uint64(m*n+2), uint64(d)))
+					lda, ldc := d+3, n+1
+					a, c := randSlice(r, m*lda), randSlice(r, m*ldc)
+					c0 := append([]float32(nil), c...)
+					ap := randSlice(r, PackedALen(m, d)) // garbage to overwrite
+					k.PackA(ap, a, lda, m, d)
+					for p := 0; p*16 < m; p++ {
+						for q := 0; q < d; q++ {
+							for i := 0; i < 16; i++ {
+								want := float32(0)
+								if p*16+i < m {
+									want = a[(p*16+i)*lda+q]
+								}
+								if got := ap[(p*d+q)*16+i]; got != want {
+									t.Fatalf("packed A panel %d depth %d row %d = %v, want %v", p, q, i, got, want)
+								}
+							}
+						}
+					}
+					pstride := d*16 + 5
+					bp := randSlice(r, n/16*pstride)
+					want := append([]float32(nil), c0...)
+					k.MulPanels(false, m, n, d, a, lda, bp, pstride, want, ldc, acc)
+					k.MulPackedA(m, n, d, ap, bp, pstride, c, ldc, acc)
+					if err := k.Err(); err != nil {
+						t.Fatal(err)
+					}
+					for i, w := range want {
+						if c[i] != w {
+							t.Fatalf("C[%d,%d] = %v, MulPanels %v", i/ldc, i%ldc, c[i], w)
+						}
+					}
+				})
+			}
+		}
+	}
+}

@@ -48,3 +48,37 @@ func TestPackB(t *testing.T) {
 		}
 	}
 }
+
+// TestPackBPre compares Kernels.PackBPre, with every kernel family, against the packed
+// layout of max(0, b*scale+shift) written out element by element (the product rounded
+// before the sum), on values of both signs so that the ReLU cuts some of them.
+func TestPackBPre(t *testing.T) {
+	r := rand.New(rand.NewPCG(14, 15))
+	for _, k := range kernelFamilies(t) {
+		for _, sh := range [][2]int{{1, 1}, {16, 8}, {33, 17}, {64, 24}, {50, 31}, {7, 5}, {49, 300}} {
+			n, kk := sh[0], sh[1]
+			t.Run(fmt.Sprintf("%s/n=%d,k=%d", k.Name(), n, kk), func(t *testing.T) {
+				ldb := n + 3
+				b := randSlice(r, kk*ldb)
+				scale, shift := randSlice(r, kk), randSlice(r, kk)
+				got := randSlice(r, PackedLen(kk, n)) // garbage to overwrite
+				k.PackBPre(got, b, ldb, kk, n, scale, shift)
+				if err := k.Err(); err != nil {
+					t.Fatal(err)
+				}
+				want := make([]float32, PackedLen(kk, n))
+				for p := 0; p*nr < n; p++ {
+					for d := 0; d < kk; d++ {
+						for c := 0; c < nr && p*nr+c < n; c++ {
+							v := b[d*ldb+p*nr+c]
+							want[(p*kk+d)*nr+c] = max(0, float32(v*scale[d])+shift[d])
+						}
+					}
+				}
+				if diff := cmp.Diff(want, got); diff != "" {
+					t.Errorf("packed B (-want +got):\n%s", diff)
+				}
+			})
+		}
+	}
+}

@@ -33,10 +33,15 @@ func Im2colForward(ctx *Ctx, n int, c *Conv, x, w []float32, pre *Pre, res, y []
 }
 
 // PointwiseForward is Im2colForward for a 1x1, stride 1, unpadded convolution
-// (c.Pointwise()): the input planes are the GEMM's column matrix as they are, or loaded
-// through pre into the workspace when pre != nil.
+// (c.Pointwise()): the input planes are the GEMM's column matrix, packed into
+// micro-panels through pre (without dropout) as the GEMM consumes them (pointwise.go);
+// with dropout they are loaded through pre into the workspace first.
 func PointwiseForward(ctx *Ctx, n int, c *Conv, x, w []float32, pre *Pre, res, y []float32) {
-	ctx.im2colForward(n, c, x, w, pre, res, y)
+	if pre != nil && pre.Drop > 0 {
+		ctx.im2colForward(n, c, x, w, pre, res, y)
+		return
+	}
+	ctx.pointwiseForward(n, c, x, w, pre, res, y)
 }
 
 // im2colForward is Im2colForward and PointwiseForward: images split over the threads,

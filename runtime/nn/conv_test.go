@@ -55,6 +55,16 @@ func convCases() []convCase {
 		convCase{c: mkConv(17, 9, 6, 8, 1, 1, 0), n: 4, threads: 2, pre: 0, res: true, dz: 1},
 		convCase{c: mkConv(17, 9, 6, 8, 1, 1, 0), n: 3, threads: 3, pre: 2, dz: 2},
 		convCase{c: mkConv(8, 9, 6, 17, 1, 2, 0), n: 3, threads: 2, pre: 1, res: true, dz: 2},
+		// The pointwise forward pass (pointwise.go): a column split with a partial panel
+		// (K < OH*OW), a row split (K > OH*OW) with a K block past 320 and a separate
+		// residual, several column blocks of one image, several row blocks of one item,
+		// and images over threads with packed weights (pwPackACols) and a partial panel.
+		convCase{c: mkConv(40, 7, 7, 48, 1, 1, 0), n: 1, threads: 2, pre: 1, res: true, inplace: true},
+		convCase{c: mkConv(340, 5, 5, 40, 1, 1, 0), n: 1, threads: 2, pre: 1, res: true},
+		convCase{c: mkConv(1200, 16, 16, 16, 1, 1, 0), n: 1, threads: 2, pre: 1},
+		convCase{c: mkConv(20, 5, 5, 300, 1, 1, 0), n: 1, threads: 2, pre: 1, res: true},
+		convCase{c: mkConv(8, 25, 25, 20, 1, 1, 0), n: 3, threads: 2, pre: 1, res: true},
+		convCase{c: mkConv(24, 20, 20, 16, 1, 1, 0), n: 3, threads: 2, pre: 1, res: true},
 	)
 	// WRN-like shapes for the im2row method: strided 3x3, 1x1/2, 1x1/1, 5x5/2, and a 3x3/1.
 	for _, c := range []Conv{

@@ -14,7 +14,13 @@ type Conv = contract.Conv
 // and one transformed input plane (H*W).
 func colSize(c *Conv) int { return c.C * c.R * c.R * c.OH * c.OW }
 
-func workspace(c *Conv) int { return colSize(c) + c.H*c.W }
+func workspace(c *Conv) int {
+	ws := colSize(c) + c.H*c.W
+	if c.Pointwise() {
+		ws = max(ws, pwWorkspace(c))
+	}
+	return ws
+}
 
 // WorkspaceFor returns the workspace, in float32s per thread, that NewCtx needs for the
 // convolutions given.
@@ -40,6 +46,7 @@ type Ctx struct {
 	parts   [][]float32 // parts[j]: the partial weight gradient of image group j > 0 (convback.go)
 
 	conv convCall
+	pw   pwCall // the pointwise forward pass in progress (pointwise.go)
 	bn   bnCall
 	head headCall
 	mp   poolCall // the max pool in progress (pool.go)
@@ -62,7 +69,7 @@ type Ctx struct {
 	sgd      sgdCall // the SGD step in progress
 
 	// Loop bodies bound once, so that handing them to the pool does not allocate.
-	fwdBody, bwdBody, loadBody               func(t, lo, hi int)
+	fwdBody, bwdBody, loadBody, pwBody       func(t, lo, hi int)
 	reduceBody, bnTrainBody, bnBackBody      func(lo, hi int)
 	headFwdBody, headBwdBody, headFCBody     func(lo, hi int)
 	poolFwdBody, poolBwdBody                 func(lo, hi int)
@@ -109,6 +116,7 @@ func NewCtx(pool *cpu.Pool, gemm *cpu.Gemm, workspace int) *Ctx {
 		ctx.serial[i] = cpu.NewGemm(cpu.NewPool(1))
 	}
 	ctx.fwdBody = ctx.forwardImages
+	ctx.pwBody = ctx.pwItems
 	ctx.bwdBody = ctx.backwardImages
 	ctx.loadBody = ctx.loadChannels
 	ctx.reduceBody = ctx.reduceDW

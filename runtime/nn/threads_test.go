@@ -55,6 +55,36 @@ func TestThreadCountIndependent(t *testing.T) {
 	}
 }
 
+// TestPointwiseThreadCountIndependent is TestThreadCountIndependent for the forward pass
+// of pointwise convolutions with a BN-ReLU but no dropout (packed through the BN-ReLU,
+// pointwise.go), on shapes that split by rows, by columns and into several column blocks, and one whose
+// weights are packed on some thread counts and not on others (pwPackACols).
+func TestPointwiseThreadCountIndependent(t *testing.T) {
+	for _, c := range []Conv{mkConv(340, 5, 5, 40, 1, 1, 0), mkConv(1200, 16, 16, 16, 1, 1, 0), mkConv(24, 7, 7, 40, 1, 1, 0), mkConv(20, 5, 5, 300, 1, 1, 0), mkConv(8, 25, 25, 20, 1, 1, 0)} {
+		for _, n := range []int{1, 3, 16} {
+			t.Run(fmt.Sprintf("C%d-%dx%d-K%d/n=%d", c.C, c.H, c.W, c.K, n), func(t *testing.T) {
+				var want []float32
+				for _, threads := range []int{1, 2, 3, 5} {
+					d := benchData(c, n)
+					ctx := newTestCtx(t, threads, WorkspaceFor(c))
+					y := make([]float32, len(d.y))
+					PointwiseForward(ctx, n, &c, d.x, d.w, d.pre, d.y, y)
+					if err := ctx.Err(); err != nil {
+						t.Fatal(err)
+					}
+					if threads == 1 {
+						want = y
+						continue
+					}
+					if j := firstDiff(want, y); j >= 0 {
+						t.Errorf("%d threads: y[%d] = %v, on 1 thread %v", threads, j, y[j], want[j])
+					}
+				}
+			})
+		}
+	}
+}
+
 // firstDiff is the first index where a and b differ in their bits, or -1.
 func firstDiff(a, b []float32) int {
 	if len(a) != len(b) {
