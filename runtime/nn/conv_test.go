@@ -65,6 +65,12 @@ func convCases() []convCase {
 		convCase{c: mkConv(20, 5, 5, 300, 1, 1, 0), n: 1, threads: 2, pre: 1, res: true},
 		convCase{c: mkConv(8, 25, 25, 20, 1, 1, 0), n: 3, threads: 2, pre: 1, res: true},
 		convCase{c: mkConv(24, 20, 20, 16, 1, 1, 0), n: 3, threads: 2, pre: 1, res: true},
+		// The im2row forward pass (direct.go): a depth that is a multiple of 512 (a's rows
+		// padded, rowLda), and two chunks of one image split into three blocks of output
+		// panels on three threads (a thread's items cross a chunk boundary).
+		convCase{c: mkConv(512, 6, 6, 24, 3, 2, 1), n: 1, threads: 2, pre: 1, res: true},
+		convCase{c: mkConv(512, 6, 6, 24, 1, 2, 0), n: 3, threads: 2, pre: 2},
+		convCase{c: mkConv(320, 24, 24, 40, 3, 2, 1), n: 1, threads: 3, pre: 1, res: true},
 	)
 	// WRN-like shapes for the im2row method: strided 3x3, 1x1/2, 1x1/1, 5x5/2, and a 3x3/1.
 	for _, c := range []Conv{

@@ -17,6 +17,19 @@ type rowShape struct {
 	cp, d, kp int
 	wz        int // z row length in vectors: W + 2P
 	rows, p   int // output rows of a chunk, and its most pixels
+	lda       int // a's row length: d, or d+16 where d is a multiple of 512 (see rowLda)
+	kb, pb    int // the forward pass's blocks of output panels per chunk, pb panels each
+	imgs, oh  int // images per chunk (more than one only where rows == OH), and OH
+}
+
+// rowLda returns the leading dimension of an im2row matrix of depth d: d, padded by one
+// line where d is a multiple of 512 floats, whose rows would alias in L1 and cost the
+// micro-kernel half its rows (cpu kernelSet.tileRows).
+func rowLda(d int) int {
+	if d%512 == 0 {
+		return d + 16
+	}
+	return d
 }
 
 // rowMinC is the fewest input channels the im2row path takes (fewer would waste
@@ -26,20 +39,49 @@ const rowMinC = 8
 // rowDepths returns the shape's channel and depth sizes, which the packed weights depend
 // on (the chunking does not).
 func rowDepths(c *Conv) rowShape {
-	s := rowShape{cp: (c.C + 7) &^ 7, kp: (c.K + 15) &^ 15, wz: c.W + 2*c.P}
+	s := rowShape{cp: (c.C + 7) &^ 7, kp: (c.K + 15) &^ 15, wz: c.W + 2*c.P, imgs: 1, oh: c.OH}
 	s.d = c.R * c.R * s.cp
 	return s
 }
 
 func newRowShape(c *Conv, n, threads int) rowShape {
 	s := rowDepths(c)
-	// Aim for an a of about 48K floats (L2), at least 24 pixels; then make enough
+	s.lda = rowLda(s.d)
+	s.imgs = 1
+	// Aim for an a of about rowTarget floats, at least rowMinPixels pixels: the packed
+	// weights are streamed once per chunk (from L3 or memory where they outgrow L2), so a
+	// chunk must be wide to reuse them (measured at 14x14 and 7x7: 1.2-1.5x faster than
+	// chunks of 24 pixels); small images are taken several to a chunk. Then make enough
 	// chunks for the threads.
-	target := max(48<<10/s.d, 24)
+	target := max(min(rowTarget/s.d, rowMaxPixels), rowMinPixels)
 	s.rows = min(max(target/c.OW, 1), c.OH)
-	// Few chunks: as many per image as makes their number a multiple of the threads, of
-	// one size, when the rows allow.
-	if per := (c.OH + s.rows - 1) / s.rows; n*per < 4*threads && threads > 1 {
+	s.rows = (c.OH + (c.OH+s.rows-1)/s.rows - 1) / ((c.OH + s.rows - 1) / s.rows) // chunks of one size
+	if s.rows == c.OH {
+		// The fewest images that make target pixels and divide a thread's share of the
+		// batch, so that the threads' chunks are of one size.
+		share := (n + threads - 1) / threads
+		s.imgs = share
+		for g := max(1, target/(c.OH*c.OW)); g < share; g++ {
+			if share%g == 0 {
+				s.imgs = g
+				break
+			}
+		}
+	}
+	s.kb, s.pb = 1, s.kp/16
+	if s.chunks(n) >= 4*threads || threads == 1 {
+		// Enough chunks.
+	} else if c.K > c.OH*c.OW {
+		// Few chunks, and weights that outweigh an image's rows: each chunk is split into
+		// threads blocks of output channels, so that every thread streams only its share
+		// of the weights.
+		s.kb = min(threads, s.kp/16)
+		s.pb = (s.kp/16 + s.kb - 1) / s.kb
+		s.kb = (s.kp/16 + s.pb - 1) / s.pb
+	} else if s.imgs == 1 {
+		// Few chunks otherwise: as many per image as makes their number a multiple of
+		// the threads, of one size, when the rows allow.
+		per := (c.OH + s.rows - 1) / s.rows
 		for want := (n*per + threads - 1) / threads * threads; want <= n*c.OH; want += threads {
 			if want%n != 0 {
 				continue
@@ -50,9 +92,35 @@ func newRowShape(c *Conv, n, threads int) rowShape {
 			}
 		}
 	}
-	s.p = s.rows * c.OW
+	s.p = s.imgs * s.rows * c.OW
 	return s
 }
+
+// chunks returns the forward pass's chunks of n images: imgs whole images each, or rows
+// output rows of one image.
+func (s *rowShape) chunks(n int) int {
+	if s.imgs > 1 {
+		return (n + s.imgs - 1) / s.imgs
+	}
+	return n * ((s.oh + s.rows - 1) / s.rows)
+}
+
+// chunk returns chunk q's images [i0, i1) and output rows [oy0, oy1) of each.
+func (s *rowShape) chunk(q, n int) (i0, i1, oy0, oy1 int) {
+	if s.imgs > 1 {
+		return q * s.imgs, min(n, (q+1)*s.imgs), 0, s.oh
+	}
+	per := (s.oh + s.rows - 1) / s.rows
+	i0, oy0 = q/per, q%per*s.rows
+	return i0, i0 + 1, oy0, min(oy0+s.rows, s.oh)
+}
+
+// rowTarget, rowMinPixels and rowMaxPixels size the chunks of the forward pass (newRowShape).
+const (
+	rowTarget    = 256 << 10
+	rowMinPixels = 192
+	rowMaxPixels = 256
+)
 
 // zRows is the input rows of a chunk of the shape's rows output rows.
 func (s *rowShape) zRows(c *Conv) int { return (s.rows-1)*c.S + c.R }
@@ -88,7 +156,10 @@ type rowCall struct {
 }
 
 // rowWS is one thread's workspace of the im2row path.
-type rowWS struct{ z, a, out, drop []float32 }
+type rowWS struct {
+	z, a, out, drop []float32
+	built           int // the chunk whose rows a holds, plus one (0: none)
+}
 
 // RowWeights writes wp, the weights w [K,C,R,R] of c packed as Im2rowForward's GEMM
 // operand: len(wp) == contract.RowWeightsLen(c, false), padding entries zeroed (wp need not
@@ -113,13 +184,14 @@ func Im2rowForward(ctx *Ctx, n int, c *Conv, x, wp []float32, pre *Pre, res, y [
 	for t := 0; t < ctx.threads; t++ {
 		ws := &ctx.rws[t]
 		growF32(&ws.z, zLen)
-		growF32(&ws.a, s.p*s.d)
-		growF32(&ws.out, s.p*s.kp)
+		growF32(&ws.a, s.p*s.lda)
+		ws.built = 0
+		growF32(&ws.out, s.p*rowLda(s.kp))
 		if rc.ld.drop {
 			growF32(&ws.drop, 8*c.H*c.W)
 		}
 	}
-	ctx.pool.ForChunk(n*((c.OH+s.rows-1)/s.rows), ctx.rowChunksBody)
+	ctx.pool.ForChunk(s.chunks(n)*s.kb, ctx.rowChunksBody)
 	*rc = rowCall{}
 }
 
@@ -129,30 +201,40 @@ func (ctx *Ctx) rowWeightsChannels(lo, hi int) {
 	rowWeights(&rc.s, &rc.c, ctx.wt.w, ctx.wt.u, lo, hi)
 }
 
-// rowChunks runs chunks [lo, hi) on thread t.
+// rowChunks runs items [lo, hi) on thread t: item q is block q%kb of output panels of
+// chunk q/kb. The thread builds a chunk's rows once for its consecutive items.
 func (ctx *Ctx) rowChunks(t, lo, hi int) {
 	rc := &ctx.rc
 	s, c := &rc.s, &rc.c
 	ws := &ctx.rws[t]
-	per := (c.OH + s.rows - 1) / s.rows
 	zRows, zRow := s.zRows(c), s.wz*8
 	src := zSrc{x: rc.x, ld: &rc.ld, c: c.C, h: c.H, w: c.W}
-	for q := lo; q < hi; q++ {
-		i, oy0 := q/per, q%per*s.rows
-		oy1 := min(oy0+s.rows, c.OH)
-		np := (oy1 - oy0) * c.OW
-		for cb := 0; cb < s.cp/8; cb++ {
-			ctx.packZ(src, ws.z[cb*zRows*zRow:], ws.drop, i, cb, oy0*c.S-c.P, zRows, c.P, zRow)
-		}
-		buildRows(s, c, ws.z, ws.a, oy0, oy1)
-		ctx.kern.MulPacked(np, s.kp, s.d, ws.a, s.d, rc.wp, ws.out, s.kp, false)
-		for kb := 0; kb < (c.K+7)/8; kb++ {
-			off := ((i*c.K+kb*8)*c.OH + oy0) * c.OW
-			var res []float32
-			if rc.res != nil {
-				res = rc.res[off:]
+	for it := lo; it < hi; it++ {
+		q, b := it/s.kb, it%s.kb
+		i0, i1, oy0, oy1 := s.chunk(q, rc.n)
+		per := (oy1 - oy0) * c.OW // pixels per image
+		if ws.built != q+1 {
+			for i := i0; i < i1; i++ {
+				for cb := 0; cb < s.cp/8; cb++ {
+					ctx.packZ(src, ws.z[cb*zRows*zRow:], ws.drop, i, cb, oy0*c.S-c.P, zRows, c.P, zRow)
+				}
+				buildRows(s, c, ws.z, ws.a[(i-i0)*per*s.lda:], oy0, oy1)
 			}
-			ctx.kern.UnpackC8(ws.out[kb*8:], c.OW*s.kp, s.kp, min(8, c.K-kb*8), c.OW, oy1-oy0, rc.y[off:], c.OW, c.OH*c.OW, res)
+			ws.built = q + 1
+		}
+		p0, p1 := b*s.pb, min((b+1)*s.pb, s.kp/16)
+		ldo := rowLda(s.kp) // out's rows, padded as a's are (they alias in L1 alike)
+		ctx.kern.MulPanels(false, (i1-i0)*per, (p1-p0)*16, s.d, ws.a, s.lda, rc.wp[p0*s.d*16:], s.d*16, ws.out[p0*16:], ldo, false)
+		for i := i0; i < i1; i++ {
+			out := ws.out[(i-i0)*per*ldo:]
+			for kb := p0 * 2; kb < min((c.K+7)/8, p1*2); kb++ {
+				off := ((i*c.K+kb*8)*c.OH + oy0) * c.OW
+				var res []float32
+				if rc.res != nil {
+					res = rc.res[off:]
+				}
+				ctx.kern.UnpackC8(out[kb*8:], c.OW*ldo, ldo, min(8, c.K-kb*8), c.OW, oy1-oy0, rc.y[off:], c.OW, c.OH*c.OW, res)
+			}
 		}
 	}
 }
@@ -165,7 +247,7 @@ func buildRows(s *rowShape, c *Conv, z, a []float32, oy0, oy1 int) {
 	for oy := oy0; oy < oy1; oy++ {
 		zr := (oy - oy0) * c.S
 		for ox := 0; ox < c.OW; ox++ {
-			row := a[p*s.d : (p+1)*s.d]
+			row := a[p*s.lda : p*s.lda+s.d]
 			for i := 0; i < c.R; i++ {
 				for j := 0; j < c.R; j++ {
 					src := (zr+i)*zRow + (ox*c.S+j)*8

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 	"testing"
+
+	"github.com/wrnc/wrnc/runtime/contract"
 )
 
 // TestThreadCountIndependent runs every method's forward and backward pass on 1, 2, 3 and
@@ -51,6 +53,37 @@ func TestThreadCountIndependent(t *testing.T) {
 					}
 				})
 			}
+		}
+	}
+}
+
+// TestIm2rowThreadCountIndependent is TestThreadCountIndependent for the im2row forward
+// pass, on shapes whose chunks are split into blocks of output panels at small batches
+// (newRowShape) and one whose depth is a multiple of 512 (rowLda).
+func TestIm2rowThreadCountIndependent(t *testing.T) {
+	for _, c := range []Conv{mkConv(320, 24, 24, 40, 3, 2, 1), mkConv(512, 6, 6, 24, 1, 2, 0), mkConv(64, 16, 16, 72, 3, 2, 1)} {
+		for _, n := range []int{1, 3} {
+			t.Run(fmt.Sprintf("C%d-%dx%d-K%d-R%d/n=%d", c.C, c.H, c.W, c.K, c.R, n), func(t *testing.T) {
+				var want []float32
+				for _, threads := range []int{1, 2, 3, 5} {
+					d := benchData(c, n)
+					ctx := newTestCtx(t, threads, WorkspaceFor(c))
+					wp := make([]float32, contract.RowWeightsLen(&c, false))
+					RowWeights(ctx, &c, d.w, wp)
+					y := make([]float32, len(d.y))
+					Im2rowForward(ctx, n, &c, d.x, wp, d.pre, d.y, y)
+					if err := ctx.Err(); err != nil {
+						t.Fatal(err)
+					}
+					if threads == 1 {
+						want = y
+						continue
+					}
+					if j := firstDiff(want, y); j >= 0 {
+						t.Errorf("%d threads: y[%d] = %v, on 1 thread %v", threads, j, y[j], want[j])
+					}
+				}
+			})
 		}
 	}
 }
