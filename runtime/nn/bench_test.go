@@ -56,10 +56,20 @@ func BenchmarkConvBackward(b *testing.B) {
 	}
 }
 
-// BenchmarkDerivedWeights runs the weight transforms of the WRN-16-4 convolutions (what
-// the compiled step does after each update) on all threads.
+// BenchmarkDerivedWeights times the weight transforms alone (forward and input-gradient
+// weights, what the compiled step does after each update) on all threads, into buffers
+// made once: of the WRN-16-4 convolutions, and of WRN-50-2's stride-1 3x3s (wrn50/).
 func BenchmarkDerivedWeights(b *testing.B) {
-	for _, bc := range benchShapes() {
+	shapes := benchShapes()
+	for _, bc := range wrn50Shapes {
+		if bc.c.Winograd3() {
+			shapes = append(shapes, struct {
+				name string
+				c    Conv
+			}{"wrn50/" + bc.name, bc.c})
+		}
+	}
+	for _, bc := range shapes {
 		for _, m := range methodsFor(bc.c) {
 			if m.kind != kIm2row && m.kind != kWinograd {
 				continue
@@ -68,8 +78,9 @@ func BenchmarkDerivedWeights(b *testing.B) {
 				c := bc.c
 				d := benchData(c, 1)
 				ctx := newTestCtx(b, 0, WorkspaceFor(c))
+				dv := m.derive(ctx, &c, d.w, true)
 				for b.Loop() {
-					m.derive(ctx, &c, d.w, true)
+					m.rederive(ctx, &c, d.w, &dv)
 				}
 			})
 		}

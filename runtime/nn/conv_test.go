@@ -182,20 +182,33 @@ func (m method) derive(ctx *Ctx, c *Conv, w []float32, dgrad bool) derived {
 	switch m.kind {
 	case kIm2row:
 		dv.wp = poisoned(contract.RowWeightsLen(c, false))
-		RowWeights(ctx, c, w, dv.wp)
 		if dgrad {
 			dv.wk = poisoned(contract.RowWeightsLen(c, true))
-			RowWeightsT(ctx, c, w, dv.wk)
 		}
 	case kWinograd:
 		dv.u = poisoned(contract.WinogradWeightsLen(c, m.m, false))
-		WinogradWeights(ctx, c, m.m, false, w, dv.u)
 		if dgrad {
 			dv.ud = poisoned(contract.WinogradWeightsLen(c, m.m, true))
+		}
+	}
+	m.rederive(ctx, c, w, &dv)
+	return dv
+}
+
+// rederive writes m's derived weights of w into the buffers of dv that derive made.
+func (m method) rederive(ctx *Ctx, c *Conv, w []float32, dv *derived) {
+	switch m.kind {
+	case kIm2row:
+		RowWeights(ctx, c, w, dv.wp)
+		if dv.wk != nil {
+			RowWeightsT(ctx, c, w, dv.wk)
+		}
+	case kWinograd:
+		WinogradWeights(ctx, c, m.m, false, w, dv.u)
+		if dv.ud != nil {
 			WinogradWeights(ctx, c, m.m, true, w, dv.ud)
 		}
 	}
-	return dv
 }
 
 // fwd runs m's forward pass of c with the derived weights dv.

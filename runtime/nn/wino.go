@@ -134,64 +134,77 @@ func winoG(m int) [][3]float64 {
 // w[k][c]; for the input gradient (dgrad: input dy, K channels; output dz, C channels) g
 // is w[c][k] rotated by 180 degrees. The panels' entries of padding channels are zeroed.
 func winoWeights(s *winoShape, w []float32, C, K int, dgrad bool, u []float32, k0, k1 int) {
-	a := s.a
-	cin := C
+	cin, kout := C, K
 	if dgrad {
-		cin = K
+		cin, kout = K, C
 	}
+	// Panel by panel, input channel by input channel: the T transformed values of the
+	// panel's 16 kernels from channel c are made in a tile, then written as T whole
+	// lines (u[t][panel][c][:]). The 16 kernels are read as 16 sequential streams (w[k][c]
+	// over c, forward) or one (w[c][kp0:kp0+16], dgrad).
+	var tile [36][16]float32
+	stride := s.cp * s.kp
+	for kp0 := k0 &^ 15; kp0 < k1; kp0 += 16 {
+		q0, q1 := max(kp0, k0)-kp0, min(kp0+16, k1, kout)-kp0
+		for c := 0; c < s.cp; c++ {
+			base := (kp0/16*s.cp + c) * 16
+			if c >= cin || q1 <= q0 {
+				for t := 0; t < s.t; t++ {
+					clear(u[t*stride+base : t*stride+base+16])
+				}
+				continue
+			}
+			if q0 > 0 || q1 < 16 {
+				tile = [36][16]float32{}
+			}
+			for q := q0; q < q1; q++ {
+				if dgrad {
+					winoKernel(s.m, w[(c*C+kp0+q)*9:(c*C+kp0+q)*9+9], true, &tile, q)
+				} else {
+					winoKernel(s.m, w[((kp0+q)*C+c)*9:((kp0+q)*C+c)*9+9], false, &tile, q)
+				}
+			}
+			for t := 0; t < s.t; t++ {
+				*(*[16]float32)(u[t*stride+base:]) = tile[t]
+			}
+		}
+	}
+}
+
+// winoKernel writes column q of tile, the alpha^2 values of G g G^T for the 3x3 kernel
+// g = src (rotated by 180 degrees when rot), computed in float64 and rounded once.
+func winoKernel(m int, src []float32, rot bool, tile *[36][16]float32, q int) {
 	g1 := func(f *[3]float64, o *[6]float64) { // direct calls: nothing escapes
-		if s.m == 2 {
+		if m == 2 {
 			winoG2(f, o)
 		} else {
 			winoG4(f, o)
 		}
 	}
 	var f [3][3]float64
+	src = src[:9]
+	for i := 0; i < 3; i++ {
+		for j := 0; j < 3; j++ {
+			if rot {
+				f[i][j] = float64(src[(2-i)*3+2-j])
+			} else {
+				f[i][j] = float64(src[i*3+j])
+			}
+		}
+	}
 	var tmp [3][6]float64 // tmp[j] = G f[:, j]
 	var col [3]float64
 	var row [6]float64
-	kout := K
-	if dgrad {
-		kout = C
+	for j := 0; j < 3; j++ {
+		col = [3]float64{f[0][j], f[1][j], f[2][j]}
+		g1(&col, &tmp[j])
 	}
-	// Panel by panel, input channel by input channel, so that the 16 columns of a panel
-	// row (one cache line per position) are written together.
-	for kp0 := k0 &^ 15; kp0 < k1; kp0 += 16 {
-		for t := 0; t < s.t; t++ {
-			o := t*s.cp*s.kp + kp0*s.cp
-			clear(u[o : o+16*s.cp])
-		}
-		for c := 0; c < cin; c++ {
-			for k := max(kp0, k0); k < min(kp0+16, k1, kout); k++ {
-				if dgrad {
-					src := w[(c*C+k)*9 : (c*C+k)*9+9]
-					for i := 0; i < 3; i++ {
-						for j := 0; j < 3; j++ {
-							f[i][j] = float64(src[(2-i)*3+2-j])
-						}
-					}
-				} else {
-					src := w[(k*C+c)*9 : (k*C+c)*9+9]
-					for i := 0; i < 3; i++ {
-						for j := 0; j < 3; j++ {
-							f[i][j] = float64(src[i*3+j])
-						}
-					}
-				}
-				for j := 0; j < 3; j++ {
-					col = [3]float64{f[0][j], f[1][j], f[2][j]}
-					g1(&col, &tmp[j])
-				}
-				base := (k/16*s.cp+c)*16 + k%16
-				stride := s.cp * s.kp
-				for r := 0; r < a; r++ {
-					col = [3]float64{tmp[0][r], tmp[1][r], tmp[2][r]}
-					g1(&col, &row)
-					for q, v := range row[:a] {
-						u[(r*a+q)*stride+base] = float32(v)
-					}
-				}
-			}
+	a := m + 2
+	for r := 0; r < a; r++ {
+		col = [3]float64{tmp[0][r], tmp[1][r], tmp[2][r]}
+		g1(&col, &row)
+		for x, v := range row[:a] {
+			tile[r*a+x][q] = float32(v)
 		}
 	}
 }
