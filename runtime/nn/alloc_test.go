@@ -50,6 +50,7 @@ func TestNoAllocs(t *testing.T) {
 		run  func()
 	}{
 		{"Im2colForward", func() { Im2colForward(ctx, n, &c, x, w, pre, y, y) }},
+		{"Im2colForward without a Pre", func() { Im2colForward(ctx, n, &c, x, w, nil, nil, y) }},
 		{"Im2colBackward", func() { Im2colBackward(ctx, n, &c, x, w, pre, dy, dw, dz, true) }},
 		{"Im2colBackward dz", func() { Im2colBackward(ctx, n, &c, x, w, pre, dy, nil, dz, true) }},
 		{"RowWeights", func() { RowWeights(ctx, &c, w, wp) }},

@@ -173,10 +173,14 @@ func BenchmarkConvForwardWRN50(b *testing.B) {
 					d := benchData(c, n)
 					ctx := newTestCtx(b, 2, WorkspaceFor(c))
 					dv := m.derive(ctx, &c, d.w, false)
-					m.fwd(ctx, n, &c, d.x, d.w, dv, d.pre, d.y, d.y)
+					pre, res := d.pre, d.y
+					if c.C == 3 { // the stem reads the image: no BN-ReLU, no residual
+						pre, res = nil, nil
+					}
+					m.fwd(ctx, n, &c, d.x, d.w, dv, pre, res, d.y)
 					b.ResetTimer()
 					for b.Loop() {
-						m.fwd(ctx, n, &c, d.x, d.w, dv, d.pre, d.y, d.y)
+						m.fwd(ctx, n, &c, d.x, d.w, dv, pre, res, d.y)
 					}
 					b.ReportMetric(2*float64(c.MACs())*float64(n)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 				})

@@ -27,8 +27,14 @@ type convCall struct {
 
 // Im2colForward computes y[n,K,OH,OW] = conv(pre(x), w), plus res when res != nil, by
 // im2col of the NCHW planes and one GEMM per image: the method for convolutions with few
-// input channels. The convolution has no bias.
+// input channels. The convolution has no bias. Without a pre the columns are written
+// straight into the GEMM's packed panels, in blocks of pixels over the threads
+// (colpanels.go).
 func Im2colForward(ctx *Ctx, n int, c *Conv, x, w []float32, pre *Pre, res, y []float32) {
+	if pre == nil {
+		ctx.colPanelsForward(n, c, x, w, res, y)
+		return
+	}
 	ctx.im2colForward(n, c, x, w, pre, res, y)
 }
 

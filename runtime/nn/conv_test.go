@@ -71,6 +71,11 @@ func convCases() []convCase {
 		convCase{c: mkConv(512, 6, 6, 24, 3, 2, 1), n: 1, threads: 2, pre: 1, res: true},
 		convCase{c: mkConv(512, 6, 6, 24, 1, 2, 0), n: 3, threads: 2, pre: 2},
 		convCase{c: mkConv(320, 24, 24, 40, 3, 2, 1), n: 1, threads: 3, pre: 1, res: true},
+		// im2col without a Pre, into packed panels (colpanels.go): a stem-like 7x7/2 whose
+		// panels cross output rows and end in a partial panel, in place and over threads.
+		convCase{c: mkConv(3, 23, 21, 20, 7, 2, 3), n: 1, threads: 2, pre: 0, res: true},
+		convCase{c: mkConv(3, 23, 21, 20, 7, 2, 3), n: 3, threads: 3, pre: 0, res: true, inplace: true},
+		convCase{c: mkConv(5, 40, 36, 17, 3, 1, 1), n: 2, threads: 2, pre: 0},
 	)
 	// WRN-like shapes for the im2row method: strided 3x3, 1x1/2, 1x1/1, 5x5/2, and a 3x3/1.
 	for _, c := range []Conv{

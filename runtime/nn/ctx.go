@@ -65,8 +65,10 @@ type Ctx struct {
 	rbws  []rowBackWS
 	// rowParts[j]: the weight gradient of image group j of the im2row backward pass.
 	rowParts [][]float32
-	wt       winoWT  // the weight transform in progress
-	sgd      sgdCall // the SGD step in progress
+	cc       colCall     // the packed im2col forward pass in progress (colpanels.go)
+	cws      [][]float32 // per thread: its packed columns and edge tile
+	wt       winoWT      // the weight transform in progress
+	sgd      sgdCall     // the SGD step in progress
 
 	// Loop bodies bound once, so that handing them to the pool does not allocate.
 	fwdBody, bwdBody, loadBody, pwBody       func(t, lo, hi int)
@@ -77,7 +79,7 @@ type Ctx struct {
 	winoChunksBody, winoInBody, winoOutBody  func(t, lo, hi int)
 	wgradInBody, wgradGemmBody, wgradOutBody func(t, lo, hi int)
 	wgradGroupsBody                          func(t, lo, hi int)
-	rowChunksBody, rowBackBody               func(t, lo, hi int)
+	rowChunksBody, rowBackBody, colBody      func(t, lo, hi int)
 	rowDWBody, rowWeightsTBody               func(lo, hi int)
 	winoWeightsBody, rowWeightsBody, sgdBody func(lo, hi int)
 
@@ -108,6 +110,7 @@ func NewCtx(pool *cpu.Pool, gemm *cpu.Gemm, workspace int) *Ctx {
 		wws:      make([]winoWS, t),
 		wgAcc:    make([][]float64, t),
 		rws:      make([]rowWS, t),
+		cws:      make([][]float32, t),
 		rbws:     make([]rowBackWS, t),
 		rowParts: make([][]float32, maxSumGroups),
 		mhats:    make([][]float32, maxSumGroups),
@@ -138,6 +141,7 @@ func NewCtx(pool *cpu.Pool, gemm *cpu.Gemm, workspace int) *Ctx {
 	ctx.wgradOutBody = ctx.wgradOut
 	ctx.wgradGroupsBody = ctx.wgradGroupsOf
 	ctx.rowChunksBody = ctx.rowChunks
+	ctx.colBody = ctx.colItems
 	ctx.rowBackBody = ctx.rowBackImages
 	ctx.rowDWBody = ctx.rowDW
 	ctx.rowWeightsTBody = ctx.rowWeightsT

@@ -88,6 +88,35 @@ func TestIm2rowThreadCountIndependent(t *testing.T) {
 	}
 }
 
+// TestIm2colThreadCountIndependent is TestThreadCountIndependent for the forward pass of
+// im2col without a Pre (packed panels, colpanels.go), on a stem-like 7x7/2 whose blocks
+// of panels depend on the thread count.
+func TestIm2colThreadCountIndependent(t *testing.T) {
+	for _, c := range []Conv{mkConv(3, 45, 43, 24, 7, 2, 3), mkConv(4, 36, 36, 20, 3, 1, 1)} {
+		for _, n := range []int{1, 3} {
+			t.Run(fmt.Sprintf("C%d-%dx%d-K%d-R%d/n=%d", c.C, c.H, c.W, c.K, c.R, n), func(t *testing.T) {
+				var want []float32
+				for _, threads := range []int{1, 2, 3, 5} {
+					d := benchData(c, n)
+					ctx := newTestCtx(t, threads, WorkspaceFor(c))
+					y := make([]float32, len(d.y))
+					Im2colForward(ctx, n, &c, d.x, d.w, nil, d.y, y)
+					if err := ctx.Err(); err != nil {
+						t.Fatal(err)
+					}
+					if threads == 1 {
+						want = y
+						continue
+					}
+					if j := firstDiff(want, y); j >= 0 {
+						t.Errorf("%d threads: y[%d] = %v, on 1 thread %v", threads, j, y[j], want[j])
+					}
+				}
+			})
+		}
+	}
+}
+
 // TestPointwiseThreadCountIndependent is TestThreadCountIndependent for the forward pass
 // of pointwise convolutions with a BN-ReLU but no dropout (packed through the BN-ReLU,
 // pointwise.go), on shapes that split by rows, by columns and into several column blocks, and one whose
