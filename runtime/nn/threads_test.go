@@ -57,21 +57,19 @@ func TestThreadCountIndependent(t *testing.T) {
 	}
 }
 
-// TestIm2rowThreadCountIndependent is TestThreadCountIndependent for the im2row forward
-// pass, on shapes whose chunks are split into blocks of output panels at small batches
-// (newRowShape) and one whose depth is a multiple of 512 (rowLda).
-func TestIm2rowThreadCountIndependent(t *testing.T) {
-	for _, c := range []Conv{mkConv(320, 24, 24, 40, 3, 2, 1), mkConv(512, 6, 6, 24, 1, 2, 0), mkConv(64, 16, 16, 72, 3, 2, 1)} {
-		for _, n := range []int{1, 3} {
+// forwardThreadCountIndependent runs fwd (the forward pass of c on n images of d into y)
+// on 1, 2, 3 and 5 threads and checks that the outputs are bit-identical.
+func forwardThreadCountIndependent(t *testing.T, convs []Conv, ns []int, fwd func(ctx *Ctx, n int, c *Conv, d benchBufs, y []float32)) {
+	t.Helper()
+	for _, c := range convs {
+		for _, n := range ns {
 			t.Run(fmt.Sprintf("C%d-%dx%d-K%d-R%d/n=%d", c.C, c.H, c.W, c.K, c.R, n), func(t *testing.T) {
 				var want []float32
 				for _, threads := range []int{1, 2, 3, 5} {
 					d := benchData(c, n)
 					ctx := newTestCtx(t, threads, WorkspaceFor(c))
-					wp := make([]float32, contract.RowWeightsLen(&c, false))
-					RowWeights(ctx, &c, d.w, wp)
 					y := make([]float32, len(d.y))
-					Im2rowForward(ctx, n, &c, d.x, wp, d.pre, d.y, y)
+					fwd(ctx, n, &c, d, y)
 					if err := ctx.Err(); err != nil {
 						t.Fatal(err)
 					}
@@ -88,33 +86,26 @@ func TestIm2rowThreadCountIndependent(t *testing.T) {
 	}
 }
 
+// TestIm2rowThreadCountIndependent is TestThreadCountIndependent for the im2row forward
+// pass, on shapes whose chunks are split into blocks of output panels at small batches
+// (newRowShape) and one whose depth is a multiple of 512 (rowLda).
+func TestIm2rowThreadCountIndependent(t *testing.T) {
+	convs := []Conv{mkConv(320, 24, 24, 40, 3, 2, 1), mkConv(512, 6, 6, 24, 1, 2, 0), mkConv(64, 16, 16, 72, 3, 2, 1)}
+	forwardThreadCountIndependent(t, convs, []int{1, 3}, func(ctx *Ctx, n int, c *Conv, d benchBufs, y []float32) {
+		wp := make([]float32, contract.RowWeightsLen(c, false))
+		RowWeights(ctx, c, d.w, wp)
+		Im2rowForward(ctx, n, c, d.x, wp, d.pre, d.y, y)
+	})
+}
+
 // TestIm2colThreadCountIndependent is TestThreadCountIndependent for the forward pass of
 // im2col without a Pre (packed panels, colpanels.go), on a stem-like 7x7/2 whose blocks
 // of panels depend on the thread count.
 func TestIm2colThreadCountIndependent(t *testing.T) {
-	for _, c := range []Conv{mkConv(3, 45, 43, 24, 7, 2, 3), mkConv(4, 36, 36, 20, 3, 1, 1)} {
-		for _, n := range []int{1, 3} {
-			t.Run(fmt.Sprintf("C%d-%dx%d-K%d-R%d/n=%d", c.C, c.H, c.W, c.K, c.R, n), func(t *testing.T) {
-				var want []float32
-				for _, threads := range []int{1, 2, 3, 5} {
-					d := benchData(c, n)
-					ctx := newTestCtx(t, threads, WorkspaceFor(c))
-					y := make([]float32, len(d.y))
-					Im2colForward(ctx, n, &c, d.x, d.w, nil, d.y, y)
-					if err := ctx.Err(); err != nil {
-						t.Fatal(err)
-					}
-					if threads == 1 {
-						want = y
-						continue
-					}
-					if j := firstDiff(want, y); j >= 0 {
-						t.Errorf("%d threads: y[%d] = %v, on 1 thread %v", threads, j, y[j], want[j])
-					}
-				}
-			})
-		}
-	}
+	convs := []Conv{mkConv(3, 45, 43, 24, 7, 2, 3), mkConv(4, 36, 36, 20, 3, 1, 1)}
+	forwardThreadCountIndependent(t, convs, []int{1, 3}, func(ctx *Ctx, n int, c *Conv, d benchBufs, y []float32) {
+		Im2colForward(ctx, n, c, d.x, d.w, nil, d.y, y)
+	})
 }
 
 // TestPointwiseThreadCountIndependent is TestThreadCountIndependent for the forward pass
@@ -122,29 +113,10 @@ func TestIm2colThreadCountIndependent(t *testing.T) {
 // pointwise.go), on shapes that split by rows, by columns and into several column blocks, and one whose
 // weights are packed on some thread counts and not on others (pwPackACols).
 func TestPointwiseThreadCountIndependent(t *testing.T) {
-	for _, c := range []Conv{mkConv(340, 5, 5, 40, 1, 1, 0), mkConv(1200, 16, 16, 16, 1, 1, 0), mkConv(24, 7, 7, 40, 1, 1, 0), mkConv(20, 5, 5, 300, 1, 1, 0), mkConv(8, 25, 25, 20, 1, 1, 0)} {
-		for _, n := range []int{1, 3, 16} {
-			t.Run(fmt.Sprintf("C%d-%dx%d-K%d/n=%d", c.C, c.H, c.W, c.K, n), func(t *testing.T) {
-				var want []float32
-				for _, threads := range []int{1, 2, 3, 5} {
-					d := benchData(c, n)
-					ctx := newTestCtx(t, threads, WorkspaceFor(c))
-					y := make([]float32, len(d.y))
-					PointwiseForward(ctx, n, &c, d.x, d.w, d.pre, d.y, y)
-					if err := ctx.Err(); err != nil {
-						t.Fatal(err)
-					}
-					if threads == 1 {
-						want = y
-						continue
-					}
-					if j := firstDiff(want, y); j >= 0 {
-						t.Errorf("%d threads: y[%d] = %v, on 1 thread %v", threads, j, y[j], want[j])
-					}
-				}
-			})
-		}
-	}
+	convs := []Conv{mkConv(340, 5, 5, 40, 1, 1, 0), mkConv(1200, 16, 16, 16, 1, 1, 0), mkConv(24, 7, 7, 40, 1, 1, 0), mkConv(20, 5, 5, 300, 1, 1, 0), mkConv(8, 25, 25, 20, 1, 1, 0)}
+	forwardThreadCountIndependent(t, convs, []int{1, 3, 16}, func(ctx *Ctx, n int, c *Conv, d benchBufs, y []float32) {
+		PointwiseForward(ctx, n, c, d.x, d.w, d.pre, d.y, y)
+	})
 }
 
 // firstDiff is the first index where a and b differ in their bits, or -1.
