@@ -206,9 +206,6 @@ func TestTorchReferenceImageNet(t *testing.T) {
 
 	for _, device := range []string{"cpu", "sim"} {
 		t.Run("step-"+device, func(t *testing.T) {
-			if device == "sim" && !simStepAffordable {
-				t.Skip("see simStepAffordable")
-			}
 			_, bin := buildHarness(t, src, device)
 			hd := t.TempDir()
 			for _, f := range [][2]string{{w, "params.safetensors"}, {x, "x.npy"}, {labels, "labels.npy"}} {
@@ -255,10 +252,6 @@ func TestTorchReferenceImageNet(t *testing.T) {
 		})
 	}
 }
-
-// simStepAffordable: the sim device runs WRN-18-0.5 at 64x64 (0.3 GFLOP per training step)
-// in reasonable time on two cores.
-const simStepAffordable = true
 
 // decodeJSON unmarshals the last line of out into v.
 func decodeJSON(t *testing.T, out string, v any) {

@@ -34,14 +34,3 @@ type Kernel struct {
 	// ResPre is KAddReLU's BN of the shortcut (a downsample's), or nil for the identity.
 	ResPre *Kernel
 }
-
-// Plain reports whether BN kernel k is applied without a ReLU: by the KAddReLU kernels of
-// fused (the post-activation blocks' last BN and their downsample's).
-func Plain(fused []*Kernel, k *Kernel) bool {
-	for _, x := range fused {
-		if x.Kind == KAddReLU && (x.Pre == k || x.ResPre == k) {
-			return true
-		}
-	}
-	return false
-}

@@ -128,7 +128,6 @@ func bench(c *cmd, batch int, asJSON bool, only string) error {
 	for i := range labels {
 		labels[i] = int32(rng.IntN(k))
 	}
-	gflops := func(imgs float64, factor int64) float64 { return 2 * float64(factor*spec.MACs) * imgs / 1e9 }
 	res := benchResult{Device: c.device, Threads: c.threads, Batch: batches[len(batches)-1]}
 	var lines []string
 	if only == "training" {
@@ -143,7 +142,7 @@ func bench(c *cmd, batch int, asJSON bool, only string) error {
 			return inferErr
 		}
 		res.Inference = speed{ImagesPerSec: float64(b) / sec}
-		res.Inference.GFLOPS = gflops(res.Inference.ImagesPerSec, 1)
+		res.Inference.GFLOPS = gflops(spec.MACs, res.Inference.ImagesPerSec)
 		lines = append(lines, fmt.Sprintf("inference  batch %-5d %10.1f images/s %8.1f GFLOP/s", b, res.Inference.ImagesPerSec, res.Inference.GFLOPS))
 	}
 	if only != "inference" {
@@ -166,6 +165,11 @@ func bench(c *cmd, batch int, asJSON bool, only string) error {
 		fmt.Fprintln(c.env.Stdout, l)
 	}
 	return nil
+}
+
+// gflops is 2 x macs x images per second, in GFLOP/s.
+func gflops(macs int64, imagesPerSec float64) float64 {
+	return 2 * float64(macs) * imagesPerSec / 1e9
 }
 
 // benchTrain measures a training step at the compiled batch on images x, into res.Train,
@@ -194,7 +198,7 @@ func benchTrain(c *cmd, m *machine, res *benchResult, x []float32, labels []int3
 	res.Train = trainSpeed{speed: speed{ImagesPerSec: float64(spec.Batch) / sec},
 		LaunchesPerStep: float64(c1.Launches-c0.Launches) / per, SyncsPerStep: float64(c1.Syncs-c0.Syncs) / per,
 		H2DBytesPerStep: float64(c1.H2DBytes-c0.H2DBytes) / per, D2HBytesPerStep: float64(c1.D2HBytes-c0.D2HBytes) / per}
-	res.Train.GFLOPS = 2 * float64(3*spec.MACs) * res.Train.ImagesPerSec / 1e9
+	res.Train.GFLOPS = gflops(3*spec.MACs, res.Train.ImagesPerSec) // training counts 3x the forward MACs
 	return fmt.Sprintf("training   batch %-5d %10.1f images/s %8.1f GFLOP/s (forward, backward, SGD step)", spec.Batch, res.Train.ImagesPerSec, res.Train.GFLOPS), nil
 }
 

@@ -159,31 +159,18 @@ func readTracked(f *ckpt.File, spec *model.Spec) ([]int64, error) {
 
 // weightTensors returns the network's tensors as views of st, in the order of Spec.Params;
 // for the imagenet family each batch normalization's num_batches_tracked (its count
-// now, State.BatchesTracked) follows the last of its tensors, as in PyTorch's state_dict.
+// now, State.BatchesTracked) follows its running variance, the last of its tensors, as
+// in PyTorch's state_dict.
 func weightTensors(st *model.State, spec *model.Spec) []ckpt.Tensor {
-	var after map[int][]int // index in Params -> the batch normalizations whose count follows it
 	bns := spec.BatchNorms()
-	if spec.TracksBatches() {
-		after = make(map[int][]int, len(bns))
-		bn := 0
-		for j := range spec.Params {
-			if spec.Params[j].Role != model.BNMean {
-				continue
-			}
-			k := j
-			for k+1 < len(spec.Params) && strings.HasPrefix(spec.Params[k+1].Name, bns[bn]+".") {
-				k++
-			}
-			after[k] = append(after[k], bn)
-			bn++
-		}
-	}
 	out := make([]ckpt.Tensor, 0, len(spec.Params)+len(bns))
+	bn := 0 // the batch normalizations whose running variance has been seen
 	for i := range spec.Params {
 		p := &spec.Params[i]
 		out = append(out, ckpt.Tensor{Name: p.Name, Shape: p.Shape, Data: paramData(st, p)})
-		for _, bn := range after[i] {
+		if p.Role == model.BNVar && spec.TracksBatches() {
 			out = append(out, ckpt.Tensor{Name: bns[bn] + trackedSuffix, Shape: []int{}, Ints: []int64{st.BatchesTracked(bn)}})
+			bn++
 		}
 	}
 	return out

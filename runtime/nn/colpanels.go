@@ -73,25 +73,9 @@ func (ctx *Ctx) colItems(t, lo, hi int) {
 				}
 			}
 		}
-		cols := j1 - j0
-		full := cols / nr * nr
-		if full > 0 {
-			ctx.kern.MulPanels(false, c.K, full, kk, p.w, kk, bp, kk*nr, yi[j0:], hw, acc)
-		}
-		if full == cols {
-			continue
-		}
-		// The partial last panel: a full-width tile in edge, then its columns into y.
-		jf := j0 + full
-		if acc {
-			for k := 0; k < c.K; k++ {
-				copy(edge[k*nr:(k+1)*nr], yi[k*hw+jf:k*hw+j1])
-			}
-		}
-		ctx.kern.MulPanels(false, c.K, nr, kk, p.w, kk, bp[full*kk:], kk*nr, edge, nr, acc)
-		for k := 0; k < c.K; k++ {
-			copy(yi[k*hw+jf:k*hw+j1], edge[k*nr:k*nr+j1-jf])
-		}
+		mulIntoRows(c.K, j1-j0, kk, bp, yi[j0:], hw, edge, acc, func(n int, b, out []float32, ldo int, acc bool) {
+			ctx.kern.MulPanels(false, c.K, n, kk, p.w, kk, b, kk*nr, out, ldo, acc)
+		})
 	}
 }
 

@@ -152,23 +152,31 @@ func (ctx *Ctx) pwRows(bp, apk, edge, yi []float32, i0, i1, j0, j1 int) {
 			ctx.kern.MulPanels(false, rows, n, nc, wi, nc, b, nc*nr, out, ldo, acc)
 		}
 	}
+	mulIntoRows(rows, cols, nc, bp, yi[i0*hw+j0:], hw, edge, p.hasResidual, mul)
+}
+
+// mulIntoRows stores (or adds, when acc) the product of rows rows of weights and cols
+// columns of packed input bp (depth floats a column, panels depth*16 floats apart) into
+// y, rows ldy floats apart: the full panels straight, a partial last panel as a
+// full-width tile in edge (at least rows*16 floats) whose columns are then copied.
+// mul(n, b, out, ldo, acc) multiplies the weights by the n columns of packed b into out.
+func mulIntoRows(rows, cols, depth int, bp, y []float32, ldy int, edge []float32, acc bool, mul func(n int, b, out []float32, ldo int, acc bool)) {
+	const nr = cpu.PanelCols
 	full := cols / nr * nr
 	if full > 0 {
-		mul(full, bp, yi[i0*hw+j0:], hw, p.hasResidual)
+		mul(full, bp, y, ldy, acc)
 	}
 	if full == cols {
 		return
 	}
-	// The partial last panel: a full-width tile in edge, then its columns into y.
 	e := edge[:rows*nr]
-	jf := j0 + full
-	if p.hasResidual {
+	if acc {
 		for i := 0; i < rows; i++ {
-			copy(e[i*nr:(i+1)*nr], yi[(i0+i)*hw+jf:(i0+i)*hw+j1])
+			copy(e[i*nr:(i+1)*nr], y[i*ldy+full:i*ldy+cols])
 		}
 	}
-	mul(nr, bp[full*nc:], e, nr, p.hasResidual)
+	mul(nr, bp[full*depth:], e, nr, acc)
 	for i := 0; i < rows; i++ {
-		copy(yi[(i0+i)*hw+jf:(i0+i)*hw+j1], e[i*nr:i*nr+j1-jf])
+		copy(y[i*ldy+full:i*ldy+cols], e[i*nr:i*nr+cols-full])
 	}
 }

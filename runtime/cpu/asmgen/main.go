@@ -253,35 +253,7 @@ func packBRows() {
 	TEXT("packBRows", NOSPLIT, "func(dst, src *float32, ldb, k, panels int)")
 	Doc("packBRows packs k rows of panels 16-column groups of row-major B into micro-panels.",
 		"k and panels must be at least 1.")
-	dst := Load(Param("dst"), RDI)
-	src := Load(Param("src"), RSI)
-	ldb := Load(Param("ldb"), RDX)
-	SHLQ(U8(2), ldb)
-	k := Load(Param("k"), RCX)
-	panels := Load(Param("panels"), R8)
-	stride := R9 // bytes between panels in dst
-	MOVQ(k, stride)
-	SHLQ(U8(6), stride)
-	s, d, p := R10, R11, R12
-	Label("packBRows_row")
-	MOVQ(src, s)
-	MOVQ(dst, d)
-	MOVQ(panels, p)
-	Label("packBRows_panel")
-	VMOVUPS(Mem{Base: s}, Y0)
-	VMOVUPS(Mem{Base: s, Disp: 32}, Y1)
-	VMOVUPS(Y0, Mem{Base: d})
-	VMOVUPS(Y1, Mem{Base: d, Disp: 32})
-	ADDQ(U8(64), s)
-	ADDQ(stride, d)
-	DECQ(p)
-	JNE(LabelRef("packBRows_panel"))
-	ADDQ(ldb, src)
-	ADDQ(U8(64), dst)
-	DECQ(k)
-	JNE(LabelRef("packBRows_row"))
-	VZEROUPPER()
-	RET()
+	packRows("packBRows", false)
 }
 
 // packBRowsPre emits packBRowsPre: packBRows with the BN-ReLU of the input applied on
@@ -292,44 +264,65 @@ func packBRowsPre() {
 	TEXT("packBRowsPre", NOSPLIT, "func(dst, src *float32, ldb, k, panels int, scale, shift *float32)")
 	Doc("packBRowsPre packs k rows of panels 16-column groups of row-major B into micro-panels,",
 		"row r through max(0, v*scale[r]+shift[r]). k and panels must be at least 1.")
+	packRows("packBRowsPre", true)
+}
+
+// packRows is the body of packBRows (pre false) and packBRowsPre (pre true: the
+// parameters scale and shift, one value per row, applied as BN-ReLU); labels are
+// prefixed with name.
+func packRows(name string, pre bool) {
 	dst := Load(Param("dst"), RDI)
 	src := Load(Param("src"), RSI)
 	ldb := Load(Param("ldb"), RDX)
 	SHLQ(U8(2), ldb)
 	k := Load(Param("k"), RCX)
 	panels := Load(Param("panels"), R8)
-	scale := Load(Param("scale"), R13)
-	shift := Load(Param("shift"), R14)
+	var scale, shift Register
+	if pre {
+		scale = Load(Param("scale"), R13)
+		shift = Load(Param("shift"), R14)
+	}
 	stride := R9 // bytes between panels in dst
 	MOVQ(k, stride)
 	SHLQ(U8(6), stride)
 	s, d, p := R10, R11, R12
-	VXORPS(Y4, Y4, Y4)
-	Label("packBRowsPre_row")
-	VBROADCASTSS(Mem{Base: scale}, Y2)
-	VBROADCASTSS(Mem{Base: shift}, Y3)
+	if pre {
+		VXORPS(Y4, Y4, Y4)
+	}
+	Label(name + "_row")
+	if pre {
+		VBROADCASTSS(Mem{Base: scale}, Y2)
+		VBROADCASTSS(Mem{Base: shift}, Y3)
+	}
 	MOVQ(src, s)
 	MOVQ(dst, d)
 	MOVQ(panels, p)
-	Label("packBRowsPre_panel")
-	VMULPS(Mem{Base: s}, Y2, Y0)
-	VMULPS(Mem{Base: s, Disp: 32}, Y2, Y1)
-	VADDPS(Y3, Y0, Y0)
-	VADDPS(Y3, Y1, Y1)
-	VMAXPS(Y0, Y4, Y0)
-	VMAXPS(Y1, Y4, Y1)
+	Label(name + "_panel")
+	if pre {
+		VMULPS(Mem{Base: s}, Y2, Y0)
+		VMULPS(Mem{Base: s, Disp: 32}, Y2, Y1)
+		VADDPS(Y3, Y0, Y0)
+		VADDPS(Y3, Y1, Y1)
+		VMAXPS(Y0, Y4, Y0)
+		VMAXPS(Y1, Y4, Y1)
+	} else {
+		VMOVUPS(Mem{Base: s}, Y0)
+		VMOVUPS(Mem{Base: s, Disp: 32}, Y1)
+	}
 	VMOVUPS(Y0, Mem{Base: d})
 	VMOVUPS(Y1, Mem{Base: d, Disp: 32})
 	ADDQ(U8(64), s)
 	ADDQ(stride, d)
 	DECQ(p)
-	JNE(LabelRef("packBRowsPre_panel"))
+	JNE(LabelRef(name + "_panel"))
 	ADDQ(ldb, src)
 	ADDQ(U8(64), dst)
-	ADDQ(U8(4), scale)
-	ADDQ(U8(4), shift)
+	if pre {
+		ADDQ(U8(4), scale)
+		ADDQ(U8(4), shift)
+	}
 	DECQ(k)
-	JNE(LabelRef("packBRowsPre_row"))
+	JNE(LabelRef(name + "_row"))
 	VZEROUPPER()
 	RET()
 }
