@@ -68,7 +68,7 @@ func runBench(c *cmd) func() error {
 	batch := c.fs.Int("batch", 0, "inference batch `N` (default: 1 and the compiled batch)")
 	asJSON := c.fs.Bool("json", false, "print the figures as one JSON object")
 	profile := c.fs.String("cpuprofile", "", "write a CPU profile of the measurements to `FILE` (go tool pprof reads it)")
-	only := c.fs.String("only", "", "measure only `inference` or only `training` (default: both; the other figures are then 0 in --json)")
+	only := c.fs.String("only", "", "measure only `PHASE`: inference or training (default: both; the other figures are then 0 in --json)")
 	c.computeFlags()
 	return func() error {
 		if err := c.noArgs(); err != nil {

@@ -59,6 +59,16 @@ func TestBench(t *testing.T) {
 			t.Errorf("the cpu device reports device work per step: %+v", tr)
 		}
 	})
+	t.Run("only", func(t *testing.T) {
+		out := mustRun(t, net, "bench", "--threads", "1", "--only", "inference")
+		if !strings.Contains(out, "inference  batch 8 ") || strings.Contains(out, "training") {
+			t.Errorf("bench --only inference:\n%s", out)
+		}
+		out = mustRun(t, net, "bench", "--threads", "1", "--only", "training")
+		if !strings.Contains(out, "training   batch 8 ") || strings.Contains(out, "inference") {
+			t.Errorf("bench --only training:\n%s", out)
+		}
+	})
 	t.Run("text", func(t *testing.T) {
 		out := mustRun(t, net, "bench", "--threads", "1")
 		for _, want := range []string{"TINY-1 on cpu, 1 threads", "inference  batch 1 ", "inference  batch 8 ", "training   batch 8 "} {

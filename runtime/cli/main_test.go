@@ -84,6 +84,7 @@ func TestUsageErrors(t *testing.T) {
 		{"predict out without npy", []string{"predict", "--weights", "w", "--out", "y.npy", "a.png"}, ExitUsage, "--out Y.npy goes with --npy"},
 		{"predict both", []string{"predict", "--weights", "w", "--npy", "x.npy", "--out", "y.npy", "a.png"}, ExitUsage, "not both"},
 		{"bench negative batch", []string{"bench", "--batch", "-3"}, ExitUsage, "--batch must be at least 1"},
+		{"bench only what", []string{"bench", "--only", "speed"}, ExitUsage, "--only must be inference or training"},
 		{"threads", []string{"bench", "--threads", "-1"}, ExitUsage, "--threads must be at least 1"},
 		{"unknown device", []string{"bench", "--device", "tpu"}, ExitUsage, `--device must be cpu, cuda or sim, got "tpu"`},
 		{"cuda", []string{"bench", "--device", "cuda"}, ExitRefused, "this binary was built without the cuda device (it has cpu)"},
