@@ -203,8 +203,12 @@ func benchTrain(c *cmd, m *machine, res *benchResult, x []float32, labels []int3
 }
 
 // measure returns the seconds one call of f takes: the median of several timed runs
-// after a warm-up call, each run repeating f until it lasts benchRunTime.
+// after a warm-up call, each run repeating f until it lasts benchRunTime. The repeats are
+// sized on a second call: the first one's page faults and workspace growth made it
+// several times slower than the rest (WRN-16-4 at batch 1: 7 repeats a run instead of
+// some 60, runs of 25 ms at the mercy of any neighbour on the machine).
 func measure(f func()) float64 {
+	f()
 	t0 := time.Now()
 	f()
 	one := time.Since(t0)

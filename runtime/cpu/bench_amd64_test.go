@@ -55,3 +55,91 @@ func BenchmarkPeak(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkBandwidth measures the read bandwidth of this machine's memory hierarchy, the
+// ceiling of the memory-bound kernels (batch-1 GEMMs stream their weights once): each
+// thread sums its own buffer of size bytes with 256- or 512-bit loads (readPeak,
+// readPeak512), size chosen to sit in L1 (16 KiB), L2 (256 KiB), L3 (8 MiB), the edge of
+// a 32 MiB L3 that other tenants share (32 MiB: what a network's weights at batch 1 may
+// find) or main memory (256 MiB). GB/s counts the bytes read by all threads.
+// Buffers hold random values, filled before the timer starts.
+func BenchmarkBandwidth(b *testing.B) {
+	f := detect()
+	for _, w := range []struct {
+		width int
+		ok    bool
+		run   func(p *float32, n int) float32
+	}{
+		{256, f.avx2, readPeak},
+		{512, f.avx512f, readPeak512},
+	} {
+		for _, size := range []int{16 << 10, 256 << 10, 8 << 20, 32 << 20, 256 << 20} {
+			for _, threads := range []int{1, 2} {
+				b.Run(fmt.Sprintf("width=%d/size=%s/threads=%d", w.width, sizeName(size), threads), func(b *testing.B) {
+					if !w.ok {
+						b.Skipf("no %d-bit loads on this CPU/OS (detect() = %+v)", w.width, f)
+					}
+					bufs := make([][]float32, threads)
+					r := uint32(size)
+					for t := range bufs {
+						bufs[t] = make([]float32, size/4)
+						for i := range bufs[t] {
+							r = r*1664525 + 1013904223
+							bufs[t][i] = float32(r>>8) / (1 << 24)
+						}
+					}
+					// Enough passes per call that a loop's start-up is noise.
+					passes := max(1, (64<<20)/size)
+					sums := make([]float32, threads)
+					p := NewPool(threads)
+					defer p.Close()
+					for b.Loop() {
+						p.ForChunk(threads, func(t, lo, hi int) {
+							var s float32 // kept local: threads writing sums[t] each pass would share its cache line
+							for range passes {
+								s += w.run(&bufs[t][0], size)
+							}
+							sums[t] += s
+						})
+					}
+					if sums[0] == 0 {
+						b.Fatalf("%s summed a buffer of random positive values to 0", b.Name())
+					}
+					bytes := float64(size) * float64(passes) * float64(threads) * float64(b.N)
+					b.ReportMetric(bytes/b.Elapsed().Seconds()/1e9, "GB/s")
+				})
+			}
+		}
+	}
+}
+
+// sizeName writes a buffer size in KiB or MiB.
+func sizeName(n int) string {
+	if n >= 1<<20 {
+		return fmt.Sprintf("%dMiB", n>>20)
+	}
+	return fmt.Sprintf("%dKiB", n>>10)
+}
+
+// TestReadPeak checks the bandwidth kernels read every vector once: over a buffer of
+// ones, lane 0 of their sum is the vectors read.
+func TestReadPeak(t *testing.T) {
+	f := detect()
+	for _, w := range []struct {
+		width int
+		ok    bool
+		run   func(p *float32, n int) float32
+	}{{32, f.avx2, readPeak}, {64, f.avx512f, readPeak512}} {
+		if !w.ok {
+			t.Logf("no %d-byte loads on this CPU; readPeak of that width untested", w.width)
+			continue
+		}
+		buf := make([]float32, 64*w.width)
+		for i := range buf {
+			buf[i] = 1
+		}
+		if got, want := w.run(&buf[0], 4*len(buf)), float32(4*len(buf)/w.width); got != want {
+			t.Errorf("%d-byte readPeak over %d ones: %v, want %v", w.width, len(buf), got, want)
+		}
+	}
+}

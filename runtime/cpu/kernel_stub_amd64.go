@@ -260,6 +260,12 @@ func fmaPeak(n int)
 // fmaPeak512 runs n iterations of 24 independent 16-wide FMAs (768 flops each).
 func fmaPeak512(n int)
 
+// readPeak reads p[0:n/4] (n bytes, a positive multiple of 128) with 256-bit loads and returns one lane of their vector sum.
+func readPeak(p *float32, n int) float32
+
+// readPeak512 reads p[0:n/4] (n bytes, a positive multiple of 256) with 512-bit loads and returns one lane of their vector sum.
+func readPeak512(p *float32, n int) float32
+
 // cpuid executes CPUID for leaf eaxArg and sub-leaf ecxArg.
 func cpuid(eaxArg uint32, ecxArg uint32) (eax uint32, ebx uint32, ecx uint32, edx uint32)
 

@@ -20,6 +20,8 @@ func TestThreadCountIndependent(t *testing.T) {
 		{"3x3", Conv{C: 16, H: 10, W: 10, K: 24, R: 3, S: 1, P: 1, OH: 10, OW: 10}},
 		// Several Winograd chunks, in groups that 2 threads share evenly and 3 or 5 not.
 		{"3x3 32x32", Conv{C: 16, H: 32, W: 32, K: 16, R: 3, S: 1, P: 1, OH: 32, OW: 32}},
+		// One image that F(4x4) cuts into two chunks of 8 tiles on 2 threads (balance).
+		{"3x3 16x16", Conv{C: 16, H: 16, W: 16, K: 32, R: 3, S: 1, P: 1, OH: 16, OW: 16}},
 		{"3x3 stride 2", Conv{C: 16, H: 10, W: 10, K: 24, R: 3, S: 2, P: 1, OH: 5, OW: 5}},
 		{"1x1", Conv{C: 16, H: 6, W: 6, K: 8, R: 1, S: 1, P: 0, OH: 6, OW: 6}},
 	}

@@ -80,6 +80,8 @@ func main() {
 	statsAll()
 	fmaPeak()
 	fmaPeak512()
+	readPeak("readPeak", []VecPhysical{Y0, Y1, Y2, Y3}, 32)
+	readPeak("readPeak512", []VecPhysical{Z0, Z1, Z2, Z3}, 64)
 	cpuid()
 	xgetbv()
 	Generate()
@@ -323,6 +325,35 @@ func packRows(name string, pre bool) {
 	}
 	DECQ(k)
 	JNE(LabelRef(name + "_row"))
+	VZEROUPPER()
+	RET()
+}
+
+// readPeak emits name: the read-bandwidth ceiling that BenchmarkBandwidth quotes, four
+// vector loads (width bytes each) per iteration added into four independent
+// accumulators, so that only the loads limit it. n is the bytes to read, a positive
+// multiple of 4*width; the sum is returned so the loads cannot be dropped.
+func readPeak(name string, accs []VecPhysical, width int) {
+	TEXT(name, NOSPLIT, "func(p *float32, n int) float32")
+	Doc(fmt.Sprintf("%s reads p[0:n/4] (n bytes, a positive multiple of %d) with %d-bit loads and returns one lane of their vector sum.", name, 4*width, 8*width))
+	p := Load(Param("p"), RSI)
+	n := Load(Param("n"), RCX)
+	for _, r := range accs {
+		VXORPS(r, r, r)
+	}
+	end := RDX
+	LEAQ(Mem{Base: p, Index: n, Scale: 1}, end)
+	Label(name + "_loop")
+	for i, r := range accs {
+		VADDPS(Mem{Base: p, Disp: i * width}, r, r)
+	}
+	ADDQ(U32(4*width), p)
+	CMPQ(p, end)
+	JB(LabelRef(name + "_loop"))
+	VADDPS(accs[1], accs[0], accs[0])
+	VADDPS(accs[3], accs[2], accs[2])
+	VADDPS(accs[2], accs[0], accs[0])
+	Store(X0, ReturnIndex(0))
 	VZEROUPPER()
 	RET()
 }
