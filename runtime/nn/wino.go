@@ -56,41 +56,27 @@ func newWinoShape(c *Conv, m int) winoShape {
 	return s
 }
 
-// minSplitTiles is the fewest tiles a thread's chunk of an image may have when balance
-// cuts a single image between the threads (half of the AVX-512 micro-kernel's 16 rows);
-// splitRatio is the most outputs per tile of an image for which balance cuts a single
-// image between the threads.
-const (
-	minSplitTiles = 8
-	splitRatio    = 12
-)
-
 // balance shortens the chunks of a batch of n images cut by tile rows, when there are
 // few of them, so that their number is a multiple of threads and they are of one size
 // (a thread does not wait for another's extra chunk).
 //
-// A whole image that is one chunk is cut too, with fewer images than threads, when each
-// thread's chunk keeps at least minSplitTiles tiles and the outputs are at most
-// splitRatio times the image's tiles; else it stays one and winoRun puts all threads on
-// each (cooperative steps). The cut costs each thread a read of all of u (t*C*K
-// floats), and GEMMs of fewer rows; the cooperative steps hand v (t*tiles*C floats)
-// over between the cores, whose lines each core wrote and the other then reads, between
-// the input step and the GEMMs: so the ratio of the two is K/tiles. At batch 1 on two
-// threads (AMD EPYC Zen 5, 2 cores, BenchmarkConvForward/.../n=1/t=2), cutting took
-// 128x16x16 F(4x4) (K/tiles 8) from 171 to 133 µs, 192x16x16 F(4x4) (12) from 255 to
-// 193 µs and 256x8x8 F(2x2) (16) from 169 to 150 µs; 256x16x16 F(4x4) (16) and
-// 320x16x16 F(4x4) (20) took as long either way; 384x8x8 F(2x2) (24) went from 275 to
-// 327 µs and 640x8x8 F(2x2) (40) from 1.03 to 1.82 ms. Inside the network, where u comes
-// from beyond the L3 (WRN-16-4 at batch 1 reads 23 MB of transformed weights an image),
-// the cut of 256x8x8 F(2x2) lost a little instead (WRN-16-4 Infer1 300 against 310
-// images/s), so splitRatio stops short of 16.
-
+// A whole image that is one chunk stays one with fewer images than threads, and winoRun
+// puts all threads on each (cooperative steps). Cutting it by tile rows instead costs
+// each thread a read of all of u (t*C*K floats) and GEMMs of fewer rows, against the
+// cooperative steps' hand-over of v (t*tiles*C floats) between the cores. In isolation
+// (AMD EPYC Zen 5, 2 cores, BenchmarkConvForward/.../n=1/t=2, u hot in the caches) the
+// cut won where K/tiles is small (128x16x16 F(4x4), 8: 171 -> 133 µs; 192x16x16 F(4x4),
+// 12: 255 -> 193 µs; 256x8x8 F(2x2), 16: 169 -> 150 µs), tied at 16-20 for F(4x4) and
+// lost above (384x8x8 F(2x2), 24: 275 -> 327 µs; 640x8x8 F(2x2), 40: 1.03 -> 1.82 ms). Inside the network, where u comes from beyond the L3
+// (WRN-16-4 at batch 1 reads 23 MB of transformed weights an image), the cut lost
+// everywhere: WRN-16-4's 64x32x32 F(4x4) layers took 275-310 µs cut against 225-265 µs
+// cooperative, and its 256x8x8 F(2x2) layers cut gave 300 against 310 images/s.
 func (s *winoShape) balance(n, threads int) {
 	if s.imgs > 1 || threads < 2 {
 		return
 	}
 	per := (s.th + s.rows - 1) / s.rows
-	if per == 1 && n < threads && ((s.th+threads-1)/threads*s.tw < minSplitTiles || s.kp > splitRatio*s.th*s.tw) {
+	if per == 1 && n < threads {
 		return // one chunk per image, fewer images than threads: all threads on each
 	}
 	if n*per >= 4*threads || (n*per)%threads == 0 && s.th%s.rows == 0 {
