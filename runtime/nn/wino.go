@@ -115,10 +115,28 @@ func (s *winoShape) chunk(q, n int) (i0, i1, r0, r1 int) {
 	return i0, i0 + 1, r0, min(r0+s.rows, s.th)
 }
 
+// vT and mT are the floats between the t planes of a chunk's v (p x cp each) and m
+// (p x kp each): planeStride of their sizes.
+func (s *winoShape) vT() int { return planeStride(s.p * s.cp) }
+func (s *winoShape) mT() int { return planeStride(s.p * s.kp) }
+
+// planeStride returns n floats rounded up to an odd number of 64-byte lines, so that the
+// transforms' t planes fall into distinct L1 sets: one tile's alpha^2 vectors are
+// written (and read) a plane apart, and with planes a multiple of 4 KiB apart all of
+// them went to one set of the 12-way L1, which evicted on every store (WRN-16-4's
+// 64x32x32 F(4x4) chunk, 64 tiles x 64 channels, has planes of 16 KiB).
+func planeStride(n int) int {
+	n = (n + 15) &^ 15
+	if n/16%2 == 0 {
+		n += 16
+	}
+	return n
+}
+
 // Workspace floats of one chunk.
 func (s *winoShape) zLen() int    { return (s.rows*s.m + 2) * s.wz * 8 }
-func (s *winoShape) vLen() int    { return s.t * s.p * s.cp }
-func (s *winoShape) mLen() int    { return s.t * s.p * s.kp }
+func (s *winoShape) vLen() int    { return s.t * s.vT() }
+func (s *winoShape) mLen() int    { return s.t * s.mT() }
 func (s *winoShape) yLen() int    { return s.m * s.tw * s.m * 8 }
 func (s *winoShape) uLen() int    { return s.t * s.cp * s.kp }
 func (s *winoShape) workLen() int { return s.zLen() + s.vLen() + s.mLen() + s.yLen() }

@@ -97,7 +97,7 @@ func (ctx *Ctx) winoIn(own, vm *winoWS, q, b0, b1 int) {
 			ctx.winoPackZ(own, i, cb, r0, r1)
 			for ty := r0; ty < r1; ty++ {
 				p0 := ((i-i0)*(r1-r0) + ty - r0) * s.tw
-				ctx.kern.WinoInput(s.m, own.z[(ty-r0)*s.m*zRow:], zRow, vm.v[p0*s.cp+cb*8:], s.p*s.cp, s.cp, s.tw)
+				ctx.kern.WinoInput(s.m, own.z[(ty-r0)*s.m*zRow:], zRow, vm.v[p0*s.cp+cb*8:], s.vT(), s.cp, s.tw)
 			}
 		}
 	}
@@ -167,8 +167,8 @@ func (ctx *Ctx) winoOut(own, vm *winoWS, q, k0, k1 int) {
 	i0, i1, r0, r1 := s.chunk(q, wc.n)
 	pc := (i1 - i0) * (r1 - r0) * s.tw
 	for t := 0; t < s.t; t++ {
-		k.MulPacked(pc, (k1-k0)*16, s.cp, vm.v[t*s.p*s.cp:], s.cp,
-			wc.u[t*s.cp*s.kp+k0*16*s.cp:], vm.m[t*s.p*s.kp+k0*16:], s.kp, false)
+		k.MulPacked(pc, (k1-k0)*16, s.cp, vm.v[t*s.vT():], s.cp,
+			wc.u[t*s.cp*s.kp+k0*16*s.cp:], vm.m[t*s.mT()+k0*16:], s.kp, false)
 	}
 	h, w, hw := wc.h, wc.w, wc.h*wc.w
 	yRow := s.tw * s.m * 8
@@ -178,7 +178,7 @@ func (ctx *Ctx) winoOut(own, vm *winoWS, q, k0, k1 int) {
 			oy := ty * s.m
 			rows := min(s.m, h-oy)
 			for kb := k0 * 2; kb < min(k1*2, (wc.kout+7)/8); kb++ {
-				k.WinoOutput(s.m, vm.m[p0*s.kp+kb*8:], s.p*s.kp, s.kp, own.yst, yRow, s.tw)
+				k.WinoOutput(s.m, vm.m[p0*s.kp+kb*8:], s.mT(), s.kp, own.yst, yRow, s.tw)
 				off := ((i*wc.kout+kb*8)*h + oy) * w
 				var res []float32
 				if wc.res != nil {

@@ -139,3 +139,15 @@ func TestPortableKernels(t *testing.T) {
 		}
 	}
 }
+
+// TestPlaneStride checks that the Winograd planes are at least their size apart, in
+// whole 64-byte lines, an odd number of them (so that alpha^2 planes fall into distinct
+// L1 sets).
+func TestPlaneStride(t *testing.T) {
+	for _, n := range []int{1, 8, 16, 32, 48, 1000, 4096, 64 * 64, 64 * 128, 36 * 16 * 8} {
+		s := planeStride(n)
+		if s < n || s%16 != 0 || s/16%2 != 1 || s-n > 32 {
+			t.Errorf("planeStride(%d) = %d: want the least odd number of 16-float lines >= %d", n, s, n)
+		}
+	}
+}

@@ -138,7 +138,7 @@ func (ctx *Ctx) wgradInZ(own, vm *winoWS, q, cb int) {
 		pc := (i1 - i0) * (r1 - r0) * s.tw
 		for t := 0; t < s.t; t++ {
 			for p := 0; p < pc; p++ {
-				o := t*s.cp*s.p + base + p*16
+				o := t*s.vT() + base + p*16
 				clear(vm.v[o : o+8])
 			}
 		}
@@ -148,7 +148,7 @@ func (ctx *Ctx) wgradInZ(own, vm *winoWS, q, cb int) {
 		ctx.winoPackZ(own, i, cb, r0, r1)
 		for ty := r0; ty < r1; ty++ {
 			p0 := ((i-i0)*(r1-r0) + ty - r0) * s.tw
-			ctx.kern.WinoInput(s.m, own.z[(ty-r0)*s.m*s.wz*8:], s.wz*8, vm.v[base+p0*16:], s.cp*s.p, 16, s.tw)
+			ctx.kern.WinoInput(s.m, own.z[(ty-r0)*s.m*s.wz*8:], s.wz*8, vm.v[base+p0*16:], s.vT(), 16, s.tw)
 		}
 	}
 }
@@ -171,7 +171,7 @@ func (ctx *Ctx) wgradInDY(own, vm *winoWS, q, kb int) {
 			}
 			ctx.kern.PackC8(wc.y[((i*wc.kout+k0)*h+oy)*w:], w, h*w, kn, w, rows, nil, nil, own.yst, yRow)
 			p0 := ((i-i0)*(r1-r0) + ty - r0) * s.tw
-			ctx.kern.WinoDY(s.m, own.yst, yRow, vm.m[p0*s.kp+k0:], s.p*s.kp, s.kp, s.tw)
+			ctx.kern.WinoDY(s.m, own.yst, yRow, vm.m[p0*s.kp+k0:], s.mT(), s.kp, s.tw)
 		}
 	}
 }
@@ -192,7 +192,7 @@ func (ctx *Ctx) wgradProducts(vm *winoWS, mhat []float32, q, t0, t1 int, acc boo
 	pc := (i1 - i0) * (r1 - r0) * s.tw
 	k := wc.kout
 	for t := t0; t < t1; t++ {
-		ctx.kern.MulPanels(true, k, s.cp, pc, vm.m[t*s.p*s.kp:], s.kp, vm.v[t*s.cp*s.p:], s.p*16,
+		ctx.kern.MulPanels(true, k, s.cp, pc, vm.m[t*s.mT():], s.kp, vm.v[t*s.vT():], s.p*16,
 			mhat[t*k*s.cp:], s.cp, acc)
 	}
 }
