@@ -71,17 +71,17 @@ type Ctx struct {
 	sgd      sgdCall     // the SGD step in progress
 
 	// Loop bodies bound once, so that handing them to the pool does not allocate.
-	fwdBody, bwdBody, loadBody, pwBody       func(t, lo, hi int)
-	reduceBody, bnTrainBody, bnBackBody      func(lo, hi int)
-	headFwdBody, headBwdBody, headFCBody     func(lo, hi int)
-	poolFwdBody, poolBwdBody                 func(lo, hi int)
-	addFwdBody, addBwdBody                   func(lo, hi int)
-	winoChunksBody, winoInBody, winoOutBody  func(t, lo, hi int)
-	wgradInBody, wgradGemmBody, wgradOutBody func(t, lo, hi int)
-	wgradGroupsBody                          func(t, lo, hi int)
-	rowChunksBody, rowBackBody, colBody      func(t, lo, hi int)
-	rowDWBody, rowWeightsTBody               func(lo, hi int)
-	winoWeightsBody, rowWeightsBody, sgdBody func(lo, hi int)
+	fwdBody, bwdBody, loadBody, pwBody                   func(t, lo, hi int)
+	reduceBody, bnTrainBody, bnBackBody                  func(lo, hi int)
+	headFwdBody, headBwdBody, headFCBody                 func(lo, hi int)
+	poolFwdBody, poolBwdBody                             func(lo, hi int)
+	addFwdBody, addBwdBody                               func(lo, hi int)
+	winoChunksBody, winoInBody, winoOutBody, winoOwnBody func(t, lo, hi int)
+	wgradInBody, wgradGemmBody, wgradOutBody             func(t, lo, hi int)
+	wgradGroupsBody                                      func(t, lo, hi int)
+	rowChunksBody, rowBackBody, colBody                  func(t, lo, hi int)
+	rowDWBody, rowWeightsTBody                           func(lo, hi int)
+	winoWeightsBody, rowWeightsBody, sgdBody             func(lo, hi int)
 
 	// Batch statistics over several processes (SetBNSum, syncbn.go): the sum, its
 	// buffer, the float64 means of the BNTrain in progress, and the loop bodies.
@@ -135,6 +135,7 @@ func NewCtx(pool *cpu.Pool, gemm *cpu.Gemm, workspace int) *Ctx {
 	ctx.winoChunksBody = ctx.winoChunks
 	ctx.winoInBody = ctx.winoInStep
 	ctx.winoOutBody = ctx.winoOutStep
+	ctx.winoOwnBody = ctx.winoOwn
 	ctx.winoWeightsBody = ctx.winoWeightsChannels
 	ctx.wgradInBody = ctx.wgradIn
 	ctx.wgradGemmBody = ctx.wgradGemm

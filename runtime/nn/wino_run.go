@@ -45,8 +45,11 @@ func (ctx *Ctx) winoWorkspace(t int) *winoWS {
 }
 
 // winoRun runs the convolution of ctx.wc: chunks shared out over the threads when there
-// are enough of them, else one chunk at a time with all threads on it (the input
-// transform split by channel blocks, the GEMMs and output transform by output panels).
+// are enough of them, else one chunk at a time with all threads on it, the GEMMs and the
+// output transform split by output panels. The input transform of such a chunk is split
+// by channel blocks into thread 0's v (cooperative steps), or, where the outputs are at
+// least winoOwnRatio times the chunk's tiles, done whole by every thread into its own v
+// (winoOwn): the GEMMs then read no lines another core wrote, and one step replaces two.
 func (ctx *Ctx) winoRun() {
 	wc := &ctx.wc
 	s := &wc.s
@@ -60,9 +63,29 @@ func (ctx *Ctx) winoRun() {
 	}
 	for q := 0; q < nq; q++ {
 		wc.q = q
+		if s.kp >= winoOwnRatio*s.p {
+			ctx.pool.ForChunk(s.kp/16, ctx.winoOwnBody)
+			continue
+		}
 		ctx.pool.ForChunk(s.cp/8, ctx.winoInBody)
 		ctx.pool.ForChunk(s.kp/16, ctx.winoOutBody)
 	}
+}
+
+// winoOwnRatio is the fewest outputs per tile of a chunk for which winoRun has every
+// thread transform the chunk's whole input (winoOwn): the transform it repeats grows
+// with the tiles, the GEMM it speeds with the outputs. At batch 1 on two threads (AMD
+// EPYC Zen 5, BenchmarkConvForward/.../n=1/t=2) it took 128x16x16 F(4x4) (K/tiles 8) from
+// 136 to 112 µs and 256x8x8 F(2x2) (16) from 161 to 144 µs, and 64x32x32 F(4x4) (1)
+// from 110 to 122 µs.
+const winoOwnRatio = 4
+
+// winoOwn is thread t's part of a chunk run by all threads, each with its own v: the
+// input transform of all channel blocks of chunk wc.q, then output panels [lo, hi).
+func (ctx *Ctx) winoOwn(t, lo, hi int) {
+	ws := &ctx.wws[t]
+	ctx.winoIn(ws, ws, ctx.wc.q, 0, ctx.wc.s.cp/8)
+	ctx.winoOut(ws, ws, ctx.wc.q, lo, hi)
 }
 
 // winoChunks runs chunks [lo, hi) whole on thread t.
