@@ -30,7 +30,7 @@ var zmm = []VecPhysical{
 // Register plan: accumulator of row i in Z(i) (rows <= 28); the B row of
 // unrolled step u (0..3) in Z(28+u), loaded once per step; each A element is
 // broadcast from memory by the FMA itself (VFMADD231PS.BCST m32, Z(28+u), Z(i)),
-// so a k step is one load and rows FMAs. General registers: CX the depths left,
+// so a k step is one load, one prefetch (bAhead) and rows FMAs. General registers: CX the depths left,
 // DI the B panel, DX/R9 C, R8 ldc and R11 lda in bytes, R10B acc; row-major A: SI
 // rows 0..4, R12 rows 5..9, R13 rows 10..14, AX rows 15..19 (each base + {0, 1,
 // 2, 4}*lda, or + 3*lda from BX); transposed A: SI depths 0, 1 (+ lda), R12
@@ -131,6 +131,7 @@ func kernelAVX512(rows int, transA bool) error {
 	step := func(u int) {
 		bv := zmm[28+u]
 		VMOVUPS(Mem{Base: b, Disp: u * nr * 4}, bv)
+		PREFETCHT0(Mem{Base: b, Disp: u*nr*4 + bAhead}) // see bAhead
 		for i, z := range accs {
 			VFMADD231PS_BCST(aElem(i, u), bv, z)
 		}
