@@ -203,3 +203,22 @@ func benchBackward(b *testing.B, c Conv, n, threads int, m method) {
 	}
 	b.ReportMetric(4*float64(c.MACs())*float64(n)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 }
+
+// BenchmarkMaxPoolForward runs WRN-50-2's stem max pool (64x112x112, 3x3/2 pad 1, through
+// the stem's BN-ReLU) on random input at batch 1 and 16 on 2 threads.
+func BenchmarkMaxPoolForward(b *testing.B) {
+	p := mkPool(64, 112, 112, 3, 2, 1)
+	for _, n := range []int{1, 16} {
+		b.Run(fmt.Sprintf("n=%d", n), func(b *testing.B) {
+			r := newRand(uint64(n))
+			x, pre := gridData(r, n*p.C*p.H*p.W, p.C)
+			y := make([]float32, n*p.C*p.OH*p.OW)
+			ctx := newTestCtx(b, 2, 0)
+			MaxPoolForward(ctx, n, &p, x, pre, y)
+			b.ResetTimer()
+			for b.Loop() {
+				MaxPoolForward(ctx, n, &p, x, pre, y)
+			}
+		})
+	}
+}

@@ -61,7 +61,8 @@ type Ctx struct {
 	wgAcc [][]float64 // per thread: the weight gradient's output transform
 	rc    rowCall     // the im2row convolution in progress (direct.go)
 	rws   []rowWS
-	rb    rowBack // its backward pass (direct_back.go)
+	pws   [][]float32 // each thread's scratch of MaxPoolForward
+	rb    rowBack     // its backward pass (direct_back.go)
 	rbws  []rowBackWS
 	// rowParts[j]: the weight gradient of image group j of the im2row backward pass.
 	rowParts [][]float32
@@ -74,7 +75,8 @@ type Ctx struct {
 	fwdBody, bwdBody, loadBody, pwBody                   func(t, lo, hi int)
 	reduceBody, bnTrainBody, bnBackBody                  func(lo, hi int)
 	headFwdBody, headBwdBody, headFCBody                 func(lo, hi int)
-	poolFwdBody, poolBwdBody                             func(lo, hi int)
+	poolBwdBody                                          func(lo, hi int)
+	poolFwdBody                                          func(t, lo, hi int)
 	addFwdBody, addBwdBody                               func(lo, hi int)
 	winoChunksBody, winoInBody, winoOutBody, winoOwnBody func(t, lo, hi int)
 	wgradInBody, wgradGemmBody, wgradOutBody             func(t, lo, hi int)
@@ -110,6 +112,7 @@ func NewCtx(pool *cpu.Pool, gemm *cpu.Gemm, workspace int) *Ctx {
 		wws:      make([]winoWS, t),
 		wgAcc:    make([][]float64, t),
 		rws:      make([]rowWS, t),
+		pws:      make([][]float32, t),
 		cws:      make([][]float32, t),
 		rbws:     make([]rowBackWS, t),
 		rowParts: make([][]float32, maxSumGroups),

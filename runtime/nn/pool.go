@@ -23,7 +23,10 @@ type poolCall struct {
 func MaxPoolForward(ctx *Ctx, n int, p *Pool, x []float32, pre *Pre, y []float32) {
 	ctx.mp = poolCall{p: *p, x: x, y: y}
 	ctx.mp.setPre(pre)
-	ctx.pool.For(n*p.C, ctx.poolFwdBody)
+	for t := range ctx.pws {
+		growF32(&ctx.pws[t], p.W+p.H*p.OW)
+	}
+	ctx.pool.ForChunk(n*p.C, ctx.poolFwdBody)
 	ctx.mp = poolCall{}
 }
 
@@ -47,17 +50,55 @@ func (c *poolCall) setPre(pre *Pre) {
 	}
 }
 
-// poolForwardPlanes runs planes [lo, hi) (plane q: image q/C, channel q%C).
-func (ctx *Ctx) poolForwardPlanes(lo, hi int) {
+// poolForwardPlanes runs planes [lo, hi) (plane q: image q/C, channel q%C) on thread t,
+// a window's maximum taken as the maximum over its rows of the maxima over its columns:
+// each input row is loaded through the Pre once (into row), its column maxima of every
+// output column go to hm (H x OW), and each output is then the maximum of R of those.
+// max is exact, and Go's max propagates NaN and takes +0 over -0 in any order, so the
+// result is that of the window's maximum in any order. Twice as fast as one window at a
+// time (BenchmarkMaxPoolForward, WRN-50-2's stem pool at batch 1 on 2 threads: 4.7 ->
+// 2.2-2.7 ms, AMD EPYC Zen 5); a branch of PyTorch's rule (v > m || v != v) instead of
+// max was twice as slow on random data.
+func (ctx *Ctx) poolForwardPlanes(t, lo, hi int) {
 	c := &ctx.mp
 	p := &c.p
 	hw, ohw := p.H*p.W, p.OH*p.OW
+	ws := ctx.pws[t]
+	row, hm := ws[:p.W], ws[p.W:p.W+p.H*p.OW]
 	for q := lo; q < hi; q++ {
 		w := c.plane(q, c.x[q*hw:(q+1)*hw])
+		for iy := 0; iy < p.H; iy++ {
+			xr := w.xs[iy*p.W : (iy+1)*p.W]
+			if w.pre {
+				for i, v := range xr {
+					row[i] = bnrelu(v, w.sc, w.sh)
+				}
+			} else {
+				copy(row, xr)
+			}
+			hr := hm[iy*p.OW : (iy+1)*p.OW]
+			for ox := range hr {
+				x0 := ox*p.S - p.P
+				x1 := min(x0+p.R, p.W)
+				x0 = max(x0, 0)
+				m := row[x0]
+				for _, v := range row[x0+1 : x1] {
+					m = max(m, v)
+				}
+				hr[ox] = m
+			}
+		}
 		ys := c.y[q*ohw : (q+1)*ohw]
 		for oy := 0; oy < p.OH; oy++ {
-			for ox := 0; ox < p.OW; ox++ {
-				ys[oy*p.OW+ox] = w.max(oy, ox)
+			y0 := oy*p.S - p.P
+			y1 := min(y0+p.R, p.H)
+			y0 = max(y0, 0)
+			yr := ys[oy*p.OW : (oy+1)*p.OW]
+			copy(yr, hm[y0*p.OW:(y0+1)*p.OW])
+			for iy := y0 + 1; iy < y1; iy++ {
+				for ox, v := range hm[iy*p.OW : (iy+1)*p.OW] {
+					yr[ox] = max(yr[ox], v)
+				}
 			}
 		}
 	}
@@ -112,20 +153,6 @@ func (w *poolPlane) load(i int) float32 {
 func window(p *Pool, oy, ox int) (y0, y1, x0, x1 int) {
 	y0, x0 = oy*p.S-p.P, ox*p.S-p.P
 	return max(y0, 0), min(y0+p.R, p.H), max(x0, 0), min(x0+p.R, p.W)
-}
-
-// max returns the maximum of output (oy, ox)'s window (NaN when it holds a NaN), with no
-// branch on the data.
-func (w *poolPlane) max(oy, ox int) float32 {
-	W := w.p.W
-	y0, y1, x0, x1 := window(w.p, oy, ox)
-	m := w.load(y0*W + x0)
-	for iy := y0; iy < y1; iy++ {
-		for i := iy*W + x0; i < iy*W+x1; i++ {
-			m = max(m, w.load(i))
-		}
-	}
-	return m
 }
 
 // argmax returns the index in the plane of the maximum of output (oy, ox) by the rule of
