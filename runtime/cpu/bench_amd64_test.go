@@ -65,14 +65,7 @@ func BenchmarkPeak(b *testing.B) {
 // Buffers hold random values, filled before the timer starts.
 func BenchmarkBandwidth(b *testing.B) {
 	f := detect()
-	for _, w := range []struct {
-		width int
-		ok    bool
-		run   func(p *float32, n int) float32
-	}{
-		{256, f.avx2, readPeak},
-		{512, f.avx512f, readPeak512},
-	} {
+	for _, w := range readKernels(f) {
 		for _, size := range []int{16 << 10, 256 << 10, 8 << 20, 32 << 20, 256 << 20} {
 			for _, threads := range []int{1, 2} {
 				b.Run(fmt.Sprintf("width=%d/size=%s/threads=%d", w.width, sizeName(size), threads), func(b *testing.B) {
@@ -113,6 +106,18 @@ func BenchmarkBandwidth(b *testing.B) {
 	}
 }
 
+// readKernel is one of the bandwidth kernels: its load width in bits, whether this CPU
+// runs it, and the kernel.
+type readKernel struct {
+	width int
+	ok    bool
+	run   func(p *float32, n int) float32
+}
+
+func readKernels(f features) []readKernel {
+	return []readKernel{{256, f.avx2, readPeak}, {512, f.avx512f, readPeak512}}
+}
+
 // sizeName writes a buffer size in KiB or MiB.
 func sizeName(n int) string {
 	if n >= 1<<20 {
@@ -124,22 +129,18 @@ func sizeName(n int) string {
 // TestReadPeak checks the bandwidth kernels read every vector once: over a buffer of
 // ones, lane 0 of their sum is the vectors read.
 func TestReadPeak(t *testing.T) {
-	f := detect()
-	for _, w := range []struct {
-		width int
-		ok    bool
-		run   func(p *float32, n int) float32
-	}{{32, f.avx2, readPeak}, {64, f.avx512f, readPeak512}} {
+	for _, w := range readKernels(detect()) {
 		if !w.ok {
-			t.Logf("no %d-byte loads on this CPU; readPeak of that width untested", w.width)
+			t.Logf("no %d-bit loads on this CPU; readPeak of that width untested", w.width)
 			continue
 		}
-		buf := make([]float32, 64*w.width)
+		vec := w.width / 8 // bytes a load
+		buf := make([]float32, 64*vec)
 		for i := range buf {
 			buf[i] = 1
 		}
-		if got, want := w.run(&buf[0], 4*len(buf)), float32(4*len(buf)/w.width); got != want {
-			t.Errorf("%d-byte readPeak over %d ones: %v, want %v", w.width, len(buf), got, want)
+		if got, want := w.run(&buf[0], 4*len(buf)), float32(4*len(buf)/vec); got != want {
+			t.Errorf("%d-bit readPeak over %d ones: %v, want %v", w.width, len(buf), got, want)
 		}
 	}
 }
