@@ -74,7 +74,7 @@ type Ctx struct {
 	// Loop bodies bound once, so that handing them to the pool does not allocate.
 	fwdBody, bwdBody, loadBody, pwBody                   func(t, lo, hi int)
 	reduceBody, bnTrainBody, bnBackBody                  func(lo, hi int)
-	headFwdBody, headBwdBody, headFCBody                 func(lo, hi int)
+	headFwdBody, headBwdBody                             func(lo, hi int)
 	poolBwdBody                                          func(lo, hi int)
 	poolFwdBody                                          func(t, lo, hi int)
 	addFwdBody, addBwdBody                               func(lo, hi int)
@@ -130,7 +130,6 @@ func NewCtx(pool *cpu.Pool, gemm *cpu.Gemm, workspace int) *Ctx {
 	ctx.bnBackBody = ctx.bnBackChannels
 	ctx.headFwdBody = ctx.headForwardImages
 	ctx.headBwdBody = ctx.headBackwardChannels
-	ctx.headFCBody = ctx.headFC
 	ctx.poolFwdBody = ctx.poolForwardPlanes
 	ctx.poolBwdBody = ctx.poolBackwardPlanes
 	ctx.addFwdBody = ctx.addForwardPlanes
