@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -273,32 +274,42 @@ func copyFile(t *testing.T, from, to string) {
 	}
 }
 
+// tvEpochs is the epochs of TestImageNetTrainsAndLoadsInTorchvision.
+const tvEpochs = 10
+
 // TestImageNetTrainsAndLoadsInTorchvision trains resnet18's layout (WRN-18-1, imagenet
 // family, at 3x64x64) on a small folder of JPEGs and PNGs of mixed sizes with the family's
 // recipe (random-resized crops, flips, ImageNet normalization), checks that it learns,
 // and loads its checkpoint into torchvision's resnet18 with load_state_dict(strict=True):
 // torchvision's logits equal ours, and every num_batches_tracked counts the steps taken.
+//
+// Learning is judged on 60 test images after tvEpochs epochs: at 6 epochs (24 steps) and
+// 18 test images the test error had passed by luck (0.40 on 60 images, as the running BN
+// statistics of so few steps trail the weights), and a change of rounding in the FC layer
+// failed it.
 func TestImageNetTrainsAndLoadsInTorchvision(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and trains a binary")
 	}
 	needPython(t, "torch", "torchvision")
 	bin := compileBinary(t, "model WRN-18-1 {\n family imagenet\n input 3x64x64\n classes 3\n batch 12\n}\n"+
-		"train {\n epochs 6\n sgd lr=0.02\n}")
+		"train {\n epochs "+strconv.Itoa(tvEpochs)+"\n sgd lr=0.02\n}")
 	dir := t.TempDir()
-	if _, err := data.WriteImageFolder(dir, data.FolderSpec{Classes: 3, Train: 16, Test: 6,
+	if _, err := data.WriteImageFolder(dir, data.FolderSpec{Classes: 3, Train: 16, Test: 20,
 		MinSize: [2]int{48, 56}, MaxSize: [2]int{96, 120}, Seed: 4}); err != nil {
 		t.Fatal(err)
 	}
 	run := filepath.Join(t.TempDir(), "run")
 	runBin(t, bin, "train", "--data", dir, "--out", run, "--threads", "2")
 	log, err := progress.ReadLog(filepath.Join(run, "log.jsonl"))
-	if err != nil || len(log) != 6 {
+	if err != nil || len(log) != tvEpochs {
 		t.Fatalf("log.jsonl: %d records, %v", len(log), err)
 	}
 	// Chance is a loss of ln 3 = 1.10 and an error of 0.67.
-	if loss, testErr := log[5]["train_loss"].(float64), log[5]["test_error"].(float64); loss > 0.8 || testErr > 0.34 {
-		t.Errorf("did not learn: train loss %.3f, test error %.2f after 6 epochs", loss, testErr)
+	if loss, testErr := log[tvEpochs-1]["train_loss"].(float64), log[tvEpochs-1]["test_error"].(float64); loss > 0.8 || testErr > 0.34 {
+		t.Errorf("did not learn: train loss %.3f, test error %.2f after %d epochs", loss, testErr, tvEpochs)
+	} else {
+		t.Logf("train loss %.3f, test error %.2f after %d epochs", loss, testErr, tvEpochs)
 	}
 	weights := filepath.Join(run, "last.safetensors")
 	x, want, got := filepath.Join(dir, "x.npy"), filepath.Join(dir, "tv.npy"), filepath.Join(dir, "ours.npy")
@@ -310,7 +321,7 @@ func TestImageNetTrainsAndLoadsInTorchvision(t *testing.T) {
 		t.Errorf("logits of our checkpoint in torchvision: relative error %.2e", e)
 	}
 	// 48 training images in batches of 12: 4 steps an epoch.
-	if len(counts) != 1 || counts[0] != 6*4 {
-		t.Errorf("num_batches_tracked = %v, want every BN at %d", counts, 6*4)
+	if len(counts) != 1 || counts[0] != tvEpochs*4 {
+		t.Errorf("num_batches_tracked = %v, want every BN at %d", counts, tvEpochs*4)
 	}
 }
