@@ -121,7 +121,7 @@ func TestWinoOutput(t *testing.T) {
 func TestPackUnpackC8(t *testing.T) {
 	for _, k := range kernelFamilies(t) {
 		for _, cn := range []int{8, 5} {
-			for _, w := range []int{8, 16, 13, 3} {
+			for _, w := range []int{8, 16, 13, 3, 24, 40} {
 				for _, bn := range []bool{false, true} {
 					t.Run(fmt.Sprintf("%s/cn=%d/w=%d/bn=%v", k.Name(), cn, w, bn), func(t *testing.T) {
 						r := rand.New(rand.NewPCG(uint64(cn*w), 7))
@@ -241,7 +241,7 @@ func TestWinoDY(t *testing.T) {
 // [pixel][channel] output).
 func TestUnpackWide(t *testing.T) {
 	for _, k := range kernelFamilies(t) {
-		for _, w := range []int{8, 16, 13} {
+		for _, w := range []int{8, 16, 13, 24, 40} {
 			for _, kn := range []int{8, 3} {
 				t.Run(fmt.Sprintf("%s/w=%d/kn=%d", k.Name(), w, kn), func(t *testing.T) {
 					r := rand.New(rand.NewPCG(uint64(w), uint64(kn)))
