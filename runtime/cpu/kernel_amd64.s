@@ -9512,6 +9512,33 @@ unpackC8AVX2_plain_next:
 	VZEROUPPER
 	RET
 
+// func max3AVX2(dst *float32, a *float32, b *float32, c *float32, n int)
+// Requires: AVX
+TEXT ·max3AVX2(SB), NOSPLIT, $0-40
+	MOVQ dst+0(FP), DI
+	MOVQ a+8(FP), SI
+	MOVQ b+16(FP), DX
+	MOVQ c+24(FP), R8
+	MOVQ n+32(FP), CX
+
+max3AVX2_loop:
+	VMOVUPS   (SI), Y0
+	VMAXPS    (DX), Y0, Y1
+	VCMPPS    $0x03, Y0, Y0, Y2
+	VBLENDVPS Y2, Y0, Y1, Y1
+	VMAXPS    (R8), Y1, Y3
+	VCMPPS    $0x03, Y1, Y1, Y2
+	VBLENDVPS Y2, Y1, Y3, Y3
+	VMOVUPS   Y3, (DI)
+	ADDQ      $0x20, SI
+	ADDQ      $0x20, DX
+	ADDQ      $0x20, R8
+	ADDQ      $0x20, DI
+	SUBQ      $0x08, CX
+	JNE       max3AVX2_loop
+	VZEROUPPER
+	RET
+
 // func sumF64AVX2(x *float32, n int) float64
 // Requires: AVX, SSE2
 TEXT ·sumF64AVX2(SB), NOSPLIT, $0-24

@@ -232,6 +232,12 @@ func packC8AVX2(src *float32, srcRow int, srcC int, w int, rows int, scale *floa
 //go:noescape
 func unpackC8AVX2(src *float32, srcRow int, srcPix int, w int, rows int, dst *float32, dstRow int, dstC int, res *float32)
 
+// max3AVX2 writes dst[i] = max(a[i], b[i], c[i]), NaN where any is NaN, over n values;
+// n must be a positive multiple of 8.
+//
+//go:noescape
+func max3AVX2(dst *float32, a *float32, b *float32, c *float32, n int)
+
 // sumF64AVX2 returns the sum of x[0:n] in float64; n must be a positive multiple of 16.
 //
 //go:noescape

@@ -12,6 +12,7 @@ type (
 // statsSet is a family's reductions; nil entries mean the portable Go loops. Each runs
 // on a multiple of statsBlock values (the Go code does the rest).
 type statsSet struct {
+	max3  max3Func
 	sum   sumF64Func
 	sqDev sqDevF64Func
 	sums  reluGradSumsFunc
@@ -119,5 +120,29 @@ func (k *Kernels) ReLUGradDx(x, dz, dx []float32, sc, sh float32, a, b, c float6
 			d += dx[i]
 		}
 		dx[i] = d
+	}
+}
+
+// max3Func writes dst[i] = max(a[i], b[i], c[i]) (NaN where any is NaN) for i < n, n a
+// positive multiple of 8.
+type max3Func func(dst, a, b, c *float32, n int)
+
+// Max3 writes dst[i] = max(a[i], b[i], c[i]) for i < len(dst): NaN where any of the three
+// is NaN, as Go's max; of a -0 and a +0 either may come out. a, b and c may be dst
+// itself (each value is read before its position is written) but not overlap it
+// otherwise. It panics when a slice is shorter than dst.
+func (k *Kernels) Max3(dst, a, b, c []float32) {
+	n := len(dst)
+	if len(a) < n || len(b) < n || len(c) < n {
+		k.f.failf("cpu.Kernels.Max3: len(dst)=%d with len(a)=%d len(b)=%d len(c)=%d", n, len(a), len(b), len(c))
+		return
+	}
+	i := 0
+	if k.st.max3 != nil && n >= 8 {
+		i = n &^ 7
+		k.st.max3(&dst[0], &a[0], &b[0], &c[0], i)
+	}
+	for ; i < n; i++ {
+		dst[i] = max(a[i], b[i], c[i])
 	}
 }

@@ -68,3 +68,42 @@ func TestStats(t *testing.T) {
 		}
 	}
 }
+
+// TestMax3 compares Max3 of every family with Go's max on random values with NaNs,
+// infinities and zeros of both signs, at lengths around the 8-value blocks, and in place.
+func TestMax3(t *testing.T) {
+	special := []float32{float32(math.NaN()), float32(math.Inf(1)), float32(math.Inf(-1)), 0, float32(math.Copysign(0, -1))}
+	for _, k := range kernelFamilies(t) {
+		for _, n := range []int{1, 7, 8, 9, 16, 31, 40} {
+			r := rand.New(rand.NewPCG(uint64(n), 3))
+			gen := func() []float32 {
+				s := randSlice(r, n)
+				for i := range s {
+					if r.IntN(4) == 0 {
+						s[i] = special[r.IntN(len(special))]
+					}
+				}
+				return s
+			}
+			a, b, c := gen(), gen(), gen()
+			dst := gen()
+			k.Max3(dst, a, b, c)
+			for i := range dst {
+				want := max(a[i], b[i], c[i])
+				if got := dst[i]; !(got == want || got != got && want != want) {
+					t.Fatalf("%s n=%d: max(%v, %v, %v) = %v, want %v", k.Name(), n, a[i], b[i], c[i], got, want)
+				}
+			}
+			in := append([]float32(nil), a...)
+			k.Max3(in, in, b, c)
+			for i := range in {
+				if want := dst[i]; !(in[i] == want || in[i] != in[i] && want != want) {
+					t.Fatalf("%s n=%d in place: %v at %d, want %v", k.Name(), n, in[i], i, want)
+				}
+			}
+		}
+		if err := k.Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
+}

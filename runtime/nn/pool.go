@@ -56,10 +56,14 @@ func (c *poolCall) setPre(pre *Pre) {
 // output column go to hm (H x OW), and each output is then the maximum of R of those.
 // max is exact, and Go's max propagates NaN and takes +0 over -0 in any order, so the
 // result is that of the window's maximum in any order. Twice as fast as one window at a
-// time (BenchmarkMaxPoolForward, WRN-50-2's stem pool at batch 1 on 2 threads: 4.7 ->
-// 2.2-2.7 ms, AMD EPYC Zen 5); a branch of PyTorch's rule (v > m || v != v) instead of
-// max was twice as slow on random data.
+// time on WRN-50-2's stem pool, which poolForward3s2 now takes (BenchmarkMaxPoolForward
+// at batch 1 on 2 threads: 4.7 -> 2.2-2.7 ms, AMD EPYC Zen 5); a branch of PyTorch's
+// rule (v > m || v != v) instead of max was twice as slow on random data.
 func (ctx *Ctx) poolForwardPlanes(t, lo, hi int) {
+	if p := &ctx.mp.p; p.R == 3 && p.S == 2 && p.P == 1 {
+		ctx.poolForward3s2(t, lo, hi)
+		return
+	}
 	c := &ctx.mp
 	p := &c.p
 	hw, ohw := p.H*p.W, p.OH*p.OW
@@ -100,6 +104,53 @@ func (ctx *Ctx) poolForwardPlanes(t, lo, hi int) {
 					yr[ox] = max(yr[ox], v)
 				}
 			}
+		}
+	}
+}
+
+// poolForward3s2 is poolForwardPlanes for the 3x3 stride-2 pad-1 pool of the imagenet
+// stem, vectorized: each input row is split through the Pre into its even and odd
+// columns (ev, od), so that output column ox > 0 is the maximum of od[ox-1], ev[ox] and
+// od[ox], and each output row the maximum of three rows of hm, all by cpu.Kernels.Max3.
+// WRN-50-2's pool at batch 16 on 2 threads (BenchmarkMaxPoolForward, AMD EPYC Zen 5) took
+// 43-46 ms by poolForwardPlanes' loops and 9.4-9.6 ms so (batch 1: 2.7 and 0.55 ms).
+func (ctx *Ctx) poolForward3s2(t, lo, hi int) {
+	c := &ctx.mp
+	p := &c.p
+	hw, ohw := p.H*p.W, p.OH*p.OW
+	we, wo := (p.W+1)/2, p.W/2
+	ws := ctx.pws[t]
+	ev, od, hm := ws[:we], ws[we:p.W], ws[p.W:p.W+p.H*p.OW]
+	k := ctx.kern
+	for q := lo; q < hi; q++ {
+		w := c.plane(q, c.x[q*hw:(q+1)*hw])
+		for iy := 0; iy < p.H; iy++ {
+			for j := range ev {
+				ev[j] = w.load(iy*p.W + 2*j)
+			}
+			for j := range od {
+				od[j] = w.load(iy*p.W + 2*j + 1)
+			}
+			hr := hm[iy*p.OW : (iy+1)*p.OW]
+			// Column 0 covers columns 0 and 1; columns 1 .. e-1 three each; a last one
+			// (odd W) columns W-2 and W-1.
+			hr[0] = ev[0]
+			if wo > 0 {
+				hr[0] = max(ev[0], od[0])
+			}
+			e := min(p.OW, wo)
+			if e > 1 {
+				k.Max3(hr[1:e], od[:e-1], ev[1:e], od[1:e])
+			}
+			if p.OW > wo && wo > 0 {
+				hr[wo] = max(od[wo-1], ev[wo])
+			}
+		}
+		ys := c.y[q*ohw : (q+1)*ohw]
+		row := func(y int) []float32 { return hm[y*p.OW : (y+1)*p.OW] }
+		for oy := 0; oy < p.OH; oy++ {
+			y0, y1 := max(2*oy-1, 0), min(2*oy+2, p.H) // rows [y0, y1), 1 to 3 of them
+			k.Max3(ys[oy*p.OW:(oy+1)*p.OW], row(y0), row((y0+y1-1)/2), row(y1-1))
 		}
 	}
 }

@@ -191,8 +191,41 @@ func reluGradDx() {
 
 // statsAll emits every routine of this file.
 func statsAll() {
+	max3()
 	sumF64()
 	sqDevF64()
 	reluGradSums()
 	reluGradDx()
+}
+
+// max3 emits max3AVX2: dst[i] = the maximum of a[i], b[i] and c[i], NaN where any is NaN
+// (VMAXPS alone returns its second source when either is NaN: the first source's NaNs
+// are blended back in after each step).
+func max3() {
+	TEXT("max3AVX2", NOSPLIT, "func(dst, a, b, c *float32, n int)")
+	Pragma("noescape")
+	Doc("max3AVX2 writes dst[i] = max(a[i], b[i], c[i]), NaN where any is NaN, over n values;",
+		"n must be a positive multiple of 8.")
+	dst := Load(Param("dst"), RDI)
+	a := Load(Param("a"), RSI)
+	b := Load(Param("b"), RDX)
+	c := Load(Param("c"), R8)
+	n := Load(Param("n"), RCX)
+	Label("max3AVX2_loop")
+	VMOVUPS(Mem{Base: a}, Y0)
+	VMAXPS(Mem{Base: b}, Y0, Y1) // max(a, b), b where either is NaN
+	VCMPPS(U8(3), Y0, Y0, Y2)    // a unordered: a is NaN
+	VBLENDVPS(Y2, Y0, Y1, Y1)
+	VMAXPS(Mem{Base: c}, Y1, Y3)
+	VCMPPS(U8(3), Y1, Y1, Y2)
+	VBLENDVPS(Y2, Y1, Y3, Y3)
+	VMOVUPS(Y3, Mem{Base: dst})
+	ADDQ(U8(32), a)
+	ADDQ(U8(32), b)
+	ADDQ(U8(32), c)
+	ADDQ(U8(32), dst)
+	SUBQ(U8(8), n)
+	JNE(LabelRef("max3AVX2_loop"))
+	VZEROUPPER()
+	RET()
 }
