@@ -8,4 +8,6 @@ func avx512Kernels() (kernelSet, bool) { return kernelSet{}, false }
 
 func avx2Wino() (winoSet, bool) { return winoSet{}, false }
 
+func avx512Wino(*winoSet) {}
+
 func avx2Stats() (statsSet, bool) { return statsSet{}, false }

@@ -195,6 +195,11 @@ func packBTrans(dst *float32, src *float32, ldb int, k int, k8 int, panels int)
 //go:noescape
 func winoIn2AVX2(src *float32, srcRow int, dst *float32, dstT int, dstTile int, n int)
 
+// winoIn2AVX512 is the input transform of F(2 x 2, 3 x 3) on n tiles of c8 vectors (winoInFunc), two at a time: n must be even.
+//
+//go:noescape
+func winoIn2AVX512(src *float32, srcRow int, dst *float32, dstT int, dstTile int, n int)
+
 // winoOut2AVX2 is the output transform of F(2 x 2, 3 x 3) on n tiles of c8 vectors (winoOutFunc).
 //
 //go:noescape
@@ -209,6 +214,11 @@ func winoDY2AVX2(src *float32, srcRow int, dst *float32, dstT int, dstTile int, 
 //
 //go:noescape
 func winoIn4AVX2(src *float32, srcRow int, dst *float32, dstT int, dstTile int, n int)
+
+// winoIn4AVX512 is the input transform of F(4 x 4, 3 x 3) on n tiles of c8 vectors (winoInFunc), two at a time: n must be even.
+//
+//go:noescape
+func winoIn4AVX512(src *float32, srcRow int, dst *float32, dstT int, dstTile int, n int)
 
 // winoOut4AVX2 is the output transform of F(4 x 4, 3 x 3) on n tiles of c8 vectors (winoOutFunc).
 //

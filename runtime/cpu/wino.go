@@ -47,6 +47,7 @@ type unpackC8Func func(src *float32, srcRow, srcPix, w, rows int, dst *float32, 
 // winoSet is a family's Winograd transforms and c8 layout changes.
 type winoSet struct {
 	in     [5]winoInFunc  // by m (2 and 4)
+	in2    [5]winoInFunc  // by m, nil or two tiles at a time (an even count)
 	out    [5]winoOutFunc // by m
 	dy     [5]winoDYFunc  // by m
 	pack   packC8Func
@@ -54,10 +55,13 @@ type winoSet struct {
 }
 
 // winoFor returns the transforms of a kernel family (the AVX-512 family uses the
-// AVX2 ones).
+// AVX2 ones, and its own input transforms of two tiles at a time).
 func winoFor(kind kernelKind) winoSet {
 	if kind == kernelAVX2 || kind == kernelAVX512 {
 		if s, ok := avx2Wino(); ok {
+			if kind == kernelAVX512 {
+				avx512Wino(&s)
+			}
 			return s
 		}
 	}
@@ -105,6 +109,14 @@ func (k *Kernels) WinoInput(m int, src []float32, srcRow int, dst []float32, dst
 		k.f.failf("cpu.Kernels.WinoInput: m=%d tiles=%d srcRow=%d dstT=%d dstTile=%d with len(src)=%d len(dst)=%d",
 			m, tiles, srcRow, dstT, dstTile, len(src), len(dst))
 		return
+	}
+	if k.wt.in2[m] != nil && tiles >= 2 {
+		even := tiles &^ 1
+		k.wt.in2[m](&src[0], srcRow, &dst[0], dstT, dstTile, even)
+		if even == tiles {
+			return
+		}
+		src, dst, tiles = src[even*m*lanes:], dst[even*dstTile:], 1
 	}
 	k.wt.in[m](&src[0], srcRow, &dst[0], dstT, dstTile, tiles)
 }

@@ -28,6 +28,16 @@ func vecConst(v float32) Mem {
 	return m
 }
 
+// vecs is what the 1-D transforms work with: six work registers and the broadcast
+// constants (as memory operands or registers).
+type vecs struct {
+	w []VecPhysical
+	k func(v float32) Op
+}
+
+// ymmVecs is the AVX2 kernels' vecs: Y6..Y11 and vecConst.
+var ymmVecs = vecs{w: []VecPhysical{Y6, Y7, Y8, Y9, Y10, Y11}, k: func(v float32) Op { return vecConst(v) }}
+
 // rowAddr addresses vector j (0 <= j < 6) of a row of vectors stride bytes apart: j < 3 from
 // base, j >= 3 from base3 = base + 3*stride.
 func rowAddr(base, base3, stride Register, j int) Mem {
@@ -43,44 +53,44 @@ func rowAddr(base, base3, stride Register, j int) Mem {
 }
 
 // in1D4 emits o = B^T d of F(4, 3) for d in Y0..Y5 (kept), calling out(i, reg) for each
-// output as soon as it is in a register of Y6..Y11.
-func in1D4(d []VecPhysical, out func(i int, v VecPhysical)) {
-	c2, c4, c5 := vecConst(2), vecConst(4), vecConst(5)
-	VMOVAPS(d[4], Y6)
-	VFNMADD231PS(c5, d[2], Y6)
-	VFMADD231PS(c4, d[0], Y6)
-	out(0, Y6)
-	VMOVAPS(d[5], Y7)
-	VFNMADD231PS(c5, d[3], Y7)
-	VFMADD231PS(c4, d[1], Y7)
-	out(5, Y7)
-	VMOVAPS(d[4], Y8)
-	VFNMADD231PS(c4, d[2], Y8) // a = d4 - 4 d2
-	VMOVAPS(d[3], Y9)
-	VFNMADD231PS(c4, d[1], Y9) // b = d3 - 4 d1
-	VADDPS(Y9, Y8, Y10)
-	out(1, Y10)
-	VSUBPS(Y9, Y8, Y11)
-	out(2, Y11)
-	VSUBPS(d[2], d[4], Y8) // c = d4 - d2
-	VSUBPS(d[1], d[3], Y9) // e = d3 - d1
-	VMOVAPS(Y8, Y10)
-	VFMADD231PS(c2, Y9, Y10)
-	out(3, Y10)
-	VFNMADD231PS(c2, Y9, Y8)
-	out(4, Y8)
+// output as soon as it is in a register of v.w[0]..v.w[5].
+func in1D4(d []VecPhysical, v vecs, out func(i int, v VecPhysical)) {
+	c2, c4, c5 := v.k(2), v.k(4), v.k(5)
+	VMOVAPS(d[4], v.w[0])
+	VFNMADD231PS(c5, d[2], v.w[0])
+	VFMADD231PS(c4, d[0], v.w[0])
+	out(0, v.w[0])
+	VMOVAPS(d[5], v.w[1])
+	VFNMADD231PS(c5, d[3], v.w[1])
+	VFMADD231PS(c4, d[1], v.w[1])
+	out(5, v.w[1])
+	VMOVAPS(d[4], v.w[2])
+	VFNMADD231PS(c4, d[2], v.w[2]) // a = d4 - 4 d2
+	VMOVAPS(d[3], v.w[3])
+	VFNMADD231PS(c4, d[1], v.w[3]) // b = d3 - 4 d1
+	VADDPS(v.w[3], v.w[2], v.w[4])
+	out(1, v.w[4])
+	VSUBPS(v.w[3], v.w[2], v.w[5])
+	out(2, v.w[5])
+	VSUBPS(d[2], d[4], v.w[2]) // c = d4 - d2
+	VSUBPS(d[1], d[3], v.w[3]) // e = d3 - d1
+	VMOVAPS(v.w[2], v.w[4])
+	VFMADD231PS(c2, v.w[3], v.w[4])
+	out(3, v.w[4])
+	VFNMADD231PS(c2, v.w[3], v.w[2])
+	out(4, v.w[2])
 }
 
-// in1D2 emits o = B^T d of F(2, 3) for d in Y0..Y3.
-func in1D2(d []VecPhysical, out func(i int, v VecPhysical)) {
-	VSUBPS(d[2], d[0], Y6)
-	out(0, Y6)
-	VADDPS(d[2], d[1], Y7)
-	out(1, Y7)
-	VSUBPS(d[1], d[2], Y8)
-	out(2, Y8)
-	VSUBPS(d[3], d[1], Y9)
-	out(3, Y9)
+// in1D2 emits o = B^T d of F(2, 3) for d in d[0..3].
+func in1D2(d []VecPhysical, v vecs, out func(i int, v VecPhysical)) {
+	VSUBPS(d[2], d[0], v.w[0])
+	out(0, v.w[0])
+	VADDPS(d[2], d[1], v.w[1])
+	out(1, v.w[1])
+	VSUBPS(d[1], d[2], v.w[2])
+	out(2, v.w[2])
+	VSUBPS(d[3], d[1], v.w[3])
+	out(3, v.w[3])
 }
 
 // out1D4 emits y = A^T m of F(4, 3) for m in Y0..Y5 (clobbered).
@@ -212,14 +222,24 @@ func winoDY(m int) {
 	RET()
 }
 
-// winoInput emits winoInF<m>AVX2 (see winoInFunc in wino.go).
-func winoInput(m int) {
+// winoInput emits winoIn<m>AVX2 (see winoInFunc in wino.go), or with wide
+// winoIn<m>AVX512: two tiles at a time, tile i in the low and tile i+1 in the high half of
+// each zmm (each load a ymm load and an insert, each store a ymm store and an extract),
+// for an even n; the constants in Z28..Z30 and the work registers Z6..Z11.
+func winoInput(m int, wide bool) {
 	a := m + 2
-	name := fmt.Sprintf("winoIn%dAVX2", m)
+	name, vw, tiles := fmt.Sprintf("winoIn%dAVX2", m), 32, 1
+	if wide {
+		name, vw, tiles = fmt.Sprintf("winoIn%dAVX512", m), 64, 2
+	}
 	TEXT(name, 0, "func(src *float32, srcRow int, dst *float32, dstT, dstTile, n int)")
 	Pragma("noescape")
-	Doc(fmt.Sprintf("%s is the input transform of F(%d x %d, 3 x 3) on n tiles of c8 vectors (winoInFunc).", name, m, m))
-	tmp := AllocLocal(a * a * 32)
+	if wide {
+		Doc(fmt.Sprintf("%s is the input transform of F(%d x %d, 3 x 3) on n tiles of c8 vectors (winoInFunc), two at a time: n must be even.", name, m, m))
+	} else {
+		Doc(fmt.Sprintf("%s is the input transform of F(%d x %d, 3 x 3) on n tiles of c8 vectors (winoInFunc).", name, m, m))
+	}
+	tmp := AllocLocal(a * a * vw)
 	src := Load(Param("src"), RSI)
 	srcRow := Load(Param("srcRow"), R8)
 	SHLQ(U8(2), srcRow)
@@ -230,11 +250,30 @@ func winoInput(m int) {
 	SHLQ(U8(2), dTile)
 	n := Load(Param("n"), RCX)
 	s3, dT3, rb, rb3 := R11, R12, R13, RBX
+	rbU, rb3U := RAX, RDX // rb and rb3 plus dTile: the second tile's vectors
 	f := in1D4
 	if m == 2 {
 		f = in1D2
 	}
-	tmpAt := func(r, c int) Mem { return tmp.Offset((r*a + c) * 32) }
+	regs, v := dRegs, ymmVecs
+	if wide {
+		consts := map[float32]VecPhysical{2: Z28, 4: Z29, 5: Z30}
+		for _, c := range []float32{2, 4, 5} {
+			VBROADCASTSS(vecConst(c), consts[c])
+		}
+		regs = []VecPhysical{Z0, Z1, Z2, Z3, Z4, Z5}
+		v = vecs{w: []VecPhysical{Z6, Z7, Z8, Z9, Z10, Z11}, k: func(c float32) Op { return consts[c] }}
+	}
+	tmpAt := func(r, c int) Mem { return tmp.Offset((r*a + c) * vw) }
+	load := func(addr Mem, z VecPhysical) {
+		if !wide {
+			VMOVUPS(addr, z)
+			return
+		}
+		VMOVUPS(addr, z.AsY())
+		addr.Disp += m * 32 // the same vector of the next tile
+		VINSERTF64X4(U8(1), addr, z, z)
+	}
 
 	loop := name + "_tile"
 	Label(loop)
@@ -245,19 +284,30 @@ func winoInput(m int) {
 		for r := 0; r < a; r++ {
 			addr := rowAddr(src, s3, srcRow, r)
 			addr.Disp = c * 32
-			VMOVUPS(addr, dRegs[r])
+			load(addr, regs[r])
 		}
-		f(dRegs, func(r int, v VecPhysical) { VMOVUPS(v, tmpAt(r, c)) })
+		f(regs, v, func(r int, z VecPhysical) { VMOVUPS(z, tmpAt(r, c)) })
 	}
 	// Rows: V[r*a + c] = (B^T tmp[r])[c].
 	LEAQ(Mem{Base: dT, Index: dT, Scale: 2}, dT3)
 	MOVQ(dst, rb)
 	for r := 0; r < a; r++ {
 		for c := 0; c < a; c++ {
-			VMOVUPS(tmpAt(r, c), dRegs[c])
+			VMOVUPS(tmpAt(r, c), regs[c])
 		}
 		LEAQ(Mem{Base: rb, Index: dT3, Scale: 1}, rb3)
-		f(dRegs, func(c int, v VecPhysical) { VMOVUPS(v, rowAddr(rb, rb3, dT, c)) })
+		if wide {
+			LEAQ(Mem{Base: rb, Index: dTile, Scale: 1}, rbU)
+			LEAQ(Mem{Base: rb3, Index: dTile, Scale: 1}, rb3U)
+		}
+		f(regs, v, func(c int, z VecPhysical) {
+			if !wide {
+				VMOVUPS(z, rowAddr(rb, rb3, dT, c))
+				return
+			}
+			VMOVUPS(z.AsY(), rowAddr(rb, rb3, dT, c))
+			VEXTRACTF64X4(U8(1), z, rowAddr(rbU, rb3U, dT, c))
+		})
 		if r+1 < a {
 			if a == 6 {
 				LEAQ(Mem{Base: rb3, Index: dT3, Scale: 1}, rb)
@@ -266,9 +316,16 @@ func winoInput(m int) {
 			}
 		}
 	}
-	ADDQ(U32(m*32), src)
+	ADDQ(U32(tiles*m*32), src)
 	ADDQ(dTile, dst)
-	DECQ(n)
+	if wide {
+		ADDQ(dTile, dst)
+	}
+	if wide {
+		SUBQ(U8(2), n)
+	} else {
+		DECQ(n)
+	}
 	JNE(LabelRef(loop))
 	VZEROUPPER()
 	RET()
@@ -365,7 +422,8 @@ func winoOutput(m int) {
 // winoAll emits every routine of this file.
 func winoAll() {
 	for _, m := range []int{2, 4} {
-		winoInput(m)
+		winoInput(m, false)
+		winoInput(m, true)
 		winoOutput(m)
 		winoDY(m)
 	}
