@@ -8085,6 +8085,148 @@ winoOut2AVX2_tile:
 	VZEROUPPER
 	RET
 
+// func winoOut2AVX512(src *float32, srcT int, srcTile int, dst *float32, dstRow int, n int)
+// Requires: AVX, AVX512F
+TEXT ·winoOut2AVX512(SB), $512-48
+	MOVQ         src+0(FP), SI
+	MOVQ         srcT+8(FP), R8
+	SHLQ         $0x02, R8
+	MOVQ         srcTile+16(FP), R9
+	SHLQ         $0x02, R9
+	MOVQ         dst+24(FP), DI
+	MOVQ         dstRow+32(FP), R10
+	SHLQ         $0x02, R10
+	MOVQ         n+40(FP), CX
+	VBROADCASTSS winoConst2<>+0(SB), Z28
+	VBROADCASTSS winoConst4<>+0(SB), Z29
+	VBROADCASTSS winoConst8<>+0(SB), Z30
+	LEAQ         (R8)(R8*2), R11
+
+winoOut2AVX512_tile:
+	MOVQ          SI, R12
+	LEAQ          (R12), AX
+	VMOVUPS       (AX), Y0
+	VINSERTF64X4  $0x01, (AX)(R9*1), Z0, Z0
+	LEAQ          (R12)(R8*4), AX
+	VMOVUPS       (AX), Y1
+	VINSERTF64X4  $0x01, (AX)(R9*1), Z1, Z1
+	LEAQ          (R12)(R8*8), AX
+	VMOVUPS       (AX), Y2
+	VINSERTF64X4  $0x01, (AX)(R9*1), Z2, Z2
+	LEAQ          (R12)(R11*4), R13
+	LEAQ          (R13), AX
+	VMOVUPS       (AX), Y3
+	VINSERTF64X4  $0x01, (AX)(R9*1), Z3, Z3
+	VADDPS        Z1, Z0, Z6
+	VADDPS        Z2, Z6, Z6
+	VMOVUPS       Z6, (SP)
+	VSUBPS        Z2, Z1, Z7
+	VSUBPS        Z3, Z7, Z7
+	VMOVUPS       Z7, 256(SP)
+	ADDQ          R8, R12
+	LEAQ          (R12), AX
+	VMOVUPS       (AX), Y0
+	VINSERTF64X4  $0x01, (AX)(R9*1), Z0, Z0
+	LEAQ          (R12)(R8*4), AX
+	VMOVUPS       (AX), Y1
+	VINSERTF64X4  $0x01, (AX)(R9*1), Z1, Z1
+	LEAQ          (R12)(R8*8), AX
+	VMOVUPS       (AX), Y2
+	VINSERTF64X4  $0x01, (AX)(R9*1), Z2, Z2
+	LEAQ          (R12)(R11*4), R13
+	LEAQ          (R13), AX
+	VMOVUPS       (AX), Y3
+	VINSERTF64X4  $0x01, (AX)(R9*1), Z3, Z3
+	VADDPS        Z1, Z0, Z6
+	VADDPS        Z2, Z6, Z6
+	VMOVUPS       Z6, 64(SP)
+	VSUBPS        Z2, Z1, Z7
+	VSUBPS        Z3, Z7, Z7
+	VMOVUPS       Z7, 320(SP)
+	ADDQ          R8, R12
+	LEAQ          (R12), AX
+	VMOVUPS       (AX), Y0
+	VINSERTF64X4  $0x01, (AX)(R9*1), Z0, Z0
+	LEAQ          (R12)(R8*4), AX
+	VMOVUPS       (AX), Y1
+	VINSERTF64X4  $0x01, (AX)(R9*1), Z1, Z1
+	LEAQ          (R12)(R8*8), AX
+	VMOVUPS       (AX), Y2
+	VINSERTF64X4  $0x01, (AX)(R9*1), Z2, Z2
+	LEAQ          (R12)(R11*4), R13
+	LEAQ          (R13), AX
+	VMOVUPS       (AX), Y3
+	VINSERTF64X4  $0x01, (AX)(R9*1), Z3, Z3
+	VADDPS        Z1, Z0, Z6
+	VADDPS        Z2, Z6, Z6
+	VMOVUPS       Z6, 128(SP)
+	VSUBPS        Z2, Z1, Z7
+	VSUBPS        Z3, Z7, Z7
+	VMOVUPS       Z7, 384(SP)
+	ADDQ          R8, R12
+	LEAQ          (R12), AX
+	VMOVUPS       (AX), Y0
+	VINSERTF64X4  $0x01, (AX)(R9*1), Z0, Z0
+	LEAQ          (R12)(R8*4), AX
+	VMOVUPS       (AX), Y1
+	VINSERTF64X4  $0x01, (AX)(R9*1), Z1, Z1
+	LEAQ          (R12)(R8*8), AX
+	VMOVUPS       (AX), Y2
+	VINSERTF64X4  $0x01, (AX)(R9*1), Z2, Z2
+	LEAQ          (R12)(R11*4), R13
+	LEAQ          (R13), AX
+	VMOVUPS       (AX), Y3
+	VINSERTF64X4  $0x01, (AX)(R9*1), Z3, Z3
+	VADDPS        Z1, Z0, Z6
+	VADDPS        Z2, Z6, Z6
+	VMOVUPS       Z6, 192(SP)
+	VSUBPS        Z2, Z1, Z7
+	VSUBPS        Z3, Z7, Z7
+	VMOVUPS       Z7, 448(SP)
+	MOVQ          DI, BX
+	VMOVUPS       (SP), Z0
+	VMOVUPS       64(SP), Z1
+	VMOVUPS       128(SP), Z2
+	VMOVUPS       192(SP), Z3
+	VADDPS        Z1, Z0, Z6
+	VADDPS        Z2, Z6, Z6
+	VMOVUPS       Y6, (BX)
+	VEXTRACTF64X4 $0x01, Z6, 64(BX)
+	VSUBPS        Z2, Z1, Z7
+	VSUBPS        Z3, Z7, Z7
+	VMOVUPS       Y7, 32(BX)
+	VEXTRACTF64X4 $0x01, Z7, 96(BX)
+	ADDQ          R10, BX
+	VMOVUPS       256(SP), Z0
+	VMOVUPS       320(SP), Z1
+	VMOVUPS       384(SP), Z2
+	VMOVUPS       448(SP), Z3
+	VADDPS        Z1, Z0, Z6
+	VADDPS        Z2, Z6, Z6
+	VMOVUPS       Y6, (BX)
+	VEXTRACTF64X4 $0x01, Z6, 64(BX)
+	VSUBPS        Z2, Z1, Z7
+	VSUBPS        Z3, Z7, Z7
+	VMOVUPS       Y7, 32(BX)
+	VEXTRACTF64X4 $0x01, Z7, 96(BX)
+	ADDQ          R9, SI
+	ADDQ          R9, SI
+	ADDQ          $0x00000080, DI
+	SUBQ          $0x02, CX
+	JNE           winoOut2AVX512_tile
+	VZEROUPPER
+	RET
+
+DATA winoConst8<>+0(SB)/4, $0x41000000
+DATA winoConst8<>+4(SB)/4, $0x41000000
+DATA winoConst8<>+8(SB)/4, $0x41000000
+DATA winoConst8<>+12(SB)/4, $0x41000000
+DATA winoConst8<>+16(SB)/4, $0x41000000
+DATA winoConst8<>+20(SB)/4, $0x41000000
+DATA winoConst8<>+24(SB)/4, $0x41000000
+DATA winoConst8<>+28(SB)/4, $0x41000000
+GLOBL winoConst8<>(SB), RODATA|NOPTR, $32
+
 // func winoDY2AVX2(src *float32, srcRow int, dst *float32, dstT int, dstTile int, n int)
 // Requires: AVX
 TEXT ·winoDY2AVX2(SB), $256-48
@@ -9311,15 +9453,375 @@ winoOut4AVX2_tile:
 	VZEROUPPER
 	RET
 
-DATA winoConst8<>+0(SB)/4, $0x41000000
-DATA winoConst8<>+4(SB)/4, $0x41000000
-DATA winoConst8<>+8(SB)/4, $0x41000000
-DATA winoConst8<>+12(SB)/4, $0x41000000
-DATA winoConst8<>+16(SB)/4, $0x41000000
-DATA winoConst8<>+20(SB)/4, $0x41000000
-DATA winoConst8<>+24(SB)/4, $0x41000000
-DATA winoConst8<>+28(SB)/4, $0x41000000
-GLOBL winoConst8<>(SB), RODATA|NOPTR, $32
+// func winoOut4AVX512(src *float32, srcT int, srcTile int, dst *float32, dstRow int, n int)
+// Requires: AVX, AVX512F
+TEXT ·winoOut4AVX512(SB), $1536-48
+	MOVQ         src+0(FP), SI
+	MOVQ         srcT+8(FP), R8
+	SHLQ         $0x02, R8
+	MOVQ         srcTile+16(FP), R9
+	SHLQ         $0x02, R9
+	MOVQ         dst+24(FP), DI
+	MOVQ         dstRow+32(FP), R10
+	SHLQ         $0x02, R10
+	MOVQ         n+40(FP), CX
+	VBROADCASTSS winoConst2<>+0(SB), Z28
+	VBROADCASTSS winoConst4<>+0(SB), Z29
+	VBROADCASTSS winoConst8<>+0(SB), Z30
+	LEAQ         (R8)(R8*2), R11
+
+winoOut4AVX512_tile:
+	MOVQ          SI, R12
+	MOVQ          R12, R13
+	LEAQ          (R13), AX
+	VMOVUPS       (AX), Y0
+	VINSERTF64X4  $0x01, (AX)(R9*1), Z0, Z0
+	LEAQ          (R13)(R11*2), R13
+	LEAQ          (R13), AX
+	VMOVUPS       (AX), Y1
+	VINSERTF64X4  $0x01, (AX)(R9*1), Z1, Z1
+	LEAQ          (R13)(R11*2), R13
+	LEAQ          (R13), AX
+	VMOVUPS       (AX), Y2
+	VINSERTF64X4  $0x01, (AX)(R9*1), Z2, Z2
+	LEAQ          (R13)(R11*2), R13
+	LEAQ          (R13), AX
+	VMOVUPS       (AX), Y3
+	VINSERTF64X4  $0x01, (AX)(R9*1), Z3, Z3
+	LEAQ          (R13)(R11*2), R13
+	LEAQ          (R13), AX
+	VMOVUPS       (AX), Y4
+	VINSERTF64X4  $0x01, (AX)(R9*1), Z4, Z4
+	LEAQ          (R13)(R11*2), R13
+	LEAQ          (R13), AX
+	VMOVUPS       (AX), Y5
+	VINSERTF64X4  $0x01, (AX)(R9*1), Z5, Z5
+	VADDPS        Z2, Z1, Z6
+	VSUBPS        Z2, Z1, Z7
+	VADDPS        Z4, Z3, Z8
+	VSUBPS        Z4, Z3, Z9
+	VADDPS        Z6, Z0, Z10
+	VADDPS        Z8, Z10, Z10
+	VMOVUPS       Z10, (SP)
+	VMOVAPS       Z7, Z11
+	VFMADD231PS   Z28, Z9, Z11
+	VMOVUPS       Z11, 384(SP)
+	VFMADD231PS   Z29, Z8, Z6
+	VMOVUPS       Z6, 768(SP)
+	VADDPS        Z5, Z7, Z7
+	VFMADD231PS   Z30, Z9, Z7
+	VMOVUPS       Z7, 1152(SP)
+	ADDQ          R8, R12
+	MOVQ          R12, R13
+	LEAQ          (R13), AX
+	VMOVUPS       (AX), Y0
+	VINSERTF64X4  $0x01, (AX)(R9*1), Z0, Z0
+	LEAQ          (R13)(R11*2), R13
+	LEAQ          (R13), AX
+	VMOVUPS       (AX), Y1
+	VINSERTF64X4  $0x01, (AX)(R9*1), Z1, Z1
+	LEAQ          (R13)(R11*2), R13
+	LEAQ          (R13), AX
+	VMOVUPS       (AX), Y2
+	VINSERTF64X4  $0x01, (AX)(R9*1), Z2, Z2
+	LEAQ          (R13)(R11*2), R13
+	LEAQ          (R13), AX
+	VMOVUPS       (AX), Y3
+	VINSERTF64X4  $0x01, (AX)(R9*1), Z3, Z3
+	LEAQ          (R13)(R11*2), R13
+	LEAQ          (R13), AX
+	VMOVUPS       (AX), Y4
+	VINSERTF64X4  $0x01, (AX)(R9*1), Z4, Z4
+	LEAQ          (R13)(R11*2), R13
+	LEAQ          (R13), AX
+	VMOVUPS       (AX), Y5
+	VINSERTF64X4  $0x01, (AX)(R9*1), Z5, Z5
+	VADDPS        Z2, Z1, Z6
+	VSUBPS        Z2, Z1, Z7
+	VADDPS        Z4, Z3, Z8
+	VSUBPS        Z4, Z3, Z9
+	VADDPS        Z6, Z0, Z10
+	VADDPS        Z8, Z10, Z10
+	VMOVUPS       Z10, 64(SP)
+	VMOVAPS       Z7, Z11
+	VFMADD231PS   Z28, Z9, Z11
+	VMOVUPS       Z11, 448(SP)
+	VFMADD231PS   Z29, Z8, Z6
+	VMOVUPS       Z6, 832(SP)
+	VADDPS        Z5, Z7, Z7
+	VFMADD231PS   Z30, Z9, Z7
+	VMOVUPS       Z7, 1216(SP)
+	ADDQ          R8, R12
+	MOVQ          R12, R13
+	LEAQ          (R13), AX
+	VMOVUPS       (AX), Y0
+	VINSERTF64X4  $0x01, (AX)(R9*1), Z0, Z0
+	LEAQ          (R13)(R11*2), R13
+	LEAQ          (R13), AX
+	VMOVUPS       (AX), Y1
+	VINSERTF64X4  $0x01, (AX)(R9*1), Z1, Z1
+	LEAQ          (R13)(R11*2), R13
+	LEAQ          (R13), AX
+	VMOVUPS       (AX), Y2
+	VINSERTF64X4  $0x01, (AX)(R9*1), Z2, Z2
+	LEAQ          (R13)(R11*2), R13
+	LEAQ          (R13), AX
+	VMOVUPS       (AX), Y3
+	VINSERTF64X4  $0x01, (AX)(R9*1), Z3, Z3
+	LEAQ          (R13)(R11*2), R13
+	LEAQ          (R13), AX
+	VMOVUPS       (AX), Y4
+	VINSERTF64X4  $0x01, (AX)(R9*1), Z4, Z4
+	LEAQ          (R13)(R11*2), R13
+	LEAQ          (R13), AX
+	VMOVUPS       (AX), Y5
+	VINSERTF64X4  $0x01, (AX)(R9*1), Z5, Z5
+	VADDPS        Z2, Z1, Z6
+	VSUBPS        Z2, Z1, Z7
+	VADDPS        Z4, Z3, Z8
+	VSUBPS        Z4, Z3, Z9
+	VADDPS        Z6, Z0, Z10
+	VADDPS        Z8, Z10, Z10
+	VMOVUPS       Z10, 128(SP)
+	VMOVAPS       Z7, Z11
+	VFMADD231PS   Z28, Z9, Z11
+	VMOVUPS       Z11, 512(SP)
+	VFMADD231PS   Z29, Z8, Z6
+	VMOVUPS       Z6, 896(SP)
+	VADDPS        Z5, Z7, Z7
+	VFMADD231PS   Z30, Z9, Z7
+	VMOVUPS       Z7, 1280(SP)
+	ADDQ          R8, R12
+	MOVQ          R12, R13
+	LEAQ          (R13), AX
+	VMOVUPS       (AX), Y0
+	VINSERTF64X4  $0x01, (AX)(R9*1), Z0, Z0
+	LEAQ          (R13)(R11*2), R13
+	LEAQ          (R13), AX
+	VMOVUPS       (AX), Y1
+	VINSERTF64X4  $0x01, (AX)(R9*1), Z1, Z1
+	LEAQ          (R13)(R11*2), R13
+	LEAQ          (R13), AX
+	VMOVUPS       (AX), Y2
+	VINSERTF64X4  $0x01, (AX)(R9*1), Z2, Z2
+	LEAQ          (R13)(R11*2), R13
+	LEAQ          (R13), AX
+	VMOVUPS       (AX), Y3
+	VINSERTF64X4  $0x01, (AX)(R9*1), Z3, Z3
+	LEAQ          (R13)(R11*2), R13
+	LEAQ          (R13), AX
+	VMOVUPS       (AX), Y4
+	VINSERTF64X4  $0x01, (AX)(R9*1), Z4, Z4
+	LEAQ          (R13)(R11*2), R13
+	LEAQ          (R13), AX
+	VMOVUPS       (AX), Y5
+	VINSERTF64X4  $0x01, (AX)(R9*1), Z5, Z5
+	VADDPS        Z2, Z1, Z6
+	VSUBPS        Z2, Z1, Z7
+	VADDPS        Z4, Z3, Z8
+	VSUBPS        Z4, Z3, Z9
+	VADDPS        Z6, Z0, Z10
+	VADDPS        Z8, Z10, Z10
+	VMOVUPS       Z10, 192(SP)
+	VMOVAPS       Z7, Z11
+	VFMADD231PS   Z28, Z9, Z11
+	VMOVUPS       Z11, 576(SP)
+	VFMADD231PS   Z29, Z8, Z6
+	VMOVUPS       Z6, 960(SP)
+	VADDPS        Z5, Z7, Z7
+	VFMADD231PS   Z30, Z9, Z7
+	VMOVUPS       Z7, 1344(SP)
+	ADDQ          R8, R12
+	MOVQ          R12, R13
+	LEAQ          (R13), AX
+	VMOVUPS       (AX), Y0
+	VINSERTF64X4  $0x01, (AX)(R9*1), Z0, Z0
+	LEAQ          (R13)(R11*2), R13
+	LEAQ          (R13), AX
+	VMOVUPS       (AX), Y1
+	VINSERTF64X4  $0x01, (AX)(R9*1), Z1, Z1
+	LEAQ          (R13)(R11*2), R13
+	LEAQ          (R13), AX
+	VMOVUPS       (AX), Y2
+	VINSERTF64X4  $0x01, (AX)(R9*1), Z2, Z2
+	LEAQ          (R13)(R11*2), R13
+	LEAQ          (R13), AX
+	VMOVUPS       (AX), Y3
+	VINSERTF64X4  $0x01, (AX)(R9*1), Z3, Z3
+	LEAQ          (R13)(R11*2), R13
+	LEAQ          (R13), AX
+	VMOVUPS       (AX), Y4
+	VINSERTF64X4  $0x01, (AX)(R9*1), Z4, Z4
+	LEAQ          (R13)(R11*2), R13
+	LEAQ          (R13), AX
+	VMOVUPS       (AX), Y5
+	VINSERTF64X4  $0x01, (AX)(R9*1), Z5, Z5
+	VADDPS        Z2, Z1, Z6
+	VSUBPS        Z2, Z1, Z7
+	VADDPS        Z4, Z3, Z8
+	VSUBPS        Z4, Z3, Z9
+	VADDPS        Z6, Z0, Z10
+	VADDPS        Z8, Z10, Z10
+	VMOVUPS       Z10, 256(SP)
+	VMOVAPS       Z7, Z11
+	VFMADD231PS   Z28, Z9, Z11
+	VMOVUPS       Z11, 640(SP)
+	VFMADD231PS   Z29, Z8, Z6
+	VMOVUPS       Z6, 1024(SP)
+	VADDPS        Z5, Z7, Z7
+	VFMADD231PS   Z30, Z9, Z7
+	VMOVUPS       Z7, 1408(SP)
+	ADDQ          R8, R12
+	MOVQ          R12, R13
+	LEAQ          (R13), AX
+	VMOVUPS       (AX), Y0
+	VINSERTF64X4  $0x01, (AX)(R9*1), Z0, Z0
+	LEAQ          (R13)(R11*2), R13
+	LEAQ          (R13), AX
+	VMOVUPS       (AX), Y1
+	VINSERTF64X4  $0x01, (AX)(R9*1), Z1, Z1
+	LEAQ          (R13)(R11*2), R13
+	LEAQ          (R13), AX
+	VMOVUPS       (AX), Y2
+	VINSERTF64X4  $0x01, (AX)(R9*1), Z2, Z2
+	LEAQ          (R13)(R11*2), R13
+	LEAQ          (R13), AX
+	VMOVUPS       (AX), Y3
+	VINSERTF64X4  $0x01, (AX)(R9*1), Z3, Z3
+	LEAQ          (R13)(R11*2), R13
+	LEAQ          (R13), AX
+	VMOVUPS       (AX), Y4
+	VINSERTF64X4  $0x01, (AX)(R9*1), Z4, Z4
+	LEAQ          (R13)(R11*2), R13
+	LEAQ          (R13), AX
+	VMOVUPS       (AX), Y5
+	VINSERTF64X4  $0x01, (AX)(R9*1), Z5, Z5
+	VADDPS        Z2, Z1, Z6
+	VSUBPS        Z2, Z1, Z7
+	VADDPS        Z4, Z3, Z8
+	VSUBPS        Z4, Z3, Z9
+	VADDPS        Z6, Z0, Z10
+	VADDPS        Z8, Z10, Z10
+	VMOVUPS       Z10, 320(SP)
+	VMOVAPS       Z7, Z11
+	VFMADD231PS   Z28, Z9, Z11
+	VMOVUPS       Z11, 704(SP)
+	VFMADD231PS   Z29, Z8, Z6
+	VMOVUPS       Z6, 1088(SP)
+	VADDPS        Z5, Z7, Z7
+	VFMADD231PS   Z30, Z9, Z7
+	VMOVUPS       Z7, 1472(SP)
+	MOVQ          DI, BX
+	VMOVUPS       (SP), Z0
+	VMOVUPS       64(SP), Z1
+	VMOVUPS       128(SP), Z2
+	VMOVUPS       192(SP), Z3
+	VMOVUPS       256(SP), Z4
+	VMOVUPS       320(SP), Z5
+	VADDPS        Z2, Z1, Z6
+	VSUBPS        Z2, Z1, Z7
+	VADDPS        Z4, Z3, Z8
+	VSUBPS        Z4, Z3, Z9
+	VADDPS        Z6, Z0, Z10
+	VADDPS        Z8, Z10, Z10
+	VMOVUPS       Y10, (BX)
+	VEXTRACTF64X4 $0x01, Z10, 128(BX)
+	VMOVAPS       Z7, Z11
+	VFMADD231PS   Z28, Z9, Z11
+	VMOVUPS       Y11, 32(BX)
+	VEXTRACTF64X4 $0x01, Z11, 160(BX)
+	VFMADD231PS   Z29, Z8, Z6
+	VMOVUPS       Y6, 64(BX)
+	VEXTRACTF64X4 $0x01, Z6, 192(BX)
+	VADDPS        Z5, Z7, Z7
+	VFMADD231PS   Z30, Z9, Z7
+	VMOVUPS       Y7, 96(BX)
+	VEXTRACTF64X4 $0x01, Z7, 224(BX)
+	ADDQ          R10, BX
+	VMOVUPS       384(SP), Z0
+	VMOVUPS       448(SP), Z1
+	VMOVUPS       512(SP), Z2
+	VMOVUPS       576(SP), Z3
+	VMOVUPS       640(SP), Z4
+	VMOVUPS       704(SP), Z5
+	VADDPS        Z2, Z1, Z6
+	VSUBPS        Z2, Z1, Z7
+	VADDPS        Z4, Z3, Z8
+	VSUBPS        Z4, Z3, Z9
+	VADDPS        Z6, Z0, Z10
+	VADDPS        Z8, Z10, Z10
+	VMOVUPS       Y10, (BX)
+	VEXTRACTF64X4 $0x01, Z10, 128(BX)
+	VMOVAPS       Z7, Z11
+	VFMADD231PS   Z28, Z9, Z11
+	VMOVUPS       Y11, 32(BX)
+	VEXTRACTF64X4 $0x01, Z11, 160(BX)
+	VFMADD231PS   Z29, Z8, Z6
+	VMOVUPS       Y6, 64(BX)
+	VEXTRACTF64X4 $0x01, Z6, 192(BX)
+	VADDPS        Z5, Z7, Z7
+	VFMADD231PS   Z30, Z9, Z7
+	VMOVUPS       Y7, 96(BX)
+	VEXTRACTF64X4 $0x01, Z7, 224(BX)
+	ADDQ          R10, BX
+	VMOVUPS       768(SP), Z0
+	VMOVUPS       832(SP), Z1
+	VMOVUPS       896(SP), Z2
+	VMOVUPS       960(SP), Z3
+	VMOVUPS       1024(SP), Z4
+	VMOVUPS       1088(SP), Z5
+	VADDPS        Z2, Z1, Z6
+	VSUBPS        Z2, Z1, Z7
+	VADDPS        Z4, Z3, Z8
+	VSUBPS        Z4, Z3, Z9
+	VADDPS        Z6, Z0, Z10
+	VADDPS        Z8, Z10, Z10
+	VMOVUPS       Y10, (BX)
+	VEXTRACTF64X4 $0x01, Z10, 128(BX)
+	VMOVAPS       Z7, Z11
+	VFMADD231PS   Z28, Z9, Z11
+	VMOVUPS       Y11, 32(BX)
+	VEXTRACTF64X4 $0x01, Z11, 160(BX)
+	VFMADD231PS   Z29, Z8, Z6
+	VMOVUPS       Y6, 64(BX)
+	VEXTRACTF64X4 $0x01, Z6, 192(BX)
+	VADDPS        Z5, Z7, Z7
+	VFMADD231PS   Z30, Z9, Z7
+	VMOVUPS       Y7, 96(BX)
+	VEXTRACTF64X4 $0x01, Z7, 224(BX)
+	ADDQ          R10, BX
+	VMOVUPS       1152(SP), Z0
+	VMOVUPS       1216(SP), Z1
+	VMOVUPS       1280(SP), Z2
+	VMOVUPS       1344(SP), Z3
+	VMOVUPS       1408(SP), Z4
+	VMOVUPS       1472(SP), Z5
+	VADDPS        Z2, Z1, Z6
+	VSUBPS        Z2, Z1, Z7
+	VADDPS        Z4, Z3, Z8
+	VSUBPS        Z4, Z3, Z9
+	VADDPS        Z6, Z0, Z10
+	VADDPS        Z8, Z10, Z10
+	VMOVUPS       Y10, (BX)
+	VEXTRACTF64X4 $0x01, Z10, 128(BX)
+	VMOVAPS       Z7, Z11
+	VFMADD231PS   Z28, Z9, Z11
+	VMOVUPS       Y11, 32(BX)
+	VEXTRACTF64X4 $0x01, Z11, 160(BX)
+	VFMADD231PS   Z29, Z8, Z6
+	VMOVUPS       Y6, 64(BX)
+	VEXTRACTF64X4 $0x01, Z6, 192(BX)
+	VADDPS        Z5, Z7, Z7
+	VFMADD231PS   Z30, Z9, Z7
+	VMOVUPS       Y7, 96(BX)
+	VEXTRACTF64X4 $0x01, Z7, 224(BX)
+	ADDQ          R9, SI
+	ADDQ          R9, SI
+	ADDQ          $0x00000100, DI
+	SUBQ          $0x02, CX
+	JNE           winoOut4AVX512_tile
+	VZEROUPPER
+	RET
 
 // func winoDY4AVX2(src *float32, srcRow int, dst *float32, dstT int, dstTile int, n int)
 // Requires: AVX, FMA3

@@ -205,6 +205,11 @@ func winoIn2AVX512(src *float32, srcRow int, dst *float32, dstT int, dstTile int
 //go:noescape
 func winoOut2AVX2(src *float32, srcT int, srcTile int, dst *float32, dstRow int, n int)
 
+// winoOut2AVX512 is the output transform of F(2 x 2, 3 x 3) on n tiles of c8 vectors (winoOutFunc), two at a time: n must be even.
+//
+//go:noescape
+func winoOut2AVX512(src *float32, srcT int, srcTile int, dst *float32, dstRow int, n int)
+
 // winoDY2AVX2 is the dy transform of the F(2 x 2, 3 x 3) weight gradient on n tiles of c8 vectors (winoDYFunc).
 //
 //go:noescape
@@ -224,6 +229,11 @@ func winoIn4AVX512(src *float32, srcRow int, dst *float32, dstT int, dstTile int
 //
 //go:noescape
 func winoOut4AVX2(src *float32, srcT int, srcTile int, dst *float32, dstRow int, n int)
+
+// winoOut4AVX512 is the output transform of F(4 x 4, 3 x 3) on n tiles of c8 vectors (winoOutFunc), two at a time: n must be even.
+//
+//go:noescape
+func winoOut4AVX512(src *float32, srcT int, srcTile int, dst *float32, dstRow int, n int)
 
 // winoDY4AVX2 is the dy transform of the F(4 x 4, 3 x 3) weight gradient on n tiles of c8 vectors (winoDYFunc).
 //

@@ -49,13 +49,14 @@ type winoSet struct {
 	in     [5]winoInFunc  // by m (2 and 4)
 	in2    [5]winoInFunc  // by m, nil or two tiles at a time (an even count)
 	out    [5]winoOutFunc // by m
+	out2   [5]winoOutFunc // by m, nil or two tiles at a time (an even count)
 	dy     [5]winoDYFunc  // by m
 	pack   packC8Func
 	unpack unpackC8Func
 }
 
 // winoFor returns the transforms of a kernel family (the AVX-512 family uses the
-// AVX2 ones, and its own input transforms of two tiles at a time).
+// AVX2 ones, and its own input and output transforms of two tiles at a time).
 func winoFor(kind kernelKind) winoSet {
 	if kind == kernelAVX2 || kind == kernelAVX512 {
 		if s, ok := avx2Wino(); ok {
@@ -134,6 +135,14 @@ func (k *Kernels) WinoOutput(m int, src []float32, srcT, srcTile int, dst []floa
 		k.f.failf("cpu.Kernels.WinoOutput: m=%d tiles=%d srcT=%d srcTile=%d dstRow=%d with len(src)=%d len(dst)=%d",
 			m, tiles, srcT, srcTile, dstRow, len(src), len(dst))
 		return
+	}
+	if k.wt.out2[m] != nil && tiles >= 2 {
+		even := tiles &^ 1
+		k.wt.out2[m](&src[0], srcT, srcTile, &dst[0], dstRow, even)
+		if even == tiles {
+			return
+		}
+		src, dst, tiles = src[even*srcTile:], dst[even*m*lanes:], 1
 	}
 	k.wt.out[m](&src[0], srcT, srcTile, &dst[0], dstRow, tiles)
 }

@@ -93,34 +93,34 @@ func in1D2(d []VecPhysical, v vecs, out func(i int, v VecPhysical)) {
 	out(3, v.w[3])
 }
 
-// out1D4 emits y = A^T m of F(4, 3) for m in Y0..Y5 (clobbered).
-func out1D4(m []VecPhysical, out func(i int, v VecPhysical)) {
-	c2, c4, c8 := vecConst(2), vecConst(4), vecConst(8)
-	VADDPS(m[2], m[1], Y6) // s12
-	VSUBPS(m[2], m[1], Y7) // d12
-	VADDPS(m[4], m[3], Y8) // s34
-	VSUBPS(m[4], m[3], Y9) // d34
-	VADDPS(Y6, m[0], Y10)
-	VADDPS(Y8, Y10, Y10)
-	out(0, Y10)
-	VMOVAPS(Y7, Y11)
-	VFMADD231PS(c2, Y9, Y11)
-	out(1, Y11)
-	VFMADD231PS(c4, Y8, Y6)
-	out(2, Y6)
-	VADDPS(m[5], Y7, Y7)
-	VFMADD231PS(c8, Y9, Y7)
-	out(3, Y7)
+// out1D4 emits y = A^T m of F(4, 3) for m in m[0..5] (clobbered), in the registers of v.
+func out1D4(m []VecPhysical, v vecs, out func(i int, v VecPhysical)) {
+	c2, c4, c8 := v.k(2), v.k(4), v.k(8)
+	VADDPS(m[2], m[1], v.w[0]) // s12
+	VSUBPS(m[2], m[1], v.w[1]) // d12
+	VADDPS(m[4], m[3], v.w[2]) // s34
+	VSUBPS(m[4], m[3], v.w[3]) // d34
+	VADDPS(v.w[0], m[0], v.w[4])
+	VADDPS(v.w[2], v.w[4], v.w[4])
+	out(0, v.w[4])
+	VMOVAPS(v.w[1], v.w[5])
+	VFMADD231PS(c2, v.w[3], v.w[5])
+	out(1, v.w[5])
+	VFMADD231PS(c4, v.w[2], v.w[0])
+	out(2, v.w[0])
+	VADDPS(m[5], v.w[1], v.w[1])
+	VFMADD231PS(c8, v.w[3], v.w[1])
+	out(3, v.w[1])
 }
 
-// out1D2 emits y = A^T m of F(2, 3) for m in Y0..Y3.
-func out1D2(m []VecPhysical, out func(i int, v VecPhysical)) {
-	VADDPS(m[1], m[0], Y6)
-	VADDPS(m[2], Y6, Y6)
-	out(0, Y6)
-	VSUBPS(m[2], m[1], Y7)
-	VSUBPS(m[3], Y7, Y7)
-	out(1, Y7)
+// out1D2 emits y = A^T m of F(2, 3) for m in m[0..3], in the registers of v.
+func out1D2(m []VecPhysical, v vecs, out func(i int, v VecPhysical)) {
+	VADDPS(m[1], m[0], v.w[0])
+	VADDPS(m[2], v.w[0], v.w[0])
+	out(0, v.w[0])
+	VSUBPS(m[2], m[1], v.w[1])
+	VSUBPS(m[3], v.w[1], v.w[1])
+	out(1, v.w[1])
 }
 
 // dy1D4 emits o = A d of F(4, 3) (the transpose of the output transform: 4 values to 6)
@@ -331,14 +331,22 @@ func winoInput(m int, wide bool) {
 	RET()
 }
 
-// winoOutput emits winoOutF<m>AVX2 (see winoOutFunc in wino.go).
-func winoOutput(m int) {
+// winoOutput emits winoOut<m>AVX2 (see winoOutFunc in wino.go), or with wide
+// winoOut<m>AVX512: two tiles at a time as winoInput's, for an even n.
+func winoOutput(m int, wide bool) {
 	a := m + 2
-	name := fmt.Sprintf("winoOut%dAVX2", m)
+	name, vw := fmt.Sprintf("winoOut%dAVX2", m), 32
+	if wide {
+		name, vw = fmt.Sprintf("winoOut%dAVX512", m), 64
+	}
 	TEXT(name, 0, "func(src *float32, srcT, srcTile int, dst *float32, dstRow, n int)")
 	Pragma("noescape")
-	Doc(fmt.Sprintf("%s is the output transform of F(%d x %d, 3 x 3) on n tiles of c8 vectors (winoOutFunc).", name, m, m))
-	tmp := AllocLocal(m * a * 32)
+	if wide {
+		Doc(fmt.Sprintf("%s is the output transform of F(%d x %d, 3 x 3) on n tiles of c8 vectors (winoOutFunc), two at a time: n must be even.", name, m, m))
+	} else {
+		Doc(fmt.Sprintf("%s is the output transform of F(%d x %d, 3 x 3) on n tiles of c8 vectors (winoOutFunc).", name, m, m))
+	}
+	tmp := AllocLocal(m * a * vw)
 	src := Load(Param("src"), RSI)
 	sT := Load(Param("srcT"), R8)
 	SHLQ(U8(2), sT)
@@ -353,7 +361,16 @@ func winoOutput(m int) {
 	if m == 2 {
 		f = out1D2
 	}
-	tmpAt := func(r, c int) Mem { return tmp.Offset((r*a + c) * 32) }
+	regs, v := dRegs, ymmVecs
+	if wide {
+		consts := map[float32]VecPhysical{2: Z28, 4: Z29, 8: Z30}
+		for _, c := range []float32{2, 4, 8} {
+			VBROADCASTSS(vecConst(c), consts[c])
+		}
+		regs = []VecPhysical{Z0, Z1, Z2, Z3, Z4, Z5}
+		v = vecs{w: []VecPhysical{Z6, Z7, Z8, Z9, Z10, Z11}, k: func(c float32) Op { return consts[c] }}
+	}
+	tmpAt := func(r, c int) Mem { return tmp.Offset((r*a + c) * vw) }
 	// Row r, column c of the product tile is at src + (r*a + c)*sT. Column c's vectors
 	// are a*sT apart: with rowStep = a*sT that is rowAddr(cb, cb3, rowStep, r) for
 	// cb = src + c*sT; rowStep is sT*6 (m = 4) or sT*4 (m = 2), formed as needed.
@@ -396,24 +413,44 @@ func winoOutput(m int) {
 				}
 				addr = Mem{Base: cb3}
 			}
-			VMOVUPS(addr, dRegs[r])
+			if !wide {
+				VMOVUPS(addr, regs[r])
+				continue
+			}
+			// The next tile's vector is srcTile further on.
+			LEAQ(addr, RAX)
+			VMOVUPS(Mem{Base: RAX}, regs[r].AsY())
+			VINSERTF64X4(U8(1), Mem{Base: RAX, Index: sTile, Scale: 1}, regs[r], regs[r])
 		}
-		f(dRegs, func(r int, v VecPhysical) { VMOVUPS(v, tmpAt(r, c)) })
+		f(regs, v, func(r int, z VecPhysical) { VMOVUPS(z, tmpAt(r, c)) })
 	}
 	// Rows: y[r][c] = (A^T tmp[r])[c], stored at dst + r*dstRow + c*32.
 	MOVQ(dst, rb)
 	for r := 0; r < m; r++ {
 		for c := 0; c < a; c++ {
-			VMOVUPS(tmpAt(r, c), dRegs[c])
+			VMOVUPS(tmpAt(r, c), regs[c])
 		}
-		f(dRegs, func(c int, v VecPhysical) { VMOVUPS(v, Mem{Base: rb, Disp: c * 32}) })
+		f(regs, v, func(c int, z VecPhysical) {
+			if !wide {
+				VMOVUPS(z, Mem{Base: rb, Disp: c * 32})
+				return
+			}
+			VMOVUPS(z.AsY(), Mem{Base: rb, Disp: c * 32})
+			VEXTRACTF64X4(U8(1), z, Mem{Base: rb, Disp: (m + c) * 32})
+		})
 		if r+1 < m {
 			ADDQ(dRow, rb)
 		}
 	}
 	ADDQ(sTile, src)
-	ADDQ(U32(m*32), dst)
-	DECQ(n)
+	if wide {
+		ADDQ(sTile, src)
+		ADDQ(U32(2*m*32), dst)
+		SUBQ(U8(2), n)
+	} else {
+		ADDQ(U32(m*32), dst)
+		DECQ(n)
+	}
 	JNE(LabelRef(loop))
 	VZEROUPPER()
 	RET()
@@ -424,7 +461,8 @@ func winoAll() {
 	for _, m := range []int{2, 4} {
 		winoInput(m, false)
 		winoInput(m, true)
-		winoOutput(m)
+		winoOutput(m, false)
+		winoOutput(m, true)
 		winoDY(m)
 	}
 }
