@@ -8319,6 +8319,130 @@ winoDY2AVX2_tile:
 	VZEROUPPER
 	RET
 
+// func winoDY2AVX512(src *float32, srcRow int, dst *float32, dstT int, dstTile int, n int)
+// Requires: AVX, AVX512F
+TEXT ·winoDY2AVX512(SB), $512-48
+	MOVQ         src+0(FP), SI
+	MOVQ         srcRow+8(FP), R8
+	SHLQ         $0x02, R8
+	MOVQ         dst+16(FP), DI
+	MOVQ         dstT+24(FP), R9
+	SHLQ         $0x02, R9
+	MOVQ         dstTile+32(FP), R10
+	SHLQ         $0x02, R10
+	MOVQ         n+40(FP), CX
+	VBROADCASTSS winoConst2<>+0(SB), Z28
+	VBROADCASTSS winoConst4<>+0(SB), Z29
+	VBROADCASTSS winoConst8<>+0(SB), Z30
+
+winoDY2AVX512_tile:
+	LEAQ          (SI)(R8*2), R11
+	ADDQ          R8, R11
+	VMOVUPS       (SI), Y0
+	VINSERTF64X4  $0x01, 64(SI), Z0, Z0
+	VMOVUPS       (SI)(R8*1), Y1
+	VINSERTF64X4  $0x01, 64(SI)(R8*1), Z1, Z1
+	VMOVUPS       Z0, (SP)
+	VADDPS        Z1, Z0, Z6
+	VMOVUPS       Z6, 128(SP)
+	VSUBPS        Z1, Z0, Z7
+	VMOVUPS       Z7, 256(SP)
+	VPXORD        Z8, Z8, Z8
+	VSUBPS        Z1, Z8, Z8
+	VMOVUPS       Z8, 384(SP)
+	VMOVUPS       32(SI), Y0
+	VINSERTF64X4  $0x01, 96(SI), Z0, Z0
+	VMOVUPS       32(SI)(R8*1), Y1
+	VINSERTF64X4  $0x01, 96(SI)(R8*1), Z1, Z1
+	VMOVUPS       Z0, 64(SP)
+	VADDPS        Z1, Z0, Z6
+	VMOVUPS       Z6, 192(SP)
+	VSUBPS        Z1, Z0, Z7
+	VMOVUPS       Z7, 320(SP)
+	VPXORD        Z8, Z8, Z8
+	VSUBPS        Z1, Z8, Z8
+	VMOVUPS       Z8, 448(SP)
+	LEAQ          (R9)(R9*2), R12
+	MOVQ          DI, R13
+	VMOVUPS       (SP), Z0
+	VMOVUPS       64(SP), Z1
+	LEAQ          (R13)(R12*1), BX
+	LEAQ          (R13)(R10*1), AX
+	LEAQ          (BX)(R10*1), DX
+	VMOVUPS       Y0, (R13)
+	VEXTRACTF64X4 $0x01, Z0, (AX)
+	VADDPS        Z1, Z0, Z6
+	VMOVUPS       Y6, (R13)(R9*1)
+	VEXTRACTF64X4 $0x01, Z6, (AX)(R9*1)
+	VSUBPS        Z1, Z0, Z7
+	VMOVUPS       Y7, (R13)(R9*2)
+	VEXTRACTF64X4 $0x01, Z7, (AX)(R9*2)
+	VPXORD        Z8, Z8, Z8
+	VSUBPS        Z1, Z8, Z8
+	VMOVUPS       Y8, (BX)
+	VEXTRACTF64X4 $0x01, Z8, (DX)
+	LEAQ          (R13)(R9*4), R13
+	VMOVUPS       128(SP), Z0
+	VMOVUPS       192(SP), Z1
+	LEAQ          (R13)(R12*1), BX
+	LEAQ          (R13)(R10*1), AX
+	LEAQ          (BX)(R10*1), DX
+	VMOVUPS       Y0, (R13)
+	VEXTRACTF64X4 $0x01, Z0, (AX)
+	VADDPS        Z1, Z0, Z6
+	VMOVUPS       Y6, (R13)(R9*1)
+	VEXTRACTF64X4 $0x01, Z6, (AX)(R9*1)
+	VSUBPS        Z1, Z0, Z7
+	VMOVUPS       Y7, (R13)(R9*2)
+	VEXTRACTF64X4 $0x01, Z7, (AX)(R9*2)
+	VPXORD        Z8, Z8, Z8
+	VSUBPS        Z1, Z8, Z8
+	VMOVUPS       Y8, (BX)
+	VEXTRACTF64X4 $0x01, Z8, (DX)
+	LEAQ          (R13)(R9*4), R13
+	VMOVUPS       256(SP), Z0
+	VMOVUPS       320(SP), Z1
+	LEAQ          (R13)(R12*1), BX
+	LEAQ          (R13)(R10*1), AX
+	LEAQ          (BX)(R10*1), DX
+	VMOVUPS       Y0, (R13)
+	VEXTRACTF64X4 $0x01, Z0, (AX)
+	VADDPS        Z1, Z0, Z6
+	VMOVUPS       Y6, (R13)(R9*1)
+	VEXTRACTF64X4 $0x01, Z6, (AX)(R9*1)
+	VSUBPS        Z1, Z0, Z7
+	VMOVUPS       Y7, (R13)(R9*2)
+	VEXTRACTF64X4 $0x01, Z7, (AX)(R9*2)
+	VPXORD        Z8, Z8, Z8
+	VSUBPS        Z1, Z8, Z8
+	VMOVUPS       Y8, (BX)
+	VEXTRACTF64X4 $0x01, Z8, (DX)
+	LEAQ          (R13)(R9*4), R13
+	VMOVUPS       384(SP), Z0
+	VMOVUPS       448(SP), Z1
+	LEAQ          (R13)(R12*1), BX
+	LEAQ          (R13)(R10*1), AX
+	LEAQ          (BX)(R10*1), DX
+	VMOVUPS       Y0, (R13)
+	VEXTRACTF64X4 $0x01, Z0, (AX)
+	VADDPS        Z1, Z0, Z6
+	VMOVUPS       Y6, (R13)(R9*1)
+	VEXTRACTF64X4 $0x01, Z6, (AX)(R9*1)
+	VSUBPS        Z1, Z0, Z7
+	VMOVUPS       Y7, (R13)(R9*2)
+	VEXTRACTF64X4 $0x01, Z7, (AX)(R9*2)
+	VPXORD        Z8, Z8, Z8
+	VSUBPS        Z1, Z8, Z8
+	VMOVUPS       Y8, (BX)
+	VEXTRACTF64X4 $0x01, Z8, (DX)
+	ADDQ          $0x00000080, SI
+	ADDQ          R10, DI
+	ADDQ          R10, DI
+	SUBQ          $0x02, CX
+	JNE           winoDY2AVX512_tile
+	VZEROUPPER
+	RET
+
 // func winoIn4AVX2(src *float32, srcRow int, dst *float32, dstT int, dstTile int, n int)
 // Requires: AVX, FMA3
 TEXT ·winoIn4AVX2(SB), $1152-48
@@ -10056,6 +10180,310 @@ winoDY4AVX2_tile:
 	ADDQ        R10, DI
 	DECQ        CX
 	JNE         winoDY4AVX2_tile
+	VZEROUPPER
+	RET
+
+// func winoDY4AVX512(src *float32, srcRow int, dst *float32, dstT int, dstTile int, n int)
+// Requires: AVX, AVX512F
+TEXT ·winoDY4AVX512(SB), $1536-48
+	MOVQ         src+0(FP), SI
+	MOVQ         srcRow+8(FP), R8
+	SHLQ         $0x02, R8
+	MOVQ         dst+16(FP), DI
+	MOVQ         dstT+24(FP), R9
+	SHLQ         $0x02, R9
+	MOVQ         dstTile+32(FP), R10
+	SHLQ         $0x02, R10
+	MOVQ         n+40(FP), CX
+	VBROADCASTSS winoConst2<>+0(SB), Z28
+	VBROADCASTSS winoConst4<>+0(SB), Z29
+	VBROADCASTSS winoConst8<>+0(SB), Z30
+
+winoDY4AVX512_tile:
+	LEAQ          (SI)(R8*2), R11
+	ADDQ          R8, R11
+	VMOVUPS       (SI), Y0
+	VINSERTF64X4  $0x01, 128(SI), Z0, Z0
+	VMOVUPS       (SI)(R8*1), Y1
+	VINSERTF64X4  $0x01, 128(SI)(R8*1), Z1, Z1
+	VMOVUPS       (SI)(R8*2), Y2
+	VINSERTF64X4  $0x01, 128(SI)(R8*2), Z2, Z2
+	VMOVUPS       (R11), Y3
+	VINSERTF64X4  $0x01, 128(R11), Z3, Z3
+	VMOVUPS       Z0, (SP)
+	VMOVUPS       Z3, 1280(SP)
+	VADDPS        Z2, Z0, Z6
+	VADDPS        Z3, Z1, Z7
+	VADDPS        Z7, Z6, Z8
+	VMOVUPS       Z8, 256(SP)
+	VSUBPS        Z7, Z6, Z9
+	VMOVUPS       Z9, 512(SP)
+	VMOVAPS       Z0, Z6
+	VFMADD231PS   Z29, Z2, Z6
+	VMULPS        Z28, Z1, Z7
+	VFMADD231PS   Z30, Z3, Z7
+	VADDPS        Z7, Z6, Z10
+	VMOVUPS       Z10, 768(SP)
+	VSUBPS        Z7, Z6, Z11
+	VMOVUPS       Z11, 1024(SP)
+	VMOVUPS       32(SI), Y0
+	VINSERTF64X4  $0x01, 160(SI), Z0, Z0
+	VMOVUPS       32(SI)(R8*1), Y1
+	VINSERTF64X4  $0x01, 160(SI)(R8*1), Z1, Z1
+	VMOVUPS       32(SI)(R8*2), Y2
+	VINSERTF64X4  $0x01, 160(SI)(R8*2), Z2, Z2
+	VMOVUPS       32(R11), Y3
+	VINSERTF64X4  $0x01, 160(R11), Z3, Z3
+	VMOVUPS       Z0, 64(SP)
+	VMOVUPS       Z3, 1344(SP)
+	VADDPS        Z2, Z0, Z6
+	VADDPS        Z3, Z1, Z7
+	VADDPS        Z7, Z6, Z8
+	VMOVUPS       Z8, 320(SP)
+	VSUBPS        Z7, Z6, Z9
+	VMOVUPS       Z9, 576(SP)
+	VMOVAPS       Z0, Z6
+	VFMADD231PS   Z29, Z2, Z6
+	VMULPS        Z28, Z1, Z7
+	VFMADD231PS   Z30, Z3, Z7
+	VADDPS        Z7, Z6, Z10
+	VMOVUPS       Z10, 832(SP)
+	VSUBPS        Z7, Z6, Z11
+	VMOVUPS       Z11, 1088(SP)
+	VMOVUPS       64(SI), Y0
+	VINSERTF64X4  $0x01, 192(SI), Z0, Z0
+	VMOVUPS       64(SI)(R8*1), Y1
+	VINSERTF64X4  $0x01, 192(SI)(R8*1), Z1, Z1
+	VMOVUPS       64(SI)(R8*2), Y2
+	VINSERTF64X4  $0x01, 192(SI)(R8*2), Z2, Z2
+	VMOVUPS       64(R11), Y3
+	VINSERTF64X4  $0x01, 192(R11), Z3, Z3
+	VMOVUPS       Z0, 128(SP)
+	VMOVUPS       Z3, 1408(SP)
+	VADDPS        Z2, Z0, Z6
+	VADDPS        Z3, Z1, Z7
+	VADDPS        Z7, Z6, Z8
+	VMOVUPS       Z8, 384(SP)
+	VSUBPS        Z7, Z6, Z9
+	VMOVUPS       Z9, 640(SP)
+	VMOVAPS       Z0, Z6
+	VFMADD231PS   Z29, Z2, Z6
+	VMULPS        Z28, Z1, Z7
+	VFMADD231PS   Z30, Z3, Z7
+	VADDPS        Z7, Z6, Z10
+	VMOVUPS       Z10, 896(SP)
+	VSUBPS        Z7, Z6, Z11
+	VMOVUPS       Z11, 1152(SP)
+	VMOVUPS       96(SI), Y0
+	VINSERTF64X4  $0x01, 224(SI), Z0, Z0
+	VMOVUPS       96(SI)(R8*1), Y1
+	VINSERTF64X4  $0x01, 224(SI)(R8*1), Z1, Z1
+	VMOVUPS       96(SI)(R8*2), Y2
+	VINSERTF64X4  $0x01, 224(SI)(R8*2), Z2, Z2
+	VMOVUPS       96(R11), Y3
+	VINSERTF64X4  $0x01, 224(R11), Z3, Z3
+	VMOVUPS       Z0, 192(SP)
+	VMOVUPS       Z3, 1472(SP)
+	VADDPS        Z2, Z0, Z6
+	VADDPS        Z3, Z1, Z7
+	VADDPS        Z7, Z6, Z8
+	VMOVUPS       Z8, 448(SP)
+	VSUBPS        Z7, Z6, Z9
+	VMOVUPS       Z9, 704(SP)
+	VMOVAPS       Z0, Z6
+	VFMADD231PS   Z29, Z2, Z6
+	VMULPS        Z28, Z1, Z7
+	VFMADD231PS   Z30, Z3, Z7
+	VADDPS        Z7, Z6, Z10
+	VMOVUPS       Z10, 960(SP)
+	VSUBPS        Z7, Z6, Z11
+	VMOVUPS       Z11, 1216(SP)
+	LEAQ          (R9)(R9*2), R12
+	MOVQ          DI, R13
+	VMOVUPS       (SP), Z0
+	VMOVUPS       64(SP), Z1
+	VMOVUPS       128(SP), Z2
+	VMOVUPS       192(SP), Z3
+	LEAQ          (R13)(R12*1), BX
+	LEAQ          (R13)(R10*1), AX
+	LEAQ          (BX)(R10*1), DX
+	VMOVUPS       Y0, (R13)
+	VEXTRACTF64X4 $0x01, Z0, (AX)
+	VMOVUPS       Y3, (BX)(R9*2)
+	VEXTRACTF64X4 $0x01, Z3, (DX)(R9*2)
+	VADDPS        Z2, Z0, Z6
+	VADDPS        Z3, Z1, Z7
+	VADDPS        Z7, Z6, Z8
+	VMOVUPS       Y8, (R13)(R9*1)
+	VEXTRACTF64X4 $0x01, Z8, (AX)(R9*1)
+	VSUBPS        Z7, Z6, Z9
+	VMOVUPS       Y9, (R13)(R9*2)
+	VEXTRACTF64X4 $0x01, Z9, (AX)(R9*2)
+	VMOVAPS       Z0, Z6
+	VFMADD231PS   Z29, Z2, Z6
+	VMULPS        Z28, Z1, Z7
+	VFMADD231PS   Z30, Z3, Z7
+	VADDPS        Z7, Z6, Z10
+	VMOVUPS       Y10, (BX)
+	VEXTRACTF64X4 $0x01, Z10, (DX)
+	VSUBPS        Z7, Z6, Z11
+	VMOVUPS       Y11, (BX)(R9*1)
+	VEXTRACTF64X4 $0x01, Z11, (DX)(R9*1)
+	LEAQ          (BX)(R12*1), R13
+	VMOVUPS       256(SP), Z0
+	VMOVUPS       320(SP), Z1
+	VMOVUPS       384(SP), Z2
+	VMOVUPS       448(SP), Z3
+	LEAQ          (R13)(R12*1), BX
+	LEAQ          (R13)(R10*1), AX
+	LEAQ          (BX)(R10*1), DX
+	VMOVUPS       Y0, (R13)
+	VEXTRACTF64X4 $0x01, Z0, (AX)
+	VMOVUPS       Y3, (BX)(R9*2)
+	VEXTRACTF64X4 $0x01, Z3, (DX)(R9*2)
+	VADDPS        Z2, Z0, Z6
+	VADDPS        Z3, Z1, Z7
+	VADDPS        Z7, Z6, Z8
+	VMOVUPS       Y8, (R13)(R9*1)
+	VEXTRACTF64X4 $0x01, Z8, (AX)(R9*1)
+	VSUBPS        Z7, Z6, Z9
+	VMOVUPS       Y9, (R13)(R9*2)
+	VEXTRACTF64X4 $0x01, Z9, (AX)(R9*2)
+	VMOVAPS       Z0, Z6
+	VFMADD231PS   Z29, Z2, Z6
+	VMULPS        Z28, Z1, Z7
+	VFMADD231PS   Z30, Z3, Z7
+	VADDPS        Z7, Z6, Z10
+	VMOVUPS       Y10, (BX)
+	VEXTRACTF64X4 $0x01, Z10, (DX)
+	VSUBPS        Z7, Z6, Z11
+	VMOVUPS       Y11, (BX)(R9*1)
+	VEXTRACTF64X4 $0x01, Z11, (DX)(R9*1)
+	LEAQ          (BX)(R12*1), R13
+	VMOVUPS       512(SP), Z0
+	VMOVUPS       576(SP), Z1
+	VMOVUPS       640(SP), Z2
+	VMOVUPS       704(SP), Z3
+	LEAQ          (R13)(R12*1), BX
+	LEAQ          (R13)(R10*1), AX
+	LEAQ          (BX)(R10*1), DX
+	VMOVUPS       Y0, (R13)
+	VEXTRACTF64X4 $0x01, Z0, (AX)
+	VMOVUPS       Y3, (BX)(R9*2)
+	VEXTRACTF64X4 $0x01, Z3, (DX)(R9*2)
+	VADDPS        Z2, Z0, Z6
+	VADDPS        Z3, Z1, Z7
+	VADDPS        Z7, Z6, Z8
+	VMOVUPS       Y8, (R13)(R9*1)
+	VEXTRACTF64X4 $0x01, Z8, (AX)(R9*1)
+	VSUBPS        Z7, Z6, Z9
+	VMOVUPS       Y9, (R13)(R9*2)
+	VEXTRACTF64X4 $0x01, Z9, (AX)(R9*2)
+	VMOVAPS       Z0, Z6
+	VFMADD231PS   Z29, Z2, Z6
+	VMULPS        Z28, Z1, Z7
+	VFMADD231PS   Z30, Z3, Z7
+	VADDPS        Z7, Z6, Z10
+	VMOVUPS       Y10, (BX)
+	VEXTRACTF64X4 $0x01, Z10, (DX)
+	VSUBPS        Z7, Z6, Z11
+	VMOVUPS       Y11, (BX)(R9*1)
+	VEXTRACTF64X4 $0x01, Z11, (DX)(R9*1)
+	LEAQ          (BX)(R12*1), R13
+	VMOVUPS       768(SP), Z0
+	VMOVUPS       832(SP), Z1
+	VMOVUPS       896(SP), Z2
+	VMOVUPS       960(SP), Z3
+	LEAQ          (R13)(R12*1), BX
+	LEAQ          (R13)(R10*1), AX
+	LEAQ          (BX)(R10*1), DX
+	VMOVUPS       Y0, (R13)
+	VEXTRACTF64X4 $0x01, Z0, (AX)
+	VMOVUPS       Y3, (BX)(R9*2)
+	VEXTRACTF64X4 $0x01, Z3, (DX)(R9*2)
+	VADDPS        Z2, Z0, Z6
+	VADDPS        Z3, Z1, Z7
+	VADDPS        Z7, Z6, Z8
+	VMOVUPS       Y8, (R13)(R9*1)
+	VEXTRACTF64X4 $0x01, Z8, (AX)(R9*1)
+	VSUBPS        Z7, Z6, Z9
+	VMOVUPS       Y9, (R13)(R9*2)
+	VEXTRACTF64X4 $0x01, Z9, (AX)(R9*2)
+	VMOVAPS       Z0, Z6
+	VFMADD231PS   Z29, Z2, Z6
+	VMULPS        Z28, Z1, Z7
+	VFMADD231PS   Z30, Z3, Z7
+	VADDPS        Z7, Z6, Z10
+	VMOVUPS       Y10, (BX)
+	VEXTRACTF64X4 $0x01, Z10, (DX)
+	VSUBPS        Z7, Z6, Z11
+	VMOVUPS       Y11, (BX)(R9*1)
+	VEXTRACTF64X4 $0x01, Z11, (DX)(R9*1)
+	LEAQ          (BX)(R12*1), R13
+	VMOVUPS       1024(SP), Z0
+	VMOVUPS       1088(SP), Z1
+	VMOVUPS       1152(SP), Z2
+	VMOVUPS       1216(SP), Z3
+	LEAQ          (R13)(R12*1), BX
+	LEAQ          (R13)(R10*1), AX
+	LEAQ          (BX)(R10*1), DX
+	VMOVUPS       Y0, (R13)
+	VEXTRACTF64X4 $0x01, Z0, (AX)
+	VMOVUPS       Y3, (BX)(R9*2)
+	VEXTRACTF64X4 $0x01, Z3, (DX)(R9*2)
+	VADDPS        Z2, Z0, Z6
+	VADDPS        Z3, Z1, Z7
+	VADDPS        Z7, Z6, Z8
+	VMOVUPS       Y8, (R13)(R9*1)
+	VEXTRACTF64X4 $0x01, Z8, (AX)(R9*1)
+	VSUBPS        Z7, Z6, Z9
+	VMOVUPS       Y9, (R13)(R9*2)
+	VEXTRACTF64X4 $0x01, Z9, (AX)(R9*2)
+	VMOVAPS       Z0, Z6
+	VFMADD231PS   Z29, Z2, Z6
+	VMULPS        Z28, Z1, Z7
+	VFMADD231PS   Z30, Z3, Z7
+	VADDPS        Z7, Z6, Z10
+	VMOVUPS       Y10, (BX)
+	VEXTRACTF64X4 $0x01, Z10, (DX)
+	VSUBPS        Z7, Z6, Z11
+	VMOVUPS       Y11, (BX)(R9*1)
+	VEXTRACTF64X4 $0x01, Z11, (DX)(R9*1)
+	LEAQ          (BX)(R12*1), R13
+	VMOVUPS       1280(SP), Z0
+	VMOVUPS       1344(SP), Z1
+	VMOVUPS       1408(SP), Z2
+	VMOVUPS       1472(SP), Z3
+	LEAQ          (R13)(R12*1), BX
+	LEAQ          (R13)(R10*1), AX
+	LEAQ          (BX)(R10*1), DX
+	VMOVUPS       Y0, (R13)
+	VEXTRACTF64X4 $0x01, Z0, (AX)
+	VMOVUPS       Y3, (BX)(R9*2)
+	VEXTRACTF64X4 $0x01, Z3, (DX)(R9*2)
+	VADDPS        Z2, Z0, Z6
+	VADDPS        Z3, Z1, Z7
+	VADDPS        Z7, Z6, Z8
+	VMOVUPS       Y8, (R13)(R9*1)
+	VEXTRACTF64X4 $0x01, Z8, (AX)(R9*1)
+	VSUBPS        Z7, Z6, Z9
+	VMOVUPS       Y9, (R13)(R9*2)
+	VEXTRACTF64X4 $0x01, Z9, (AX)(R9*2)
+	VMOVAPS       Z0, Z6
+	VFMADD231PS   Z29, Z2, Z6
+	VMULPS        Z28, Z1, Z7
+	VFMADD231PS   Z30, Z3, Z7
+	VADDPS        Z7, Z6, Z10
+	VMOVUPS       Y10, (BX)
+	VEXTRACTF64X4 $0x01, Z10, (DX)
+	VSUBPS        Z7, Z6, Z11
+	VMOVUPS       Y11, (BX)(R9*1)
+	VEXTRACTF64X4 $0x01, Z11, (DX)(R9*1)
+	ADDQ          $0x00000100, SI
+	ADDQ          R10, DI
+	ADDQ          R10, DI
+	SUBQ          $0x02, CX
+	JNE           winoDY4AVX512_tile
 	VZEROUPPER
 	RET
 

@@ -215,6 +215,11 @@ func winoOut2AVX512(src *float32, srcT int, srcTile int, dst *float32, dstRow in
 //go:noescape
 func winoDY2AVX2(src *float32, srcRow int, dst *float32, dstT int, dstTile int, n int)
 
+// winoDY2AVX512 is the dy transform of the F(2 x 2, 3 x 3) weight gradient on n tiles of c8 vectors (winoDYFunc), two at a time: n must be even.
+//
+//go:noescape
+func winoDY2AVX512(src *float32, srcRow int, dst *float32, dstT int, dstTile int, n int)
+
 // winoIn4AVX2 is the input transform of F(4 x 4, 3 x 3) on n tiles of c8 vectors (winoInFunc).
 //
 //go:noescape
@@ -239,6 +244,11 @@ func winoOut4AVX512(src *float32, srcT int, srcTile int, dst *float32, dstRow in
 //
 //go:noescape
 func winoDY4AVX2(src *float32, srcRow int, dst *float32, dstT int, dstTile int, n int)
+
+// winoDY4AVX512 is the dy transform of the F(4 x 4, 3 x 3) weight gradient on n tiles of c8 vectors (winoDYFunc), two at a time: n must be even.
+//
+//go:noescape
+func winoDY4AVX512(src *float32, srcRow int, dst *float32, dstT int, dstTile int, n int)
 
 // packC8AVX2 converts rows of 8 channels to the c8 layout, with BN-ReLU when bn (packC8Func).
 // w must be a positive multiple of 8.

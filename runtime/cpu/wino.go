@@ -51,12 +51,13 @@ type winoSet struct {
 	out    [5]winoOutFunc // by m
 	out2   [5]winoOutFunc // by m, nil or two tiles at a time (an even count)
 	dy     [5]winoDYFunc  // by m
+	dy2    [5]winoDYFunc  // by m, nil or two tiles at a time (an even count)
 	pack   packC8Func
 	unpack unpackC8Func
 }
 
 // winoFor returns the transforms of a kernel family (the AVX-512 family uses the
-// AVX2 ones, and its own input and output transforms of two tiles at a time).
+// AVX2 ones, and its own tile transforms of two tiles at a time).
 func winoFor(kind kernelKind) winoSet {
 	if kind == kernelAVX2 || kind == kernelAVX512 {
 		if s, ok := avx2Wino(); ok {
@@ -162,6 +163,14 @@ func (k *Kernels) WinoDY(m int, src []float32, srcRow int, dst []float32, dstT, 
 		k.f.failf("cpu.Kernels.WinoDY: m=%d tiles=%d srcRow=%d dstT=%d dstTile=%d with len(src)=%d len(dst)=%d",
 			m, tiles, srcRow, dstT, dstTile, len(src), len(dst))
 		return
+	}
+	if k.wt.dy2[m] != nil && tiles >= 2 {
+		even := tiles &^ 1
+		k.wt.dy2[m](&src[0], srcRow, &dst[0], dstT, dstTile, even)
+		if even == tiles {
+			return
+		}
+		src, dst, tiles = src[even*m*lanes:], dst[even*dstTile:], 1
 	}
 	k.wt.dy[m](&src[0], srcRow, &dst[0], dstT, dstTile, tiles)
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"math"
+	"strings"
 
 	. "github.com/mmcloughlin/avo/build"
 	. "github.com/mmcloughlin/avo/operand"
@@ -31,12 +32,20 @@ func vecConst(v float32) Mem {
 // vecs is what the 1-D transforms work with: six work registers and the broadcast
 // constants (as memory operands or registers).
 type vecs struct {
-	w []VecPhysical
-	k func(v float32) Op
+	w    []VecPhysical
+	k    func(v float32) Op
+	zero func(r VecPhysical) // sets r to 0.0
 }
 
 // ymmVecs is the AVX2 kernels' vecs: Y6..Y11 and vecConst.
-var ymmVecs = vecs{w: []VecPhysical{Y6, Y7, Y8, Y9, Y10, Y11}, k: func(v float32) Op { return vecConst(v) }}
+var ymmVecs = vecs{w: []VecPhysical{Y6, Y7, Y8, Y9, Y10, Y11}, k: func(v float32) Op { return vecConst(v) },
+	zero: func(r VecPhysical) { VXORPS(r, r, r) }}
+
+// zmmVecs returns the AVX-512 kernels' vecs: Z6..Z11 and the constants in registers.
+func zmmVecs(consts map[float32]VecPhysical) vecs {
+	return vecs{w: []VecPhysical{Z6, Z7, Z8, Z9, Z10, Z11}, k: func(c float32) Op { return consts[c] },
+		zero: func(r VecPhysical) { VPXORD(r, r, r) }}
+}
 
 // rowAddr addresses vector j (0 <= j < 6) of a row of vectors stride bytes apart: j < 3 from
 // base, j >= 3 from base3 = base + 3*stride.
@@ -124,122 +133,72 @@ func out1D2(m []VecPhysical, v vecs, out func(i int, v VecPhysical)) {
 }
 
 // dy1D4 emits o = A d of F(4, 3) (the transpose of the output transform: 4 values to 6)
-// for d in Y0..Y3, for the weight gradient's dy tiles.
-func dy1D4(d []VecPhysical, out func(i int, v VecPhysical)) {
-	c2, c4, c8 := vecConst(2), vecConst(4), vecConst(8)
+// for d in d[0..3], for the weight gradient's dy tiles.
+func dy1D4(d []VecPhysical, v vecs, out func(i int, v VecPhysical)) {
+	c2, c4, c8 := v.k(2), v.k(4), v.k(8)
 	out(0, d[0])
 	out(5, d[3])
-	VADDPS(d[2], d[0], Y6) // e = d0 + d2
-	VADDPS(d[3], d[1], Y7) // od = d1 + d3
-	VADDPS(Y7, Y6, Y8)
-	out(1, Y8)
-	VSUBPS(Y7, Y6, Y9)
-	out(2, Y9)
-	VMOVAPS(d[0], Y6)
-	VFMADD231PS(c4, d[2], Y6) // d0 + 4 d2
-	VMULPS(c2, d[1], Y7)
-	VFMADD231PS(c8, d[3], Y7) // 2 d1 + 8 d3
-	VADDPS(Y7, Y6, Y10)
-	out(3, Y10)
-	VSUBPS(Y7, Y6, Y11)
-	out(4, Y11)
+	VADDPS(d[2], d[0], v.w[0]) // e = d0 + d2
+	VADDPS(d[3], d[1], v.w[1]) // od = d1 + d3
+	VADDPS(v.w[1], v.w[0], v.w[2])
+	out(1, v.w[2])
+	VSUBPS(v.w[1], v.w[0], v.w[3])
+	out(2, v.w[3])
+	VMOVAPS(d[0], v.w[0])
+	VFMADD231PS(c4, d[2], v.w[0]) // d0 + 4 d2
+	VMULPS(c2, d[1], v.w[1])
+	VFMADD231PS(c8, d[3], v.w[1]) // 2 d1 + 8 d3
+	VADDPS(v.w[1], v.w[0], v.w[4])
+	out(3, v.w[4])
+	VSUBPS(v.w[1], v.w[0], v.w[5])
+	out(4, v.w[5])
 }
 
-// dy1D2 emits o = A d of F(2, 3) (2 values to 4) for d in Y0..Y1.
-func dy1D2(d []VecPhysical, out func(i int, v VecPhysical)) {
+// dy1D2 emits o = A d of F(2, 3) (2 values to 4) for d in d[0..1].
+func dy1D2(d []VecPhysical, v vecs, out func(i int, v VecPhysical)) {
 	out(0, d[0])
-	VADDPS(d[1], d[0], Y6)
-	out(1, Y6)
-	VSUBPS(d[1], d[0], Y7)
-	out(2, Y7)
-	VXORPS(Y8, Y8, Y8)
-	VSUBPS(d[1], Y8, Y8)
-	out(3, Y8)
+	VADDPS(d[1], d[0], v.w[0])
+	out(1, v.w[0])
+	VSUBPS(d[1], d[0], v.w[1])
+	out(2, v.w[1])
+	v.zero(v.w[2])
+	VSUBPS(d[1], v.w[2], v.w[2])
+	out(3, v.w[2])
 }
 
 var dRegs = []VecPhysical{Y0, Y1, Y2, Y3, Y4, Y5}
 
-// winoDY emits winoDY<m>AVX2 (see winoDYFunc in wino.go): tiles of m x m vectors to
-// alpha x alpha, A d A^T.
-func winoDY(m int) {
+// winoInput emits winoIn<m>AVX2 (see winoInFunc in wino.go), or with dy winoDY<m>AVX2
+// (winoDYFunc: tiles of m x m vectors to alpha x alpha, A d A^T), or with wide the
+// AVX512 kernel of either: two tiles at a time, tile i in the low and tile i+1 in the
+// high half of each zmm (each load a ymm load and an insert, each store a ymm store and
+// an extract), for an even n; the constants in Z28..Z30 and the work registers Z6..Z11.
+func winoInput(m int, dy, wide bool) {
 	a := m + 2
-	name := fmt.Sprintf("winoDY%dAVX2", m)
-	TEXT(name, 0, "func(src *float32, srcRow int, dst *float32, dstT, dstTile, n int)")
-	Pragma("noescape")
-	Doc(fmt.Sprintf("%s is the dy transform of the F(%d x %d, 3 x 3) weight gradient on n tiles of c8 vectors (winoDYFunc).", name, m, m))
-	tmp := AllocLocal(a * m * 32)
-	src := Load(Param("src"), RSI)
-	srcRow := Load(Param("srcRow"), R8)
-	SHLQ(U8(2), srcRow)
-	dst := Load(Param("dst"), RDI)
-	dT := Load(Param("dstT"), R9)
-	SHLQ(U8(2), dT)
-	dTile := Load(Param("dstTile"), R10)
-	SHLQ(U8(2), dTile)
-	n := Load(Param("n"), RCX)
-	s3, dT3, rb, rb3 := R11, R12, R13, RBX
-	f := dy1D4
+	kind, what, in := "In", "input transform of F(%d x %d, 3 x 3)", a // in: vectors of a tile's row and column
+	f := in1D4
 	if m == 2 {
-		f = dy1D2
+		f = in1D2
 	}
-	tmpAt := func(r, c int) Mem { return tmp.Offset((r*m + c) * 32) }
-
-	loop := name + "_tile"
-	Label(loop)
-	LEAQ(Mem{Base: src, Index: srcRow, Scale: 2}, s3)
-	ADDQ(srcRow, s3)
-	// Columns: tmp[r][c] = (A d)[r] of column c, r < alpha, c < m.
-	for c := 0; c < m; c++ {
-		for r := 0; r < m; r++ {
-			addr := rowAddr(src, s3, srcRow, r)
-			addr.Disp = c * 32
-			VMOVUPS(addr, dRegs[r])
-		}
-		f(dRegs, func(r int, v VecPhysical) { VMOVUPS(v, tmpAt(r, c)) })
-	}
-	// Rows: out[r*alpha + c] = (A tmp[r])[c].
-	LEAQ(Mem{Base: dT, Index: dT, Scale: 2}, dT3)
-	MOVQ(dst, rb)
-	for r := 0; r < a; r++ {
-		for c := 0; c < m; c++ {
-			VMOVUPS(tmpAt(r, c), dRegs[c])
-		}
-		LEAQ(Mem{Base: rb, Index: dT3, Scale: 1}, rb3)
-		f(dRegs, func(c int, v VecPhysical) { VMOVUPS(v, rowAddr(rb, rb3, dT, c)) })
-		if r+1 < a {
-			if a == 6 {
-				LEAQ(Mem{Base: rb3, Index: dT3, Scale: 1}, rb)
-			} else {
-				LEAQ(Mem{Base: rb, Index: dT, Scale: 4}, rb)
-			}
+	if dy {
+		kind, what, in = "DY", "dy transform of the F(%d x %d, 3 x 3) weight gradient", m
+		f = dy1D4
+		if m == 2 {
+			f = dy1D2
 		}
 	}
-	ADDQ(U32(m*32), src)
-	ADDQ(dTile, dst)
-	DECQ(n)
-	JNE(LabelRef(loop))
-	VZEROUPPER()
-	RET()
-}
-
-// winoInput emits winoIn<m>AVX2 (see winoInFunc in wino.go), or with wide
-// winoIn<m>AVX512: two tiles at a time, tile i in the low and tile i+1 in the high half of
-// each zmm (each load a ymm load and an insert, each store a ymm store and an extract),
-// for an even n; the constants in Z28..Z30 and the work registers Z6..Z11.
-func winoInput(m int, wide bool) {
-	a := m + 2
-	name, vw, tiles := fmt.Sprintf("winoIn%dAVX2", m), 32, 1
+	name, vw, tiles := fmt.Sprintf("wino%s%dAVX2", kind, m), 32, 1
 	if wide {
-		name, vw, tiles = fmt.Sprintf("winoIn%dAVX512", m), 64, 2
+		name, vw, tiles = fmt.Sprintf("wino%s%dAVX512", kind, m), 64, 2
 	}
 	TEXT(name, 0, "func(src *float32, srcRow int, dst *float32, dstT, dstTile, n int)")
 	Pragma("noescape")
+	doc := fmt.Sprintf("%s is the "+what+" on n tiles of c8 vectors (wino%sFunc).", name, m, m, kind)
 	if wide {
-		Doc(fmt.Sprintf("%s is the input transform of F(%d x %d, 3 x 3) on n tiles of c8 vectors (winoInFunc), two at a time: n must be even.", name, m, m))
-	} else {
-		Doc(fmt.Sprintf("%s is the input transform of F(%d x %d, 3 x 3) on n tiles of c8 vectors (winoInFunc).", name, m, m))
+		doc = strings.TrimSuffix(doc, ".") + ", two at a time: n must be even."
 	}
-	tmp := AllocLocal(a * a * vw)
+	Doc(doc)
+	tmp := AllocLocal(a * in * vw)
 	src := Load(Param("src"), RSI)
 	srcRow := Load(Param("srcRow"), R8)
 	SHLQ(U8(2), srcRow)
@@ -251,20 +210,21 @@ func winoInput(m int, wide bool) {
 	n := Load(Param("n"), RCX)
 	s3, dT3, rb, rb3 := R11, R12, R13, RBX
 	rbU, rb3U := RAX, RDX // rb and rb3 plus dTile: the second tile's vectors
-	f := in1D4
-	if m == 2 {
-		f = in1D2
-	}
 	regs, v := dRegs, ymmVecs
 	if wide {
-		consts := map[float32]VecPhysical{2: Z28, 4: Z29, 5: Z30}
-		for _, c := range []float32{2, 4, 5} {
+		cs := []float32{2, 4, 5}
+		if dy {
+			cs = []float32{2, 4, 8}
+		}
+		consts := map[float32]VecPhysical{}
+		for i, c := range cs {
+			consts[c] = []VecPhysical{Z28, Z29, Z30}[i]
 			VBROADCASTSS(vecConst(c), consts[c])
 		}
 		regs = []VecPhysical{Z0, Z1, Z2, Z3, Z4, Z5}
-		v = vecs{w: []VecPhysical{Z6, Z7, Z8, Z9, Z10, Z11}, k: func(c float32) Op { return consts[c] }}
+		v = zmmVecs(consts)
 	}
-	tmpAt := func(r, c int) Mem { return tmp.Offset((r*a + c) * vw) }
+	tmpAt := func(r, c int) Mem { return tmp.Offset((r*in + c) * vw) }
 	load := func(addr Mem, z VecPhysical) {
 		if !wide {
 			VMOVUPS(addr, z)
@@ -279,20 +239,20 @@ func winoInput(m int, wide bool) {
 	Label(loop)
 	LEAQ(Mem{Base: src, Index: srcRow, Scale: 2}, s3)
 	ADDQ(srcRow, s3)
-	// Columns: tmp[r][c] = (B^T d)[r] of column c.
-	for c := 0; c < a; c++ {
-		for r := 0; r < a; r++ {
+	// Columns: tmp[r][c] = (B^T d)[r] (or (A d)[r]) of column c.
+	for c := 0; c < in; c++ {
+		for r := 0; r < in; r++ {
 			addr := rowAddr(src, s3, srcRow, r)
 			addr.Disp = c * 32
 			load(addr, regs[r])
 		}
 		f(regs, v, func(r int, z VecPhysical) { VMOVUPS(z, tmpAt(r, c)) })
 	}
-	// Rows: V[r*a + c] = (B^T tmp[r])[c].
+	// Rows: V[r*a + c] = (B^T tmp[r])[c] (or (A tmp[r])[c]).
 	LEAQ(Mem{Base: dT, Index: dT, Scale: 2}, dT3)
 	MOVQ(dst, rb)
 	for r := 0; r < a; r++ {
-		for c := 0; c < a; c++ {
+		for c := 0; c < in; c++ {
 			VMOVUPS(tmpAt(r, c), regs[c])
 		}
 		LEAQ(Mem{Base: rb, Index: dT3, Scale: 1}, rb3)
@@ -368,7 +328,7 @@ func winoOutput(m int, wide bool) {
 			VBROADCASTSS(vecConst(c), consts[c])
 		}
 		regs = []VecPhysical{Z0, Z1, Z2, Z3, Z4, Z5}
-		v = vecs{w: []VecPhysical{Z6, Z7, Z8, Z9, Z10, Z11}, k: func(c float32) Op { return consts[c] }}
+		v = zmmVecs(consts)
 	}
 	tmpAt := func(r, c int) Mem { return tmp.Offset((r*a + c) * vw) }
 	// Row r, column c of the product tile is at src + (r*a + c)*sT. Column c's vectors
@@ -459,10 +419,11 @@ func winoOutput(m int, wide bool) {
 // winoAll emits every routine of this file.
 func winoAll() {
 	for _, m := range []int{2, 4} {
-		winoInput(m, false)
-		winoInput(m, true)
+		winoInput(m, false, false)
+		winoInput(m, false, true)
 		winoOutput(m, false)
 		winoOutput(m, true)
-		winoDY(m)
+		winoInput(m, true, false)
+		winoInput(m, true, true)
 	}
 }
