@@ -112,15 +112,23 @@ func (k *Kernels) WinoInput(m int, src []float32, srcRow int, dst []float32, dst
 			m, tiles, srcRow, dstT, dstTile, len(src), len(dst))
 		return
 	}
-	if k.wt.in2[m] != nil && tiles >= 2 {
+	tileRows(k.wt.in[m], k.wt.in2[m], m, src, srcRow, dst, dstT, dstTile, tiles)
+}
+
+// tileRows runs an input or dy transform (one, and two where not nil: two tiles at a
+// time, on an even count) on tiles tiles whose vectors are read from rows of c8 vectors
+// (src, m vectors further on a tile) and written a tile dstTile apart.
+func tileRows(one, two func(src *float32, srcRow int, dst *float32, dstT, dstTile, n int),
+	m int, src []float32, srcRow int, dst []float32, dstT, dstTile, tiles int) {
+	if two != nil && tiles >= 2 {
 		even := tiles &^ 1
-		k.wt.in2[m](&src[0], srcRow, &dst[0], dstT, dstTile, even)
+		two(&src[0], srcRow, &dst[0], dstT, dstTile, even)
 		if even == tiles {
 			return
 		}
 		src, dst, tiles = src[even*m*lanes:], dst[even*dstTile:], 1
 	}
-	k.wt.in[m](&src[0], srcRow, &dst[0], dstT, dstTile, tiles)
+	one(&src[0], srcRow, &dst[0], dstT, dstTile, tiles)
 }
 
 // WinoOutput runs the output transform of F(m x m, 3 x 3) on tiles tiles: tile i's
@@ -164,15 +172,7 @@ func (k *Kernels) WinoDY(m int, src []float32, srcRow int, dst []float32, dstT, 
 			m, tiles, srcRow, dstT, dstTile, len(src), len(dst))
 		return
 	}
-	if k.wt.dy2[m] != nil && tiles >= 2 {
-		even := tiles &^ 1
-		k.wt.dy2[m](&src[0], srcRow, &dst[0], dstT, dstTile, even)
-		if even == tiles {
-			return
-		}
-		src, dst, tiles = src[even*m*lanes:], dst[even*dstTile:], 1
-	}
-	k.wt.dy[m](&src[0], srcRow, &dst[0], dstT, dstTile, tiles)
+	tileRows(k.wt.dy[m], k.wt.dy2[m], m, src, srcRow, dst, dstT, dstTile, tiles)
 }
 
 // PackC8 converts rows rows of cn <= 8 channels (channel l's row y at
