@@ -122,5 +122,5 @@ func avx2Stats() (statsSet, bool) {
 	if !f.avx2 || !f.fma {
 		return statsSet{}, false
 	}
-	return statsSet{max3: max3AVX2, sum: sumF64AVX2, sqDev: sqDevF64AVX2, sums: reluGradSumsAVX2, dx: reluGradDxAVX2}, true
+	return statsSet{max3: max3AVX2, add: addReLUAVX2, addBN: addReLUBNAVX2, mask: reluMaskAVX2, sum: sumF64AVX2, sqDev: sqDevF64AVX2, sums: reluGradSumsAVX2, dx: reluGradDxAVX2}, true
 }

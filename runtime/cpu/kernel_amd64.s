@@ -11301,6 +11301,86 @@ reluGradDxAVX2_plain:
 	VZEROUPPER
 	RET
 
+// func addReLUAVX2(z *float32, y *float32, r *float32, n int, sc float32, sh float32)
+// Requires: AVX
+TEXT ·addReLUAVX2(SB), NOSPLIT, $0-40
+	MOVQ         z+0(FP), DI
+	MOVQ         y+8(FP), SI
+	MOVQ         r+16(FP), DX
+	MOVQ         n+24(FP), CX
+	VBROADCASTSS sc+32(FP), Y8
+	VBROADCASTSS sh+36(FP), Y9
+	VXORPS       Y10, Y10, Y10
+
+addReLUAVX2_loop:
+	VMULPS    (SI), Y8, Y0
+	VADDPS    Y9, Y0, Y0
+	VADDPS    (DX), Y0, Y0
+	VMAXPS    Y10, Y0, Y1
+	VCMPPS    $0x03, Y0, Y0, Y2
+	VBLENDVPS Y2, Y0, Y1, Y1
+	VMOVUPS   Y1, (DI)
+	ADDQ      $0x20, SI
+	ADDQ      $0x20, DX
+	ADDQ      $0x20, DI
+	SUBQ      $0x08, CX
+	JNE       addReLUAVX2_loop
+	VZEROUPPER
+	RET
+
+// func addReLUBNAVX2(z *float32, y *float32, r *float32, n int, sc float32, sh float32, rsc float32, rsh float32)
+// Requires: AVX
+TEXT ·addReLUBNAVX2(SB), NOSPLIT, $0-48
+	MOVQ         z+0(FP), DI
+	MOVQ         y+8(FP), SI
+	MOVQ         r+16(FP), DX
+	MOVQ         n+24(FP), CX
+	VBROADCASTSS sc+32(FP), Y8
+	VBROADCASTSS sh+36(FP), Y9
+	VXORPS       Y10, Y10, Y10
+	VBROADCASTSS rsc+40(FP), Y11
+	VBROADCASTSS rsh+44(FP), Y12
+
+addReLUBNAVX2_loop:
+	VMULPS    (SI), Y8, Y0
+	VADDPS    Y9, Y0, Y0
+	VMULPS    (DX), Y11, Y3
+	VADDPS    Y12, Y3, Y3
+	VADDPS    Y3, Y0, Y0
+	VMAXPS    Y10, Y0, Y1
+	VCMPPS    $0x03, Y0, Y0, Y2
+	VBLENDVPS Y2, Y0, Y1, Y1
+	VMOVUPS   Y1, (DI)
+	ADDQ      $0x20, SI
+	ADDQ      $0x20, DX
+	ADDQ      $0x20, DI
+	SUBQ      $0x08, CX
+	JNE       addReLUBNAVX2_loop
+	VZEROUPPER
+	RET
+
+// func reluMaskAVX2(dst *float32, z *float32, dz *float32, n int)
+// Requires: AVX
+TEXT ·reluMaskAVX2(SB), NOSPLIT, $0-32
+	MOVQ   dst+0(FP), DI
+	MOVQ   z+8(FP), SI
+	MOVQ   dz+16(FP), DX
+	MOVQ   n+24(FP), CX
+	VXORPS Y10, Y10, Y10
+
+reluMaskAVX2_loop:
+	VMOVUPS (SI), Y0
+	VCMPPS  $0x1e, Y10, Y0, Y1
+	VANDPS  (DX), Y1, Y1
+	VMOVUPS Y1, (DI)
+	ADDQ    $0x20, SI
+	ADDQ    $0x20, DX
+	ADDQ    $0x20, DI
+	SUBQ    $0x08, CX
+	JNE     reluMaskAVX2_loop
+	VZEROUPPER
+	RET
+
 // func fmaPeak(n int)
 // Requires: AVX, FMA3
 TEXT ·fmaPeak(SB), NOSPLIT, $0-8

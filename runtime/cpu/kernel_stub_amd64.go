@@ -290,6 +290,26 @@ func reluGradSumsAVX2(x *float32, dz *float32, n int, sc float32, sh float32) (s
 //go:noescape
 func reluGradDxAVX2(x *float32, dz *float32, dx *float32, n int, sc float32, sh float32, a float64, b float64, c float64, acc bool)
 
+// addReLUAVX2 writes z[i] = max(0, (y[i]*sc + sh) + r[i]) over n values, each step rounded to float32,
+// NaN where the sum is NaN (with a shortcut BN, r[i] is r[i]*rsc + rsh first); n must be a
+// positive multiple of 8. z may be y or r itself.
+//
+//go:noescape
+func addReLUAVX2(z *float32, y *float32, r *float32, n int, sc float32, sh float32)
+
+// addReLUBNAVX2 writes z[i] = max(0, (y[i]*sc + sh) + r[i]) over n values, each step rounded to float32,
+// NaN where the sum is NaN (with a shortcut BN, r[i] is r[i]*rsc + rsh first); n must be a
+// positive multiple of 8. z may be y or r itself.
+//
+//go:noescape
+func addReLUBNAVX2(z *float32, y *float32, r *float32, n int, sc float32, sh float32, rsc float32, rsh float32)
+
+// reluMaskAVX2 writes dst[i] = dz[i] where z[i] > 0, else +0, over n values; n must be a positive
+// multiple of 8. dst may be dz itself (the parameter is not named g: Go's assembler reserves it).
+//
+//go:noescape
+func reluMaskAVX2(dst *float32, z *float32, dz *float32, n int)
+
 // fmaPeak runs n iterations of 12 independent 8-wide FMAs (192 flops each).
 func fmaPeak(n int)
 

@@ -1,5 +1,7 @@
 package cpu
 
+import "math"
+
 // The reductions of batch normalization: float32 data, sums in float64.
 
 type (
@@ -13,6 +15,9 @@ type (
 // on a multiple of statsBlock values (the Go code does the rest).
 type statsSet struct {
 	max3  max3Func
+	add   addReLUFunc
+	addBN addReLUBNFunc
+	mask  reluMaskFunc
 	sum   sumF64Func
 	sqDev sqDevF64Func
 	sums  reluGradSumsFunc
@@ -144,5 +149,73 @@ func (k *Kernels) Max3(dst, a, b, c []float32) {
 	}
 	for ; i < n; i++ {
 		dst[i] = max(a[i], b[i], c[i])
+	}
+}
+
+type (
+	addReLUFunc   func(z, y, r *float32, n int, sc, sh float32)
+	addReLUBNFunc func(z, y, r *float32, n int, sc, sh, rsc, rsh float32)
+	reluMaskFunc  func(g, z, dz *float32, n int)
+)
+
+// AddReLU writes z[i] = max(0, (y[i]*sc + sh) + r[i]) for i < len(z), the end of a
+// post-activation residual block with an identity shortcut: the product and each sum
+// rounded to float32 in that order, the maximum Go's (NaN for NaN, +0 for -0). z may be
+// y or r itself but not overlap them otherwise. It fails when y or r is shorter than z.
+func (k *Kernels) AddReLU(z, y, r []float32, sc, sh float32) {
+	n := len(z)
+	if len(y) < n || len(r) < n {
+		k.f.failf("cpu.Kernels.AddReLU: len(z)=%d with len(y)=%d len(r)=%d", n, len(y), len(r))
+		return
+	}
+	i := 0
+	if k.st.add != nil && n >= 8 {
+		i = n &^ 7
+		k.st.add(&z[0], &y[0], &r[0], i, sc, sh)
+	}
+	for ; i < n; i++ {
+		z[i] = max(0, (float32(y[i]*sc)+sh)+r[i])
+	}
+}
+
+// AddReLUBN is AddReLU with a BN on the shortcut: r[i] becomes float32(r[i]*rsc) + rsh
+// before it is added.
+func (k *Kernels) AddReLUBN(z, y, r []float32, sc, sh, rsc, rsh float32) {
+	n := len(z)
+	if len(y) < n || len(r) < n {
+		k.f.failf("cpu.Kernels.AddReLUBN: len(z)=%d with len(y)=%d len(r)=%d", n, len(y), len(r))
+		return
+	}
+	i := 0
+	if k.st.addBN != nil && n >= 8 {
+		i = n &^ 7
+		k.st.addBN(&z[0], &y[0], &r[0], i, sc, sh, rsc, rsh)
+	}
+	for ; i < n; i++ {
+		v := float32(r[i]*rsc) + rsh
+		z[i] = max(0, (float32(y[i]*sc)+sh)+v)
+	}
+}
+
+// ReLUMask writes g[i] = dz[i] where z[i] > 0, else +0, for i < len(g): the gradient
+// through a ReLU from its output z. g may be dz itself. It fails when z or dz is shorter
+// than g.
+func (k *Kernels) ReLUMask(g, z, dz []float32) {
+	n := len(g)
+	if len(z) < n || len(dz) < n {
+		k.f.failf("cpu.Kernels.ReLUMask: len(g)=%d with len(z)=%d len(dz)=%d", n, len(z), len(dz))
+		return
+	}
+	i := 0
+	if k.st.mask != nil && n >= 8 {
+		i = n &^ 7
+		k.st.mask(&g[0], &z[0], &dz[0], i)
+	}
+	for ; i < n; i++ {
+		var keep uint32 // all ones where z > 0: a conditional move, not a branch
+		if z[i] > 0 {
+			keep = ^uint32(0)
+		}
+		g[i] = math.Float32frombits(math.Float32bits(dz[i]) & keep)
 	}
 }

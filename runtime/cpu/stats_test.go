@@ -107,3 +107,72 @@ func TestMax3(t *testing.T) {
 		}
 	}
 }
+
+// TestAddReLUAndMask checks AddReLU, AddReLUBN and ReLUMask of every family bit for bit
+// against float64-free scalar formulas (each step rounded to float32 as documented), with
+// NaNs, infinities and signed zeros among random values, tails and the in-place forms.
+func TestAddReLUAndMask(t *testing.T) {
+	special := []float32{float32(math.NaN()), float32(math.Inf(1)), float32(math.Inf(-1)), 0, float32(math.Copysign(0, -1))}
+	same := func(a, b float32) bool { return math.Float32bits(a) == math.Float32bits(b) || a != a && b != b }
+	for _, k := range kernelFamilies(t) {
+		for _, n := range []int{1, 7, 8, 9, 16, 31, 40} {
+			r := rand.New(rand.NewPCG(uint64(n), 5))
+			gen := func() []float32 {
+				s := randSlice(r, n)
+				for i := range s {
+					if r.IntN(5) == 0 {
+						s[i] = special[r.IntN(len(special))]
+					}
+				}
+				return s
+			}
+			y, res, dz := gen(), gen(), gen()
+			sc, sh, rsc, rsh := r.Float32()*2-1, r.Float32()-0.5, r.Float32()*2-1, r.Float32()-0.5
+			z := make([]float32, n)
+			k.AddReLU(z, y, res, sc, sh)
+			zb := make([]float32, n)
+			k.AddReLUBN(zb, y, res, sc, sh, rsc, rsh)
+			g := make([]float32, n)
+			k.ReLUMask(g, z, dz)
+			for i := range z {
+				s := (float32(y[i]*sc) + sh) + res[i]
+				want := s
+				if !(s > 0) && s == s {
+					want = 0 // +0, also for a sum of -0
+				}
+				if !same(z[i], want) {
+					t.Fatalf("%s n=%d: AddReLU(%v, %v) = %v, want %v", k.Name(), n, y[i], res[i], z[i], want)
+				}
+				sb := (float32(y[i]*sc) + sh) + (float32(res[i]*rsc) + rsh)
+				wantb := sb
+				if !(sb > 0) && sb == sb {
+					wantb = 0
+				}
+				if !same(zb[i], wantb) {
+					t.Fatalf("%s n=%d: AddReLUBN(%v, %v) = %v, want %v", k.Name(), n, y[i], res[i], zb[i], wantb)
+				}
+				wantg := float32(0)
+				if z[i] > 0 {
+					wantg = dz[i]
+				}
+				if !same(g[i], wantg) {
+					t.Fatalf("%s n=%d: ReLUMask(%v, %v) = %v, want %v", k.Name(), n, z[i], dz[i], g[i], wantg)
+				}
+			}
+			in := append([]float32(nil), y...)
+			k.AddReLU(in, in, res, sc, sh)
+			inb := append([]float32(nil), res...)
+			k.AddReLUBN(inb, y, inb, sc, sh, rsc, rsh)
+			ing := append([]float32(nil), dz...)
+			k.ReLUMask(ing, z, ing)
+			for i := range in {
+				if !same(in[i], z[i]) || !same(inb[i], zb[i]) || !same(ing[i], g[i]) {
+					t.Fatalf("%s n=%d in place at %d: %v %v %v, want %v %v %v", k.Name(), n, i, in[i], inb[i], ing[i], z[i], zb[i], g[i])
+				}
+			}
+		}
+		if err := k.Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
+}

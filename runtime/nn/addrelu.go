@@ -1,7 +1,5 @@
 package nn
 
-import "math"
-
 // addCall holds the arguments of the AddReLUForward or AddReLUBackward in progress.
 type addCall struct {
 	c, hw               int
@@ -41,18 +39,10 @@ func (ctx *Ctx) addForwardPlanes(lo, hi int) {
 		ys := a.y[q*a.hw : (q+1)*a.hw]
 		rs := a.res[q*a.hw : (q+1)*a.hw]
 		zs := a.z[q*a.hw : (q+1)*a.hw]
-		rs, zs = rs[:len(ys)], zs[:len(ys)]
-		sc, sh := a.scale[ch], a.shift[ch]
 		if a.rscale == nil {
-			for j, v := range ys {
-				zs[j] = max(0, (float32(v*sc)+sh)+rs[j])
-			}
-			continue
-		}
-		rsc, rsh := a.rscale[ch], a.rshift[ch]
-		for j, v := range ys {
-			r := float32(rs[j]*rsc) + rsh
-			zs[j] = max(0, (float32(v*sc)+sh)+r)
+			ctx.kern.AddReLU(zs, ys, rs, a.scale[ch], a.shift[ch])
+		} else {
+			ctx.kern.AddReLUBN(zs, ys, rs, a.scale[ch], a.shift[ch], a.rscale[ch], a.rshift[ch])
 		}
 	}
 }
@@ -60,15 +50,5 @@ func (ctx *Ctx) addForwardPlanes(lo, hi int) {
 // addBackwardPlanes runs planes [lo, hi).
 func (ctx *Ctx) addBackwardPlanes(lo, hi int) {
 	a := &ctx.add
-	zs := a.z[lo*a.hw : hi*a.hw]
-	dz := a.dz[lo*a.hw : hi*a.hw]
-	g := a.g[lo*a.hw : hi*a.hw]
-	dz, g = dz[:len(zs)], g[:len(zs)]
-	for j, v := range zs {
-		var keep uint32 // all ones where z > 0: a conditional move, not a branch
-		if v > 0 {
-			keep = ^uint32(0)
-		}
-		g[j] = math.Float32frombits(math.Float32bits(dz[j]) & keep)
-	}
+	ctx.kern.ReLUMask(a.g[lo*a.hw:hi*a.hw], a.z[lo*a.hw:hi*a.hw], a.dz[lo*a.hw:hi*a.hw])
 }
