@@ -22,6 +22,15 @@ const (
 // fixed by the function (see kernelSet); lda and ldc are in elements.
 type kernelFunc func(k int, a *float32, lda int, b, c *float32, ldc int, acc bool)
 
+// wideFunc computes C[0:rows, 0:2*nr] = A*B (+ C when acc) for rows rows of a row-major
+// A read in place and two packed B micro-panels, b and b + pstride floats, of depth
+// k >= 1: the same bits as kernelFunc on each panel, with each A element loaded once for
+// both.
+type wideFunc func(k int, a *float32, lda int, b *float32, pstride int, c *float32, ldc int, acc bool)
+
+// maxWideMR bounds the rows of the two-panel kernels (mrWide in asmgen).
+const maxWideMR = 12
+
 // packBTransFunc packs panels full nr-column groups of op(B) = B^T (B
 // stored N x K, leading dimension ldb) over the first k8 of k depths (k8 a
 // multiple of 8, >= 8) into micro-panels, panel p at dst + p*k*nr.
@@ -72,9 +81,14 @@ type kernelSet struct {
 	aliasMR int
 	rowA    [maxMR + 1]kernelFunc
 	colA    [maxMR + 1]kernelFunc
-	packB   packBFunc
-	packBT  packBTransFunc
-	packBP  packBPreFunc
+	// wideA[r] (1 <= r <= wideMR, nil in families without them) computes r rows of a
+	// row-major A by two B panels, 32 columns (see wideFunc); wideAliasMR replaces
+	// wideMR as aliasMR replaces mr.
+	wideA               [maxWideMR + 1]wideFunc
+	wideMR, wideAliasMR int
+	packB               packBFunc
+	packBT              packBTransFunc
+	packBP              packBPreFunc
 }
 
 // tileRows returns the rows per tile for an A of leading dimension lda, read
@@ -90,6 +104,14 @@ func (s *kernelSet) tileRows(transA bool, lda int) int {
 		return s.aliasMR
 	}
 	return s.mr
+}
+
+// wideRows is tileRows for the two-panel kernels (row-major A only).
+func (s *kernelSet) wideRows(lda int) int {
+	if lda%512 == 0 {
+		return s.wideAliasMR
+	}
+	return s.wideMR
 }
 
 // goKernels is the portable kernel family.

@@ -76,6 +76,12 @@ func avx512Kernels() (kernelSet, bool) {
 		mr:      mrAVX512,
 		mc:      mcAVX512,
 		aliasMR: 8,
+		wideA: [maxWideMR + 1]wideFunc{
+			nil, kernAVX512Wx1, kernAVX512Wx2, kernAVX512Wx3, kernAVX512Wx4, kernAVX512Wx5, kernAVX512Wx6,
+			kernAVX512Wx7, kernAVX512Wx8, kernAVX512Wx9, kernAVX512Wx10, kernAVX512Wx11, kernAVX512Wx12,
+		},
+		wideMR:      maxWideMR,
+		wideAliasMR: 8,
 		rowA: [maxMR + 1]kernelFunc{
 			nil, kernAVX512Nx1, kernAVX512Nx2, kernAVX512Nx3, kernAVX512Nx4, kernAVX512Nx5,
 			kernAVX512Nx6, kernAVX512Nx7, kernAVX512Nx8, kernAVX512Nx9, kernAVX512Nx10,

@@ -178,6 +178,66 @@ func kernAVX512Tx15(k int, a *float32, lda int, b *float32, c *float32, ldc int,
 // and a packed panel of B with AVX-512 FMA. k must be at least 1; lda and ldc are in elements.
 func kernAVX512Tx16(k int, a *float32, lda int, b *float32, c *float32, ldc int, acc bool)
 
+// kernAVX512Wx1 computes a 1x32 tile of C from row-major A (element (i, k) at a[i*lda+k])
+// and two packed panels of B, b and b + pstride floats, with AVX-512 FMA. k must be at least 1;
+// lda, pstride and ldc are in elements.
+func kernAVX512Wx1(k int, a *float32, lda int, b *float32, pstride int, c *float32, ldc int, acc bool)
+
+// kernAVX512Wx2 computes a 2x32 tile of C from row-major A (element (i, k) at a[i*lda+k])
+// and two packed panels of B, b and b + pstride floats, with AVX-512 FMA. k must be at least 1;
+// lda, pstride and ldc are in elements.
+func kernAVX512Wx2(k int, a *float32, lda int, b *float32, pstride int, c *float32, ldc int, acc bool)
+
+// kernAVX512Wx3 computes a 3x32 tile of C from row-major A (element (i, k) at a[i*lda+k])
+// and two packed panels of B, b and b + pstride floats, with AVX-512 FMA. k must be at least 1;
+// lda, pstride and ldc are in elements.
+func kernAVX512Wx3(k int, a *float32, lda int, b *float32, pstride int, c *float32, ldc int, acc bool)
+
+// kernAVX512Wx4 computes a 4x32 tile of C from row-major A (element (i, k) at a[i*lda+k])
+// and two packed panels of B, b and b + pstride floats, with AVX-512 FMA. k must be at least 1;
+// lda, pstride and ldc are in elements.
+func kernAVX512Wx4(k int, a *float32, lda int, b *float32, pstride int, c *float32, ldc int, acc bool)
+
+// kernAVX512Wx5 computes a 5x32 tile of C from row-major A (element (i, k) at a[i*lda+k])
+// and two packed panels of B, b and b + pstride floats, with AVX-512 FMA. k must be at least 1;
+// lda, pstride and ldc are in elements.
+func kernAVX512Wx5(k int, a *float32, lda int, b *float32, pstride int, c *float32, ldc int, acc bool)
+
+// kernAVX512Wx6 computes a 6x32 tile of C from row-major A (element (i, k) at a[i*lda+k])
+// and two packed panels of B, b and b + pstride floats, with AVX-512 FMA. k must be at least 1;
+// lda, pstride and ldc are in elements.
+func kernAVX512Wx6(k int, a *float32, lda int, b *float32, pstride int, c *float32, ldc int, acc bool)
+
+// kernAVX512Wx7 computes a 7x32 tile of C from row-major A (element (i, k) at a[i*lda+k])
+// and two packed panels of B, b and b + pstride floats, with AVX-512 FMA. k must be at least 1;
+// lda, pstride and ldc are in elements.
+func kernAVX512Wx7(k int, a *float32, lda int, b *float32, pstride int, c *float32, ldc int, acc bool)
+
+// kernAVX512Wx8 computes a 8x32 tile of C from row-major A (element (i, k) at a[i*lda+k])
+// and two packed panels of B, b and b + pstride floats, with AVX-512 FMA. k must be at least 1;
+// lda, pstride and ldc are in elements.
+func kernAVX512Wx8(k int, a *float32, lda int, b *float32, pstride int, c *float32, ldc int, acc bool)
+
+// kernAVX512Wx9 computes a 9x32 tile of C from row-major A (element (i, k) at a[i*lda+k])
+// and two packed panels of B, b and b + pstride floats, with AVX-512 FMA. k must be at least 1;
+// lda, pstride and ldc are in elements.
+func kernAVX512Wx9(k int, a *float32, lda int, b *float32, pstride int, c *float32, ldc int, acc bool)
+
+// kernAVX512Wx10 computes a 10x32 tile of C from row-major A (element (i, k) at a[i*lda+k])
+// and two packed panels of B, b and b + pstride floats, with AVX-512 FMA. k must be at least 1;
+// lda, pstride and ldc are in elements.
+func kernAVX512Wx10(k int, a *float32, lda int, b *float32, pstride int, c *float32, ldc int, acc bool)
+
+// kernAVX512Wx11 computes a 11x32 tile of C from row-major A (element (i, k) at a[i*lda+k])
+// and two packed panels of B, b and b + pstride floats, with AVX-512 FMA. k must be at least 1;
+// lda, pstride and ldc are in elements.
+func kernAVX512Wx11(k int, a *float32, lda int, b *float32, pstride int, c *float32, ldc int, acc bool)
+
+// kernAVX512Wx12 computes a 12x32 tile of C from row-major A (element (i, k) at a[i*lda+k])
+// and two packed panels of B, b and b + pstride floats, with AVX-512 FMA. k must be at least 1;
+// lda, pstride and ldc are in elements.
+func kernAVX512Wx12(k int, a *float32, lda int, b *float32, pstride int, c *float32, ldc int, acc bool)
+
 // packBRows packs k rows of panels 16-column groups of row-major B into micro-panels.
 // k and panels must be at least 1.
 func packBRows(dst *float32, src *float32, ldb int, k int, panels int)

@@ -206,23 +206,38 @@ func (k *Kernels) MulPanels(transA bool, M, N, K int, a []float32, lda int, bp [
 			}
 		}
 	}
+	wide, wmr := !transA && k.ks.wideA[1] != nil, k.ks.wideRows(lda)
+	// cols computes panel jr, or panels jr and jr+1 with the two-panel kernels where
+	// both are full, over depth block pc, and returns the columns done.
+	cols := func(pc, jr int) int {
+		if wide && jr+2*nr <= N {
+			d := min(kc, K-pc)
+			b := &bp[jr/nr*pstride+pc*nr]
+			for ir := 0; ir < M; ir += wmr {
+				k.ks.wideA[min(wmr, M-ir)](d, &a[ir*lda+pc], lda, b, pstride, &c[ir*ldc+jr], ldc, acc || pc > 0)
+			}
+			return 2 * nr
+		}
+		for ir := 0; ir < M; ir += mr {
+			tile(pc, jr, ir)
+		}
+		return nr
+	}
 	if M*K <= mulPanelFirst {
 		// A small A stays in L1 or L2 whole: each B panel is read once, its depth
 		// blocks in order, as one stream (the same sums as below, in the same order).
-		for jr := 0; jr < N; jr += nr {
+		for jr := 0; jr < N; {
+			w := 0
 			for pc := 0; pc < K; pc += kc {
-				for ir := 0; ir < M; ir += mr {
-					tile(pc, jr, ir)
-				}
+				w = cols(pc, jr)
 			}
+			jr += w
 		}
 		return
 	}
 	for pc := 0; pc < K; pc += kc {
-		for jr := 0; jr < N; jr += nr {
-			for ir := 0; ir < M; ir += mr {
-				tile(pc, jr, ir)
-			}
+		for jr := 0; jr < N; {
+			jr += cols(pc, jr)
 		}
 	}
 }

@@ -217,3 +217,72 @@ func TestMulPackedA(t *testing.T) {
 		}
 	}
 }
+
+// TestWideKernels checks every two-panel kernel of every family that has them against
+// the family's one-panel kernel run on each panel (the same bits: the same FMAs in the
+// same order) and against float64, for depths around the unrolling, with and without
+// acc, an aliasing lda among them.
+func TestWideKernels(t *testing.T) {
+	tested := false
+	for _, k := range kernelFamilies(t) {
+		ks := &k.ks
+		if ks.wideA[1] == nil {
+			continue
+		}
+		tested = true
+		if ks.wideMR < 1 || ks.wideMR > maxWideMR || ks.wideAliasMR < 1 || ks.wideAliasMR > ks.wideMR {
+			t.Fatalf("%s: wideMR=%d wideAliasMR=%d", k.Name(), ks.wideMR, ks.wideAliasMR)
+		}
+		for rows := 1; rows <= ks.wideMR; rows++ {
+			for _, depth := range []int{1, 3, 4, 5, 17, 64} {
+				for _, lda := range []int{depth + 3, 512} {
+					if lda < depth {
+						continue
+					}
+					for _, acc := range []bool{false, true} {
+						r := rand.New(rand.NewPCG(uint64(rows*1000+depth), uint64(lda)))
+						a := randSlice(r, (rows-1)*lda+depth)
+						pstride := depth*nr + 48
+						b := randSlice(r, pstride+depth*nr)
+						const ldc = 2*nr + 5
+						c0 := randSlice(r, (rows-1)*ldc+2*nr)
+						wide := append([]float32(nil), c0...)
+						narrow := append([]float32(nil), c0...)
+						ks.wideA[rows](depth, &a[0], lda, &b[0], pstride, &wide[0], ldc, acc)
+						ks.rowA[rows](depth, &a[0], lda, &b[0], &narrow[0], ldc, acc)
+						ks.rowA[rows](depth, &a[0], lda, &b[pstride], &narrow[nr], ldc, acc)
+						for i := 0; i < rows; i++ {
+							for j := 0; j < 2*nr; j++ {
+								got, want := wide[i*ldc+j], narrow[i*ldc+j]
+								if math.Float32bits(got) != math.Float32bits(want) {
+									t.Fatalf("%s Wx%d depth=%d lda=%d acc=%v: C[%d,%d] = %v, one-panel kernel %v", k.Name(), rows, depth, lda, acc, i, j, got, want)
+								}
+								var ref float64
+								if acc {
+									ref = float64(c0[i*ldc+j])
+								}
+								for p := 0; p < depth; p++ {
+									ref += float64(a[i*lda+p]) * float64(b[j/nr*pstride+p*nr+j%nr])
+								}
+								if math.Abs(float64(got)-ref) > 1e-5*float64(depth+1) {
+									t.Fatalf("%s Wx%d depth=%d: C[%d,%d] = %v, float64 %v", k.Name(), rows, depth, i, j, got, ref)
+								}
+							}
+						}
+						// The columns past the tile (ldc > 32) are left alone.
+						for i := 0; i+1 < rows; i++ {
+							for j := 2 * nr; j < ldc; j++ {
+								if wide[i*ldc+j] != c0[i*ldc+j] {
+									t.Fatalf("%s Wx%d: wrote C[%d,%d] outside its tile", k.Name(), rows, i, j)
+								}
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+	if !tested && detect().avx512f {
+		t.Fatal("this CPU has AVX-512F but no family has two-panel kernels")
+	}
+}

@@ -188,3 +188,121 @@ func fmaPeak512() {
 	VZEROUPPER()
 	RET()
 }
+
+// mrWide is the most rows of a two-panel AVX-512 tile (mrWideAVX512 in package cpu):
+// 2*rows accumulators, the two B rows of a step and a broadcast A element fit the 32
+// zmm registers up to 14 rows; 12 leaves room and divides the row blocks.
+const mrWide = 12
+
+// kernelWide512 emits kernAVX512Wx{rows}: C[0:rows, 0:32] = A*B (+ C when acc) for rows
+// rows of a row-major A read in place and two packed B micro-panels, b and b + pstride
+// floats (columns 0-15 and 16-31). Each A element is broadcast once into a register and
+// feeds two FMAs, so a k step is 2 + rows loads for 2*rows FMAs (the one-panel kernels
+// take rows + 1 for rows): the FMA units rather than the load ports bound it. Every
+// element of C is the same sequence of FMAs over k as in kernAVX512NxR, so the results
+// are the same bits.
+//
+// Register plan: accumulators of row i in Z(i) (panel 0) and Z(rows+i) (panel 1); the B
+// rows of a step in Z30 and Z31, the broadcast A element in Z28 or Z29 (alternating rows).
+// General registers as in kernelAVX512 (A bases SI, R12, R13), with AX the second panel.
+func kernelWide512(rows int) error {
+	name := fmt.Sprintf("kernAVX512Wx%d", rows)
+	if rows > 14 {
+		return fmt.Errorf("kernelWide512: %d rows do not fit the registers", rows)
+	}
+	TEXT(name, NOSPLIT, "func(k int, a *float32, lda int, b *float32, pstride int, c *float32, ldc int, acc bool)")
+	Doc(fmt.Sprintf("%s computes a %dx%d tile of C from row-major A (element (i, k) at a[i*lda+k])", name, rows, 2*nr),
+		"and two packed panels of B, b and b + pstride floats, with AVX-512 FMA. k must be at least 1;",
+		"lda, pstride and ldc are in elements.")
+	k := Load(Param("k"), RCX)
+	a := Load(Param("a"), RSI)
+	b := Load(Param("b"), RDI)
+	b2 := Load(Param("pstride"), RAX)
+	LEAQ(Mem{Base: b, Index: b2, Scale: 4}, b2)
+	c := Load(Param("c"), RDX)
+	ldc := Load(Param("ldc"), R8)
+	SHLQ(U8(2), ldc)
+	lda := Load(Param("lda"), R11)
+	SHLQ(U8(2), lda)
+	bases := []Register{a, R12, R13}
+	lda3 := RBX
+	LEAQ(Mem{Base: lda, Index: lda, Scale: 2}, lda3)
+	for g := 1; g*5 < rows; g++ {
+		LEAQ(Mem{Base: bases[g-1], Index: lda, Scale: 4}, bases[g])
+		ADDQ(lda, bases[g])
+	}
+	aElem := func(i, u int) Mem {
+		m := Mem{Base: bases[i/5], Disp: 4 * u}
+		switch i % 5 {
+		case 1:
+			m.Index, m.Scale = lda, 1
+		case 2:
+			m.Index, m.Scale = lda, 2
+		case 3:
+			m.Index, m.Scale = lda3, 1
+		case 4:
+			m.Index, m.Scale = lda, 4
+		}
+		return m
+	}
+	advance := func(steps int) {
+		for g := 0; g*5 < rows; g++ {
+			ADDQ(U32(4*steps), bases[g])
+		}
+		ADDQ(U32(steps*nr*4), b)
+		ADDQ(U32(steps*nr*4), b2)
+	}
+	acc0, acc1 := zmm[:rows], zmm[rows:2*rows]
+	for _, z := range zmm[:2*rows] {
+		VPXORD(z, z, z)
+	}
+	row := R9
+	MOVQ(c, row)
+	for i := 0; i < rows; i++ {
+		PREFETCHT0(Mem{Base: row})
+		PREFETCHT0(Mem{Base: row, Disp: 124})
+		if i+1 < rows {
+			ADDQ(ldc, row)
+		}
+	}
+	step := func(u int) {
+		VMOVUPS(Mem{Base: b, Disp: u * nr * 4}, Z30)
+		VMOVUPS(Mem{Base: b2, Disp: u * nr * 4}, Z31)
+		PREFETCHT0(Mem{Base: b, Disp: u*nr*4 + bAhead}) // see bAhead
+		PREFETCHT0(Mem{Base: b2, Disp: u*nr*4 + bAhead})
+		for i := range acc0 {
+			t := zmm[28+i%2]
+			VBROADCASTSS(aElem(i, u), t)
+			VFMADD231PS(Z30, t, acc0[i])
+			VFMADD231PS(Z31, t, acc1[i])
+		}
+	}
+	kLoop(name, k, step, advance)
+	flag := Load(Param("acc"), R10B)
+	MOVQ(c, row)
+	TESTB(flag, flag)
+	JE(LabelRef(name + "_plain"))
+	for i := range acc0 {
+		VADDPS(Mem{Base: row}, acc0[i], acc0[i])
+		VMOVUPS(acc0[i], Mem{Base: row})
+		VADDPS(Mem{Base: row, Disp: 64}, acc1[i], acc1[i])
+		VMOVUPS(acc1[i], Mem{Base: row, Disp: 64})
+		if i+1 < rows {
+			ADDQ(ldc, row)
+		}
+	}
+	VZEROUPPER()
+	RET()
+
+	Label(name + "_plain")
+	for i := range acc0 {
+		VMOVUPS(acc0[i], Mem{Base: row})
+		VMOVUPS(acc1[i], Mem{Base: row, Disp: 64})
+		if i+1 < rows {
+			ADDQ(ldc, row)
+		}
+	}
+	VZEROUPPER()
+	RET()
+	return nil
+}

@@ -1,6 +1,6 @@
 // Command asmgen writes the amd64 assembly of package cpu with avo: the AVX2/FMA
 // GEMM micro-kernels (6x16 tiles, A read in place row-major or transposed), the
-// AVX-512 ones (16x16 tiles, avx512.go), the
+// AVX-512 ones (16x16 tiles, and 12x32 tiles on two B panels, avx512.go), the
 // B packers, the Winograd tile transforms and c8 layout changes (wino.go), the
 // batch-normalization reductions (stats.go), 256- and 512-bit
 // FMA-throughput probes for the benchmarks, and the CPUID/XGETBV probes used for
@@ -81,6 +81,11 @@ func main() {
 			if err := kernelAVX512(rows, transA); err != nil {
 				log.Fatalf("asmgen: %v", err)
 			}
+		}
+	}
+	for rows := 1; rows <= mrWide; rows++ {
+		if err := kernelWide512(rows); err != nil {
+			log.Fatalf("asmgen: %v", err)
 		}
 	}
 	packBRows()
