@@ -8,13 +8,31 @@ import (
 
 	"github.com/wrnc/wrnc/compiler"
 	"github.com/wrnc/wrnc/compiler/ir"
+	"github.com/wrnc/wrnc/runtime/contract"
 )
 
 // maxSource is the largest .wrn file wrnc reads.
 const maxSource = 64 << 20
 
 // load reads and compiles one .wrn file.
-func load(path string) (*ir.Program, error) {
+func load(path string) (*ir.Program, error) { return loadTuned(path, "") }
+
+// loadTuned is load with the forward methods of the tune file at tunePath (wrnc tune)
+// in place of the selection rules where it names a convolution; none when tunePath is
+// empty.
+func loadTuned(path, tunePath string) (*ir.Program, error) {
+	var tune *contract.TuneFile
+	if tunePath != "" {
+		f, err := os.Open(tunePath)
+		if err != nil {
+			return nil, fmt.Errorf("wrnc: --tune: %w", err)
+		}
+		tune, err = contract.ReadTuneFile(f)
+		f.Close()
+		if err != nil {
+			return nil, fmt.Errorf("wrnc: --tune %s: %w", tunePath, err)
+		}
+	}
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("wrnc: %w", err)
@@ -27,7 +45,7 @@ func load(path string) (*ir.Program, error) {
 	if len(src) > maxSource {
 		return nil, fmt.Errorf("%s:1:1: the file is larger than %d MiB; a .wrn file is a few lines", path, maxSource>>20)
 	}
-	return compiler.Compile(path, src)
+	return compiler.CompileTuned(path, src, tune)
 }
 
 func runCheck(args []string, stdout, stderr io.Writer) error {

@@ -28,6 +28,7 @@ runtime) to DIR and stop before building.`, stdout)
 	distFlag := fs.String("dist", "", "with mpi: link the MPI library (cgo) so that train runs data-parallel under mpirun, one process per rank (needs MPI's headers, e.g. apt-get install openmpi-bin libopenmpi-dev)")
 	emit := fs.String("emit", "", "write the generated package to DIR and stop before building")
 	maxMem := fs.String("max-memory", "", "refuse a network whose training needs more than `SIZE` (weights, gradients, momentum and the largest arena; e.g. 16GiB, 500MiB; default: this machine's memory)")
+	tune := fs.String("tune", "", "take the forward methods `FILE` (written by wrnc tune on the machine the binary will run on) records in place of the selection rules")
 	packageOnly := fs.Bool("package-only", false, "with --emit: write only the generated Go files (for go generate inside the wrnc module)")
 	files, err := parse(fs, args)
 	if err != nil {
@@ -60,7 +61,7 @@ runtime) to DIR and stop before building.`, stdout)
 			return &usageError{fmt.Sprintf("--max-memory: %v", err)}
 		}
 	}
-	p, err := load(files[0])
+	p, err := loadTuned(files[0], *tune)
 	if err != nil {
 		return err
 	}

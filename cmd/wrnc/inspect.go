@@ -15,6 +15,7 @@ import (
 func runInspect(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("inspect", "FILE.wrn [--json]", "Print the layer table, parameter and MAC counts of a network.", stdout)
 	asJSON := fs.Bool("json", false, "print one JSON object instead of the table")
+	tune := fs.String("tune", "", "the methods of `FILE` (wrnc tune) in place of the selection rules, as compile --tune")
 	files, err := parse(fs, args)
 	if err != nil {
 		return err
@@ -22,7 +23,7 @@ func runInspect(args []string, stdout, stderr io.Writer) error {
 	if len(files) != 1 {
 		return &usageError{fmt.Sprintf("want one .wrn file, got %d", len(files))}
 	}
-	p, err := load(files[0])
+	p, err := loadTuned(files[0], *tune)
 	if err != nil {
 		return err
 	}

@@ -4,6 +4,7 @@
 //	wrnc compile FILE.wrn -o BIN [--device cpu|cuda|sim] [--emit DIR]
 //	wrnc check FILE.wrn...
 //	wrnc inspect FILE.wrn [--json]
+//	wrnc tune FILE.wrn [-o FILE.tune.json]
 //
 // Exit status: 0 on success, 1 when an input is refused, 2 on a usage error.
 package main
@@ -18,9 +19,11 @@ import (
 const usage = `wrnc compiles Wide Residual Networks described in .wrn files.
 
 Usage:
-  wrnc compile FILE.wrn -o BIN [--device cpu|cuda|sim] [--emit DIR]   build one binary (or only write its sources)
+  wrnc compile FILE.wrn -o BIN [--device cpu|cuda|sim] [--emit DIR]   build one binary (or only write its sources;
+                                                                       --tune F: the methods wrnc tune measured)
   wrnc check FILE.wrn...                                               report errors, nothing else
-  wrnc inspect FILE.wrn [--json]                                       layer table, params, MACs, memory plan
+  wrnc inspect FILE.wrn [--json] [--tune F]                            layer table, params, MACs, methods, memory plan
+  wrnc tune FILE.wrn [-o FILE.tune.json]                               measure the convolution methods on this machine
 
 Run 'wrnc COMMAND --help' for a command's flags. Exit status: 0 success, 1 input refused, 2 usage error.
 `
@@ -46,6 +49,7 @@ var commands = []command{
 	{"compile", runCompile},
 	{"check", runCheck},
 	{"inspect", runInspect},
+	{"tune", runTune},
 }
 
 func main() {

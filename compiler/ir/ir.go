@@ -28,6 +28,9 @@ type Program struct {
 	Batch      int     // the compiled batch
 	Precision  string  // fp32, tf32, bf16
 	Recipe     Recipe  //
+	// Tuned are forward methods measured on a machine (wrnc tune): where one names a
+	// convolution and batch of a phase, Select takes it instead of the rules.
+	Tuned []contract.TunedConv
 
 	Params []*Param // in definition order (the order of the original code)
 	Values []*Value // Values[i].ID == i; Values[0] is the input image

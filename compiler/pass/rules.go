@@ -60,7 +60,7 @@ const winogradFewTiles = 12
 
 // rowMinChannels is the fewest input channels im2row takes: fewer would leave most of
 // each 8-channel vector of its channel-blocked input as padding.
-const rowMinChannels = 8
+const rowMinChannels = contract.RowMinChannels
 
 // cpuConvRules chooses the CPU method of every convolution pass.
 var cpuConvRules = []convRule{

@@ -53,6 +53,9 @@ func (s *selector) step(ph *ir.Phase, st *ir.Step) error {
 	case ir.SConvFwd:
 		q := convQuery{c: s.p.Conv(st.K), pass: contract.Forward, batch: ph.Batch, precision: s.p.Precision}
 		st.Sel, _ = selectConv(cpuConvRules, q)
+		if t, ok := tuned(s.p, q); ok {
+			st.Sel = t
+		}
 		st.GPU, _ = selectConv(gpuConvRules, q)
 		st.Derived = s.derive(st.K, st.Sel, false)
 	case ir.SConvBwd:
@@ -76,6 +79,16 @@ func (s *selector) step(ph *ir.Phase, st *ir.Step) error {
 		st.Sel = contract.Selection{Method: m}
 	}
 	return nil
+}
+
+// tuned returns the forward method that p.Tuned records for q's convolution at q's batch.
+func tuned(p *ir.Program, q convQuery) (contract.Selection, bool) {
+	for _, t := range p.Tuned {
+		if t.Conv == q.c && t.Batch == q.batch {
+			return t.Choice, true
+		}
+	}
+	return contract.Selection{}, false
 }
 
 // pairedBackward reports whether a method computes both gradients in one call (so that the

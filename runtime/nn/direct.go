@@ -1,5 +1,7 @@
 package nn
 
+import "github.com/wrnc/wrnc/runtime/contract"
+
 // The im2row method, for convolutions that Winograd does not take (strided, 1x1) with at
 // least 8 input channels: one GEMM per chunk of output pixels, with the im2row matrix built from
 // a channel-blocked copy of the input instead of an im2col of the NCHW planes:
@@ -34,7 +36,7 @@ func rowLda(d int) int {
 
 // rowMinC is the fewest input channels the im2row path takes (fewer would waste
 // most of a c8 vector).
-const rowMinC = 8
+const rowMinC = contract.RowMinChannels
 
 // rowDepths returns the shape's channel and depth sizes, which the packed weights depend
 // on (the chunking does not).
