@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -83,15 +84,23 @@ func TestTune(t *testing.T) {
 		}
 	}
 
-	// A tune file that puts the first 3x3 conv of group0 on im2col at the compiled batch.
-	var target contract.Conv
+	// A tune file that puts the first 3x3 conv of group0 on im2col and the strided 1x1
+	// shortcut of group1 on the pointwise forward pass, at the compiled batch.
+	var target, shortcut contract.Conv
 	for _, st := range p.Phases[0].Steps {
 		if st.Kind == ir.SConvFwd && st.K.Name == "group0.block0.conv0" {
 			target = p.Conv(st.K)
 		}
+		if st.Kind == ir.SConvFwd && st.K.Name == "group1.block0.convdim" {
+			shortcut = p.Conv(st.K)
+		}
+	}
+	if shortcut.S != 2 || shortcut.R != 1 {
+		t.Fatalf("group1.block0.convdim is %+v, want a 1x1/2 shortcut", shortcut)
 	}
 	forced := &contract.TuneFile{Format: contract.TuneFormat, Network: p.Name, Threads: 2, Convs: []contract.TunedConv{
 		{Conv: target, Batch: 3, Choice: contract.Selection{Method: contract.Im2col}, Rule: contract.Selection{Method: contract.Winograd, Tile: 4}},
+		{Conv: shortcut, Batch: 3, Choice: contract.Selection{Method: contract.Pointwise}, Rule: contract.Selection{Method: contract.Im2row}},
 	}}
 	data, _ := json.Marshal(forced)
 	ff := write(t, "forced.tune.json", string(data))
@@ -109,6 +118,15 @@ func TestTune(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, l := range info.Layers {
+		if l.Name == "group1.block0.convdim" {
+			for key, w := range map[string]string{"train forward": `{"method":"pointwise"}`, "infer forward": `{"method":"pointwise"}`, "infer1 forward": `{"method":"im2row"}`, "train dgrad": `{"method":"im2row"}`} {
+				var phase, pass string
+				fmt.Sscan(key, &phase, &pass)
+				if g := mustJSON(l.Methods[phase][pass]); g != w {
+					t.Errorf("--tune: shortcut %s %s, want %s", key, g, w)
+				}
+			}
+		}
 		if l.Name != "group0.block0.conv0" {
 			continue
 		}

@@ -50,7 +50,8 @@ func verifyStep(p *Program, st *Step) error {
 		if (sel.Method == contract.Winograd || sel.Method == contract.WeightsWino) && (!c.Winograd3() || sel.Tile != 2 && sel.Tile != 4) {
 			return fmt.Errorf("%s on a %dx%d/%d pad %d convolution", sel, c.R, c.R, c.S, c.P)
 		}
-		if sel.Method == contract.Pointwise && !c.Pointwise() {
+		// The pointwise forward pass takes any stride, its backward passes stride 1.
+		if sel.Method == contract.Pointwise && !c.Pointwise() && !(st.Kind == SConvFwd && c.OneByOne()) {
 			return fmt.Errorf("pointwise method on a %dx%d/%d convolution", c.R, c.R, c.S)
 		}
 	}

@@ -33,6 +33,10 @@ func (c *Conv) MACs() int { return c.K * c.C * c.R * c.R * c.OH * c.OW }
 // column matrix.
 func (c *Conv) Pointwise() bool { return c.R == 1 && c.S == 1 && c.P == 0 }
 
+// OneByOne reports a 1x1 unpadded convolution of any stride: the CPU's pointwise forward
+// pass takes it (a strided one reads every S-th pixel of every S-th row).
+func (c *Conv) OneByOne() bool { return c.R == 1 && c.P == 0 }
+
 // Winograd3 reports a 3x3, stride 1, pad 1 convolution, the shape Winograd F(m x m, 3 x 3)
 // takes.
 func (c *Conv) Winograd3() bool { return c.R == 3 && c.S == 1 && c.P == 1 }

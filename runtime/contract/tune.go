@@ -17,7 +17,7 @@ func (c *Conv) ForwardFits(sel Selection) bool {
 	case Im2col:
 		return true
 	case Pointwise:
-		return c.Pointwise()
+		return c.OneByOne()
 	case Im2row:
 		return c.C >= RowMinChannels
 	case Winograd:

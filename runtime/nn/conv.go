@@ -38,10 +38,11 @@ func Im2colForward(ctx *Ctx, n int, c *Conv, x, w []float32, pre *Pre, res, y []
 	ctx.im2colForward(n, c, x, w, pre, res, y)
 }
 
-// PointwiseForward is Im2colForward for a 1x1, stride 1, unpadded convolution
-// (c.Pointwise()): the input planes are the GEMM's column matrix, packed into
-// micro-panels through pre (without dropout) as the GEMM consumes them (pointwise.go);
-// with dropout they are loaded through pre into the workspace first.
+// PointwiseForward is Im2colForward for a 1x1 unpadded convolution (c.OneByOne()): the
+// input planes are the GEMM's column matrix (every S-th pixel of every S-th row when
+// strided, gathered first), packed into micro-panels through pre (without dropout) as the
+// GEMM consumes them (pointwise.go); with dropout they are loaded through pre into the
+// workspace first.
 func PointwiseForward(ctx *Ctx, n int, c *Conv, x, w []float32, pre *Pre, res, y []float32) {
 	if pre != nil && pre.Drop > 0 {
 		ctx.im2colForward(n, c, x, w, pre, res, y)

@@ -443,3 +443,31 @@ func TestConvValidate(t *testing.T) {
 		t.Errorf("CheckConv of a wrong output size: nil error")
 	}
 }
+
+// TestPointwiseStrided runs the pointwise forward pass on the strided 1x1 convolutions
+// of convCases (the backward passes of those take im2row) and on a few more, odd sizes
+// and in-place residuals among them, against the float64 reference.
+func TestPointwiseStrided(t *testing.T) {
+	cases := []convCase{
+		{c: mkConv(24, 9, 11, 40, 1, 2, 0), n: 3, threads: 2, pre: 1, res: true},
+		{c: mkConv(24, 9, 11, 40, 1, 2, 0), n: 1, threads: 2, pre: 0, res: true, inplace: true},
+		{c: mkConv(64, 14, 14, 48, 1, 2, 0), n: 2, threads: 3, pre: 1},
+		{c: mkConv(16, 12, 12, 32, 1, 3, 0), n: 2, threads: 1, pre: 2},
+		{c: mkConv(600, 14, 14, 32, 1, 2, 0), n: 1, threads: 2, pre: 1, res: true},
+	}
+	for _, tc := range convCases() {
+		if tc.c.OneByOne() && tc.c.S > 1 {
+			cases = append(cases, tc)
+		}
+	}
+	for i, tc := range cases {
+		d := makeConvData(tc, uint64(900+i))
+		t.Run(tc.String(), func(t *testing.T) {
+			ctx := newTestCtx(t, tc.threads, WorkspaceFor(tc.c))
+			checkForward(t, ctx, method{kind: kPointwise}, tc, d)
+			if err := ctx.Err(); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+}

@@ -16,7 +16,7 @@ func colSize(c *Conv) int { return c.C * c.R * c.R * c.OH * c.OW }
 
 func workspace(c *Conv) int {
 	ws := colSize(c) + c.H*c.W
-	if c.Pointwise() {
+	if c.OneByOne() {
 		ws = max(ws, pwWorkspace(c))
 	}
 	return ws

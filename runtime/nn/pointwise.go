@@ -21,9 +21,14 @@ func pwPanels(c *Conv) int {
 }
 
 // pwWorkspace is the per-thread workspace of pointwiseForward: the packed input of one
-// item, one packed row block of weights and the scratch tile of a partial last panel.
+// item, one packed row block of weights and the scratch tile of a partial last panel,
+// and for a strided convolution the item's input pixels gathered.
 func pwWorkspace(c *Conv) int {
-	return pwPanels(c)*c.C*cpu.PanelCols + pwRowBlock*c.C + pwRowBlock*cpu.PanelCols
+	ws := pwPanels(c)*c.C*cpu.PanelCols + pwRowBlock*c.C + pwRowBlock*cpu.PanelCols
+	if c.S > 1 {
+		ws += pwPanels(c) * c.C * cpu.PanelCols
+	}
+	return ws
 }
 
 // pwBlockRows returns the rows of weights of one row block: pwRowBlock, or fewer (a
@@ -92,18 +97,25 @@ func (ctx *Ctx) pwItems(t, lo, hi int) {
 	bp := s[:p.panels*nc*nr]
 	rest := s[p.panels*nc*nr:]
 	apk, edge := rest[:pwRowBlock*nc], rest[pwRowBlock*nc:pwRowBlock*nc+pwRowBlock*nr]
+	gather := rest[pwRowBlock*nc+pwRowBlock*nr:]
+	in := nc * c.H * c.W
 	rb := pwBlockRows(c)
 	for it := lo; it < hi; it++ {
 		img, r, b := it/(p.rb*p.cb), it/p.cb%p.rb, it%p.cb
 		j0, j1 := b*p.panels*nr, min(hw, (b+1)*p.panels*nr)
 		i0, i1 := r*p.rows, min(c.K, (r+1)*p.rows)
-		xi := p.x[img*nc*hw : (img+1)*nc*hw]
+		xi := p.x[img*in : (img+1)*in]
 		yi := p.y[img*c.K*hw : (img+1)*c.K*hw]
 		cols := j1 - j0
+		src, ld := xi[j0:], hw
+		if c.S > 1 {
+			src, ld = gather[:nc*cols], cols
+			pwGather(c, xi, src, j0, j1)
+		}
 		if p.scale != nil {
-			ctx.kern.PackBPre(bp, xi[j0:], hw, nc, cols, p.scale, p.shift)
+			ctx.kern.PackBPre(bp, src, ld, nc, cols, p.scale, p.shift)
 		} else {
-			ctx.kern.PackB(bp, xi[j0:], hw, nc, cols)
+			ctx.kern.PackB(bp, src, ld, nc, cols)
 		}
 		if p.hasResidual && !p.sameResidual {
 			ri := p.res[img*c.K*hw : (img+1)*c.K*hw]
@@ -115,6 +127,26 @@ func (ctx *Ctx) pwItems(t, lo, hi int) {
 		// and from L2 for every panel, the packed input from L2 for every block.
 		for ib := i0; ib < i1; ib += rb {
 			ctx.pwRows(bp, apk, edge, yi, ib, min(i1, ib+rb), j0, j1)
+		}
+	}
+}
+
+// pwGather writes output pixels [j0, j1) of every channel of a strided 1x1 convolution's
+// input image xi into dst, channel after channel: the input pixel (oy*S, ox*S) of output
+// pixel j = oy*OW + ox.
+func pwGather(c *Conv, xi, dst []float32, j0, j1 int) {
+	cols := j1 - j0
+	for ch := 0; ch < c.C; ch++ {
+		plane := xi[ch*c.H*c.W : (ch+1)*c.H*c.W]
+		d := dst[ch*cols : (ch+1)*cols]
+		for j := j0; j < j1; {
+			oy, ox := j/c.OW, j%c.OW
+			n := min(c.OW-ox, j1-j)
+			row := plane[oy*c.S*c.W+ox*c.S:]
+			for i := range n {
+				d[j-j0+i] = row[i*c.S]
+			}
+			j += n
 		}
 	}
 }
