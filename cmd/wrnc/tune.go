@@ -22,7 +22,8 @@ func runTune(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("tune", "FILE.wrn [-o FILE.tune.json] [--threads N] [--reps N] [--margin F]",
 		`Measure, on this machine, every CPU method that computes the forward pass of each
 convolution of the network at each batch its binary runs (the compiled batch, and batch 1
-for inference), on random data with the caches flushed before each run, and write the
+for inference), on random data, with as many floats as the network has weights written
+between runs (its other layers' traffic), and write the
 fastest to a tune file; 'wrnc compile --tune FILE.tune.json' then takes those methods in
 place of the selection rules. A method replaces the rules' choice only when it is faster
 by more than --margin. Tune on the machine and thread count the binary will run with.`, stdout)
@@ -55,6 +56,12 @@ by more than --margin. Tune on the machine and thread count the binary will run 
 		path = strings.TrimSuffix(files[0], filepath.Ext(files[0])) + ".tune.json"
 	}
 	convs := tuneQueries(p)
+	// Between runs, write about what the network's other layers read: its weights (and
+	// the transforms of them that its methods read, here counted once).
+	flush := 0
+	for _, x := range p.Params {
+		flush += ir.Prod(x.Shape)
+	}
 	pool := cpu.NewPool(*threads)
 	defer pool.Close()
 	gemm := cpu.NewGemm(pool)
@@ -67,7 +74,7 @@ by more than --margin. Tune on the machine and thread count the binary will run 
 		best, bestT := q.rule, time.Duration(0)
 		var ruleT time.Duration
 		for _, sel := range c.ForwardCandidates() {
-			d, err := nn.TimeForward(ctx, &c, q.batch, sel, q.pre, *reps)
+			d, err := nn.TimeForward(ctx, &c, q.batch, sel, q.pre, *reps, flush)
 			if err != nil {
 				return fmt.Errorf("wrnc tune: %s at batch %d by %s: %w", q.name, q.batch, sel.Label(), err)
 			}

@@ -13,16 +13,18 @@ import (
 // rules are data measured on a few machines; where two methods are close, tune times
 // each on the machine at hand and compile --tune takes the faster.
 
-// flushFloats is the size of the buffer TimeForward writes between runs (64 MiB, past
-// the L3 of the machines at hand), so that each run finds the weights in memory, as
-// inside a network that streams every layer's weights in turn.
-const flushFloats = 16 << 20
+// MaxFlush is the most floats TimeForward writes between runs: 64 MiB, past the L3 of
+// the machines at hand.
+const MaxFlush = 16 << 20
 
 // TimeForward returns the median over reps runs of the forward pass of c on n images by
 // sel on ctx's threads, with random weights, inputs and a BN-ReLU on the load when pre
 // (as every convolution but the first reads its input), the derived weights made once,
-// and the caches flushed before each run.
-func TimeForward(ctx *Ctx, c *Conv, n int, sel contract.Selection, pre bool, reps int) (time.Duration, error) {
+// and flush floats (at most MaxFlush) written before each run: inside a network each
+// layer finds its weights where the other layers' traffic left them, which is memory
+// for a network of 68 M weights and the L3 for one of 3 M, so callers flush about what
+// the network's other layers read.
+func TimeForward(ctx *Ctx, c *Conv, n int, sel contract.Selection, pre bool, reps, flush int) (time.Duration, error) {
 	if err := CheckConv(c, n); err != nil {
 		return 0, err
 	}
@@ -70,12 +72,12 @@ func TimeForward(ctx *Ctx, c *Conv, n int, sel contract.Selection, pre bool, rep
 			WinogradForward(ctx, n, c, sel.Tile, x, d, p, nil, y)
 		}
 	}
-	flush := make([]float32, flushFloats)
+	buf := make([]float32, min(max(flush, 0), MaxFlush))
 	run() // first-touch page faults and workspace growth
 	times := make([]time.Duration, reps)
 	for i := range times {
-		for j := 0; j < len(flush); j += 16 {
-			flush[j]++
+		for j := 0; j < len(buf); j += 16 {
+			buf[j]++
 		}
 		t0 := time.Now()
 		run()

@@ -17,7 +17,7 @@ func TestTimeForward(t *testing.T) {
 		}
 		for _, s := range cands {
 			for _, pre := range []bool{false, true} {
-				d, err := TimeForward(ctx, &c, 2, s, pre, 3)
+				d, err := TimeForward(ctx, &c, 2, s, pre, 3, 1<<16)
 				if err != nil || d <= 0 {
 					t.Errorf("conv %+v by %s: %v, %v", c, s.Label(), d, err)
 				}
@@ -27,11 +27,11 @@ func TestTimeForward(t *testing.T) {
 	c := mkConv(16, 8, 8, 16, 3, 2, 1)
 	ctx := newTestCtx(t, 1, WorkspaceFor(c))
 	for _, s := range []contract.Selection{{Method: contract.Winograd, Tile: 4}, {Method: contract.Pointwise}, {Method: contract.Winograd, Tile: 3}, {Method: "fft"}} {
-		if _, err := TimeForward(ctx, &c, 1, s, false, 1); err == nil {
+		if _, err := TimeForward(ctx, &c, 1, s, false, 1, 0); err == nil {
 			t.Errorf("%+v timed on strided conv %+v", s, c)
 		}
 	}
-	if _, err := TimeForward(ctx, &c, 1, contract.Selection{Method: contract.Im2row}, false, 0); err == nil {
+	if _, err := TimeForward(ctx, &c, 1, contract.Selection{Method: contract.Im2row}, false, 0, 0); err == nil {
 		t.Error("0 reps accepted")
 	}
 }
