@@ -120,6 +120,7 @@ func avx512Wino(s *winoSet) {
 		s.in2[2], s.in2[4] = winoIn2AVX512, winoIn4AVX512
 		s.out2[2], s.out2[4] = winoOut2AVX512, winoOut4AVX512
 		s.dy2[2], s.dy2[4] = winoDY2AVX512, winoDY4AVX512
+		s.unpack16 = unpackC8AVX512
 	}
 }
 

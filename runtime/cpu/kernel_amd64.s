@@ -14098,6 +14098,316 @@ unpackC8AVX2_plain_next:
 	VZEROUPPER
 	RET
 
+DATA unpackC8Perm<>+0(SB)/4, $0x00000000
+DATA unpackC8Perm<>+4(SB)/4, $0x00000002
+DATA unpackC8Perm<>+8(SB)/4, $0x00000004
+DATA unpackC8Perm<>+12(SB)/4, $0x00000006
+DATA unpackC8Perm<>+16(SB)/4, $0x00000008
+DATA unpackC8Perm<>+20(SB)/4, $0x0000000a
+DATA unpackC8Perm<>+24(SB)/4, $0x0000000c
+DATA unpackC8Perm<>+28(SB)/4, $0x0000000e
+DATA unpackC8Perm<>+32(SB)/4, $0x00000010
+DATA unpackC8Perm<>+36(SB)/4, $0x00000012
+DATA unpackC8Perm<>+40(SB)/4, $0x00000014
+DATA unpackC8Perm<>+44(SB)/4, $0x00000016
+DATA unpackC8Perm<>+48(SB)/4, $0x00000018
+DATA unpackC8Perm<>+52(SB)/4, $0x0000001a
+DATA unpackC8Perm<>+56(SB)/4, $0x0000001c
+DATA unpackC8Perm<>+60(SB)/4, $0x0000001e
+DATA unpackC8Perm<>+64(SB)/4, $0x00000001
+DATA unpackC8Perm<>+68(SB)/4, $0x00000003
+DATA unpackC8Perm<>+72(SB)/4, $0x00000005
+DATA unpackC8Perm<>+76(SB)/4, $0x00000007
+DATA unpackC8Perm<>+80(SB)/4, $0x00000009
+DATA unpackC8Perm<>+84(SB)/4, $0x0000000b
+DATA unpackC8Perm<>+88(SB)/4, $0x0000000d
+DATA unpackC8Perm<>+92(SB)/4, $0x0000000f
+DATA unpackC8Perm<>+96(SB)/4, $0x00000011
+DATA unpackC8Perm<>+100(SB)/4, $0x00000013
+DATA unpackC8Perm<>+104(SB)/4, $0x00000015
+DATA unpackC8Perm<>+108(SB)/4, $0x00000017
+DATA unpackC8Perm<>+112(SB)/4, $0x00000019
+DATA unpackC8Perm<>+116(SB)/4, $0x0000001b
+DATA unpackC8Perm<>+120(SB)/4, $0x0000001d
+DATA unpackC8Perm<>+124(SB)/4, $0x0000001f
+DATA unpackC8Perm<>+128(SB)/4, $0x00000000
+DATA unpackC8Perm<>+132(SB)/4, $0x00000002
+DATA unpackC8Perm<>+136(SB)/4, $0x00000004
+DATA unpackC8Perm<>+140(SB)/4, $0x00000006
+DATA unpackC8Perm<>+144(SB)/4, $0x00000008
+DATA unpackC8Perm<>+148(SB)/4, $0x0000000a
+DATA unpackC8Perm<>+152(SB)/4, $0x0000000c
+DATA unpackC8Perm<>+156(SB)/4, $0x0000000e
+DATA unpackC8Perm<>+160(SB)/4, $0x00000010
+DATA unpackC8Perm<>+164(SB)/4, $0x00000012
+DATA unpackC8Perm<>+168(SB)/4, $0x00000014
+DATA unpackC8Perm<>+172(SB)/4, $0x00000016
+DATA unpackC8Perm<>+176(SB)/4, $0x00000018
+DATA unpackC8Perm<>+180(SB)/4, $0x0000001a
+DATA unpackC8Perm<>+184(SB)/4, $0x0000001c
+DATA unpackC8Perm<>+188(SB)/4, $0x0000001e
+DATA unpackC8Perm<>+192(SB)/4, $0x00000001
+DATA unpackC8Perm<>+196(SB)/4, $0x00000003
+DATA unpackC8Perm<>+200(SB)/4, $0x00000005
+DATA unpackC8Perm<>+204(SB)/4, $0x00000007
+DATA unpackC8Perm<>+208(SB)/4, $0x00000009
+DATA unpackC8Perm<>+212(SB)/4, $0x0000000b
+DATA unpackC8Perm<>+216(SB)/4, $0x0000000d
+DATA unpackC8Perm<>+220(SB)/4, $0x0000000f
+DATA unpackC8Perm<>+224(SB)/4, $0x00000011
+DATA unpackC8Perm<>+228(SB)/4, $0x00000013
+DATA unpackC8Perm<>+232(SB)/4, $0x00000015
+DATA unpackC8Perm<>+236(SB)/4, $0x00000017
+DATA unpackC8Perm<>+240(SB)/4, $0x00000019
+DATA unpackC8Perm<>+244(SB)/4, $0x0000001b
+DATA unpackC8Perm<>+248(SB)/4, $0x0000001d
+DATA unpackC8Perm<>+252(SB)/4, $0x0000001f
+DATA unpackC8Perm<>+256(SB)/4, $0x00000000
+DATA unpackC8Perm<>+260(SB)/4, $0x00000002
+DATA unpackC8Perm<>+264(SB)/4, $0x00000004
+DATA unpackC8Perm<>+268(SB)/4, $0x00000006
+DATA unpackC8Perm<>+272(SB)/4, $0x00000008
+DATA unpackC8Perm<>+276(SB)/4, $0x0000000a
+DATA unpackC8Perm<>+280(SB)/4, $0x0000000c
+DATA unpackC8Perm<>+284(SB)/4, $0x0000000e
+DATA unpackC8Perm<>+288(SB)/4, $0x00000010
+DATA unpackC8Perm<>+292(SB)/4, $0x00000012
+DATA unpackC8Perm<>+296(SB)/4, $0x00000014
+DATA unpackC8Perm<>+300(SB)/4, $0x00000016
+DATA unpackC8Perm<>+304(SB)/4, $0x00000018
+DATA unpackC8Perm<>+308(SB)/4, $0x0000001a
+DATA unpackC8Perm<>+312(SB)/4, $0x0000001c
+DATA unpackC8Perm<>+316(SB)/4, $0x0000001e
+DATA unpackC8Perm<>+320(SB)/4, $0x00000001
+DATA unpackC8Perm<>+324(SB)/4, $0x00000003
+DATA unpackC8Perm<>+328(SB)/4, $0x00000005
+DATA unpackC8Perm<>+332(SB)/4, $0x00000007
+DATA unpackC8Perm<>+336(SB)/4, $0x00000009
+DATA unpackC8Perm<>+340(SB)/4, $0x0000000b
+DATA unpackC8Perm<>+344(SB)/4, $0x0000000d
+DATA unpackC8Perm<>+348(SB)/4, $0x0000000f
+DATA unpackC8Perm<>+352(SB)/4, $0x00000011
+DATA unpackC8Perm<>+356(SB)/4, $0x00000013
+DATA unpackC8Perm<>+360(SB)/4, $0x00000015
+DATA unpackC8Perm<>+364(SB)/4, $0x00000017
+DATA unpackC8Perm<>+368(SB)/4, $0x00000019
+DATA unpackC8Perm<>+372(SB)/4, $0x0000001b
+DATA unpackC8Perm<>+376(SB)/4, $0x0000001d
+DATA unpackC8Perm<>+380(SB)/4, $0x0000001f
+GLOBL unpackC8Perm<>(SB), RODATA|NOPTR, $384
+
+// func unpackC8AVX512(src *float32, srcRow int, srcPix int, w int, rows int, dst *float32, dstRow int, dstC int, res *float32)
+// Requires: AVX, AVX512F
+TEXT ·unpackC8AVX512(SB), NOSPLIT, $24-72
+	VMOVUPS unpackC8Perm<>+0(SB), Z16
+	VMOVUPS unpackC8Perm<>+64(SB), Z17
+	VMOVUPS unpackC8Perm<>+128(SB), Z18
+	VMOVUPS unpackC8Perm<>+192(SB), Z19
+	VMOVUPS unpackC8Perm<>+256(SB), Z20
+	VMOVUPS unpackC8Perm<>+320(SB), Z21
+	MOVQ    src+0(FP), SI
+	MOVQ    srcPix+16(FP), R8
+	SHLQ    $0x02, R8
+	LEAQ    (R8)(R8*2), R9
+	MOVQ    dst+40(FP), DI
+	MOVQ    dstC+56(FP), R10
+	SHLQ    $0x02, R10
+	MOVQ    rows+32(FP), CX
+	MOVQ    CX, (SP)
+	MOVQ    srcRow+8(FP), CX
+	SHLQ    $0x02, CX
+	MOVQ    CX, 8(SP)
+	MOVQ    dstRow+48(FP), CX
+	SHLQ    $0x02, CX
+	MOVQ    CX, 16(SP)
+	MOVQ    res+64(FP), AX
+	LEAQ    (R10)(R10*2), R11
+	TESTQ   AX, AX
+	JE      unpackC8AVX512_plainstart
+	MOVQ    AX, CX
+	SUBQ    DI, CX
+
+unpackC8AVX512_res_row:
+	MOVQ SI, R12
+	LEAQ (SI)(R8*4), AX
+	MOVQ DI, R13
+	LEAQ (DI)(R10*4), BX
+	MOVQ w+24(FP), DX
+	SHRQ $0x04, DX
+
+unpackC8AVX512_res_x:
+	VMOVUPS      (R12), Y0
+	VINSERTF64X4 $0x01, (R12)(R8*1), Z0, Z0
+	VMOVUPS      (R12)(R8*2), Y1
+	VINSERTF64X4 $0x01, (R12)(R9*1), Z1, Z1
+	VMOVUPS      (AX), Y2
+	VINSERTF64X4 $0x01, (AX)(R8*1), Z2, Z2
+	VMOVUPS      (AX)(R8*2), Y3
+	VINSERTF64X4 $0x01, (AX)(R9*1), Z3, Z3
+	LEAQ         (R12)(R8*8), R12
+	LEAQ         (AX)(R8*8), AX
+	VMOVUPS      (R12), Y4
+	VINSERTF64X4 $0x01, (R12)(R8*1), Z4, Z4
+	VMOVUPS      (R12)(R8*2), Y5
+	VINSERTF64X4 $0x01, (R12)(R9*1), Z5, Z5
+	VMOVUPS      (AX), Y6
+	VINSERTF64X4 $0x01, (AX)(R8*1), Z6, Z6
+	VMOVUPS      (AX)(R8*2), Y7
+	VINSERTF64X4 $0x01, (AX)(R9*1), Z7, Z7
+	LEAQ         (R12)(R8*8), R12
+	LEAQ         (AX)(R8*8), AX
+	VMOVAPS      Z0, Z8
+	VPERMT2PS    Z1, Z16, Z8
+	VPERMT2PS    Z1, Z17, Z0
+	VMOVAPS      Z2, Z10
+	VPERMT2PS    Z3, Z16, Z10
+	VPERMT2PS    Z3, Z17, Z2
+	VMOVAPS      Z4, Z12
+	VPERMT2PS    Z5, Z16, Z12
+	VPERMT2PS    Z5, Z17, Z4
+	VMOVAPS      Z6, Z14
+	VPERMT2PS    Z7, Z16, Z14
+	VPERMT2PS    Z7, Z17, Z6
+	VMOVAPS      Z8, Z1
+	VPERMT2PS    Z10, Z18, Z1
+	VPERMT2PS    Z10, Z19, Z8
+	VMOVAPS      Z0, Z9
+	VPERMT2PS    Z2, Z18, Z9
+	VPERMT2PS    Z2, Z19, Z0
+	VMOVAPS      Z12, Z5
+	VPERMT2PS    Z14, Z18, Z5
+	VPERMT2PS    Z14, Z19, Z12
+	VMOVAPS      Z4, Z13
+	VPERMT2PS    Z6, Z18, Z13
+	VPERMT2PS    Z6, Z19, Z4
+	VMOVAPS      Z1, Z10
+	VPERMT2PS    Z5, Z20, Z10
+	VPERMT2PS    Z5, Z21, Z1
+	VMOVAPS      Z9, Z2
+	VPERMT2PS    Z13, Z20, Z2
+	VPERMT2PS    Z13, Z21, Z9
+	VMOVAPS      Z8, Z3
+	VPERMT2PS    Z12, Z20, Z3
+	VPERMT2PS    Z12, Z21, Z8
+	VMOVAPS      Z0, Z11
+	VPERMT2PS    Z4, Z20, Z11
+	VPERMT2PS    Z4, Z21, Z0
+	ADDQ         CX, R13
+	ADDQ         CX, BX
+	VADDPS       (R13), Z10, Z10
+	VADDPS       (R13)(R10*1), Z2, Z2
+	VADDPS       (R13)(R10*2), Z3, Z3
+	VADDPS       (R13)(R11*1), Z11, Z11
+	VADDPS       (BX), Z1, Z1
+	VADDPS       (BX)(R10*1), Z9, Z9
+	VADDPS       (BX)(R10*2), Z8, Z8
+	VADDPS       (BX)(R11*1), Z0, Z0
+	SUBQ         CX, R13
+	SUBQ         CX, BX
+	VMOVUPS      Z10, (R13)
+	VMOVUPS      Z2, (R13)(R10*1)
+	VMOVUPS      Z3, (R13)(R10*2)
+	VMOVUPS      Z11, (R13)(R11*1)
+	VMOVUPS      Z1, (BX)
+	VMOVUPS      Z9, (BX)(R10*1)
+	VMOVUPS      Z8, (BX)(R10*2)
+	VMOVUPS      Z0, (BX)(R11*1)
+	ADDQ         $0x40, R13
+	ADDQ         $0x40, BX
+	DECQ         DX
+	JNE          unpackC8AVX512_res_x
+	ADDQ         8(SP), SI
+	ADDQ         16(SP), DI
+	DECQ         (SP)
+	JNE          unpackC8AVX512_res_row
+	VZEROUPPER
+	RET
+
+unpackC8AVX512_plainstart:
+unpackC8AVX512_plain_row:
+	MOVQ SI, R12
+	LEAQ (SI)(R8*4), AX
+	MOVQ DI, R13
+	LEAQ (DI)(R10*4), BX
+	MOVQ w+24(FP), DX
+	SHRQ $0x04, DX
+
+unpackC8AVX512_plain_x:
+	VMOVUPS      (R12), Y0
+	VINSERTF64X4 $0x01, (R12)(R8*1), Z0, Z0
+	VMOVUPS      (R12)(R8*2), Y1
+	VINSERTF64X4 $0x01, (R12)(R9*1), Z1, Z1
+	VMOVUPS      (AX), Y2
+	VINSERTF64X4 $0x01, (AX)(R8*1), Z2, Z2
+	VMOVUPS      (AX)(R8*2), Y3
+	VINSERTF64X4 $0x01, (AX)(R9*1), Z3, Z3
+	LEAQ         (R12)(R8*8), R12
+	LEAQ         (AX)(R8*8), AX
+	VMOVUPS      (R12), Y4
+	VINSERTF64X4 $0x01, (R12)(R8*1), Z4, Z4
+	VMOVUPS      (R12)(R8*2), Y5
+	VINSERTF64X4 $0x01, (R12)(R9*1), Z5, Z5
+	VMOVUPS      (AX), Y6
+	VINSERTF64X4 $0x01, (AX)(R8*1), Z6, Z6
+	VMOVUPS      (AX)(R8*2), Y7
+	VINSERTF64X4 $0x01, (AX)(R9*1), Z7, Z7
+	LEAQ         (R12)(R8*8), R12
+	LEAQ         (AX)(R8*8), AX
+	VMOVAPS      Z0, Z8
+	VPERMT2PS    Z1, Z16, Z8
+	VPERMT2PS    Z1, Z17, Z0
+	VMOVAPS      Z2, Z10
+	VPERMT2PS    Z3, Z16, Z10
+	VPERMT2PS    Z3, Z17, Z2
+	VMOVAPS      Z4, Z12
+	VPERMT2PS    Z5, Z16, Z12
+	VPERMT2PS    Z5, Z17, Z4
+	VMOVAPS      Z6, Z14
+	VPERMT2PS    Z7, Z16, Z14
+	VPERMT2PS    Z7, Z17, Z6
+	VMOVAPS      Z8, Z1
+	VPERMT2PS    Z10, Z18, Z1
+	VPERMT2PS    Z10, Z19, Z8
+	VMOVAPS      Z0, Z9
+	VPERMT2PS    Z2, Z18, Z9
+	VPERMT2PS    Z2, Z19, Z0
+	VMOVAPS      Z12, Z5
+	VPERMT2PS    Z14, Z18, Z5
+	VPERMT2PS    Z14, Z19, Z12
+	VMOVAPS      Z4, Z13
+	VPERMT2PS    Z6, Z18, Z13
+	VPERMT2PS    Z6, Z19, Z4
+	VMOVAPS      Z1, Z10
+	VPERMT2PS    Z5, Z20, Z10
+	VPERMT2PS    Z5, Z21, Z1
+	VMOVAPS      Z9, Z2
+	VPERMT2PS    Z13, Z20, Z2
+	VPERMT2PS    Z13, Z21, Z9
+	VMOVAPS      Z8, Z3
+	VPERMT2PS    Z12, Z20, Z3
+	VPERMT2PS    Z12, Z21, Z8
+	VMOVAPS      Z0, Z11
+	VPERMT2PS    Z4, Z20, Z11
+	VPERMT2PS    Z4, Z21, Z0
+	VMOVUPS      Z10, (R13)
+	VMOVUPS      Z2, (R13)(R10*1)
+	VMOVUPS      Z3, (R13)(R10*2)
+	VMOVUPS      Z11, (R13)(R11*1)
+	VMOVUPS      Z1, (BX)
+	VMOVUPS      Z9, (BX)(R10*1)
+	VMOVUPS      Z8, (BX)(R10*2)
+	VMOVUPS      Z0, (BX)(R11*1)
+	ADDQ         $0x40, R13
+	ADDQ         $0x40, BX
+	DECQ         DX
+	JNE          unpackC8AVX512_plain_x
+	ADDQ         8(SP), SI
+	ADDQ         16(SP), DI
+	DECQ         (SP)
+	JNE          unpackC8AVX512_plain_row
+	VZEROUPPER
+	RET
+
 // func max3AVX2(dst *float32, a *float32, b *float32, c *float32, n int)
 // Requires: AVX
 TEXT ·max3AVX2(SB), NOSPLIT, $0-40

@@ -322,6 +322,12 @@ func packC8AVX2(src *float32, srcRow int, srcC int, w int, rows int, scale *floa
 //go:noescape
 func unpackC8AVX2(src *float32, srcRow int, srcPix int, w int, rows int, dst *float32, dstRow int, dstC int, res *float32)
 
+// unpackC8AVX512 converts rows of c8 vectors back to 8 channels, adding res when it is not nil (unpackC8Func),
+// 16 pixels at a time with AVX-512. w must be a positive multiple of 16.
+//
+//go:noescape
+func unpackC8AVX512(src *float32, srcRow int, srcPix int, w int, rows int, dst *float32, dstRow int, dstC int, res *float32)
+
 // max3AVX2 writes dst[i] = max(a[i], b[i], c[i]), NaN where any is NaN, over n values;
 // n must be a positive multiple of 8.
 //

@@ -61,3 +61,20 @@ func BenchmarkWinoTransforms(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkUnpackC8 converts a 32x32 image of 8 channels out of c8 with a residual (a
+// Winograd or im2row store) by every family; MB/s counts the float32s written.
+func BenchmarkUnpackC8(b *testing.B) {
+	const w, rows, cn = 32, 32, 8
+	for _, k := range kernelFamilies(b) {
+		b.Run(k.Name(), func(b *testing.B) {
+			r := rand.New(rand.NewPCG(5, 6))
+			src := randSlice(r, rows*w*cn)
+			dst, res := make([]float32, cn*rows*w), randSlice(r, cn*rows*w)
+			for b.Loop() {
+				k.UnpackC8(src, w*cn, cn, cn, w, rows, dst, w, rows*w, res)
+			}
+			b.SetBytes(4 * cn * rows * w)
+		})
+	}
+}

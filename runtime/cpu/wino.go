@@ -54,6 +54,8 @@ type winoSet struct {
 	dy2    [5]winoDYFunc  // by m, nil or two tiles at a time (an even count)
 	pack   packC8Func
 	unpack unpackC8Func
+	// unpack16 is nil or unpack on a multiple of 16 pixels.
+	unpack16 unpackC8Func
 }
 
 // winoFor returns the transforms of a kernel family (the AVX-512 family uses the
@@ -244,7 +246,18 @@ func (k *Kernels) UnpackC8(src []float32, srcRow, srcPix, kn, w, rows int, dst [
 		if res != nil {
 			r = &res[0]
 		}
-		k.wt.unpack(&src[0], srcRow, srcPix, w8, rows, &dst[0], dstRow, dstC, r)
+		x0 := 0
+		if k.wt.unpack16 != nil && w8 >= 16 {
+			x0 = w8 &^ 15
+			k.wt.unpack16(&src[0], srcRow, srcPix, x0, rows, &dst[0], dstRow, dstC, r)
+		}
+		if x0 < w8 {
+			var rx *float32
+			if r != nil {
+				rx = &res[x0]
+			}
+			k.wt.unpack(&src[x0*srcPix], srcRow, srcPix, w8-x0, rows, &dst[x0], dstRow, dstC, rx)
+		}
 		if w8 == w {
 			return
 		}

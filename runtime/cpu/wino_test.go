@@ -121,7 +121,7 @@ func TestWinoOutput(t *testing.T) {
 func TestPackUnpackC8(t *testing.T) {
 	for _, k := range kernelFamilies(t) {
 		for _, cn := range []int{8, 5} {
-			for _, w := range []int{8, 16, 13, 3, 24, 40} {
+			for _, w := range []int{8, 16, 13, 3, 24, 40, 32, 56, 61} {
 				for _, bn := range []bool{false, true} {
 					t.Run(fmt.Sprintf("%s/cn=%d/w=%d/bn=%v", k.Name(), cn, w, bn), func(t *testing.T) {
 						r := rand.New(rand.NewPCG(uint64(cn*w), 7))
@@ -264,6 +264,37 @@ func TestUnpackWide(t *testing.T) {
 					}
 				})
 			}
+		}
+	}
+}
+
+// TestUnpackC8Strided runs UnpackC8 of every family on c8 vectors more than 8 floats
+// apart (as im2row's GEMM output is read) against the plain loop, with a residual.
+func TestUnpackC8Strided(t *testing.T) {
+	for _, k := range kernelFamilies(t) {
+		for _, w := range []int{16, 40, 48, 7} {
+			for _, pix := range []int{8, 24} {
+				r := rand.New(rand.NewPCG(uint64(w), uint64(pix)))
+				const rows, cn = 2, 8
+				srcRow := w*pix + 8
+				src := randSlice(r, rows*srcRow)
+				dstRow, dstC := w+3, rows*(w+3)+1
+				dst, res := randSlice(r, cn*dstC), randSlice(r, cn*dstC)
+				k.UnpackC8(src, srcRow, pix, cn, w, rows, dst, dstRow, dstC, res)
+				for l := 0; l < cn; l++ {
+					for y := 0; y < rows; y++ {
+						for x := 0; x < w; x++ {
+							o := l*dstC + y*dstRow + x
+							if want := src[y*srcRow+x*pix+l] + res[o]; dst[o] != want {
+								t.Fatalf("%s w=%d pix=%d: (%d,%d) lane %d = %v, want %v", k.Name(), w, pix, y, x, l, dst[o], want)
+							}
+						}
+					}
+				}
+			}
+		}
+		if err := k.Err(); err != nil {
+			t.Fatal(err)
 		}
 	}
 }
