@@ -86,9 +86,11 @@ type kernelSet struct {
 	// wideMR as aliasMR replaces mr.
 	wideA               [maxWideMR + 1]wideFunc
 	wideMR, wideAliasMR int
-	packB               packBFunc
-	packBT              packBTransFunc
-	packBP              packBPreFunc
+	// wideT[r] is wideA for a transposed A (element (i, k) at a[k*lda+i]), wideMR rows.
+	wideT  [maxWideMR + 1]wideFunc
+	packB  packBFunc
+	packBT packBTransFunc
+	packBP packBPreFunc
 }
 
 // tileRows returns the rows per tile for an A of leading dimension lda, read

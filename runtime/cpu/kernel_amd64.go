@@ -80,6 +80,10 @@ func avx512Kernels() (kernelSet, bool) {
 			nil, kernAVX512Wx1, kernAVX512Wx2, kernAVX512Wx3, kernAVX512Wx4, kernAVX512Wx5, kernAVX512Wx6,
 			kernAVX512Wx7, kernAVX512Wx8, kernAVX512Wx9, kernAVX512Wx10, kernAVX512Wx11, kernAVX512Wx12,
 		},
+		wideT: [maxWideMR + 1]wideFunc{
+			nil, kernAVX512WTx1, kernAVX512WTx2, kernAVX512WTx3, kernAVX512WTx4, kernAVX512WTx5, kernAVX512WTx6,
+			kernAVX512WTx7, kernAVX512WTx8, kernAVX512WTx9, kernAVX512WTx10, kernAVX512WTx11, kernAVX512WTx12,
+		},
 		wideMR:      maxWideMR,
 		wideAliasMR: 8,
 		rowA: [maxMR + 1]kernelFunc{

@@ -238,6 +238,66 @@ func kernAVX512Wx11(k int, a *float32, lda int, b *float32, pstride int, c *floa
 // lda, pstride and ldc are in elements.
 func kernAVX512Wx12(k int, a *float32, lda int, b *float32, pstride int, c *float32, ldc int, acc bool)
 
+// kernAVX512WTx1 computes a 1x32 tile of C from transposed A (element (i, k) at a[k*lda+i])
+// and two packed panels of B, b and b + pstride floats, with AVX-512 FMA. k must be at least 1;
+// lda, pstride and ldc are in elements.
+func kernAVX512WTx1(k int, a *float32, lda int, b *float32, pstride int, c *float32, ldc int, acc bool)
+
+// kernAVX512WTx2 computes a 2x32 tile of C from transposed A (element (i, k) at a[k*lda+i])
+// and two packed panels of B, b and b + pstride floats, with AVX-512 FMA. k must be at least 1;
+// lda, pstride and ldc are in elements.
+func kernAVX512WTx2(k int, a *float32, lda int, b *float32, pstride int, c *float32, ldc int, acc bool)
+
+// kernAVX512WTx3 computes a 3x32 tile of C from transposed A (element (i, k) at a[k*lda+i])
+// and two packed panels of B, b and b + pstride floats, with AVX-512 FMA. k must be at least 1;
+// lda, pstride and ldc are in elements.
+func kernAVX512WTx3(k int, a *float32, lda int, b *float32, pstride int, c *float32, ldc int, acc bool)
+
+// kernAVX512WTx4 computes a 4x32 tile of C from transposed A (element (i, k) at a[k*lda+i])
+// and two packed panels of B, b and b + pstride floats, with AVX-512 FMA. k must be at least 1;
+// lda, pstride and ldc are in elements.
+func kernAVX512WTx4(k int, a *float32, lda int, b *float32, pstride int, c *float32, ldc int, acc bool)
+
+// kernAVX512WTx5 computes a 5x32 tile of C from transposed A (element (i, k) at a[k*lda+i])
+// and two packed panels of B, b and b + pstride floats, with AVX-512 FMA. k must be at least 1;
+// lda, pstride and ldc are in elements.
+func kernAVX512WTx5(k int, a *float32, lda int, b *float32, pstride int, c *float32, ldc int, acc bool)
+
+// kernAVX512WTx6 computes a 6x32 tile of C from transposed A (element (i, k) at a[k*lda+i])
+// and two packed panels of B, b and b + pstride floats, with AVX-512 FMA. k must be at least 1;
+// lda, pstride and ldc are in elements.
+func kernAVX512WTx6(k int, a *float32, lda int, b *float32, pstride int, c *float32, ldc int, acc bool)
+
+// kernAVX512WTx7 computes a 7x32 tile of C from transposed A (element (i, k) at a[k*lda+i])
+// and two packed panels of B, b and b + pstride floats, with AVX-512 FMA. k must be at least 1;
+// lda, pstride and ldc are in elements.
+func kernAVX512WTx7(k int, a *float32, lda int, b *float32, pstride int, c *float32, ldc int, acc bool)
+
+// kernAVX512WTx8 computes a 8x32 tile of C from transposed A (element (i, k) at a[k*lda+i])
+// and two packed panels of B, b and b + pstride floats, with AVX-512 FMA. k must be at least 1;
+// lda, pstride and ldc are in elements.
+func kernAVX512WTx8(k int, a *float32, lda int, b *float32, pstride int, c *float32, ldc int, acc bool)
+
+// kernAVX512WTx9 computes a 9x32 tile of C from transposed A (element (i, k) at a[k*lda+i])
+// and two packed panels of B, b and b + pstride floats, with AVX-512 FMA. k must be at least 1;
+// lda, pstride and ldc are in elements.
+func kernAVX512WTx9(k int, a *float32, lda int, b *float32, pstride int, c *float32, ldc int, acc bool)
+
+// kernAVX512WTx10 computes a 10x32 tile of C from transposed A (element (i, k) at a[k*lda+i])
+// and two packed panels of B, b and b + pstride floats, with AVX-512 FMA. k must be at least 1;
+// lda, pstride and ldc are in elements.
+func kernAVX512WTx10(k int, a *float32, lda int, b *float32, pstride int, c *float32, ldc int, acc bool)
+
+// kernAVX512WTx11 computes a 11x32 tile of C from transposed A (element (i, k) at a[k*lda+i])
+// and two packed panels of B, b and b + pstride floats, with AVX-512 FMA. k must be at least 1;
+// lda, pstride and ldc are in elements.
+func kernAVX512WTx11(k int, a *float32, lda int, b *float32, pstride int, c *float32, ldc int, acc bool)
+
+// kernAVX512WTx12 computes a 12x32 tile of C from transposed A (element (i, k) at a[k*lda+i])
+// and two packed panels of B, b and b + pstride floats, with AVX-512 FMA. k must be at least 1;
+// lda, pstride and ldc are in elements.
+func kernAVX512WTx12(k int, a *float32, lda int, b *float32, pstride int, c *float32, ldc int, acc bool)
+
 // packBRows packs k rows of panels 16-column groups of row-major B into micro-panels.
 // k and panels must be at least 1.
 func packBRows(dst *float32, src *float32, ldb int, k int, panels int)

@@ -112,18 +112,34 @@ func (k *Kernels) MulPackedA(M, N, K int, ap, bp []float32, pstride int, c []flo
 		return
 	}
 	kern, mr := &k.ks.colA, k.ks.mr
+	// Two panels at a time where the family has two-panel kernels: 8 rows of a 16-row
+	// packed panel a tile (the same sums, so the same bits).
+	wide, wmr := k.ks.wideT[1] != nil, min(k.ks.wideMR, 8)
 	kc := blocks(K, kcMax, 1)
 	for pc := 0; pc < K; pc += kc {
 		d := min(kc, K-pc)
 		add := acc || pc > 0
-		for jr := 0; jr < N; jr += nr {
+		for jr := 0; jr < N; {
 			b := &bp[jr/nr*pstride+pc*nr]
+			two := wide && jr+2*nr <= N
 			for pr := 0; pr < M; pr += nr {
 				panel := ap[pr*K+pc*nr:]
+				if two {
+					for ir := pr; ir < min(M, pr+nr); ir += wmr {
+						rows := min(wmr, M-ir, pr+nr-ir)
+						k.ks.wideT[rows](d, &panel[ir-pr], nr, b, pstride, &c[ir*ldc+jr], ldc, add)
+					}
+					continue
+				}
 				for ir := pr; ir < min(M, pr+nr); ir += mr {
 					rows := min(mr, M-ir, pr+nr-ir)
 					kern[rows](d, &panel[ir-pr], nr, b, &c[ir*ldc+jr], ldc, add)
 				}
+			}
+			if two {
+				jr += 2 * nr
+			} else {
+				jr += nr
 			}
 		}
 	}
@@ -206,7 +222,11 @@ func (k *Kernels) MulPanels(transA bool, M, N, K int, a []float32, lda int, bp [
 			}
 		}
 	}
-	wide, wmr := !transA && k.ks.wideA[1] != nil, k.ks.wideRows(lda)
+	wk, wmr := &k.ks.wideA, k.ks.wideRows(lda)
+	if transA {
+		wk, wmr = &k.ks.wideT, k.ks.wideMR
+	}
+	wide := wk[1] != nil
 	// cols computes panel jr, or panels jr and jr+1 with the two-panel kernels where
 	// both are full, over depth block pc, and returns the columns done.
 	cols := func(pc, jr int) int {
@@ -214,7 +234,13 @@ func (k *Kernels) MulPanels(transA bool, M, N, K int, a []float32, lda int, bp [
 			d := min(kc, K-pc)
 			b := &bp[jr/nr*pstride+pc*nr]
 			for ir := 0; ir < M; ir += wmr {
-				k.ks.wideA[min(wmr, M-ir)](d, &a[ir*lda+pc], lda, b, pstride, &c[ir*ldc+jr], ldc, acc || pc > 0)
+				var ap *float32
+				if transA {
+					ap = &a[pc*lda+ir]
+				} else {
+					ap = &a[ir*lda+pc]
+				}
+				wk[min(wmr, M-ir)](d, ap, lda, b, pstride, &c[ir*ldc+jr], ldc, acc || pc > 0)
 			}
 			return 2 * nr
 		}

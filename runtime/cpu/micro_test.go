@@ -236,44 +236,55 @@ func TestWideKernels(t *testing.T) {
 		for rows := 1; rows <= ks.wideMR; rows++ {
 			for _, depth := range []int{1, 3, 4, 5, 17, 64} {
 				for _, lda := range []int{depth + 3, 512} {
-					if lda < depth {
-						continue
-					}
-					for _, acc := range []bool{false, true} {
-						r := rand.New(rand.NewPCG(uint64(rows*1000+depth), uint64(lda)))
-						a := randSlice(r, (rows-1)*lda+depth)
-						pstride := depth*nr + 48
-						b := randSlice(r, pstride+depth*nr)
-						const ldc = 2*nr + 5
-						c0 := randSlice(r, (rows-1)*ldc+2*nr)
-						wide := append([]float32(nil), c0...)
-						narrow := append([]float32(nil), c0...)
-						ks.wideA[rows](depth, &a[0], lda, &b[0], pstride, &wide[0], ldc, acc)
-						ks.rowA[rows](depth, &a[0], lda, &b[0], &narrow[0], ldc, acc)
-						ks.rowA[rows](depth, &a[0], lda, &b[pstride], &narrow[nr], ldc, acc)
-						for i := 0; i < rows; i++ {
-							for j := 0; j < 2*nr; j++ {
-								got, want := wide[i*ldc+j], narrow[i*ldc+j]
-								if math.Float32bits(got) != math.Float32bits(want) {
-									t.Fatalf("%s Wx%d depth=%d lda=%d acc=%v: C[%d,%d] = %v, one-panel kernel %v", k.Name(), rows, depth, lda, acc, i, j, got, want)
-								}
-								var ref float64
-								if acc {
-									ref = float64(c0[i*ldc+j])
-								}
-								for p := 0; p < depth; p++ {
-									ref += float64(a[i*lda+p]) * float64(b[j/nr*pstride+p*nr+j%nr])
-								}
-								if math.Abs(float64(got)-ref) > 1e-5*float64(depth+1) {
-									t.Fatalf("%s Wx%d depth=%d: C[%d,%d] = %v, float64 %v", k.Name(), rows, depth, i, j, got, ref)
+					for _, transA := range []bool{false, true} {
+						if lda < depth || transA && lda < rows {
+							continue
+						}
+						for _, acc := range []bool{false, true} {
+							r := rand.New(rand.NewPCG(uint64(rows*1000+depth), uint64(lda)))
+							a := randSlice(r, (rows-1)*lda+depth)
+							at := func(i, p int) float32 { return a[i*lda+p] }
+							if transA {
+								a = randSlice(r, (depth-1)*lda+rows)
+								at = func(i, p int) float32 { return a[p*lda+i] }
+							}
+							pstride := depth*nr + 48
+							b := randSlice(r, pstride+depth*nr)
+							const ldc = 2*nr + 5
+							c0 := randSlice(r, (rows-1)*ldc+2*nr)
+							wide := append([]float32(nil), c0...)
+							narrow := append([]float32(nil), c0...)
+							wk, nk := &ks.wideA, &ks.rowA
+							if transA {
+								wk, nk = &ks.wideT, &ks.colA
+							}
+							wk[rows](depth, &a[0], lda, &b[0], pstride, &wide[0], ldc, acc)
+							nk[rows](depth, &a[0], lda, &b[0], &narrow[0], ldc, acc)
+							nk[rows](depth, &a[0], lda, &b[pstride], &narrow[nr], ldc, acc)
+							for i := 0; i < rows; i++ {
+								for j := 0; j < 2*nr; j++ {
+									got, want := wide[i*ldc+j], narrow[i*ldc+j]
+									if math.Float32bits(got) != math.Float32bits(want) {
+										t.Fatalf("%s Wx%d transA=%v depth=%d lda=%d acc=%v: C[%d,%d] = %v, one-panel kernel %v", k.Name(), rows, transA, depth, lda, acc, i, j, got, want)
+									}
+									var ref float64
+									if acc {
+										ref = float64(c0[i*ldc+j])
+									}
+									for p := 0; p < depth; p++ {
+										ref += float64(at(i, p)) * float64(b[j/nr*pstride+p*nr+j%nr])
+									}
+									if math.Abs(float64(got)-ref) > 1e-5*float64(depth+1) {
+										t.Fatalf("%s Wx%d depth=%d: C[%d,%d] = %v, float64 %v", k.Name(), rows, depth, i, j, got, ref)
+									}
 								}
 							}
-						}
-						// The columns past the tile (ldc > 32) are left alone.
-						for i := 0; i+1 < rows; i++ {
-							for j := 2 * nr; j < ldc; j++ {
-								if wide[i*ldc+j] != c0[i*ldc+j] {
-									t.Fatalf("%s Wx%d: wrote C[%d,%d] outside its tile", k.Name(), rows, i, j)
+							// The columns past the tile (ldc > 32) are left alone.
+							for i := 0; i+1 < rows; i++ {
+								for j := 2 * nr; j < ldc; j++ {
+									if wide[i*ldc+j] != c0[i*ldc+j] {
+										t.Fatalf("%s Wx%d: wrote C[%d,%d] outside its tile", k.Name(), rows, i, j)
+									}
 								}
 							}
 						}
@@ -284,5 +295,35 @@ func TestWideKernels(t *testing.T) {
 	}
 	if !tested && detect().avx512f {
 		t.Fatal("this CPU has AVX-512F but no family has two-panel kernels")
+	}
+}
+
+// TestMulPanelsTransposedTight runs MulPanels on a transposed A with more rows than
+// depths in a slice of exactly its size (a row-major address of its tiles would lie past
+// the end), against float64, in every family.
+func TestMulPanelsTransposedTight(t *testing.T) {
+	const M, N, K = 40, 48, 8
+	r := rand.New(rand.NewPCG(11, 12))
+	a := randSlice(r, (K-1)*M+M) // element (i, k) at a[k*M+i]
+	b := randSlice(r, K*N)
+	for _, k := range kernelFamilies(t) {
+		bp := make([]float32, PackedLen(K, N))
+		k.PackB(bp, b, N, K, N)
+		c := make([]float32, M*N)
+		k.MulPanels(true, M, N, K, a, M, bp, K*nr, c, N, false)
+		for i := 0; i < M; i++ {
+			for j := 0; j < N; j++ {
+				var ref float64
+				for p := 0; p < K; p++ {
+					ref += float64(a[p*M+i]) * float64(b[p*N+j])
+				}
+				if math.Abs(float64(c[i*N+j])-ref) > 1e-5 {
+					t.Fatalf("%s: C[%d,%d] = %v, float64 %v", k.Name(), i, j, c[i*N+j], ref)
+				}
+			}
+		}
+		if err := k.Err(); err != nil {
+			t.Fatal(err)
+		}
 	}
 }

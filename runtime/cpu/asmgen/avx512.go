@@ -205,13 +205,18 @@ const mrWide = 12
 // Register plan: accumulators of row i in Z(i) (panel 0) and Z(rows+i) (panel 1); the B
 // rows of a step in Z30 and Z31, the broadcast A element in Z28 or Z29 (alternating rows).
 // General registers as in kernelAVX512 (A bases SI, R12, R13), with AX the second panel.
-func kernelWide512(rows int) error {
+func kernelWide512(rows int, transA bool) error {
 	name := fmt.Sprintf("kernAVX512Wx%d", rows)
+	layout := "row-major A (element (i, k) at a[i*lda+k])"
+	if transA {
+		name = fmt.Sprintf("kernAVX512WTx%d", rows)
+		layout = "transposed A (element (i, k) at a[k*lda+i])"
+	}
 	if rows > 14 {
 		return fmt.Errorf("kernelWide512: %d rows do not fit the registers", rows)
 	}
 	TEXT(name, NOSPLIT, "func(k int, a *float32, lda int, b *float32, pstride int, c *float32, ldc int, acc bool)")
-	Doc(fmt.Sprintf("%s computes a %dx%d tile of C from row-major A (element (i, k) at a[i*lda+k])", name, rows, 2*nr),
+	Doc(fmt.Sprintf("%s computes a %dx%d tile of C from %s", name, rows, 2*nr, layout),
 		"and two packed panels of B, b and b + pstride floats, with AVX-512 FMA. k must be at least 1;",
 		"lda, pstride and ldc are in elements.")
 	k := Load(Param("k"), RCX)
@@ -224,33 +229,63 @@ func kernelWide512(rows int) error {
 	SHLQ(U8(2), ldc)
 	lda := Load(Param("lda"), R11)
 	SHLQ(U8(2), lda)
-	bases := []Register{a, R12, R13}
-	lda3 := RBX
-	LEAQ(Mem{Base: lda, Index: lda, Scale: 2}, lda3)
-	for g := 1; g*5 < rows; g++ {
-		LEAQ(Mem{Base: bases[g-1], Index: lda, Scale: 4}, bases[g])
-		ADDQ(lda, bases[g])
-	}
-	aElem := func(i, u int) Mem {
-		m := Mem{Base: bases[i/5], Disp: 4 * u}
-		switch i % 5 {
-		case 1:
-			m.Index, m.Scale = lda, 1
-		case 2:
-			m.Index, m.Scale = lda, 2
-		case 3:
-			m.Index, m.Scale = lda3, 1
-		case 4:
-			m.Index, m.Scale = lda, 4
+	var aElem func(i, u int) Mem
+	var advance func(steps int)
+	if !transA {
+		bases := []Register{a, R12, R13}
+		lda3 := RBX
+		LEAQ(Mem{Base: lda, Index: lda, Scale: 2}, lda3)
+		for g := 1; g*5 < rows; g++ {
+			LEAQ(Mem{Base: bases[g-1], Index: lda, Scale: 4}, bases[g])
+			ADDQ(lda, bases[g])
 		}
-		return m
-	}
-	advance := func(steps int) {
-		for g := 0; g*5 < rows; g++ {
-			ADDQ(U32(4*steps), bases[g])
+		aElem = func(i, u int) Mem {
+			m := Mem{Base: bases[i/5], Disp: 4 * u}
+			switch i % 5 {
+			case 1:
+				m.Index, m.Scale = lda, 1
+			case 2:
+				m.Index, m.Scale = lda, 2
+			case 3:
+				m.Index, m.Scale = lda3, 1
+			case 4:
+				m.Index, m.Scale = lda, 4
+			}
+			return m
 		}
-		ADDQ(U32(steps*nr*4), b)
-		ADDQ(U32(steps*nr*4), b2)
+		advance = func(steps int) {
+			for g := 0; g*5 < rows; g++ {
+				ADDQ(U32(4*steps), bases[g])
+			}
+			ADDQ(U32(steps*nr*4), b)
+			ADDQ(U32(steps*nr*4), b2)
+		}
+	} else {
+		// Depths 0 and 1 of an unrolled iteration from a, 2 and 3 from a2 = a + 2*lda.
+		a2 := R12
+		LEAQ(Mem{Base: a, Index: lda, Scale: 2}, a2)
+		aElem = func(i, u int) Mem {
+			base := a
+			if u >= 2 {
+				base, u = a2, u-2
+			}
+			m := Mem{Base: base, Disp: 4 * i}
+			if u > 0 {
+				m.Index, m.Scale = lda, uint8(u)
+			}
+			return m
+		}
+		advance = func(steps int) {
+			for _, r := range []Register{a, a2} {
+				if steps == 1 {
+					ADDQ(lda, r)
+				} else {
+					LEAQ(Mem{Base: r, Index: lda, Scale: uint8(steps)}, r)
+				}
+			}
+			ADDQ(U32(steps*nr*4), b)
+			ADDQ(U32(steps*nr*4), b2)
+		}
 	}
 	acc0, acc1 := zmm[:rows], zmm[rows:2*rows]
 	for _, z := range zmm[:2*rows] {

@@ -83,9 +83,11 @@ func main() {
 			}
 		}
 	}
-	for rows := 1; rows <= mrWide; rows++ {
-		if err := kernelWide512(rows); err != nil {
-			log.Fatalf("asmgen: %v", err)
+	for _, transA := range []bool{false, true} {
+		for rows := 1; rows <= mrWide; rows++ {
+			if err := kernelWide512(rows, transA); err != nil {
+				log.Fatalf("asmgen: %v", err)
+			}
 		}
 	}
 	packBRows()
