@@ -135,3 +135,10 @@ func avx2Stats() (statsSet, bool) {
 	}
 	return statsSet{max3: max3AVX2, add: addReLUAVX2, addBN: addReLUBNAVX2, mask: reluMaskAVX2, sum: sumF64AVX2, sqDev: sqDevF64AVX2, sums: reluGradSumsAVX2, dx: reluGradDxAVX2}, true
 }
+
+// avx512Stats puts the AVX-512 BN reductions into s where the CPU has AVX-512F.
+func avx512Stats(s *statsSet) {
+	if detect().avx512f {
+		s.sum, s.sqDev, s.sums, s.dx = sumF64AVX512, sqDevF64AVX512, reluGradSumsAVX512, reluGradDxAVX512
+	}
+}

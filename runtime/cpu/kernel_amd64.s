@@ -17703,6 +17703,290 @@ reluMaskAVX2_loop:
 	VZEROUPPER
 	RET
 
+// func sumF64AVX512(x *float32, n int) float64
+// Requires: AVX, AVX512F, SSE2
+TEXT ·sumF64AVX512(SB), NOSPLIT, $0-24
+	MOVQ   x+0(FP), SI
+	MOVQ   n+8(FP), CX
+	VXORPD Y0, Y0, Y0
+	VXORPD Y1, Y1, Y1
+	VXORPD Y2, Y2, Y2
+	VXORPD Y3, Y3, Y3
+	CMPQ   CX, $0x20
+	JL     sumF64AVX512_tail
+
+sumF64AVX512_loop:
+	VCVTPS2PD (SI), Z4
+	VADDPD    Z4, Z0, Z0
+	VCVTPS2PD 32(SI), Z4
+	VADDPD    Z4, Z1, Z1
+	VCVTPS2PD 64(SI), Z4
+	VADDPD    Z4, Z2, Z2
+	VCVTPS2PD 96(SI), Z4
+	VADDPD    Z4, Z3, Z3
+	ADDQ      $0x80, SI
+	SUBQ      $0x20, CX
+	CMPQ      CX, $0x20
+	JGE       sumF64AVX512_loop
+
+sumF64AVX512_tail:
+	TESTQ     CX, CX
+	JE        sumF64AVX512_done
+	VCVTPS2PD (SI), Z4
+	VADDPD    Z4, Z0, Z0
+	VCVTPS2PD 32(SI), Z4
+	VADDPD    Z4, Z1, Z1
+
+sumF64AVX512_done:
+	VADDPD        Z1, Z0, Z0
+	VADDPD        Z3, Z2, Z2
+	VADDPD        Z2, Z0, Z0
+	VEXTRACTF64X4 $0x01, Z0, Y1
+	VADDPD        Y1, Y0, Y0
+	VEXTRACTF128  $0x01, Y0, X2
+	VADDPD        X2, X0, X0
+	VHADDPD       X0, X0, X0
+	VZEROUPPER
+	MOVSD         X0, ret+16(FP)
+	RET
+
+// func sqDevF64AVX512(x *float32, n int, m float64) float64
+// Requires: AVX, AVX512F, SSE2
+TEXT ·sqDevF64AVX512(SB), NOSPLIT, $0-32
+	MOVQ         x+0(FP), SI
+	MOVQ         n+8(FP), CX
+	VBROADCASTSD m+16(FP), Z9
+	VXORPD       Y0, Y0, Y0
+	VXORPD       Y1, Y1, Y1
+	VXORPD       Y2, Y2, Y2
+	VXORPD       Y3, Y3, Y3
+	CMPQ         CX, $0x20
+	JL           sqDevF64AVX512_tail
+
+sqDevF64AVX512_loop:
+	VCVTPS2PD   (SI), Z4
+	VSUBPD      Z9, Z4, Z4
+	VFMADD231PD Z4, Z4, Z0
+	VCVTPS2PD   32(SI), Z4
+	VSUBPD      Z9, Z4, Z4
+	VFMADD231PD Z4, Z4, Z1
+	VCVTPS2PD   64(SI), Z4
+	VSUBPD      Z9, Z4, Z4
+	VFMADD231PD Z4, Z4, Z2
+	VCVTPS2PD   96(SI), Z4
+	VSUBPD      Z9, Z4, Z4
+	VFMADD231PD Z4, Z4, Z3
+	ADDQ        $0x80, SI
+	SUBQ        $0x20, CX
+	CMPQ        CX, $0x20
+	JGE         sqDevF64AVX512_loop
+
+sqDevF64AVX512_tail:
+	TESTQ       CX, CX
+	JE          sqDevF64AVX512_done
+	VCVTPS2PD   (SI), Z4
+	VSUBPD      Z9, Z4, Z4
+	VFMADD231PD Z4, Z4, Z0
+	VCVTPS2PD   32(SI), Z4
+	VSUBPD      Z9, Z4, Z4
+	VFMADD231PD Z4, Z4, Z1
+
+sqDevF64AVX512_done:
+	VADDPD        Z1, Z0, Z0
+	VADDPD        Z3, Z2, Z2
+	VADDPD        Z2, Z0, Z0
+	VEXTRACTF64X4 $0x01, Z0, Y1
+	VADDPD        Y1, Y0, Y0
+	VEXTRACTF128  $0x01, Y0, X2
+	VADDPD        X2, X0, X0
+	VHADDPD       X0, X0, X0
+	VZEROUPPER
+	MOVSD         X0, ret+24(FP)
+	RET
+
+// func reluGradSumsAVX512(x *float32, dz *float32, n int, sc float32, sh float32) (sg float64, sgx float64)
+// Requires: AVX, AVX512F, SSE2
+TEXT ·reluGradSumsAVX512(SB), NOSPLIT, $0-48
+	MOVQ         x+0(FP), SI
+	MOVQ         dz+8(FP), DI
+	MOVQ         n+16(FP), CX
+	VBROADCASTSS sc+24(FP), Z8
+	VBROADCASTSS sh+28(FP), Z9
+	VXORPS       Y10, Y10, Y10
+	VXORPD       Y0, Y0, Y0
+	VXORPD       Y1, Y1, Y1
+	VXORPD       Y2, Y2, Y2
+	VXORPD       Y3, Y3, Y3
+	CMPQ         CX, $0x10
+	JL           reluGradSumsAVX512_tail
+
+reluGradSumsAVX512_loop:
+	VMULPS        (SI), Z8, Z4
+	VADDPS        Z9, Z4, Z4
+	VCMPPS        $0x1e, Z10, Z4, K1
+	VMOVUPS.Z     (DI), K1, Z4
+	VCVTPS2PD     Y4, Z5
+	VCVTPS2PD     (SI), Z6
+	VADDPD        Z5, Z0, Z0
+	VFMADD231PD   Z6, Z5, Z2
+	VEXTRACTF64X4 $0x01, Z4, Y7
+	VCVTPS2PD     Y7, Z5
+	VCVTPS2PD     32(SI), Z6
+	VADDPD        Z5, Z1, Z1
+	VFMADD231PD   Z6, Z5, Z3
+	ADDQ          $0x40, SI
+	ADDQ          $0x40, DI
+	SUBQ          $0x10, CX
+	CMPQ          CX, $0x10
+	JGE           reluGradSumsAVX512_loop
+
+reluGradSumsAVX512_tail:
+	TESTQ       CX, CX
+	JE          reluGradSumsAVX512_done
+	VMULPS      (SI), Y8, Y4
+	VADDPS      Y9, Y4, Y4
+	VCMPPS      $0x1e, Y10, Y4, Y4
+	VANDPS      (DI), Y4, Y4
+	VCVTPS2PD   Y4, Z5
+	VCVTPS2PD   (SI), Z6
+	VADDPD      Z5, Z0, Z0
+	VFMADD231PD Z6, Z5, Z2
+
+reluGradSumsAVX512_done:
+	VADDPD        Z1, Z0, Z0
+	VADDPD        Z3, Z2, Z2
+	VEXTRACTF64X4 $0x01, Z0, Y1
+	VADDPD        Y1, Y0, Y0
+	VEXTRACTF128  $0x01, Y0, X4
+	VADDPD        X4, X0, X0
+	VHADDPD       X0, X0, X0
+	VEXTRACTF64X4 $0x01, Z2, Y3
+	VADDPD        Y3, Y2, Y2
+	VEXTRACTF128  $0x01, Y2, X4
+	VADDPD        X4, X2, X2
+	VHADDPD       X2, X2, X2
+	VZEROUPPER
+	MOVSD         X0, sg+32(FP)
+	MOVSD         X2, sgx+40(FP)
+	RET
+
+// func reluGradDxAVX512(x *float32, dz *float32, dx *float32, n int, sc float32, sh float32, a float64, b float64, c float64, acc bool)
+// Requires: AVX, AVX512F
+TEXT ·reluGradDxAVX512(SB), NOSPLIT, $0-65
+	MOVQ         x+0(FP), SI
+	MOVQ         dz+8(FP), DI
+	MOVQ         dx+16(FP), DX
+	MOVQ         n+24(FP), CX
+	VBROADCASTSS sc+32(FP), Z8
+	VBROADCASTSS sh+36(FP), Z9
+	VXORPS       Y10, Y10, Y10
+	VBROADCASTSD a+40(FP), Z11
+	VBROADCASTSD b+48(FP), Z12
+	VBROADCASTSD c+56(FP), Z13
+	MOVB         acc+64(FP), AL
+	TESTB        AL, AL
+	JE           reluGradDxAVX512_plain
+	CMPQ         CX, $0x10
+	JL           reluGradDxAVX512_acc_tail
+
+reluGradDxAVX512_acc_loop:
+	VMULPS        (SI), Z8, Z4
+	VADDPS        Z9, Z4, Z4
+	VCMPPS        $0x1e, Z10, Z4, K1
+	VMOVUPS.Z     (DI), K1, Z4
+	VEXTRACTF64X4 $0x01, Z4, Y14
+	VCVTPS2PD     Y4, Z5
+	VCVTPS2PD     (SI), Z6
+	VMOVAPD       Z12, Z7
+	VFMADD231PD   Z11, Z5, Z7
+	VFMADD231PD   Z13, Z6, Z7
+	VCVTPD2PS     Z7, Y15
+	VCVTPS2PD     Y14, Z5
+	VCVTPS2PD     32(SI), Z6
+	VMOVAPD       Z12, Z7
+	VFMADD231PD   Z11, Z5, Z7
+	VFMADD231PD   Z13, Z6, Z7
+	VCVTPD2PS     Z7, Y14
+	VINSERTF64X4  $0x01, Y14, Z15, Z15
+	VADDPS        (DX), Z15, Z15
+	VMOVUPS       Z15, (DX)
+	ADDQ          $0x40, SI
+	ADDQ          $0x40, DI
+	ADDQ          $0x40, DX
+	SUBQ          $0x10, CX
+	CMPQ          CX, $0x10
+	JGE           reluGradDxAVX512_acc_loop
+
+reluGradDxAVX512_acc_tail:
+	TESTQ       CX, CX
+	JE          reluGradDxAVX512_acc_done
+	VMULPS      (SI), Y8, Y4
+	VADDPS      Y9, Y4, Y4
+	VCMPPS      $0x1e, Y10, Y4, Y4
+	VANDPS      (DI), Y4, Y4
+	VCVTPS2PD   Y4, Z5
+	VCVTPS2PD   (SI), Z6
+	VMOVAPD     Z12, Z7
+	VFMADD231PD Z11, Z5, Z7
+	VFMADD231PD Z13, Z6, Z7
+	VCVTPD2PS   Z7, Y15
+	VADDPS      (DX), Y15, Y15
+	VMOVUPS     Y15, (DX)
+
+reluGradDxAVX512_acc_done:
+	VZEROUPPER
+	RET
+
+reluGradDxAVX512_plain:
+	CMPQ CX, $0x10
+	JL   reluGradDxAVX512_plain_tail
+
+reluGradDxAVX512_plain_loop:
+	VMULPS        (SI), Z8, Z4
+	VADDPS        Z9, Z4, Z4
+	VCMPPS        $0x1e, Z10, Z4, K1
+	VMOVUPS.Z     (DI), K1, Z4
+	VEXTRACTF64X4 $0x01, Z4, Y14
+	VCVTPS2PD     Y4, Z5
+	VCVTPS2PD     (SI), Z6
+	VMOVAPD       Z12, Z7
+	VFMADD231PD   Z11, Z5, Z7
+	VFMADD231PD   Z13, Z6, Z7
+	VCVTPD2PS     Z7, Y15
+	VCVTPS2PD     Y14, Z5
+	VCVTPS2PD     32(SI), Z6
+	VMOVAPD       Z12, Z7
+	VFMADD231PD   Z11, Z5, Z7
+	VFMADD231PD   Z13, Z6, Z7
+	VCVTPD2PS     Z7, Y14
+	VINSERTF64X4  $0x01, Y14, Z15, Z15
+	VMOVUPS       Z15, (DX)
+	ADDQ          $0x40, SI
+	ADDQ          $0x40, DI
+	ADDQ          $0x40, DX
+	SUBQ          $0x10, CX
+	CMPQ          CX, $0x10
+	JGE           reluGradDxAVX512_plain_loop
+
+reluGradDxAVX512_plain_tail:
+	TESTQ       CX, CX
+	JE          reluGradDxAVX512_plain_done
+	VMULPS      (SI), Y8, Y4
+	VADDPS      Y9, Y4, Y4
+	VCMPPS      $0x1e, Y10, Y4, Y4
+	VANDPS      (DI), Y4, Y4
+	VCVTPS2PD   Y4, Z5
+	VCVTPS2PD   (SI), Z6
+	VMOVAPD     Z12, Z7
+	VFMADD231PD Z11, Z5, Z7
+	VFMADD231PD Z13, Z6, Z7
+	VCVTPD2PS   Z7, Y15
+	VMOVUPS     Y15, (DX)
+
+reluGradDxAVX512_plain_done:
+	VZEROUPPER
+	RET
+
 // func fmaPeak(n int)
 // Requires: AVX, FMA3
 TEXT ·fmaPeak(SB), NOSPLIT, $0-8

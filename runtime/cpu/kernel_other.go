@@ -11,3 +11,4 @@ func avx2Wino() (winoSet, bool) { return winoSet{}, false }
 func avx512Wino(*winoSet) {}
 
 func avx2Stats() (statsSet, bool) { return statsSet{}, false }
+func avx512Stats(*statsSet)       {}

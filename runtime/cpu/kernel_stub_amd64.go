@@ -436,6 +436,26 @@ func addReLUBNAVX2(z *float32, y *float32, r *float32, n int, sc float32, sh flo
 //go:noescape
 func reluMaskAVX2(dst *float32, z *float32, dz *float32, n int)
 
+// sumF64AVX512 is sumF64AVX2 with AVX-512; n must be a positive multiple of 16.
+//
+//go:noescape
+func sumF64AVX512(x *float32, n int) float64
+
+// sqDevF64AVX512 is sqDevF64AVX2 with AVX-512; n must be a positive multiple of 16.
+//
+//go:noescape
+func sqDevF64AVX512(x *float32, n int, m float64) float64
+
+// reluGradSumsAVX512 is reluGradSumsAVX2 with AVX-512; n must be a positive multiple of 8.
+//
+//go:noescape
+func reluGradSumsAVX512(x *float32, dz *float32, n int, sc float32, sh float32) (sg float64, sgx float64)
+
+// reluGradDxAVX512 is reluGradDxAVX2 with AVX-512; n must be a positive multiple of 8.
+//
+//go:noescape
+func reluGradDxAVX512(x *float32, dz *float32, dx *float32, n int, sc float32, sh float32, a float64, b float64, c float64, acc bool)
+
 // fmaPeak runs n iterations of 12 independent 8-wide FMAs (192 flops each).
 func fmaPeak(n int)
 

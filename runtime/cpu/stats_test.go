@@ -13,7 +13,7 @@ const statsTol = 1e-12
 
 func TestStats(t *testing.T) {
 	for _, k := range kernelFamilies(t) {
-		for _, n := range []int{1, 7, 8, 16, 33, 1024, 1031} {
+		for _, n := range []int{1, 7, 8, 16, 24, 33, 48, 56, 1024, 1031, 1048} {
 			t.Run(fmt.Sprintf("%s/n=%d", k.Name(), n), func(t *testing.T) {
 				r := rand.New(rand.NewPCG(uint64(n), 9))
 				x, dz := randSlice(r, n), randSlice(r, n)

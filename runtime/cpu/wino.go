@@ -73,10 +73,13 @@ func winoFor(kind kernelKind) winoSet {
 }
 
 // statsFor returns the reductions of a kernel family (the AVX-512 family uses the
-// AVX2 ones).
+// AVX2 ones where it has none of its own).
 func statsFor(kind kernelKind) statsSet {
 	if kind == kernelAVX2 || kind == kernelAVX512 {
 		if s, ok := avx2Stats(); ok {
+			if kind == kernelAVX512 {
+				avx512Stats(&s)
+			}
 			return s
 		}
 	}
