@@ -133,12 +133,13 @@ func avx2Stats() (statsSet, bool) {
 	if !f.avx2 || !f.fma {
 		return statsSet{}, false
 	}
-	return statsSet{max3: max3AVX2, add: addReLUAVX2, addBN: addReLUBNAVX2, mask: reluMaskAVX2, sum: sumF64AVX2, sqDev: sqDevF64AVX2, sums: reluGradSumsAVX2, dx: reluGradDxAVX2}, true
+	return statsSet{axpy: axpyF64AVX2, axpyN: 8, max3: max3AVX2, add: addReLUAVX2, addBN: addReLUBNAVX2, mask: reluMaskAVX2, sum: sumF64AVX2, sqDev: sqDevF64AVX2, sums: reluGradSumsAVX2, dx: reluGradDxAVX2}, true
 }
 
 // avx512Stats puts the AVX-512 BN reductions into s where the CPU has AVX-512F.
 func avx512Stats(s *statsSet) {
 	if detect().avx512f {
 		s.sum, s.sqDev, s.sums, s.dx = sumF64AVX512, sqDevF64AVX512, reluGradSumsAVX512, reluGradDxAVX512
+		s.axpy, s.axpyN = axpyF64AVX512, 16
 	}
 }

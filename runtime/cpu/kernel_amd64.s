@@ -17987,6 +17987,54 @@ reluGradDxAVX512_plain_done:
 	VZEROUPPER
 	RET
 
+// func axpyF64AVX2(dst *float64, x *float32, n int, a float64)
+// Requires: AVX
+TEXT ·axpyF64AVX2(SB), NOSPLIT, $0-32
+	MOVQ         dst+0(FP), DI
+	MOVQ         x+8(FP), SI
+	MOVQ         n+16(FP), CX
+	VBROADCASTSD a+24(FP), Y8
+
+axpyF64AVX2_loop:
+	VCVTPS2PD (SI), Y0
+	VMULPD    Y8, Y0, Y0
+	VADDPD    (DI), Y0, Y0
+	VMOVUPD   Y0, (DI)
+	VCVTPS2PD 16(SI), Y1
+	VMULPD    Y8, Y1, Y1
+	VADDPD    32(DI), Y1, Y1
+	VMOVUPD   Y1, 32(DI)
+	ADDQ      $0x20, SI
+	ADDQ      $0x00000040, DI
+	SUBQ      $0x08, CX
+	JNE       axpyF64AVX2_loop
+	VZEROUPPER
+	RET
+
+// func axpyF64AVX512(dst *float64, x *float32, n int, a float64)
+// Requires: AVX, AVX512F
+TEXT ·axpyF64AVX512(SB), NOSPLIT, $0-32
+	MOVQ         dst+0(FP), DI
+	MOVQ         x+8(FP), SI
+	MOVQ         n+16(FP), CX
+	VBROADCASTSD a+24(FP), Z8
+
+axpyF64AVX512_loop:
+	VCVTPS2PD (SI), Z0
+	VMULPD    Z8, Z0, Z0
+	VADDPD    (DI), Z0, Z0
+	VMOVUPD   Z0, (DI)
+	VCVTPS2PD 32(SI), Z1
+	VMULPD    Z8, Z1, Z1
+	VADDPD    64(DI), Z1, Z1
+	VMOVUPD   Z1, 64(DI)
+	ADDQ      $0x40, SI
+	ADDQ      $0x00000080, DI
+	SUBQ      $0x10, CX
+	JNE       axpyF64AVX512_loop
+	VZEROUPPER
+	RET
+
 // func fmaPeak(n int)
 // Requires: AVX, FMA3
 TEXT ·fmaPeak(SB), NOSPLIT, $0-8

@@ -456,6 +456,18 @@ func reluGradSumsAVX512(x *float32, dz *float32, n int, sc float32, sh float32) 
 //go:noescape
 func reluGradDxAVX512(x *float32, dz *float32, dx *float32, n int, sc float32, sh float32, a float64, b float64, c float64, acc bool)
 
+// axpyF64AVX2 adds a*float64(x[i]) to dst[i] over n values (a multiply, then an add); n must be a
+// positive multiple of 8.
+//
+//go:noescape
+func axpyF64AVX2(dst *float64, x *float32, n int, a float64)
+
+// axpyF64AVX512 adds a*float64(x[i]) to dst[i] over n values (a multiply, then an add); n must be a
+// positive multiple of 16.
+//
+//go:noescape
+func axpyF64AVX512(dst *float64, x *float32, n int, a float64)
+
 // fmaPeak runs n iterations of 12 independent 8-wide FMAs (192 flops each).
 func fmaPeak(n int)
 

@@ -15,6 +15,8 @@ type (
 // on a multiple of statsBlock values (the Go code does the rest).
 type statsSet struct {
 	max3  max3Func
+	axpy  axpyF64Func // with axpyN, the multiple of values it takes
+	axpyN int
 	add   addReLUFunc
 	addBN addReLUBNFunc
 	mask  reluMaskFunc
@@ -217,5 +219,27 @@ func (k *Kernels) ReLUMask(g, z, dz []float32) {
 			keep = ^uint32(0)
 		}
 		g[i] = math.Float32frombits(math.Float32bits(dz[i]) & keep)
+	}
+}
+
+// axpyF64Func adds a*float64(x[i]) to dst[i] for i < n, n a positive multiple of the
+// family's axpyN.
+type axpyF64Func func(dst *float64, x *float32, n int, a float64)
+
+// AxpyF64 adds a*float64(x[i]) to dst[i] for i < len(x): a multiply and then an add in
+// float64, each rounded (no FMA), so every family computes the same bits. It fails when
+// dst is shorter than x.
+func (k *Kernels) AxpyF64(dst []float64, a float64, x []float32) {
+	if len(dst) < len(x) {
+		k.f.failf("cpu.Kernels.AxpyF64: len(dst)=%d < len(x)=%d", len(dst), len(x))
+		return
+	}
+	i := 0
+	if k.st.axpy != nil && len(x) >= k.st.axpyN {
+		i = len(x) / k.st.axpyN * k.st.axpyN
+		k.st.axpy(&dst[0], &x[0], i, a)
+	}
+	for ; i < len(x); i++ {
+		dst[i] += float64(a * float64(x[i])) // the conversion keeps a compiler from fusing an FMA
 	}
 }

@@ -176,3 +176,32 @@ func TestAddReLUAndMask(t *testing.T) {
 		}
 	}
 }
+
+// TestAxpyF64 checks AxpyF64 of every family bit for bit against the Go loop (a multiply,
+// then an add), at lengths that take the assembly, its tail and neither.
+func TestAxpyF64(t *testing.T) {
+	for _, k := range kernelFamilies(t) {
+		for _, n := range []int{1, 7, 8, 15, 16, 17, 40, 333} {
+			r := rand.New(rand.NewPCG(uint64(n), 21))
+			x := randSlice(r, n)
+			dst := make([]float64, n+1)
+			for i := range dst {
+				dst[i] = r.NormFloat64()
+			}
+			want := append([]float64(nil), dst...)
+			a := r.NormFloat64()
+			for i, v := range x {
+				want[i] += float64(a * float64(v))
+			}
+			k.AxpyF64(dst, a, x)
+			for i := range dst {
+				if math.Float64bits(dst[i]) != math.Float64bits(want[i]) {
+					t.Fatalf("%s n=%d: dst[%d] = %v, want %v", k.Name(), n, i, dst[i], want[i])
+				}
+			}
+		}
+		if err := k.Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
+}

@@ -255,10 +255,7 @@ func (ctx *Ctx) wgradLeft(tmp []float64, mhat []float32, g [][3]float64, k int) 
 				if f == 0 {
 					continue
 				}
-				out := tmp[(i*a+q)*cin : (i*a+q+1)*cin]
-				for c, v := range row {
-					out[c] += f * float64(v)
-				}
+				ctx.kern.AxpyF64(tmp[(i*a+q)*cin:(i*a+q+1)*cin], f, row)
 			}
 		}
 	}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"log"
 
 	. "github.com/mmcloughlin/avo/build"
@@ -203,6 +204,8 @@ func statsAll() {
 	sumF64x16(true)
 	reluGradSums512()
 	reluGradDx512()
+	axpyF64(false)
+	axpyF64(true)
 }
 
 // addReLU emits addReLUAVX2 (identity shortcut, bn false) or addReLUBNAVX2 (a BN on the
@@ -502,4 +505,42 @@ func reluGradDx512() {
 		VZEROUPPER()
 		RET()
 	}
+}
+
+// axpyF64 emits axpyF64AVX2 or axpyF64AVX512 (zmm): dst[i] += a * float64(x[i]) over n
+// values, a multiply and then an add (no FMA), as the Go loop rounds them; n a positive
+// multiple of 8 (AVX2) or 16 (AVX-512).
+func axpyF64(zmmWidth bool) {
+	name, step := "axpyF64AVX2", 8
+	regs := []VecPhysical{Y0, Y1}
+	if zmmWidth {
+		name, step = "axpyF64AVX512", 16
+		regs = []VecPhysical{Z0, Z1}
+	}
+	TEXT(name, NOSPLIT, "func(dst *float64, x *float32, n int, a float64)")
+	Pragma("noescape")
+	Doc(fmt.Sprintf("%s adds a*float64(x[i]) to dst[i] over n values (a multiply, then an add); n must be a", name),
+		fmt.Sprintf("positive multiple of %d.", step))
+	dst := Load(Param("dst"), RDI)
+	x := Load(Param("x"), RSI)
+	n := Load(Param("n"), RCX)
+	av := Z8
+	if !zmmWidth {
+		av = Y8
+	}
+	VBROADCASTSD(paramAddr("a"), av)
+	Label(name + "_loop")
+	w := step / 2 // doubles a register
+	for i, r := range regs {
+		VCVTPS2PD(Mem{Base: x, Disp: 4 * w * i}, r)
+		VMULPD(av, r, r)
+		VADDPD(Mem{Base: dst, Disp: 8 * w * i}, r, r)
+		VMOVUPD(r, Mem{Base: dst, Disp: 8 * w * i})
+	}
+	ADDQ(U8(4*step), x)
+	ADDQ(U32(8*step), dst)
+	SUBQ(U8(step), n)
+	JNE(LabelRef(name + "_loop"))
+	VZEROUPPER()
+	RET()
 }
