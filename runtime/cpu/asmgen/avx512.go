@@ -22,6 +22,66 @@ var zmm = []VecPhysical{
 	Z16, Z17, Z18, Z19, Z20, Z21, Z22, Z23, Z24, Z25, Z26, Z27, Z28, Z29, Z30, Z31,
 }
 
+// aOperand addresses rows of A for a micro-kernel: element (i, depth u of the unrolled
+// iteration) and the advance of A's pointers by steps depths. Row-major A (element (i, k)
+// at a + i*lda + k) is reached from a and the bases of extra, one per 5 rows (each base
+// + {0, 1, 2, 4}*lda, or + 3*lda from lda3); transposed A (at a + k*lda + i) from a
+// (depths 0, 1) and extra[0] = a + 2*lda (depths 2, 3). lda is in bytes.
+func aOperand(rows int, transA bool, a, lda, lda3 Register, extra []Register) (elem func(i, u int) Mem, advance func(steps int)) {
+	if !transA {
+		bases := append([]Register{a}, extra...)
+		LEAQ(Mem{Base: lda, Index: lda, Scale: 2}, lda3)
+		for g := 1; g*5 < rows; g++ {
+			// bases[g] = a + 5g*lda = bases[g-1] + 4*lda + lda
+			LEAQ(Mem{Base: bases[g-1], Index: lda, Scale: 4}, bases[g])
+			ADDQ(lda, bases[g])
+		}
+		elem = func(i, u int) Mem {
+			m := Mem{Base: bases[i/5], Disp: 4 * u}
+			switch i % 5 {
+			case 1:
+				m.Index, m.Scale = lda, 1
+			case 2:
+				m.Index, m.Scale = lda, 2
+			case 3:
+				m.Index, m.Scale = lda3, 1
+			case 4:
+				m.Index, m.Scale = lda, 4
+			}
+			return m
+		}
+		advance = func(steps int) {
+			for g := 0; g*5 < rows; g++ {
+				ADDQ(U32(4*steps), bases[g])
+			}
+		}
+		return elem, advance
+	}
+	a2 := extra[0]
+	LEAQ(Mem{Base: a, Index: lda, Scale: 2}, a2)
+	elem = func(i, u int) Mem {
+		base := a
+		if u >= 2 {
+			base, u = a2, u-2
+		}
+		m := Mem{Base: base, Disp: 4 * i}
+		if u > 0 {
+			m.Index, m.Scale = lda, uint8(u)
+		}
+		return m
+	}
+	advance = func(steps int) {
+		for _, r := range []Register{a, a2} {
+			if steps == 1 {
+				ADDQ(lda, r)
+			} else {
+				LEAQ(Mem{Base: r, Index: lda, Scale: uint8(steps)}, r)
+			}
+		}
+	}
+	return elem, advance
+}
+
 // kernelAVX512 emits kernAVX512NxR (A row-major: element (i, k) at a + i*lda + k)
 // or kernAVX512TxR (A stored transposed: element (i, k) at a + k*lda + i):
 // C[0:rows, 0:16] = A*B (+ C when acc) for rows rows of A, read in place, and one
@@ -56,61 +116,10 @@ func kernelAVX512(rows int, transA bool) error {
 	SHLQ(U8(2), ldc)
 	lda := Load(Param("lda"), R11)
 	SHLQ(U8(2), lda)
-	var aElem func(i, u int) Mem
-	var advance func(steps int)
-	if !transA {
-		bases := []Register{a, R12, R13, RAX}
-		lda3 := RBX
-		LEAQ(Mem{Base: lda, Index: lda, Scale: 2}, lda3)
-		for g := 1; g*5 < rows; g++ {
-			// bases[g] = a + 5g*lda = bases[g-1] + 4*lda + lda
-			LEAQ(Mem{Base: bases[g-1], Index: lda, Scale: 4}, bases[g])
-			ADDQ(lda, bases[g])
-		}
-		aElem = func(i, u int) Mem {
-			m := Mem{Base: bases[i/5], Disp: 4 * u}
-			switch i % 5 {
-			case 1:
-				m.Index, m.Scale = lda, 1
-			case 2:
-				m.Index, m.Scale = lda, 2
-			case 3:
-				m.Index, m.Scale = lda3, 1
-			case 4:
-				m.Index, m.Scale = lda, 4
-			}
-			return m
-		}
-		advance = func(steps int) {
-			for g := 0; g*5 < rows; g++ {
-				ADDQ(U32(4*steps), bases[g])
-			}
-			ADDQ(U32(steps*nr*4), b)
-		}
-	} else {
-		a2 := R12
-		LEAQ(Mem{Base: a, Index: lda, Scale: 2}, a2)
-		aElem = func(i, u int) Mem {
-			base := a
-			if u >= 2 {
-				base, u = a2, u-2
-			}
-			m := Mem{Base: base, Disp: 4 * i}
-			if u > 0 {
-				m.Index, m.Scale = lda, uint8(u)
-			}
-			return m
-		}
-		advance = func(steps int) {
-			for _, r := range []Register{a, a2} {
-				if steps == 1 {
-					ADDQ(lda, r)
-				} else {
-					LEAQ(Mem{Base: r, Index: lda, Scale: uint8(steps)}, r)
-				}
-			}
-			ADDQ(U32(steps*nr*4), b)
-		}
+	aElem, advanceA := aOperand(rows, transA, a, lda, RBX, []Register{R12, R13, RAX})
+	advance := func(steps int) {
+		advanceA(steps)
+		ADDQ(U32(steps*nr*4), b)
 	}
 
 	accs := zmm[:rows]
@@ -229,63 +238,11 @@ func kernelWide512(rows int, transA bool) error {
 	SHLQ(U8(2), ldc)
 	lda := Load(Param("lda"), R11)
 	SHLQ(U8(2), lda)
-	var aElem func(i, u int) Mem
-	var advance func(steps int)
-	if !transA {
-		bases := []Register{a, R12, R13}
-		lda3 := RBX
-		LEAQ(Mem{Base: lda, Index: lda, Scale: 2}, lda3)
-		for g := 1; g*5 < rows; g++ {
-			LEAQ(Mem{Base: bases[g-1], Index: lda, Scale: 4}, bases[g])
-			ADDQ(lda, bases[g])
-		}
-		aElem = func(i, u int) Mem {
-			m := Mem{Base: bases[i/5], Disp: 4 * u}
-			switch i % 5 {
-			case 1:
-				m.Index, m.Scale = lda, 1
-			case 2:
-				m.Index, m.Scale = lda, 2
-			case 3:
-				m.Index, m.Scale = lda3, 1
-			case 4:
-				m.Index, m.Scale = lda, 4
-			}
-			return m
-		}
-		advance = func(steps int) {
-			for g := 0; g*5 < rows; g++ {
-				ADDQ(U32(4*steps), bases[g])
-			}
-			ADDQ(U32(steps*nr*4), b)
-			ADDQ(U32(steps*nr*4), b2)
-		}
-	} else {
-		// Depths 0 and 1 of an unrolled iteration from a, 2 and 3 from a2 = a + 2*lda.
-		a2 := R12
-		LEAQ(Mem{Base: a, Index: lda, Scale: 2}, a2)
-		aElem = func(i, u int) Mem {
-			base := a
-			if u >= 2 {
-				base, u = a2, u-2
-			}
-			m := Mem{Base: base, Disp: 4 * i}
-			if u > 0 {
-				m.Index, m.Scale = lda, uint8(u)
-			}
-			return m
-		}
-		advance = func(steps int) {
-			for _, r := range []Register{a, a2} {
-				if steps == 1 {
-					ADDQ(lda, r)
-				} else {
-					LEAQ(Mem{Base: r, Index: lda, Scale: uint8(steps)}, r)
-				}
-			}
-			ADDQ(U32(steps*nr*4), b)
-			ADDQ(U32(steps*nr*4), b2)
-		}
+	aElem, advanceA := aOperand(rows, transA, a, lda, RBX, []Register{R12, R13})
+	advance := func(steps int) {
+		advanceA(steps)
+		ADDQ(U32(steps*nr*4), b)
+		ADDQ(U32(steps*nr*4), b2)
 	}
 	acc0, acc1 := zmm[:rows], zmm[rows:2*rows]
 	for _, z := range zmm[:2*rows] {

@@ -132,6 +132,76 @@ func packC8() {
 	}
 }
 
+// unpackRegs are the registers and frame slots of an unpack routine (unpackC8Func's
+// arguments): pixel and channel strides in bytes (pix3 = 3*pix, dstC3 = 3*dstC); per
+// row s and s4 = s + 4 pixels walk src, d0 and d4 = d0 + 4 channels walk dst, xb counts
+// blocks; with a residual rOff = res - dst.
+type unpackRegs struct {
+	src, dst, pix, pix3, dstC, dstC3, s, s4, d0, d4, xb, res, rOff Register
+	rows, srcRow, dstRow                                           Mem
+}
+
+// unpackPrologue loads an unpack routine's arguments.
+func unpackPrologue() unpackRegs {
+	var u unpackRegs
+	u.src = Load(Param("src"), RSI)
+	u.pix = Load(Param("srcPix"), R8)
+	SHLQ(U8(2), u.pix)
+	u.pix3 = R9
+	LEAQ(Mem{Base: u.pix, Index: u.pix, Scale: 2}, u.pix3)
+	u.dst = Load(Param("dst"), RDI)
+	u.dstC = Load(Param("dstC"), R10)
+	SHLQ(U8(2), u.dstC)
+	u.rows = AllocLocal(8)
+	Load(Param("rows"), RCX)
+	MOVQ(RCX, u.rows)
+	u.srcRow, u.dstRow = AllocLocal(8), AllocLocal(8)
+	Load(Param("srcRow"), RCX)
+	SHLQ(U8(2), RCX)
+	MOVQ(RCX, u.srcRow)
+	Load(Param("dstRow"), RCX)
+	SHLQ(U8(2), RCX)
+	MOVQ(RCX, u.dstRow)
+	u.res = Load(Param("res"), RAX)
+	u.dstC3, u.s, u.d0, u.d4, u.xb = R11, R12, R13, RBX, RDX
+	u.s4 = RAX // free once res is turned into rOff
+	u.rOff = RCX
+	LEAQ(Mem{Base: u.dstC, Index: u.dstC, Scale: 2}, u.dstC3)
+	return u
+}
+
+// unpackRows emits an unpack routine's two variants, with a residual and without, each
+// a loop over rows that sets up the row's pointers and its block count (w >> shift) and
+// runs body(withRes, suffix) on the row.
+func unpackRows(name string, u unpackRegs, shift uint8, body func(withRes bool, suffix string)) {
+	for _, withRes := range []bool{true, false} {
+		suffix := "_res"
+		if !withRes {
+			suffix = "_plain"
+			Label(name + "_plainstart")
+		} else {
+			TESTQ(u.res, u.res)
+			JE(LabelRef(name + "_plainstart"))
+			MOVQ(u.res, u.rOff)
+			SUBQ(u.dst, u.rOff)
+		}
+		Label(name + suffix + "_row")
+		MOVQ(u.src, u.s)
+		LEAQ(Mem{Base: u.src, Index: u.pix, Scale: 4}, u.s4)
+		MOVQ(u.dst, u.d0)
+		LEAQ(Mem{Base: u.dst, Index: u.dstC, Scale: 4}, u.d4)
+		Load(Param("w"), u.xb)
+		SHRQ(U8(shift), u.xb)
+		body(withRes, suffix)
+		ADDQ(u.srcRow, u.src)
+		ADDQ(u.dstRow, u.dst)
+		DECQ(u.rows)
+		JNE(LabelRef(name + suffix + "_row"))
+		VZEROUPPER()
+		RET()
+	}
+}
+
 // unpackC8 emits unpackC8AVX2 (see unpackC8Func in wino.go).
 func unpackC8() {
 	name := "unpackC8AVX2"
@@ -139,49 +209,10 @@ func unpackC8() {
 	Pragma("noescape")
 	Doc(name+" converts rows of c8 vectors back to 8 channels, adding res when it is not nil (unpackC8Func).",
 		"w must be a positive multiple of 8.")
-	src := Load(Param("src"), RSI)
-	pix := Load(Param("srcPix"), R8)
-	SHLQ(U8(2), pix)
-	pix3 := R9
-	LEAQ(Mem{Base: pix, Index: pix, Scale: 2}, pix3)
-	dst := Load(Param("dst"), RDI)
-	dstC := Load(Param("dstC"), R10)
-	SHLQ(U8(2), dstC)
-	rows := AllocLocal(8)
-	Load(Param("rows"), RCX)
-	MOVQ(RCX, rows)
-	srcRow, dstRow := AllocLocal(8), AllocLocal(8)
-	Load(Param("srcRow"), RCX)
-	SHLQ(U8(2), RCX)
-	MOVQ(RCX, srcRow)
-	Load(Param("dstRow"), RCX)
-	SHLQ(U8(2), RCX)
-	MOVQ(RCX, dstRow)
+	u := unpackPrologue()
 	pair := AllocLocal(8 * 32) // the first block of a pair, transposed
-	res := Load(Param("res"), RAX)
-	dstC3, s, d0, d4, xb := R11, R12, R13, RBX, RDX
-	s4 := RAX // free once res is turned into rOff
-	LEAQ(Mem{Base: dstC, Index: dstC, Scale: 2}, dstC3)
-	// With res, rOff = res - dst is added to every destination address.
-	rOff := RCX
-	for _, withRes := range []bool{true, false} {
-		suffix := "_res"
-		if !withRes {
-			suffix = "_plain"
-			Label(name + "_plainstart")
-		} else {
-			TESTQ(res, res)
-			JE(LabelRef(name + "_plainstart"))
-			MOVQ(res, rOff)
-			SUBQ(dst, rOff)
-		}
-		Label(name + suffix + "_row")
-		MOVQ(src, s)
-		LEAQ(Mem{Base: src, Index: pix, Scale: 4}, s4)
-		MOVQ(dst, d0)
-		LEAQ(Mem{Base: dst, Index: dstC, Scale: 4}, d4)
-		Load(Param("w"), xb)
-		SHRQ(U8(3), xb)
+	s, s4, pix, pix3, d0, d4, dstC, dstC3, xb, rOff := u.s, u.s4, u.pix, u.pix3, u.d0, u.d4, u.dstC, u.dstC3, u.xb, u.rOff
+	unpackRows(name, u, 3, func(withRes bool, suffix string) {
 		// block transposes the 8 vectors of 8 pixels at s into tRegs and moves s on.
 		block := func() {
 			for q := 0; q < 8; q++ {
@@ -248,13 +279,7 @@ func unpackC8() {
 			VMOVUPS(tRegs[l], eightRows(d0, d4, dstC, dstC3, l, 0))
 		}
 		Label(name + suffix + "_next")
-		ADDQ(srcRow, src)
-		ADDQ(dstRow, dst)
-		DECQ(rows)
-		JNE(LabelRef(name + suffix + "_row"))
-		VZEROUPPER()
-		RET()
-	}
+	})
 }
 
 // layoutAll emits every routine of this file.
@@ -335,49 +360,11 @@ func unpackC8x16() {
 	for i, z := range idxRegs {
 		VMOVUPS(perm.Offset(64*i), z)
 	}
-	src := Load(Param("src"), RSI)
-	pix := Load(Param("srcPix"), R8)
-	SHLQ(U8(2), pix)
-	pix3 := R9
-	LEAQ(Mem{Base: pix, Index: pix, Scale: 2}, pix3)
-	dst := Load(Param("dst"), RDI)
-	dstC := Load(Param("dstC"), R10)
-	SHLQ(U8(2), dstC)
-	rows := AllocLocal(8)
-	Load(Param("rows"), RCX)
-	MOVQ(RCX, rows)
-	srcRow, dstRow := AllocLocal(8), AllocLocal(8)
-	Load(Param("srcRow"), RCX)
-	SHLQ(U8(2), RCX)
-	MOVQ(RCX, srcRow)
-	Load(Param("dstRow"), RCX)
-	SHLQ(U8(2), RCX)
-	MOVQ(RCX, dstRow)
-	res := Load(Param("res"), RAX)
-	dstC3, s, d0, d4, xb := R11, R12, R13, RBX, RDX
-	s4 := RAX // free once res is turned into rOff
-	LEAQ(Mem{Base: dstC, Index: dstC, Scale: 2}, dstC3)
-	rOff := RCX
+	u := unpackPrologue()
+	s, s4, pix, pix3, d0, d4, dstC, dstC3, xb, rOff := u.s, u.s4, u.pix, u.pix3, u.d0, u.d4, u.dstC, u.dstC3, u.xb, u.rOff
 	data := []VecPhysical{Z0, Z1, Z2, Z3, Z4, Z5, Z6, Z7}
 	tmp := []VecPhysical{Z8, Z9, Z10, Z11, Z12, Z13, Z14, Z15}
-	for _, withRes := range []bool{true, false} {
-		suffix := "_res"
-		if !withRes {
-			suffix = "_plain"
-			Label(name + "_plainstart")
-		} else {
-			TESTQ(res, res)
-			JE(LabelRef(name + "_plainstart"))
-			MOVQ(res, rOff)
-			SUBQ(dst, rOff)
-		}
-		Label(name + suffix + "_row")
-		MOVQ(src, s)
-		LEAQ(Mem{Base: src, Index: pix, Scale: 4}, s4)
-		MOVQ(dst, d0)
-		LEAQ(Mem{Base: dst, Index: dstC, Scale: 4}, d4)
-		Load(Param("w"), xb)
-		SHRQ(U8(4), xb)
+	unpackRows(name, u, 4, func(withRes bool, suffix string) {
 		Label(name + suffix + "_x")
 		// Register q holds pixels 2q and 2q+1: the first four from pixels 0-7 at s, the
 		// next four from the 8 after (s moved on by 8 pixels in between).
@@ -425,11 +412,5 @@ func unpackC8x16() {
 		ADDQ(U8(64), d4)
 		DECQ(xb)
 		JNE(LabelRef(name + suffix + "_x"))
-		ADDQ(srcRow, src)
-		ADDQ(dstRow, dst)
-		DECQ(rows)
-		JNE(LabelRef(name + suffix + "_row"))
-		VZEROUPPER()
-		RET()
-	}
+	})
 }

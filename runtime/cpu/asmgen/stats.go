@@ -383,6 +383,15 @@ func sumF64x16(dev bool) {
 	RET()
 }
 
+// reluMask512 is reluMask for 16 values with AVX-512: g = dz where x*sc + sh > 0, else
+// 0, sc and sh broadcast in Z8 and Z9, Z10 zero; K1 is clobbered.
+func reluMask512(x, dz Mem, g VecPhysical) {
+	VMULPS(x, Z8, g)
+	VADDPS(Z9, g, g)
+	VCMPPS(U8(0x1e), Z10, g, K1) // x*sc+sh > 0, ordered
+	VMOVUPS_Z(dz, K1, g)
+}
+
 // reluGradSums512 emits reluGradSumsAVX512.
 func reluGradSums512() {
 	name := "reluGradSumsAVX512"
@@ -401,10 +410,7 @@ func reluGradSums512() {
 	CMPQ(n, U8(16))
 	JL(LabelRef(name + "_tail"))
 	Label(name + "_loop")
-	VMULPS(Mem{Base: x}, Z8, Z4)
-	VADDPS(Z9, Z4, Z4)
-	VCMPPS(U8(0x1e), Z10, Z4, K1) // x*sc+sh > 0, ordered
-	VMOVUPS_Z(Mem{Base: dz}, K1, Z4)
+	reluMask512(Mem{Base: x}, Mem{Base: dz}, Z4)
 	VCVTPS2PD(Z4.AsY(), Z5)
 	VCVTPS2PD(Mem{Base: x}, Z6)
 	VADDPD(Z5, Z0, Z0)
@@ -474,10 +480,7 @@ func reluGradDx512() {
 		CMPQ(n, U8(16))
 		JL(LabelRef(name + sfx + "_tail"))
 		Label(name + sfx + "_loop")
-		VMULPS(Mem{Base: x}, Z8, Z4)
-		VADDPS(Z9, Z4, Z4)
-		VCMPPS(U8(0x1e), Z10, Z4, K1)
-		VMOVUPS_Z(Mem{Base: dz}, K1, Z4)
+		reluMask512(Mem{Base: x}, Mem{Base: dz}, Z4)
 		VEXTRACTF64X4(U8(1), Z4, Y14)
 		half(Y4, Mem{Base: x}, Y15)
 		half(Y14, Mem{Base: x, Disp: 32}, Y14)
