@@ -154,26 +154,10 @@ func kernelAVX2(rows int, transA bool) {
 			ADDQ(U32(steps*nr*4), b)
 		}
 	} else {
-		LEAQ(Mem{Base: a, Index: lda, Scale: 2}, a2)
-		aElem = func(i, u int) Mem {
-			base := a
-			if u >= 2 {
-				base, u = a2, u-2
-			}
-			m := Mem{Base: base, Disp: 4 * i}
-			if u > 0 {
-				m.Index, m.Scale = lda, uint8(u)
-			}
-			return m
-		}
+		var advanceA func(steps int)
+		aElem, advanceA = aOperand(rows, true, a, lda, RBX, []Register{a2})
 		advance = func(steps int) {
-			for _, r := range []Register{a, a2} {
-				if steps == 1 {
-					ADDQ(lda, r)
-				} else {
-					LEAQ(Mem{Base: r, Index: lda, Scale: uint8(steps)}, r)
-				}
-			}
+			advanceA(steps)
 			ADDQ(U32(steps*nr*4), b)
 		}
 	}
