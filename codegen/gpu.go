@@ -66,6 +66,18 @@ func GPU(p *ir.Program) (*GPUCode, error) {
 	if err != nil {
 		return nil, err
 	}
+	// The BN folds of inference (the other prepare steps transform weights for the CPU's
+	// methods; the GPU's kernels read the weights, or the folded weights, as they are).
+	var folds []*ir.Step
+	for _, st := range infer.Prepare {
+		if st.Kind == ir.SFold {
+			folds = append(folds, st)
+		}
+	}
+	fold, err := g.launches(infer, folds)
+	if err != nil {
+		return nil, err
+	}
 	code := &GPUCode{PTX: map[ptx.Target]string{}, Entries: g.entries}
 	for _, t := range []ptx.Target{ptx.SM80, ptx.SM90} {
 		text, err := ptx.Module(t, g.entries...)
@@ -86,6 +98,9 @@ func GPU(p *ir.Program) (*GPUCode, error) {
 		jen.Id("TrainLogits"):   jen.Lit(int64(train.Logits.Offset)),
 		jen.Id("InferLogits"):   jen.Lit(int64(infer.Logits.Offset)),
 		jen.Id("Infer1Logits"):  jen.Lit(int64(infer1.Logits.Offset)),
+	}
+	if len(fold) > 0 {
+		prog[jen.Id("Fold")] = launchList(fold)
 	}
 	code.Program = []jen.Code{
 		jen.Comment("kernelsPTX is the PTX module of every kernel of the network (sm_80, JIT-compiled for newer GPUs)."),
@@ -204,6 +219,9 @@ func (g *gpuEmitter) kernels(st *ir.Step) ([]ptx.Entry, error) {
 		return one(ptx.BNTrain(fmt.Sprintf("bn_train_c%d_hw%d", C, HW), C, HW))
 	case ir.SBNInfer:
 		return one(ptx.BNInfer(fmt.Sprintf("bn_infer_c%d", C), C))
+	case ir.SFold:
+		c := g.p.Conv(st.Conv)
+		return one(ptx.BNFold(fmt.Sprintf("bn_fold_k%d_n%d", c.K, c.C*c.R*c.R), c.K, c.C*c.R*c.R))
 	case ir.SConvFwd:
 		c := g.p.Conv(st.K)
 		name := "conv_fwd_" + math + "_" + convName(c) + preName(pre) + flag(st.Res != nil, "_res")
@@ -333,10 +351,16 @@ func (g *gpuEmitter) bindings(ph *ir.Phase, st *ir.Step) map[string]gpuArg {
 	switch st.K.Kind {
 	case ir.KConv:
 		b["w"], b["dw"] = param(ps[0], false), param(ps[0], true)
+		if st.W != nil {
+			b["w"] = buf(st.W) // the weights with the BN after the conv folded in
+		}
 	case ir.KBN:
 		b["gamma"], b["beta"] = param(ps[0], false), param(ps[1], false)
 		b["runMean"], b["runVar"] = param(ps[2], false), param(ps[3], false)
 		b["dgamma"], b["dbeta"] = param(ps[0], true), param(ps[1], true)
+		if st.Kind == ir.SFold {
+			b["w"], b["wf"] = param(st.Conv.Op.Params[0], false), buf(st.W)
+		}
 	case ir.KHead:
 		b["fcW"], b["fcB"] = param(ps[0], false), param(ps[1], false)
 		b["dfcW"], b["dfcB"] = param(ps[0], true), param(ps[1], true)

@@ -25,6 +25,15 @@ func (e *emitter) step(st *ir.Step) []jen.Code {
 		args := []jen.Code{e.kctx(), n, jen.Lit(shape[0]), jen.Lit(ir.Prod(shape[1:])), e.buf(st.X)}
 		args = append(append(args, bn...), e.buf(st.Pre.Mean), e.buf(st.Pre.Invstd), e.buf(st.Pre.Scale), e.buf(st.Pre.Shift))
 		return one(nnCall("BNTrain", args...))
+	case ir.SFold:
+		ps := st.K.Op.Params
+		c := p.Conv(st.Conv)
+		var wf jen.Code = jen.Nil() // the transforms of the phase's methods fold as they go
+		if e.readsFolded(st.W) {
+			wf = e.buf(st.W)
+		}
+		return one(nnCall("FoldBN", jen.Lit(c.K), jen.Lit(c.C*c.R*c.R), e.param(ps[0]), e.param(ps[1]), e.param(ps[2]), e.param(ps[3]),
+			e.param(st.Conv.Op.Params[0]), wf, e.buf(st.Pre.Scale), e.buf(st.Pre.Shift)))
 	case ir.SConvFwd:
 		return one(e.convForward(st))
 	case ir.SConvBwd:
@@ -87,7 +96,7 @@ func (e *emitter) step(st *ir.Step) []jen.Code {
 // convForward calls the forward entry point of the step's method.
 func (e *emitter) convForward(st *ir.Step) jen.Code {
 	args := []jen.Code{e.kctx(), e.images(), e.conv(st.K)}
-	w := func() jen.Code { return e.param(st.K.Op.Params[0]) }
+	w := func() jen.Code { return e.weightsOf(st) }
 	switch st.Sel.Method {
 	case contract.Winograd:
 		return nnCall("WinogradForward", append(args, jen.Lit(st.Sel.Tile), e.buf(st.X), e.buf(st.Derived), e.pre(st), e.buf(st.Res), e.buf(st.Y))...)
@@ -142,9 +151,51 @@ func (e *emitter) convBackward(st *ir.Step) []jen.Code {
 	return out
 }
 
-// weights calls the transform that makes a derived buffer from a conv's weights.
+// weightsOf is the weights a conv-fwd step reads: its conv's, or those with a BN folded in.
+func (e *emitter) weightsOf(st *ir.Step) jen.Code {
+	if st.W != nil {
+		return e.buf(st.W)
+	}
+	return e.param(st.K.Op.Params[0])
+}
+
+// readsFolded reports whether a step of the phase being emitted reads the folded weights w
+// as they are (a method without a transform); the CPU's transforms of folded weights scale
+// the conv's own weights as they transform them, and w stays untouched.
+func (e *emitter) readsFolded(w *ir.Buffer) bool {
+	for _, st := range e.ph.Steps {
+		if st.Kind == ir.SConvFwd && st.W == w && st.Derived == nil {
+			return true
+		}
+	}
+	return false
+}
+
+// weights calls the transform that makes a derived buffer from a conv's weights, or from
+// them with the BN of the phase's fold of st.W folded in.
 func (e *emitter) weights(st *ir.Step) jen.Code {
 	w := e.param(st.K.Op.Params[0])
+	if st.W != nil {
+		var fold *ir.Step
+		for _, f := range e.ph.Prepare {
+			if f.Kind == ir.SFold && f.W == st.W {
+				fold = f
+			}
+		}
+		switch {
+		case fold == nil:
+			e.err = fmt.Errorf("%s: no fold makes %s", st.Name(), st.W.Name)
+		case st.Sel.Method == contract.WeightsWino && !st.Dgrad:
+			ps := fold.K.Op.Params
+			return nnCall("WinogradWeightsFolded", e.kctx(), e.conv(st.K), jen.Lit(st.Sel.Tile), e.param(ps[0]), e.param(ps[3]), w, e.buf(st.Derived))
+		case st.Sel.Method == contract.WeightsRow && !st.Dgrad:
+			ps := fold.K.Op.Params
+			return nnCall("RowWeightsFolded", e.kctx(), e.conv(st.K), e.param(ps[0]), e.param(ps[3]), w, e.buf(st.Derived))
+		default:
+			e.err = fmt.Errorf("%s: no transform %s of folded weights", st.Name(), st.Sel)
+		}
+		return jen.Null()
+	}
 	switch {
 	case st.Sel.Method == contract.WeightsWino:
 		return nnCall("WinogradWeights", e.kctx(), e.conv(st.K), jen.Lit(st.Sel.Tile), jen.Lit(st.Dgrad), w, e.buf(st.Derived))
@@ -187,7 +238,13 @@ func describe(p *ir.Program, st *ir.Step) string {
 		if st.Dgrad {
 			what = "input gradient"
 		}
+		if st.W != nil {
+			what += ", of " + st.W.Name
+		}
 		return fmt.Sprintf("%s: %s for the %s", k.Name, st.Sel, what)
+	case ir.SFold:
+		return fmt.Sprintf("%s: running statistics folded into %s (scaled weights %s; the bias %s applied where it is loaded)",
+			k.Name, st.Conv.Name, st.W.Name, st.Pre.Shift.Name)
 	case ir.SLoss:
 		return "loss: " + st.Sel.String()
 	}
@@ -214,6 +271,9 @@ func describe(p *ir.Program, st *ir.Step) string {
 	}
 	if k.Res >= 0 && st.Kind == ir.SConvFwd {
 		s += ", residual " + p.Values[k.Res].Name + " added on store"
+	}
+	if st.W != nil && st.Kind == ir.SConvFwd {
+		s += ", its BN folded into the weights"
 	}
 	return s
 }

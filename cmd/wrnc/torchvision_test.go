@@ -212,10 +212,29 @@ func TestTorchReferenceImageNet(t *testing.T) {
 			for _, f := range [][2]string{{w, "params.safetensors"}, {x, "x.npy"}, {labels, "labels.npy"}} {
 				copyFile(t, f[0], filepath.Join(hd, f[1]))
 			}
-			cmd := exec.Command(bin)
-			cmd.Env = append(cmd.Environ(), "WRNC_HARNESS="+hd)
-			if out, err := cmd.CombinedOutput(); err != nil {
-				t.Fatalf("harness: %v\n%s", err, out)
+			harness := func(dir string) {
+				t.Helper()
+				cmd := exec.Command(bin)
+				cmd.Env = append(cmd.Environ(), "WRNC_HARNESS="+dir)
+				if out, err := cmd.CombinedOutput(); err != nil {
+					t.Fatalf("harness: %v\n%s", err, out)
+				}
+			}
+			harness(hd)
+			// Inference after the training forward pass (which moved the running
+			// statistics) equals inference of a net loaded with those statistics: the
+			// BNs folded into the weights are folded again when the statistics change.
+			again := t.TempDir()
+			for _, f := range [][2]string{{filepath.Join(hd, "trained.safetensors"), "params.safetensors"}, {x, "x.npy"}, {labels, "labels.npy"}} {
+				copyFile(t, f[0], filepath.Join(again, f[1]))
+			}
+			harness(again)
+			before, after, loaded := readNPY(t, filepath.Join(hd, "infer.npy")), readNPY(t, filepath.Join(hd, "infer-trained.npy")), readNPY(t, filepath.Join(again, "infer.npy"))
+			if e := relErr(after, f64s(loaded)); e > 1e-6 {
+				t.Errorf("inference after a training forward pass: relative error %.2e against a net loaded with its statistics (stale folded BNs?)", e)
+			}
+			if e := relErr(after, f64s(before)); e < 1e-3 {
+				t.Errorf("inference after a training forward pass is within %.2e of inference before it: the running statistics did not move", e)
 			}
 			want := filepath.Join(dir, "torch-step-"+device+".safetensors")
 			torch("step", "--weights", w, "--npy", x, "--labels", labels, "--out", want,

@@ -105,6 +105,37 @@ func BNInfer(name string, C int) (Entry, error) {
 	return entry(b, [3]int{ceil(C, threads), 1, 1}, false)
 }
 
+// BNFold emits nn.FoldBN for a conv of K output channels of per weights each: one thread
+// per weight writes wf = w*scale, scale = gamma/sqrt(runVar + 1e-5) of its channel (as
+// BNInfer computes it), and the first of each channel writes 1 and the bias beta -
+// runMean*scale into scale and shift, the Pre that loads the conv's output. Parameters:
+// gamma, beta, runMean, runVar, w, wf, scale, shift.
+func BNFold(name string, K, per int) (Entry, error) {
+	if K < 1 || per < 1 || K*per > 1<<30 {
+		return Entry{}, fmt.Errorf("ptx: kernel %s: folding %d channels of %d weights", name, K, per)
+	}
+	const threads = 256
+	params := []string{"gamma", "beta", "runMean", "runVar", "w", "wf", "scale", "shift"}
+	b := newBuilder(name, [3]int{threads, 1, 1}, params...)
+	ptrs := map[string]reg{}
+	for _, p := range params {
+		ptrs[p] = b.gptr(p)
+	}
+	i := b.mad(b.special("%ctaid.x"), u32(threads), b.special("%tid.x"))
+	b.ifThen(b.setp("lo", i, u32(K*per)), func() {
+		k := b.div(i, u32(per))
+		at := func(p string, idx reg) addr { return addr{base: b.elem(ptrs[p], idx, 4)} }
+		sd := b.unary(opSqrt, b.add(b.ld("global.nc", tF32, at("runVar", k)), f32(bnEps)))
+		sc := b.div(b.ld("global.nc", tF32, at("gamma", k)), sd)
+		b.st("global", tF32, at("wf", i), b.mul(b.ld("global.nc", tF32, at("w", i)), sc))
+		b.ifThen(b.setp("eq", b.rem(i, u32(per)), u32(0)), func() {
+			b.st("global", tF32, at("scale", k), b.mov(tF32, f32(1)))
+			b.st("global", tF32, at("shift", k), b.fma(b.neg(b.ld("global.nc", tF32, at("runMean", k))), sc, b.ld("global.nc", tF32, at("beta", k))))
+		})
+	})
+	return entry(b, [3]int{ceil(K*per, threads), 1, 1}, false)
+}
+
 // BNReLUBackward emits nn.BNReLUBackward for C channels of HW values, pre the Pre (with its
 // dropout) that the forward pass applied: one block per channel sums g and g*xhat (g = dz
 // through the dropout mask and the ReLU, xhat = (x-mean)*invstd; compensated sums), writes

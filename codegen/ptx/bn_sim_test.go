@@ -72,6 +72,35 @@ func TestBNInferSim(t *testing.T) {
 	}
 }
 
+func TestBNFoldSim(t *testing.T) {
+	for _, s := range [][2]int{{1, 1}, {3, 27}, {17, 9}, {64, 1}, {300, 5}} {
+		K, per := s[0], s[1]
+		t.Run(fmt.Sprintf("K%d_per%d", K, per), func(t *testing.T) {
+			r := newRand(350 + uint64(K*per))
+			d := newDevice(t)
+			gamma, beta := randF32(r, K, 0.5, 1.5), randF32(r, K, -0.5, 0.5)
+			rm, rv := randF32(r, K, -1, 1), randF32(r, K, 1e-4, 2)
+			w := randF32(r, K*per, -1, 1)
+			for name, v := range map[string][]float32{"gamma": gamma, "beta": beta, "runMean": rm, "runVar": rv, "w": w} {
+				d.f32(name, v)
+			}
+			d.poison("wf", K*per)
+			d.poison("scale", K)
+			d.poison("shift", K)
+			e, err := BNFold("bn_fold", K, per)
+			if err != nil {
+				t.Fatal(err)
+			}
+			d.launch(e, 1)
+			wf, one, bias := make([]float32, K*per), make([]float32, K), make([]float32, K)
+			nn.FoldBN(K, per, gamma, beta, rm, rv, w, wf, one, bias)
+			check(t, "wf", d.read("wf"), wf, 1e-5)
+			check(t, "scale", d.read("scale"), one, 0)
+			check(t, "shift", d.read("shift"), bias, 1e-5)
+		})
+	}
+}
+
 func TestBNReLUBackwardSim(t *testing.T) {
 	for i, s := range bnShapes {
 		for _, acc := range []bool{false, true} {

@@ -37,6 +37,7 @@ func sampleKernels() []build {
 	}
 	add("bn_train", func(n string) (Entry, error) { return BNTrain(n, 17, 35) })
 	add("bn_infer", func(n string) (Entry, error) { return BNInfer(n, 17) })
+	add("bn_fold", func(n string) (Entry, error) { return BNFold(n, 17, 27) })
 	add("bn_back", func(n string) (Entry, error) { return BNReLUBackward(n, 17, 35, Pre{On: true}, false) })
 	add("bn_back_drop_acc", func(n string) (Entry, error) { return BNReLUBackward(n, 8, 35, Pre{On: true, Drop: 0.3}, true) })
 	add("head_fwd", func(n string) (Entry, error) { return HeadForward(n, 17, 35, 10) })

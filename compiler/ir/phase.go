@@ -43,6 +43,10 @@ const (
 	SPoolBwd   StepKind = "pool-bwd"    // DY → DZ (gradient w.r.t. pre(X))
 	SAddFwd    StepKind = "addrelu-fwd" // Y = ReLU(BN(X) + Res, through ResPre when set)
 	SAddBwd    StepKind = "addrelu-bwd" // DY → DZ = DY where Y > 0 (the gradient of both BN outputs, or of the identity shortcut)
+	// SFold folds a BN's running statistics into the conv before it (inference): W = the
+	// conv's weights times the BN's scale, per output channel; Pre.Scale = 1 and Pre.Shift =
+	// the bias that is left (beta - runMean*scale), applied where the conv's output is loaded.
+	SFold StepKind = "bn-fold"
 )
 
 // Step is one kernel call of a phase, with the buffers it reads and writes.
@@ -77,6 +81,11 @@ type Step struct {
 	// weights: derive for the input gradient (a Winograd transform of the rotated,
 	// transposed kernel; im2row's transposed packing), not the forward pass.
 	Dgrad bool
+	// W is the derived buffer of a conv's weights with a BN folded in: written by bn-fold,
+	// read instead of the parameter by conv-fwd and by the weights step that transforms it.
+	W *Buffer
+	// Conv is bn-fold's conv, whose weights it folds the BN K into.
+	Conv *Kernel
 }
 
 // Name is the layer of the step, or its kind for a step of the whole network (sgd).
@@ -104,7 +113,7 @@ func (s *Step) Buffers() []*Buffer {
 			}
 		}
 	}
-	add(s.X, s.Y, s.Res, s.Pooled, s.DY, s.DZ, s.DX, s.Derived)
+	add(s.X, s.Y, s.Res, s.Pooled, s.DY, s.DZ, s.DX, s.Derived, s.W)
 	for _, b := range []*BNBuffers{s.Pre, s.ResPre} {
 		if b != nil {
 			add(b.Mean, b.Invstd, b.Scale, b.Shift)
@@ -124,9 +133,9 @@ type Phase struct {
 	Logits   *Buffer
 	Buffers  []*Buffer // every arena buffer, in order of first use, derived ones included
 	Peak     int       // arena floats at Batch, set by PlanMemory
-	// Prepare are the weights steps (set by Select) that make the derived buffers the
-	// phase reads: run after weights are loaded, and before a call when the weights have
-	// changed since they were made.
+	// Prepare are the steps that make the derived buffers the phase reads: the BN folds of
+	// inference (set by Schedule), then the weights steps (set by Select); run after weights
+	// are loaded, and before a call when the weights or statistics have changed since.
 	Prepare []*Step
 }
 
@@ -146,10 +155,12 @@ func (p *Program) Derived() []*Buffer {
 	var out []*Buffer
 	seen := map[*Buffer]bool{}
 	for _, ph := range p.Phases {
-		for _, st := range ph.Steps {
-			if b := st.Derived; b != nil && !seen[b] {
-				seen[b] = true
-				out = append(out, b)
+		for _, st := range append(append([]*Step(nil), ph.Steps...), ph.Prepare...) {
+			for _, b := range st.Buffers() {
+				if b.Derived && !seen[b] {
+					seen[b] = true
+					out = append(out, b)
+				}
 			}
 		}
 	}

@@ -104,7 +104,7 @@ func verifySteps(p *Program) error {
 var stepKernel = map[StepKind]KernelKind{
 	SBNTrain: KBN, SBNInfer: KBN, SBNReLUBwd: KBN, SConvFwd: KConv, SConvBwd: KConv, SWeights: KConv,
 	SHeadFwd: KHead, SHeadBwd: KHead, SLoss: KHead, SBNBwd: KBN,
-	SPoolFwd: KPool, SPoolBwd: KPool, SAddFwd: KAddReLU, SAddBwd: KAddReLU,
+	SPoolFwd: KPool, SPoolBwd: KPool, SAddFwd: KAddReLU, SAddBwd: KAddReLU, SFold: KBN,
 }
 
 func verifyStepShape(st *Step) error {
@@ -123,7 +123,7 @@ func verifyStepShape(st *Step) error {
 	need := map[StepKind][]*Buffer{
 		SConvFwd: {st.X, st.Y}, SConvBwd: {st.X, st.DY}, SBNReLUBwd: {st.X, st.DZ, st.DX},
 		SHeadFwd: {st.X, st.Y, st.Pooled}, SHeadBwd: {st.Pooled, st.DY, st.DZ}, SLoss: {st.Y, st.DY},
-		SBNTrain: {st.X}, SWeights: {st.Derived}, SBNBwd: {st.X, st.DZ, st.DX},
+		SBNTrain: {st.X}, SWeights: {st.Derived}, SBNBwd: {st.X, st.DZ, st.DX}, SFold: {st.W},
 		SPoolFwd: {st.X, st.Y}, SPoolBwd: {st.X, st.DY, st.DZ}, SAddFwd: {st.X, st.Res, st.Y}, SAddBwd: {st.Y, st.DY, st.DZ},
 	}[st.Kind]
 	for _, b := range need {
@@ -132,7 +132,7 @@ func verifyStepShape(st *Step) error {
 		}
 	}
 	if (st.Kind == SBNTrain || st.Kind == SBNInfer || st.Kind == SBNReLUBwd || st.Kind == SBNBwd || st.Kind == SPoolFwd ||
-		st.Kind == SPoolBwd || st.Kind == SAddFwd) && st.Pre == nil {
+		st.Kind == SPoolBwd || st.Kind == SAddFwd || st.Kind == SFold) && st.Pre == nil {
 		return fmt.Errorf("no BN buffers")
 	}
 	return nil

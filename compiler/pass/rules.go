@@ -200,6 +200,7 @@ func GPUConv(c contract.Conv, pass contract.Pass, precision string) contract.Sel
 var stepMethods = map[ir.StepKind]contract.Method{
 	ir.SBNTrain:   contract.BNBatchStats,
 	ir.SBNInfer:   contract.BNRunning,
+	ir.SFold:      contract.BNFold,
 	ir.SBNReLUBwd: contract.BNReLUBack,
 	ir.SHeadFwd:   contract.HeadDirect,
 	ir.SHeadBwd:   contract.HeadDirect,

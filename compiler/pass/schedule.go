@@ -17,12 +17,13 @@ func Schedule(p *ir.Program) error {
 	if p.Fused == nil {
 		return nil
 	}
-	train, err := schedulePhase(p, contract.Train, p.Batch, true)
+	train, err := schedulePhase(p, contract.Train, p.Batch, true, nil)
 	if err != nil {
 		return err
 	}
-	infer, _ := schedulePhase(p, contract.Infer, p.Batch, false)
-	infer1, _ := schedulePhase(p, contract.Infer1, 1, false)
+	folds := findFolds(p)
+	infer, _ := schedulePhase(p, contract.Infer, p.Batch, false, folds)
+	infer1, _ := schedulePhase(p, contract.Infer1, 1, false, folds)
 	step := &ir.Phase{Kind: contract.Step, Batch: p.Batch, Steps: []*ir.Step{{Kind: ir.SSGD, Layer: -1}}}
 	p.Phases = []*ir.Phase{train, infer, infer1, step}
 	return nil
@@ -39,10 +40,11 @@ type scheduler struct {
 	// which the add-ReLU's backward step writes.
 	plain   map[*ir.Kernel]*ir.Buffer
 	written map[*ir.Buffer]bool
+	folds   *folds // inference: the BNs folded into the conv before them, or nil
 }
 
-func schedulePhase(p *ir.Program, kind contract.Phase, batch int, train bool) (*ir.Phase, error) {
-	s := &scheduler{p: p, ph: &ir.Phase{Kind: kind, Batch: batch}, val: map[int]*ir.Buffer{},
+func schedulePhase(p *ir.Program, kind contract.Phase, batch int, train bool, f *folds) (*ir.Phase, error) {
+	s := &scheduler{p: p, ph: &ir.Phase{Kind: kind, Batch: batch}, val: map[int]*ir.Buffer{}, folds: f,
 		bn: map[*ir.Kernel]*ir.BNBuffers{}, grad: map[int]*ir.Buffer{}, dz: map[*ir.Kernel]*ir.Buffer{},
 		plain: map[*ir.Kernel]*ir.Buffer{}, written: map[*ir.Buffer]bool{}}
 	// Training keeps its own copy of the input, which the backward pass reads again.
@@ -79,6 +81,9 @@ func (s *scheduler) bnBuffers(k *ir.Kernel) *ir.BNBuffers {
 	if k == nil {
 		return nil
 	}
+	if f := s.folds.of(k); f != nil {
+		return f.Pre
+	}
 	if b := s.bn[k]; b != nil {
 		return b
 	}
@@ -94,6 +99,9 @@ func (s *scheduler) add(st *ir.Step) { s.ph.Steps = append(s.ph.Steps, st) }
 func (s *scheduler) forward(i int, k *ir.Kernel, train bool) {
 	switch k.Kind {
 	case ir.KBN:
+		if s.folds.of(k) != nil {
+			return // its fold prepares the phase
+		}
 		kind := ir.SBNInfer
 		if train {
 			kind = ir.SBNTrain
@@ -101,6 +109,10 @@ func (s *scheduler) forward(i int, k *ir.Kernel, train bool) {
 		s.add(&ir.Step{Kind: kind, K: k, Layer: i, X: s.value(k.In), Pre: s.bnBuffers(k)})
 	case ir.KConv:
 		st := &ir.Step{Kind: ir.SConvFwd, K: k, Layer: i, X: s.value(k.In), Y: s.value(k.Out), Pre: s.bnBuffers(k.Pre)}
+		if f := s.folds.into(k); f != nil {
+			st.W = f.W
+			s.ph.Prepare = append(s.ph.Prepare, f)
+		}
 		if train {
 			st.Drop, st.DropSeed = k.Drop, s.index(k.Pre)
 		}
@@ -272,4 +284,75 @@ func (s *scheduler) consumerDrop(bn *ir.Kernel) (float64, error) {
 		drop, seen = k.Drop, true
 	}
 	return drop, nil
+}
+
+// folds are the BNs of inference folded into the conv before them, each with its bn-fold
+// step, one for every inference phase (they make the same derived buffers).
+type folds struct {
+	byBN, byConv map[*ir.Kernel]*ir.Step
+}
+
+// findFolds finds the BNs that inference folds into the conv that stores their input: the
+// imagenet family's, whose convolutions are each followed by a BN. A BN folds when its
+// input is a conv's output with no residual added on store, and every kernel that reads
+// that value reads it through the BN (as what it loads, or as an add-ReLU's shortcut), so
+// that nothing needs the value before the BN. The cifar family's BNs mostly normalize the
+// sum of a residual add, which no conv stores alone, and are not folded.
+func findFolds(p *ir.Program) *folds {
+	f := &folds{byBN: map[*ir.Kernel]*ir.Step{}, byConv: map[*ir.Kernel]*ir.Step{}}
+	if p.Family != ir.ImageNet {
+		return f
+	}
+	producer := map[int]*ir.Kernel{}
+	for _, k := range p.Fused {
+		if k.Kind != ir.KBN {
+			producer[k.Out] = k
+		}
+	}
+	params := p.ParamMap()
+	for _, bn := range p.Fused {
+		conv := producer[bn.In]
+		if bn.Kind != ir.KBN || conv == nil || conv.Kind != ir.KConv || conv.Res >= 0 || !readThrough(p, bn) {
+			continue
+		}
+		c := p.Values[bn.In].Shape[0]
+		mk := func(what string) *ir.Buffer { return &ir.Buffer{Name: bn.Name + "." + what, Fixed: c, Derived: true} }
+		st := &ir.Step{Kind: ir.SFold, K: bn, Conv: conv, Layer: -1,
+			W:   &ir.Buffer{Name: conv.Name + ".folded", Fixed: params[conv.Op.Params[0]].Size(), Derived: true},
+			Pre: &ir.BNBuffers{Scale: mk("one"), Shift: mk("bias")}}
+		f.byBN[bn], f.byConv[conv] = st, st
+	}
+	return f
+}
+
+// readThrough reports whether every kernel that reads BN kernel bn's input reads it
+// through bn: loads it through bn, or adds it as a shortcut through bn (an add-ReLU's).
+func readThrough(p *ir.Program, bn *ir.Kernel) bool {
+	v := bn.In
+	for _, k := range p.Fused {
+		switch {
+		case k == bn:
+		case k.In == v && (k.Kind == ir.KBN || k.Pre != bn):
+			return false
+		case (k.Kind == ir.KConv || k.Kind == ir.KAddReLU) && k.Res == v && (k.Kind == ir.KConv || k.ResPre != bn):
+			return false
+		}
+	}
+	return true
+}
+
+// of is the fold of BN kernel k, or nil.
+func (f *folds) of(k *ir.Kernel) *ir.Step {
+	if f == nil {
+		return nil
+	}
+	return f.byBN[k]
+}
+
+// into is the fold into conv kernel k, or nil.
+func (f *folds) into(k *ir.Kernel) *ir.Step {
+	if f == nil {
+		return nil
+	}
+	return f.byConv[k]
 }

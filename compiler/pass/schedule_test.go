@@ -155,3 +155,67 @@ func TestPlanMemory(t *testing.T) {
 func overlaps(a, b *ir.Buffer, n int) bool {
 	return a.Offset < b.Offset+b.Size(n) && b.Offset < a.Offset+a.Size(n)
 }
+
+// TestScheduleFolds checks that inference folds every BN of an imagenet-family network
+// into the conv before it: no bn-infer step is left, every conv reads its folded weights,
+// every phase's prepare list starts with the folds (the same steps for both inference
+// phases, before the transforms of the folded weights), and training is untouched; the
+// cifar family folds nothing.
+func TestScheduleFolds(t *testing.T) {
+	p := lower(t, "model WRN-18-0.5 {\n family imagenet\n input 3x64x64\n classes 6\n batch 4\n}")
+	if err := pass.Default.Execute(p); err != nil {
+		t.Fatal(err)
+	}
+	bns := 0
+	for _, k := range p.Fused {
+		if k.Kind == ir.KBN {
+			bns++
+		}
+	}
+	if bns < 20 {
+		t.Fatalf("%d BN kernels in WRN-18", bns)
+	}
+	infer := p.Phase(contract.Infer)
+	for _, ph := range p.Phases {
+		var folds []*ir.Step
+		for i, st := range ph.Prepare {
+			if st.Kind == ir.SFold {
+				if i != len(folds) {
+					t.Errorf("phase %s: fold %s after a transform", ph.Kind, st.Name())
+				}
+				folds = append(folds, st)
+			}
+		}
+		inference := ph.Kind == contract.Infer || ph.Kind == contract.Infer1
+		if want := map[bool]int{true: bns}[inference]; len(folds) != want {
+			t.Errorf("phase %s: %d folds, want %d", ph.Kind, len(folds), want)
+		}
+		if inference && ph != infer && !cmp.Equal(folds, infer.Prepare[:len(folds)]) {
+			t.Errorf("phase %s folds with steps of its own", ph.Kind)
+		}
+		for _, st := range ph.Steps {
+			if inference && st.Kind == ir.SBNInfer {
+				t.Errorf("phase %s: %s is not folded", ph.Kind, st.Name())
+			}
+			if st.Kind == ir.SConvFwd && (st.W != nil) != inference {
+				t.Errorf("phase %s: %s reads folded weights: %t", ph.Kind, st.Name(), st.W != nil)
+			}
+		}
+		for _, st := range ph.Prepare {
+			if st.Kind == ir.SWeights && (st.W != nil) != inference {
+				t.Errorf("phase %s: %s transforms folded weights: %t", ph.Kind, st.Name(), st.W != nil)
+			}
+		}
+	}
+	c := lower(t, "model WRN-16-2 {\n input 3x32x32\n}")
+	if err := pass.Default.Execute(c); err != nil {
+		t.Fatal(err)
+	}
+	for _, ph := range c.Phases {
+		for _, st := range append(append([]*ir.Step(nil), ph.Prepare...), ph.Steps...) {
+			if st.Kind == ir.SFold || st.W != nil {
+				t.Errorf("cifar family: phase %s: %s %s folds", ph.Kind, st.Kind, st.Name())
+			}
+		}
+	}
+}

@@ -29,7 +29,14 @@ func Select(p *ir.Program) error {
 		}
 	}
 	for _, ph := range p.Phases {
-		ph.Prepare = s.prepare(ph)
+		var folds []*ir.Step
+		for _, st := range ph.Prepare {
+			if st.Kind == ir.SFold {
+				st.Sel = contract.Selection{Method: stepMethods[ir.SFold]}
+				folds = append(folds, st)
+			}
+		}
+		ph.Prepare = append(folds, s.prepare(ph)...)
 	}
 	if train, step := p.Phase(contract.Train), p.Phase(contract.Step); train != nil && step != nil {
 		step.Steps = append(step.Steps[:1:1], train.Prepare...)
@@ -41,6 +48,7 @@ type derivedKey struct {
 	conv  *ir.Kernel
 	sel   contract.Selection
 	dgrad bool
+	src   *ir.Buffer // folded weights transformed instead of the conv's own
 }
 
 type selector struct {
@@ -57,7 +65,7 @@ func (s *selector) step(ph *ir.Phase, st *ir.Step) error {
 			st.Sel = t
 		}
 		st.GPU, _ = selectConv(gpuConvRules, q)
-		st.Derived = s.derive(st.K, st.Sel, false)
+		st.Derived = s.derive(st.K, st.Sel, false, st.W)
 	case ir.SConvBwd:
 		q := convQuery{c: s.p.Conv(st.K), pass: contract.Wgrad, batch: ph.Batch, precision: s.p.Precision}
 		st.WSel, _ = selectConv(cpuConvRules, q)
@@ -66,7 +74,7 @@ func (s *selector) step(ph *ir.Phase, st *ir.Step) error {
 			q.pass = contract.Dgrad
 			st.Sel, _ = selectConv(cpuConvRules, q)
 			st.GPU, _ = selectConv(gpuConvRules, q)
-			st.Derived = s.derive(st.K, st.Sel, true)
+			st.Derived = s.derive(st.K, st.Sel, true, nil)
 		}
 		if st.DZ != nil && pairedBackward(st.Sel.Method) != pairedBackward(st.WSel.Method) {
 			return fmt.Errorf("input gradient by %s but weight gradient by %s: no kernel computes that pair", st.Sel, st.WSel)
@@ -98,8 +106,9 @@ func pairedBackward(m contract.Method) bool {
 }
 
 // derive returns the derived buffer that sel reads for conv k (nil when it reads the
-// weights as they are), declaring it and its weights step on first use.
-func (s *selector) derive(k *ir.Kernel, sel contract.Selection, dgrad bool) *ir.Buffer {
+// weights as they are), declaring it and its weights step on first use: made from src,
+// the weights with a BN folded in, when not nil, else from the conv's weights.
+func (s *selector) derive(k *ir.Kernel, sel contract.Selection, dgrad bool, src *ir.Buffer) *ir.Buffer {
 	c := s.p.Conv(k)
 	var size int
 	var name string
@@ -119,12 +128,15 @@ func (s *selector) derive(k *ir.Kernel, sel contract.Selection, dgrad bool) *ir.
 	if dgrad {
 		name += ".dgrad"
 	}
-	key := derivedKey{conv: k, sel: sel, dgrad: dgrad}
+	if src != nil {
+		name += ".folded"
+	}
+	key := derivedKey{conv: k, sel: sel, dgrad: dgrad, src: src}
 	if w := s.derived[key]; w != nil {
 		return w.Derived
 	}
 	b := &ir.Buffer{Name: name, Fixed: size, Derived: true}
-	s.derived[key] = &ir.Step{Kind: ir.SWeights, K: k, Layer: -1, Derived: b, Dgrad: dgrad, Sel: how}
+	s.derived[key] = &ir.Step{Kind: ir.SWeights, K: k, Layer: -1, Derived: b, Dgrad: dgrad, Sel: how, W: src}
 	return b
 }
 

@@ -37,6 +37,7 @@ const (
 	// The other steps.
 	BNBatchStats Method = "bn-batch-stats" // training BN: batch statistics, running averages
 	BNRunning    Method = "bn-running"     // inference BN: scale and shift from running statistics
+	BNFold       Method = "bn-fold"        // inference BN folded into the conv before it: scaled weights, a bias
 	BNReLUBack   Method = "bnrelu-backward"
 	BNBack       Method = "bn-backward"      // BN backward without a ReLU (post-activation blocks)
 	MaxPool      Method = "max-pool"         // max pool through a BN-ReLU, forward or backward

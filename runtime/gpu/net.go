@@ -25,8 +25,9 @@ type Net struct {
 	labels []float32 // the labels as int32 bits
 	err    error
 
-	uploaded bool // the device holds the State's tensors
-	newer    bool // the device's tensors have changed since the host's were copied
+	uploaded bool   // the device holds the State's tensors
+	newer    bool   // the device's tensors have changed since the host's were copied
+	folded   uint64 // State.Step+1 when Program.Fold last ran on the current tensors, 0 for stale
 	count    model.Counters
 }
 
@@ -95,7 +96,16 @@ func (g *Net) upload(s *model.State) {
 		g.write(Params, 0, s.Params)
 		g.write(Stats, 0, s.Stats)
 		g.write(Momentum, 0, s.Momentum)
-		g.uploaded, g.newer = g.err == nil, false
+		g.uploaded, g.newer, g.folded = g.err == nil, false, 0
+	}
+}
+
+// fold runs the BN folds of inference unless they were made from the current weights and
+// statistics.
+func (g *Net) fold(s *model.State) {
+	if g.folded != s.Step+1 {
+		g.run(call{s: s}, g.prog.Fold)
+		g.folded = s.Step + 1
 	}
 }
 
@@ -235,7 +245,7 @@ func (g *Net) TrainForward(s *model.State, n int, x []float32) ([]float32, error
 	g.upload(s)
 	g.write(Input, 0, x[:n*g.imageSize()])
 	g.run(call{n: n, s: s}, g.prog.TrainForward)
-	g.newer = true // the running statistics
+	g.newer, g.folded = true, 0 // the running statistics
 	return g.out(n, g.prog.TrainLogits)
 }
 
@@ -260,6 +270,7 @@ func (g *Net) Infer(s *model.State, n int, x []float32) ([]float32, error) {
 	}
 	g.upload(s)
 	g.write(Input, 0, x[:n*g.imageSize()])
+	g.fold(s)
 	g.run(call{n: n, s: s}, g.prog.Infer)
 	return g.out(n, g.prog.InferLogits)
 }
@@ -271,6 +282,7 @@ func (g *Net) Infer1(s *model.State, x []float32) ([]float32, error) {
 	}
 	g.upload(s)
 	g.write(Input, 0, x[:g.imageSize()])
+	g.fold(s)
 	g.run(call{n: 1, s: s}, g.prog.Infer1)
 	return g.out(1, g.prog.Infer1Logits)
 }

@@ -54,6 +54,9 @@ type Program struct {
 	// TrainStep is the whole training step: forward, loss, backward, SGD update.
 	TrainStep     []Launch
 	Infer, Infer1 []Launch
+	// Fold folds the BNs of inference into the weights (into the arena's shared region):
+	// run before inference whenever the weights or running statistics changed.
+	Fold []Launch
 	// Arena offsets of the logits of each plan, and of the training plan's d loss / d
 	// logits, in float32s.
 	TrainLogits, InferLogits, Infer1Logits, TrainDLogits int64

@@ -133,8 +133,8 @@ type State struct {
 	// not change Grads[:lo].
 	GradsReady func(lo int)
 
-	// Prepared[ph] is Step+1 as of the last time the derived buffers (transformed weights)
-	// that phase ph reads were made, 0 for never.
+	// Prepared[ph] is Step+1 as of the last time the derived buffers (transformed weights,
+	// BNs folded into weights) that phase ph reads were made, 0 for never or stale.
 	Prepared [contract.NumPhases]uint64
 }
 

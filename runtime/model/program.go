@@ -102,6 +102,7 @@ func (c cpuNet) TrainForward(s *State, n int, x []float32) ([]float32, error) {
 	}
 	c.prepare(s, contract.Train)
 	y := c.p.TrainForward(s, n, x)
+	s.statsChanged()
 	return y, c.fault(s)
 }
 
@@ -169,4 +170,10 @@ func CheckCall(sp *Spec, n int, x []float32) error {
 		return fmt.Errorf("%s: %d input values for %d images of %d", sp.Name, len(x), n, d)
 	}
 	return nil
+}
+
+// statsChanged marks the derived buffers of inference stale after the running statistics
+// changed (a training forward pass): inference folds them into its weights.
+func (s *State) statsChanged() {
+	s.Prepared[contract.Infer], s.Prepared[contract.Infer1] = 0, 0
 }

@@ -43,6 +43,7 @@ func TestNoAllocs(t *testing.T) {
 	sgd := SGDArgs{LR: 1e-3, Momentum: 0.9, WeightDecay: 5e-4, Nesterov: true}
 	mp := Pool{C: c.C, H: c.H, W: c.W, R: 3, S: 2, P: 1, OH: c.OH, OW: c.OW}
 	ppre := &Pre{Scale: pre.Scale, Shift: pre.Shift}
+	fg, fv := randF32(r, 32, 0.5, 1.5), randF32(r, 32, 0.5, 2) // a BN folded into the weights
 	my, mdy := make([]float32, n*mp.C*mp.OH*mp.OW), randF32(r, n*mp.C*mp.OH*mp.OW, -1, 1)
 	az := make([]float32, len(x))
 	for _, k := range []struct {
@@ -55,6 +56,7 @@ func TestNoAllocs(t *testing.T) {
 		{"Im2colBackward dz", func() { Im2colBackward(ctx, n, &c, x, w, pre, dy, nil, dz, true) }},
 		{"RowWeights", func() { RowWeights(ctx, &c, w, wp) }},
 		{"RowWeightsT", func() { RowWeightsT(ctx, &c, w, wk) }},
+		{"RowWeightsFolded", func() { RowWeightsFolded(ctx, &c, fg[:c.K], fv[:c.K], w, wp) }},
 		{"Im2rowForward", func() { Im2rowForward(ctx, n, &c, x, wp, pre, y, y) }},
 		{"Im2rowBackward", func() { Im2rowBackward(ctx, n, &c, x, wk, pre, dy, dw, dz, true) }},
 		{"PointwiseForward", func() { PointwiseForward(ctx, n, &pw, x, w[:pw.K*pw.C], nil, nil, ypw) }},
@@ -63,6 +65,7 @@ func TestNoAllocs(t *testing.T) {
 		{"WinogradWeights F2", func() { WinogradWeights(ctx, &wc, 2, false, ww, u2) }},
 		{"WinogradWeights F4", func() { WinogradWeights(ctx, &wc, 4, false, ww, u4) }},
 		{"WinogradWeights F4 dgrad", func() { WinogradWeights(ctx, &wc, 4, true, ww, u4d) }},
+		{"WinogradWeightsFolded F4", func() { WinogradWeightsFolded(ctx, &wc, 4, fg[:wc.K], fv[:wc.K], ww, u4) }},
 		{"WinogradForward F2", func() { WinogradForward(ctx, n, &wc, 2, wx, u2, wpre, wy, wy) }},
 		{"WinogradForward F4", func() { WinogradForward(ctx, n, &wc, 4, wx, u4, wpre, wy, wy) }},
 		{"WinogradForward F4 n=1", func() { WinogradForward(ctx, 1, &wc, 4, wx, u4, wpre, nil, wy) }},

@@ -82,3 +82,34 @@ func BNInfer(C int, gamma, beta, runMean, runVar, scale, shift []float32) {
 		shift[ch] = float32(float64(beta[ch]) - float64(runMean[ch])*sc)
 	}
 }
+
+// FoldBN folds a BN, from its running statistics, into the conv before it: with scale =
+// gamma/sqrt(runVar+eps) (in float64, as BNInfer), wf = w times scale per output channel (w
+// and wf hold K rows of per weights), one = 1 and bias = beta - runMean*scale, so that
+// conv(x, wf) + bias is BN(conv(x, w)), and the conv's output is loaded through the Pre
+// {one, bias}. K, per >= 1; gamma, beta, runMean, runVar, one and bias hold K values. wf
+// may be nil where the folded weights are only transformed (WinogradWeightsFolded,
+// RowWeightsFolded scale as they transform).
+func FoldBN(K, per int, gamma, beta, runMean, runVar, w, wf, one, bias []float32) {
+	for k := 0; k < K; k++ {
+		sc := foldScale(gamma, runVar, k)
+		if wf != nil {
+			scaleRow(wf[k*per:(k+1)*per], w[k*per:(k+1)*per], sc)
+		}
+		one[k] = 1
+		bias[k] = float32(float64(beta[k]) - float64(runMean[k])*sc)
+	}
+}
+
+// foldScale is the scale of channel k of a BN folded into the conv before it, in float64.
+func foldScale(gamma, runVar []float32, k int) float64 {
+	return float64(gamma[k]) / math.Sqrt(float64(runVar[k])+bnEps)
+}
+
+// scaleRow writes dst = src*sc, each rounded once to float32: the folded weights of one
+// output channel.
+func scaleRow(dst, src []float32, sc float64) {
+	for i, v := range src[:len(dst)] {
+		dst[i] = float32(float64(v) * sc)
+	}
+}

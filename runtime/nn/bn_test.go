@@ -2,9 +2,11 @@ package nn
 
 import (
 	"fmt"
-	"github.com/wrnc/wrnc/testdata/ref"
 	"math"
 	"testing"
+
+	"github.com/wrnc/wrnc/runtime/contract"
+	"github.com/wrnc/wrnc/testdata/ref"
 )
 
 type bnCase struct {
@@ -232,5 +234,69 @@ func TestBNBackwardIsBNReLUUnclipped(t *testing.T) {
 				t.Errorf("acc=%v: %s[%d] = %v, BNReLUBackward's %v", acc, c.name, j, c.b[j], c.a[j])
 			}
 		}
+	}
+}
+
+// TestFoldBN checks that a conv row of folded weights plus the bias is the BN of the row's
+// output, against float64 on random inputs: sum(wf*x) + bias = gamma*(sum(w*x) -
+// runMean)/sqrt(runVar+eps) + beta, and that the Pre scale is 1.
+func TestFoldBN(t *testing.T) {
+	for _, s := range [][2]int{{1, 1}, {3, 27}, {17, 9}, {64, 256}} {
+		K, per := s[0], s[1]
+		r := newRand(uint64(900 + K))
+		bn := randBN(uint64(910+K), K)
+		w, x := randF32(r, K*per, -1, 1), randF32(r, per, -1, 1)
+		wf, one, bias := make([]float32, K*per), make([]float32, K), make([]float32, K)
+		FoldBN(K, per, bn.gamma, bn.beta, bn.runMean, bn.runVar, w, wf, one, bias)
+		for k := 0; k < K; k++ {
+			var y, yf float64
+			for i := 0; i < per; i++ {
+				y += float64(w[k*per+i]) * float64(x[i])
+				yf += float64(wf[k*per+i]) * float64(x[i])
+			}
+			want := float64(bn.gamma[k])*(y-float64(bn.runMean[k]))/math.Sqrt(float64(bn.runVar[k])+bnEps) + float64(bn.beta[k])
+			got := yf + float64(bias[k])
+			if math.Abs(got-want) > 1e-5*(1+math.Abs(want)) || one[k] != 1 {
+				t.Errorf("K=%d per=%d channel %d: folded %g, BN %g (scale %g)", K, per, k, got, want, one[k])
+			}
+		}
+	}
+}
+
+// TestFoldedTransforms checks that the transforms that fold a BN as they go equal, bit for
+// bit, the plain transforms of FoldBN's folded weights, for output channel counts that fill
+// part of a 16-channel panel, on several threads.
+func TestFoldedTransforms(t *testing.T) {
+	ctx := newTestCtx(t, 2, 0)
+	for _, c := range []Conv{
+		{C: 5, H: 6, W: 6, K: 19, R: 3, S: 1, P: 1, OH: 6, OW: 6},
+		{C: 16, H: 8, W: 8, K: 32, R: 3, S: 1, P: 1, OH: 8, OW: 8},
+	} {
+		r := newRand(uint64(930 + c.K))
+		bn := randBN(uint64(940+c.K), c.K)
+		per := c.C * c.R * c.R
+		w := randF32(r, c.K*per, -1, 1)
+		wf, one, bias := make([]float32, len(w)), make([]float32, c.K), make([]float32, c.K)
+		FoldBN(c.K, per, bn.gamma, bn.beta, bn.runMean, bn.runVar, w, wf, one, bias)
+		same := func(what string, want, got []float32) {
+			t.Helper()
+			for i := range want {
+				if math.Float32bits(want[i]) != math.Float32bits(got[i]) {
+					t.Fatalf("C=%d K=%d: %s differs at %d: %g, folded as it goes %g", c.C, c.K, what, i, want[i], got[i])
+				}
+			}
+		}
+		for _, m := range []int{2, 4} {
+			n := contract.WinogradWeightsLen(&c, m, false)
+			want, got := make([]float32, n), randF32(r, n, -1, 1)
+			WinogradWeights(ctx, &c, m, false, wf, want)
+			WinogradWeightsFolded(ctx, &c, m, bn.gamma, bn.runVar, w, got)
+			same(fmt.Sprintf("F(%d) transform", m), want, got)
+		}
+		n := contract.RowWeightsLen(&c, false)
+		want, got := make([]float32, n), randF32(r, n, -1, 1)
+		RowWeights(ctx, &c, wf, want)
+		RowWeightsFolded(ctx, &c, bn.gamma, bn.runVar, w, got)
+		same("im2row packing", want, got)
 	}
 }

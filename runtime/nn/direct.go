@@ -130,16 +130,24 @@ func (s *rowShape) zRows(c *Conv) int { return (s.rows-1)*c.S + c.R }
 // rowWeights writes wp, the weights of output panels [p0, p1) (16 channels each) packed
 // as the GEMM's B (d x K): wp[k/16][(i*R+j)*cp + c][k%16] = w[k][c][i][j], zero for
 // padding channels.
-func rowWeights(s *rowShape, c *Conv, w, wp []float32, p0, p1 int) {
+func rowWeights(s *rowShape, c *Conv, w, wp []float32, p0, p1 int, gamma, runVar []float32) {
 	rr := c.R * c.R
 	for p := p0; p < p1; p++ {
 		panel := wp[p*s.d*16 : (p+1)*s.d*16]
 		clear(panel)
-		for ch := 0; ch < c.C; ch++ {
-			for ij := 0; ij < rr; ij++ {
-				out := panel[(ij*s.cp+ch)*16 : (ij*s.cp+ch+1)*16]
-				for q := range min(16, c.K-p*16) {
-					out[q] = w[((p*16+q)*c.C+ch)*rr+ij]
+		for q := range min(16, c.K-p*16) {
+			k := p*16 + q
+			sc := 1.0
+			if gamma != nil {
+				sc = foldScale(gamma, runVar, k)
+			}
+			for ch := 0; ch < c.C; ch++ {
+				for ij := 0; ij < rr; ij++ {
+					v := w[(k*c.C+ch)*rr+ij]
+					if gamma != nil {
+						v = float32(float64(v) * sc)
+					}
+					panel[(ij*s.cp+ch)*16+q] = v
 				}
 			}
 		}
@@ -174,6 +182,16 @@ func RowWeights(ctx *Ctx, c *Conv, w, wp []float32) {
 	ctx.rc, ctx.wt = rowCall{}, winoWT{}
 }
 
+// RowWeightsFolded is RowWeights of the weights with a BN folded in (FoldBN's wf, without
+// writing it): output channel k of w scaled by gamma[k]/sqrt(runVar[k]+eps), rounded as
+// FoldBN rounds it, then packed.
+func RowWeightsFolded(ctx *Ctx, c *Conv, gamma, runVar, w, wp []float32) {
+	ctx.rc = rowCall{s: rowDepths(c), c: *c}
+	ctx.wt = winoWT{w: w, u: wp, gamma: gamma, runVar: runVar}
+	ctx.pool.For(ctx.rc.s.kp/16, ctx.rowWeightsBody)
+	ctx.rc, ctx.wt = rowCall{}, winoWT{}
+}
+
 // Im2rowForward computes y[n,K,OH,OW] = conv(pre(x), w), plus res when res != nil, by
 // im2row on channel-blocked input and GEMM, with wp the packed weights RowWeights made
 // from w. For convolutions with at least 8 input channels (fewer waste most of each
@@ -200,7 +218,7 @@ func Im2rowForward(ctx *Ctx, n int, c *Conv, x, wp []float32, pre *Pre, res, y [
 // rowWeightsChannels packs the weights of output panels [lo, hi) for RowWeights.
 func (ctx *Ctx) rowWeightsChannels(lo, hi int) {
 	rc := &ctx.rc
-	rowWeights(&rc.s, &rc.c, ctx.wt.w, ctx.wt.u, lo, hi)
+	rowWeights(&rc.s, &rc.c, ctx.wt.w, ctx.wt.u, lo, hi, ctx.wt.gamma, ctx.wt.runVar)
 }
 
 // rowChunks runs items [lo, hi) on thread t: item q is block q%kb of output panels of

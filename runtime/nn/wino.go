@@ -162,7 +162,7 @@ func winoG(m int) [][3]float64 {
 // and rounded once. w is the conv's [K, C, 3, 3] weights. For the forward pass g =
 // w[k][c]; for the input gradient (dgrad: input dy, K channels; output dz, C channels) g
 // is w[c][k] rotated by 180 degrees. The panels' entries of padding channels are zeroed.
-func winoWeights(s *winoShape, w []float32, C, K int, dgrad bool, u []float32, k0, k1 int) {
+func winoWeights(s *winoShape, w []float32, C, K int, dgrad bool, u []float32, k0, k1 int, gamma, runVar []float32) {
 	cin, kout := C, K
 	if dgrad {
 		cin, kout = K, C
@@ -172,6 +172,7 @@ func winoWeights(s *winoShape, w []float32, C, K int, dgrad bool, u []float32, k
 	// lines (u[t][panel][c][:]). The 16 kernels are read as 16 sequential streams (w[k][c]
 	// over c, forward) or one (w[c][kp0:kp0+16], dgrad).
 	var tile [36][16]float32
+	var folded [9]float32
 	stride := s.cp * s.kp
 	for kp0 := k0 &^ 15; kp0 < k1; kp0 += 16 {
 		q0, q1 := max(kp0, k0)-kp0, min(kp0+16, k1, kout)-kp0
@@ -190,7 +191,12 @@ func winoWeights(s *winoShape, w []float32, C, K int, dgrad bool, u []float32, k
 				if dgrad {
 					winoKernel(s.m, w[(c*C+kp0+q)*9:(c*C+kp0+q)*9+9], true, &tile, q)
 				} else {
-					winoKernel(s.m, w[((kp0+q)*C+c)*9:((kp0+q)*C+c)*9+9], false, &tile, q)
+					src := w[((kp0+q)*C+c)*9 : ((kp0+q)*C+c)*9+9]
+					if gamma != nil {
+						scaleRow(folded[:], src, foldScale(gamma, runVar, kp0+q))
+						src = folded[:]
+					}
+					winoKernel(s.m, src, false, &tile, q)
 				}
 			}
 			for t := 0; t < s.t; t++ {
@@ -281,6 +287,15 @@ func WinogradWeights(ctx *Ctx, c *Conv, m int, dgrad bool, w, u []float32) {
 	ctx.wt = winoWT{}
 }
 
+// WinogradWeightsFolded is WinogradWeights for the forward pass of the weights with a BN
+// folded in (FoldBN's wf, without writing it): output channel k of w scaled by
+// gamma[k]/sqrt(runVar[k]+eps), rounded as FoldBN rounds it, then transformed.
+func WinogradWeightsFolded(ctx *Ctx, c *Conv, m int, gamma, runVar, w, u []float32) {
+	ctx.wt = winoWT{s: newWinoShape(c, m), w: w, c: c.C, k: c.K, u: u, gamma: gamma, runVar: runVar}
+	ctx.pool.For((c.K+15)/16, ctx.winoWeightsBody)
+	ctx.wt = winoWT{}
+}
+
 // dgradConv is the convolution that computes the input gradient of the 3x3 stride-1 pad-1
 // conv c: dy (K channels) to dz (C channels), same size.
 func dgradConv(c *Conv) Conv {
@@ -294,11 +309,13 @@ type winoWT struct {
 	c, k  int
 	dgrad bool
 	u     []float32
+	// gamma and runVar, when set, are the BN folded into the forward weights.
+	gamma, runVar []float32
 }
 
 // winoWeightsChannels transforms the weights of output panels [lo, hi) (16 channels
 // each).
 func (ctx *Ctx) winoWeightsChannels(lo, hi int) {
 	t := &ctx.wt
-	winoWeights(&t.s, t.w, t.c, t.k, t.dgrad, t.u, lo*16, hi*16)
+	winoWeights(&t.s, t.w, t.c, t.k, t.dgrad, t.u, lo*16, hi*16, t.gamma, t.runVar)
 }

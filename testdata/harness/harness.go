@@ -123,6 +123,28 @@ func harness(dir string) error {
 	if err := ckpt.Write(filepath.Join(dir, "out.safetensors"), out, nil); err != nil {
 		return err
 	}
+	// Inference after the training forward pass changed the running statistics (the
+	// weights as they were): inference folds the statistics into the weights, which must
+	// be made again. trained.safetensors holds those weights and statistics, for a second
+	// run to compare with.
+	y, err = nt.Infer(s, n, x)
+	if err != nil {
+		return err
+	}
+	if err := save("infer-trained.npy", y, n, F); err != nil {
+		return err
+	}
+	var trained []ckpt.Tensor
+	for _, p := range sp.Params {
+		src := s.Stats
+		if p.Trainable() {
+			src = s.Params
+		}
+		trained = append(trained, ckpt.Tensor{Name: p.Name, Shape: p.Shape, Data: append([]float32(nil), src[p.Offset:p.Offset+p.Size()]...)})
+	}
+	if err := ckpt.Write(filepath.Join(dir, "trained.safetensors"), trained, nil); err != nil {
+		return err
+	}
 	// One compiled training step at the same step number (the same dropout masks) from
 	// the same weights: the SGD update of the gradients above, the first of its run.
 	r := sp.Recipe
