@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -226,12 +227,12 @@ func TestSignalsStopCleanly(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and trains a binary")
 	}
-	// Steps of tens of milliseconds, so that a second SIGINT sent soon after the first
-	// comes while the step the first one waits for is still running.
-	bin := compileBinary(t, "model WRN-10-2 {\n input 1x32x32\n classes 3\n batch 64\n}\ntrain {\n epochs 100\n augment none\n normalize scale\n}")
+	// Steps of hundreds of milliseconds, so that a second SIGINT sent once the run took
+	// the first comes while the step the first one waits for is still running.
+	bin := compileBinary(t, "model WRN-10-4 {\n input 1x32x32\n classes 3\n batch 64\n}\ntrain {\n epochs 100\n augment none\n normalize scale\n}")
 	data := t.TempDir()
 	rng := rand.New(rand.NewPCG(5, 6))
-	writeIDX(t, data, "train", 320, 32, rng)
+	writeIDX(t, data, "train", 192, 32, rng)
 	writeIDX(t, data, "t10k", 30, 32, rng)
 	for _, tc := range []struct {
 		name  string
@@ -305,7 +306,7 @@ func signalRun(t *testing.T, bin, data string, sigs []syscall.Signal, code int, 
 	t.Helper()
 	run = filepath.Join(t.TempDir(), "run")
 	cmd := exec.Command(bin, "train", "--data", data, "--out", run)
-	var stderr bytes.Buffer
+	var stderr lockedBuffer
 	cmd.Stderr = &stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -324,10 +325,12 @@ func signalRun(t *testing.T, bin, data string, sigs []syscall.Signal, code int, 
 	time.Sleep(200 * time.Millisecond)
 	for i, s := range sigs {
 		if i > 0 {
-			// Not at once: Go drops a signal that arrives while the same one is still
-			// pending, and the goroutine that takes it may wait for a busy thread's
-			// preemption (10 ms) before it runs.
-			time.Sleep(30 * time.Millisecond)
+			// Not before the run has said it took the first: Go merges a signal that
+			// arrives while the same one is still pending, and the goroutine that takes
+			// it waits for a thread that the step's kernels hold.
+			for !strings.Contains(stderr.String(), "stopping at the end of this step") && time.Now().Before(deadline) {
+				time.Sleep(time.Millisecond)
+			}
 		}
 		cmd.Process.Signal(s)
 	}
@@ -343,6 +346,24 @@ func signalRun(t *testing.T, bin, data string, sigs []syscall.Signal, code int, 
 		t.Fatalf("exit %d, want %d\n%s", got, code, stderr.String())
 	}
 	return run, stderr.String()
+}
+
+// lockedBuffer is a bytes.Buffer that a process writes while a test reads it.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
 
 // TestThreadCountDoesNotChangeTraining trains one network, whose layers use every CPU
