@@ -376,6 +376,12 @@ func winoDY4AVX512(src *float32, srcRow int, dst *float32, dstT int, dstTile int
 //go:noescape
 func packC8AVX2(src *float32, srcRow int, srcC int, w int, rows int, scale *float32, shift *float32, bn bool, dst *float32, dstRow int)
 
+// packC8AVX512 converts rows of 8 channels to the c8 layout, with BN-ReLU when bn (packC8Func),
+// 16 pixels at a time with AVX-512. w must be a positive multiple of 16.
+//
+//go:noescape
+func packC8AVX512(src *float32, srcRow int, srcC int, w int, rows int, scale *float32, shift *float32, bn bool, dst *float32, dstRow int)
+
 // unpackC8AVX2 converts rows of c8 vectors back to 8 channels, adding res when it is not nil (unpackC8Func).
 // w must be a positive multiple of 8.
 //

@@ -78,3 +78,20 @@ func BenchmarkUnpackC8(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkPackC8 converts a 32x32 image of 8 channels into c8 through a BN-ReLU (the
+// Winograd input's load) by every family; MB/s counts the float32s written.
+func BenchmarkPackC8(b *testing.B) {
+	const w, rows, cn = 32, 32, 8
+	for _, k := range kernelFamilies(b) {
+		b.Run(k.Name(), func(b *testing.B) {
+			r := rand.New(rand.NewPCG(7, 8))
+			src, dst := randSlice(r, cn*rows*w), make([]float32, rows*w*cn)
+			scale, shift := randSlice(r, cn), randSlice(r, cn)
+			for b.Loop() {
+				k.PackC8(src, w, rows*w, cn, w, rows, scale, shift, dst, w*cn)
+			}
+			b.SetBytes(4 * cn * rows * w)
+		})
+	}
+}

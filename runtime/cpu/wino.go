@@ -54,7 +54,8 @@ type winoSet struct {
 	dy2    [5]winoDYFunc  // by m, nil or two tiles at a time (an even count)
 	pack   packC8Func
 	unpack unpackC8Func
-	// unpack16 is nil or unpack on a multiple of 16 pixels.
+	// pack16 and unpack16 are nil or pack and unpack on a multiple of 16 pixels.
+	pack16   packC8Func
 	unpack16 unpackC8Func
 }
 
@@ -202,7 +203,14 @@ func (k *Kernels) PackC8(src []float32, srcRow, srcC, cn, w, rows int, scale, sh
 		if bn {
 			sc, sh = &scale[0], &shift[0]
 		}
-		k.wt.pack(&src[0], srcRow, srcC, w8, rows, sc, sh, bn, &dst[0], dstRow)
+		x0 := 0
+		if k.wt.pack16 != nil && w8 >= 16 {
+			x0 = w8 &^ 15
+			k.wt.pack16(&src[0], srcRow, srcC, x0, rows, sc, sh, bn, &dst[0], dstRow)
+		}
+		if x0 < w8 {
+			k.wt.pack(&src[x0], srcRow, srcC, w8-x0, rows, sc, sh, bn, &dst[x0*lanes], dstRow)
+		}
 		if w8 == w {
 			return
 		}

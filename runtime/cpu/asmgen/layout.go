@@ -285,6 +285,7 @@ func unpackC8() {
 // layoutAll emits every routine of this file.
 func layoutAll() {
 	packC8()
+	packC8x16()
 	unpackC8()
 	unpackC8x16()
 }
@@ -305,12 +306,24 @@ var unpackLayouts = []func(p, c int) (reg, lane int){
 	func(p, c int) (int, int) { return c, p },
 }
 
-// unpackPerms returns the VPERMT2PS indices of permute stage s (0, 1, 2) of unpackLayouts:
-// for the output register whose stage bit is 0 and 1, each lane's source (lane, +16 for
-// the pair's register with the bit set). It fails unless the indices are the same for
-// every pair, as one set of index registers needs.
-func unpackPerms(s int) (idx [2][16]uint32) {
-	in, out := unpackLayouts[s], unpackLayouts[s+1]
+// unpackPerms returns the VPERMT2PS indices of unpack permute stage s (0, 1, 2): from
+// unpackLayouts[s] to unpackLayouts[s+1].
+func unpackPerms(s int) [2][16]uint32 {
+	return layoutPerms("unpack", s, unpackLayouts[s], unpackLayouts[s+1])
+}
+
+// packPerms returns the VPERMT2PS indices of pack permute stage s (2, 1, 0, in that
+// order): unpack stage s run backwards, from unpackLayouts[s+1] to unpackLayouts[s].
+func packPerms(s int) [2][16]uint32 {
+	return layoutPerms("pack", s, unpackLayouts[s+1], unpackLayouts[s])
+}
+
+// layoutPerms returns the VPERMT2PS indices of a permute stage from layout in to layout
+// out that pairs the registers differing in bit s: for the output register whose bit is
+// 0 and 1, each lane's source (lane, +16 for the pair's register with the bit set). It
+// fails unless every value stays within its pair and the indices are the same for every
+// pair, as one set of index registers needs.
+func layoutPerms(what string, s int, in, out func(p, c int) (reg, lane int)) (idx [2][16]uint32) {
 	bit := 1 << s
 	seen := [2]bool{}
 	for reg := 0; reg < 8; reg++ {
@@ -324,13 +337,13 @@ func unpackPerms(s int) (idx [2][16]uint32) {
 				}
 				ri, li := in(p, c)
 				if ri&^bit != reg&^bit {
-					log.Fatalf("asmgen: unpack stage %d: (%d,%d) comes from register %d into %d", s, p, c, ri, reg)
+					log.Fatalf("asmgen: %s stage %d: (%d,%d) comes from register %d into %d", what, s, p, c, ri, reg)
 				}
 				v[l] = uint32(li + 16*(ri&bit>>s))
 			}
 		}
 		if seen[hi] && v != idx[hi] {
-			log.Fatalf("asmgen: unpack stage %d: the indices differ between pairs", s)
+			log.Fatalf("asmgen: %s stage %d: the indices differ between pairs", what, s)
 		}
 		idx[hi], seen[hi] = v, true
 	}
@@ -377,25 +390,7 @@ func unpackC8x16() {
 			LEAQ(Mem{Base: s, Index: pix, Scale: 8}, s)
 			LEAQ(Mem{Base: s4, Index: pix, Scale: 8}, s4)
 		}
-		regs := append([]VecPhysical(nil), data...)
-		spare := append([]VecPhysical(nil), tmp...)
-		for st := 0; st < 3; st++ {
-			bit := 1 << st
-			next := make([]VecPhysical, 8)
-			for r := 0; r < 8; r++ {
-				if r&bit != 0 {
-					continue
-				}
-				a, b := regs[r], regs[r|bit]
-				t := spare[r]
-				VMOVAPS(a, t)
-				VPERMT2PS(b, idxRegs[2*st], t)
-				VPERMT2PS(b, idxRegs[2*st+1], a)
-				next[r], next[r|bit] = t, a
-				spare[r] = b // b is free once both outputs are made
-			}
-			regs = next
-		}
+		regs := permuteStages(data, tmp, idxRegs, []int{0, 1, 2})
 		if withRes {
 			ADDQ(rOff, d0)
 			ADDQ(rOff, d4)
@@ -413,4 +408,119 @@ func unpackC8x16() {
 		DECQ(xb)
 		JNE(LabelRef(name + suffix + "_x"))
 	})
+}
+
+// permuteStages emits the permute stages of a layout change of 8 zmm registers, data,
+// with 8 spare registers: stage st (in the order given) pairs the registers that differ
+// in bit st and takes its two index vectors from idx[2i] and idx[2i+1] for the i-th stage
+// run. It returns the registers that hold the result, register r of the last layout in
+// element r.
+func permuteStages(data, spare, idx []VecPhysical, stages []int) []VecPhysical {
+	regs := append([]VecPhysical(nil), data...)
+	spare = append([]VecPhysical(nil), spare...)
+	for i, st := range stages {
+		bit := 1 << st
+		next := make([]VecPhysical, 8)
+		for r := 0; r < 8; r++ {
+			if r&bit != 0 {
+				continue
+			}
+			a, b := regs[r], regs[r|bit]
+			t := spare[r]
+			VMOVAPS(a, t)
+			VPERMT2PS(b, idx[2*i], t)
+			VPERMT2PS(b, idx[2*i+1], a)
+			next[r], next[r|bit] = t, a
+			spare[r] = b // b is free once both outputs are made
+		}
+		regs = next
+	}
+	return regs
+}
+
+// packC8x16 emits packC8AVX512 (packC8Func on a multiple of 16 pixels): each channel's
+// 16 pixels are loaded as one zmm (and put through the BN-ReLU, a multiply then an add
+// as in the Go code), the three permute stages of unpackC8x16 run backwards, and each
+// register, two pixels of 8 channels, is stored as one 64-byte vector.
+func packC8x16() {
+	name := "packC8AVX512"
+	perm := GLOBL("packC8Perm", RODATA|NOPTR)
+	stages := []int{2, 1, 0}
+	for i, st := range stages {
+		idx := packPerms(st)
+		for h := 0; h < 2; h++ {
+			for j, v := range idx[h] {
+				DATA(4*(32*i+16*h+j), U32(v))
+			}
+		}
+	}
+	TEXT(name, NOSPLIT, "func(src *float32, srcRow, srcC, w, rows int, scale, shift *float32, bn bool, dst *float32, dstRow int)")
+	Pragma("noescape")
+	Doc(name+" converts rows of 8 channels to the c8 layout, with BN-ReLU when bn (packC8Func),",
+		"16 pixels at a time with AVX-512. w must be a positive multiple of 16.")
+	idxRegs := []VecPhysical{Z16, Z17, Z18, Z19, Z20, Z21}
+	for i, z := range idxRegs {
+		VMOVUPS(perm.Offset(64*i), z)
+	}
+	src := Load(Param("src"), RSI)
+	srcRow := Load(Param("srcRow"), R8)
+	SHLQ(U8(2), srcRow)
+	srcC := Load(Param("srcC"), R9)
+	SHLQ(U8(2), srcC)
+	dst := Load(Param("dst"), RDI)
+	dstRow := Load(Param("dstRow"), R10)
+	SHLQ(U8(2), dstRow)
+	rows := Load(Param("rows"), RCX)
+	// The BN's scale and shift are read as broadcast memory operands (the data, spare
+	// and index registers leave too few for 16 broadcast constants).
+	sc, sh := R14, RAX
+	srcC3, s0, s4, d, xb := R11, R12, R13, RBX, RDX
+	LEAQ(Mem{Base: srcC, Index: srcC, Scale: 2}, srcC3)
+	Load(Param("bn"), AL)
+	zero := Z31
+	VXORPS(zero, zero, zero)
+	data := []VecPhysical{Z0, Z1, Z2, Z3, Z4, Z5, Z6, Z7}
+	tmp := []VecPhysical{Z8, Z9, Z10, Z11, Z12, Z13, Z14, Z15}
+	for _, bn := range []bool{true, false} {
+		suffix := "_bn"
+		if !bn {
+			suffix = "_plain"
+			Label(name + "_plainstart")
+		} else {
+			TESTB(AL, AL)
+			JE(LabelRef(name + "_plainstart"))
+			Load(Param("scale"), sc)
+			Load(Param("shift"), sh)
+		}
+		Label(name + suffix + "_row")
+		MOVQ(src, s0)
+		LEAQ(Mem{Base: src, Index: srcC, Scale: 4}, s4)
+		MOVQ(dst, d)
+		Load(Param("w"), xb)
+		SHRQ(U8(4), xb)
+		Label(name + suffix + "_x")
+		for l := 0; l < 8; l++ {
+			VMOVUPS(eightRows(s0, s4, srcC, srcC3, l, 0), data[l])
+			if bn {
+				VMULPS_BCST(Mem{Base: sc, Disp: 4 * l}, data[l], data[l])
+				VADDPS_BCST(Mem{Base: sh, Disp: 4 * l}, data[l], data[l])
+				VMAXPS(zero, data[l], data[l])
+			}
+		}
+		regs := permuteStages(data, tmp, idxRegs, stages)
+		for q := 0; q < 8; q++ {
+			VMOVUPS(regs[q], Mem{Base: d, Disp: q * 64})
+		}
+		ADDQ(U8(64), s0)
+		ADDQ(U8(64), s4)
+		ADDQ(U32(512), d)
+		DECQ(xb)
+		JNE(LabelRef(name + suffix + "_x"))
+		ADDQ(srcRow, src)
+		ADDQ(dstRow, dst)
+		DECQ(rows)
+		JNE(LabelRef(name + suffix + "_row"))
+		VZEROUPPER()
+		RET()
+	}
 }
