@@ -112,6 +112,7 @@ func avx2Wino() (winoSet, bool) {
 	s.out[2], s.out[4] = winoOut2AVX2, winoOut4AVX2
 	s.dy[2], s.dy[4] = winoDY2AVX2, winoDY4AVX2
 	s.pack, s.unpack = packC8AVX2, unpackC8AVX2
+	s.rows = gatherRowsC8AVX2
 	return s, true
 }
 

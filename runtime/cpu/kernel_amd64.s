@@ -16993,6 +16993,58 @@ packC8AVX512_plain_x:
 	VZEROUPPER
 	RET
 
+// func gatherRowsC8AVX2(dst *float32, lda int, src *float32, step int, n int, r int, nb int, cp int, zRow int, cStride int)
+// Requires: AVX
+TEXT ·gatherRowsC8AVX2(SB), NOSPLIT, $0-80
+	MOVQ dst+0(FP), DI
+	MOVQ src+16(FP), SI
+	MOVQ n+32(FP), CX
+	MOVQ cStride+72(FP), R12
+	SHLQ $0x02, R12
+	MOVQ cp+56(FP), R13
+	SHLQ $0x02, R13
+	MOVQ zRow+64(FP), R14
+	SHLQ $0x02, R14
+	MOVQ r+40(FP), AX
+	SHLQ $0x05, AX
+	SUBQ AX, R14
+
+gatherRowsC8AVX2_pixel:
+	MOVQ SI, AX
+	MOVQ DI, BX
+	MOVQ r+40(FP), DX
+
+gatherRowsC8AVX2_i:
+	MOVQ r+40(FP), R8
+
+gatherRowsC8AVX2_j:
+	MOVQ AX, R10
+	MOVQ BX, R11
+	MOVQ nb+48(FP), R9
+
+gatherRowsC8AVX2_cb:
+	VMOVUPS (R10), Y0
+	VMOVUPS Y0, (R11)
+	ADDQ    R12, R10
+	ADDQ    $0x20, R11
+	DECQ    R9
+	JNE     gatherRowsC8AVX2_cb
+	ADDQ    $0x20, AX
+	ADDQ    R13, BX
+	DECQ    R8
+	JNE     gatherRowsC8AVX2_j
+	ADDQ    R14, AX
+	DECQ    DX
+	JNE     gatherRowsC8AVX2_i
+	MOVQ    step+24(FP), R10
+	LEAQ    (SI)(R10*4), SI
+	MOVQ    lda+8(FP), R11
+	LEAQ    (DI)(R11*4), DI
+	DECQ    CX
+	JNE     gatherRowsC8AVX2_pixel
+	VZEROUPPER
+	RET
+
 // func unpackC8AVX2(src *float32, srcRow int, srcPix int, w int, rows int, dst *float32, dstRow int, dstC int, res *float32)
 // Requires: AVX
 TEXT ·unpackC8AVX2(SB), NOSPLIT, $280-72

@@ -382,6 +382,11 @@ func packC8AVX2(src *float32, srcRow int, srcC int, w int, rows int, scale *floa
 //go:noescape
 func packC8AVX512(src *float32, srcRow int, srcC int, w int, rows int, scale *float32, shift *float32, bn bool, dst *float32, dstRow int)
 
+// gatherRowsC8AVX2 writes n rows of an im2row matrix from c8 planes (gatherRowsC8Func).
+//
+//go:noescape
+func gatherRowsC8AVX2(dst *float32, lda int, src *float32, step int, n int, r int, nb int, cp int, zRow int, cStride int)
+
 // unpackC8AVX2 converts rows of c8 vectors back to 8 channels, adding res when it is not nil (unpackC8Func).
 // w must be a positive multiple of 8.
 //

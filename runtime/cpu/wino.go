@@ -44,6 +44,11 @@ type packC8Func func(src *float32, srcRow, srcC, w, rows int, scale, shift *floa
 // dst when res != nil); w a multiple of 8.
 type unpackC8Func func(src *float32, srcRow, srcPix, w, rows int, dst *float32, dstRow, dstC int, res *float32)
 
+// gatherRowsC8Func writes n rows of an im2row matrix from c8 planes (r, nb, n >= 1): for
+// pixel p, tap (i, j) and channel block b, the 8 floats at dst[p*lda + (i*r+j)*cp + b*8:]
+// are those at src[p*step + b*cStride + i*zRow + j*8:].
+type gatherRowsC8Func func(dst *float32, lda int, src *float32, step, n, r, nb, cp, zRow, cStride int)
+
 // winoSet is a family's Winograd transforms and c8 layout changes.
 type winoSet struct {
 	in     [5]winoInFunc  // by m (2 and 4)
@@ -57,6 +62,7 @@ type winoSet struct {
 	// pack16 and unpack16 are nil or pack and unpack on a multiple of 16 pixels.
 	pack16   packC8Func
 	unpack16 unpackC8Func
+	rows     gatherRowsC8Func
 }
 
 // winoFor returns the transforms of a kernel family (the AVX-512 family uses the
@@ -93,7 +99,26 @@ func goWino() winoSet {
 	s.out[2], s.out[4] = goWinoOut2, goWinoOut4
 	s.dy[2], s.dy[4] = goWinoDY2, goWinoDY4
 	s.pack, s.unpack = goPackC8, goUnpackC8
+	s.rows = goGatherRowsC8
 	return s
+}
+
+// GatherRowsC8 writes n rows of an im2row matrix (row p at dst[p*lda:]) from the c8
+// planes of an input (channel block b's plane at src[b*cStride:], zRow floats a row of
+// c8 vectors): tap (i, j) of row p is the r x r window at src[p*step + i*zRow + j*8:],
+// its nb channel blocks at dst[p*lda + (i*r+j)*cp:], 8 floats each. It panics when the
+// slices are too short.
+func (k *Kernels) GatherRowsC8(dst []float32, lda int, src []float32, step, n, r, nb, cp, zRow, cStride int) {
+	if n < 1 {
+		return
+	}
+	if r < 1 || nb < 1 || cp < nb*lanes || lda < (r*r-1)*cp+nb*lanes || step < 0 || zRow < r*lanes || cStride < 0 ||
+		len(dst) < (n-1)*lda+(r*r-1)*cp+nb*lanes || len(src) < (n-1)*step+(nb-1)*cStride+(r-1)*zRow+r*lanes {
+		k.f.failf("cpu.Kernels.GatherRowsC8: n=%d r=%d nb=%d lda=%d cp=%d step=%d zRow=%d cStride=%d with len(dst)=%d len(src)=%d",
+			n, r, nb, lda, cp, step, zRow, cStride, len(dst), len(src))
+		return
+	}
+	k.wt.rows(&dst[0], lda, &src[0], step, n, r, nb, cp, zRow, cStride)
 }
 
 // WinoAlpha returns the tile size m+2 of F(m x m, 3 x 3), or 0 when m is not 2 or 4.

@@ -258,3 +258,19 @@ func goWinoDY2(src *float32, srcRow int, dst *float32, dstT, dstTile, n int) {
 		}
 	}
 }
+
+// goGatherRowsC8 is gatherRowsC8Func in Go.
+func goGatherRowsC8(dst *float32, lda int, src *float32, step, n, r, nb, cp, zRow, cStride int) {
+	d := unsafe.Slice(dst, (n-1)*lda+(r*r-1)*cp+nb*lanes)
+	s := unsafe.Slice(src, (n-1)*step+(nb-1)*cStride+(r-1)*zRow+r*lanes)
+	for p := 0; p < n; p++ {
+		for i := 0; i < r; i++ {
+			for j := 0; j < r; j++ {
+				o, so := p*lda+(i*r+j)*cp, p*step+i*zRow+j*lanes
+				for b := 0; b < nb; b++ {
+					copy(d[o+b*lanes:o+b*lanes+lanes], s[so+b*cStride:so+b*cStride+lanes])
+				}
+			}
+		}
+	}
+}

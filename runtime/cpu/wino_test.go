@@ -298,3 +298,42 @@ func TestUnpackC8Strided(t *testing.T) {
 		}
 	}
 }
+
+// TestGatherRowsC8 runs GatherRowsC8 of every family on random c8 planes, 1x1 and 3x3
+// windows, strided and not, against the definition.
+func TestGatherRowsC8(t *testing.T) {
+	for _, k := range kernelFamilies(t) {
+		for _, tc := range []struct{ n, r, nb, s int }{{1, 1, 1, 1}, {5, 3, 2, 1}, {7, 3, 8, 2}, {4, 1, 3, 2}, {3, 3, 1, 1}} {
+			t.Run(fmt.Sprintf("%s/n=%d/r=%d/nb=%d/s=%d", k.Name(), tc.n, tc.r, tc.nb, tc.s), func(t *testing.T) {
+				rng := rand.New(rand.NewPCG(uint64(tc.n*tc.r), uint64(tc.nb)))
+				wz := (tc.n-1)*tc.s + tc.r + 2
+				zRow, zRows := wz*lanes, tc.r+1
+				cStride := zRows*zRow + 8
+				cp := tc.nb*lanes + 8
+				lda := (tc.r*tc.r-1)*cp + tc.nb*lanes + 16
+				src := randSlice(rng, tc.nb*cStride)
+				dst := randSlice(rng, tc.n*lda)
+				before := append([]float32(nil), dst...)
+				step := tc.s * lanes
+				k.GatherRowsC8(dst, lda, src, step, tc.n, tc.r, tc.nb, cp, zRow, cStride)
+				want := append([]float32(nil), before...)
+				for p := 0; p < tc.n; p++ {
+					for i := 0; i < tc.r; i++ {
+						for j := 0; j < tc.r; j++ {
+							for b := 0; b < tc.nb; b++ {
+								for l := 0; l < lanes; l++ {
+									want[p*lda+(i*tc.r+j)*cp+b*lanes+l] = src[p*step+b*cStride+i*zRow+j*lanes+l]
+								}
+							}
+						}
+					}
+				}
+				for i := range want {
+					if math.Float32bits(dst[i]) != math.Float32bits(want[i]) {
+						t.Fatalf("dst[%d] = %v, want %v", i, dst[i], want[i])
+					}
+				}
+			})
+		}
+	}
+}

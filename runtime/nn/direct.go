@@ -238,7 +238,7 @@ func (ctx *Ctx) rowChunks(t, lo, hi int) {
 				for cb := 0; cb < s.cp/8; cb++ {
 					ctx.packZ(src, ws.z[cb*zRows*zRow:], ws.drop, i, cb, oy0*c.S-c.P, zRows, c.P, zRow)
 				}
-				buildRows(s, c, ws.z, ws.a[(i-i0)*per*s.lda:], oy0, oy1)
+				ctx.buildRows(s, c, ws.z, ws.a[(i-i0)*per*s.lda:], oy0, oy1)
 			}
 			ws.built = q + 1
 		}
@@ -259,26 +259,13 @@ func (ctx *Ctx) rowChunks(t, lo, hi int) {
 	}
 }
 
-// buildRows writes a, the im2row rows of output rows [oy0, oy1) from z.
-func buildRows(s *rowShape, c *Conv, z, a []float32, oy0, oy1 int) {
+// buildRows writes a, the im2row rows of output rows [oy0, oy1) from z: per output row,
+// its OW pixels' windows, S vectors apart in z's rows (cpu.Kernels.GatherRowsC8).
+func (ctx *Ctx) buildRows(s *rowShape, c *Conv, z, a []float32, oy0, oy1 int) {
 	zRows, zRow := s.zRows(c), s.wz*8
-	nb := s.cp / 8
-	p := 0
 	for oy := oy0; oy < oy1; oy++ {
-		zr := (oy - oy0) * c.S
-		for ox := 0; ox < c.OW; ox++ {
-			row := a[p*s.lda : p*s.lda+s.d]
-			for i := 0; i < c.R; i++ {
-				for j := 0; j < c.R; j++ {
-					src := (zr+i)*zRow + (ox*c.S+j)*8
-					dst := row[(i*c.R+j)*s.cp:]
-					for cb := 0; cb < nb; cb++ {
-						*(*[8]float32)(dst[cb*8:]) = *(*[8]float32)(z[cb*zRows*zRow+src:])
-					}
-				}
-			}
-			p++
-		}
+		p := (oy - oy0) * c.OW
+		ctx.kern.GatherRowsC8(a[p*s.lda:], s.lda, z[(oy-oy0)*c.S*zRow:], c.S*8, c.OW, c.R, s.cp/8, s.cp, zRow, zRows*zRow)
 	}
 }
 

@@ -286,6 +286,7 @@ func unpackC8() {
 func layoutAll() {
 	packC8()
 	packC8x16()
+	gatherRowsC8()
 	unpackC8()
 	unpackC8x16()
 }
@@ -523,4 +524,61 @@ func packC8x16() {
 		VZEROUPPER()
 		RET()
 	}
+}
+
+// gatherRowsC8 emits gatherRowsC8AVX2 (gatherRowsC8Func in wino.go): per pixel, its r*r
+// taps, and per tap the nb channel blocks of 8 floats, one ymm load and store each.
+func gatherRowsC8() {
+	name := "gatherRowsC8AVX2"
+	TEXT(name, NOSPLIT, "func(dst *float32, lda int, src *float32, step, n, r, nb, cp, zRow, cStride int)")
+	Pragma("noescape")
+	Doc(name + " writes n rows of an im2row matrix from c8 planes (gatherRowsC8Func).")
+	dstP := Load(Param("dst"), RDI)
+	srcP := Load(Param("src"), RSI)
+	px := Load(Param("n"), RCX)
+	cs := Load(Param("cStride"), R12)
+	SHLQ(U8(2), cs)
+	cp := Load(Param("cp"), R13)
+	SHLQ(U8(2), cp)
+	// R14: from the end of a tap row (r taps of 32 bytes) to the next row, zRow - 32r
+	// floats, in bytes.
+	back := Load(Param("zRow"), R14)
+	SHLQ(U8(2), back)
+	r := Load(Param("r"), RAX)
+	SHLQ(U8(5), r)
+	SUBQ(r, back)
+	sij, dij, ic, jc, cb, sp, dp := RAX, RBX, RDX, R8, R9, R10, R11
+	Label(name + "_pixel")
+	MOVQ(srcP, sij)
+	MOVQ(dstP, dij)
+	Load(Param("r"), ic)
+	Label(name + "_i")
+	Load(Param("r"), jc)
+	Label(name + "_j")
+	MOVQ(sij, sp)
+	MOVQ(dij, dp)
+	Load(Param("nb"), cb)
+	Label(name + "_cb")
+	VMOVUPS(Mem{Base: sp}, Y0)
+	VMOVUPS(Y0, Mem{Base: dp})
+	ADDQ(cs, sp)
+	ADDQ(U8(32), dp)
+	DECQ(cb)
+	JNE(LabelRef(name + "_cb"))
+	ADDQ(U8(32), sij)
+	ADDQ(cp, dij)
+	DECQ(jc)
+	JNE(LabelRef(name + "_j"))
+	ADDQ(back, sij)
+	DECQ(ic)
+	JNE(LabelRef(name + "_i"))
+	// The next pixel: src on by step floats, dst by lda.
+	Load(Param("step"), sp)
+	LEAQ(Mem{Base: srcP, Index: sp, Scale: 4}, srcP)
+	Load(Param("lda"), dp)
+	LEAQ(Mem{Base: dstP, Index: dp, Scale: 4}, dstP)
+	DECQ(px)
+	JNE(LabelRef(name + "_pixel"))
+	VZEROUPPER()
+	RET()
 }
