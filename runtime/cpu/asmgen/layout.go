@@ -357,23 +357,13 @@ func layoutPerms(what string, s int, in, out func(p, c int) (reg, lane int)) (id
 // each channel's 16 floats added to the residual and stored as one 64-byte vector.
 func unpackC8x16() {
 	name := "unpackC8AVX512"
-	perm := GLOBL("unpackC8Perm", RODATA|NOPTR)
-	for s := 0; s < 3; s++ {
-		idx := unpackPerms(s)
-		for h := 0; h < 2; h++ {
-			for j, v := range idx[h] {
-				DATA(4*(32*s+16*h+j), U32(v))
-			}
-		}
-	}
+	stages := []int{0, 1, 2}
+	perm := permData("unpackC8Perm", stages, unpackPerms)
 	TEXT(name, NOSPLIT, "func(src *float32, srcRow, srcPix, w, rows int, dst *float32, dstRow, dstC int, res *float32)")
 	Pragma("noescape")
 	Doc(name+" converts rows of c8 vectors back to 8 channels, adding res when it is not nil (unpackC8Func),",
 		"16 pixels at a time with AVX-512. w must be a positive multiple of 16.")
-	idxRegs := []VecPhysical{Z16, Z17, Z18, Z19, Z20, Z21}
-	for i, z := range idxRegs {
-		VMOVUPS(perm.Offset(64*i), z)
-	}
+	idxRegs := loadPerms(perm)
 	u := unpackPrologue()
 	s, s4, pix, pix3, d0, d4, dstC, dstC3, xb, rOff := u.s, u.s4, u.pix, u.pix3, u.d0, u.d4, u.dstC, u.dstC3, u.xb, u.rOff
 	data := []VecPhysical{Z0, Z1, Z2, Z3, Z4, Z5, Z6, Z7}
@@ -391,7 +381,7 @@ func unpackC8x16() {
 			LEAQ(Mem{Base: s, Index: pix, Scale: 8}, s)
 			LEAQ(Mem{Base: s4, Index: pix, Scale: 8}, s4)
 		}
-		regs := permuteStages(data, tmp, idxRegs, []int{0, 1, 2})
+		regs := permuteStages(data, tmp, idxRegs, stages)
 		if withRes {
 			ADDQ(rOff, d0)
 			ADDQ(rOff, d4)
@@ -409,6 +399,31 @@ func unpackC8x16() {
 		DECQ(xb)
 		JNE(LabelRef(name + suffix + "_x"))
 	})
+}
+
+// permData emits the read-only table sym of the VPERMT2PS indices of the permute stages
+// (in the order run, two 64-byte index vectors each) and returns it.
+func permData(sym string, stages []int, perms func(s int) [2][16]uint32) Mem {
+	perm := GLOBL(sym, RODATA|NOPTR)
+	for i, st := range stages {
+		idx := perms(st)
+		for h := 0; h < 2; h++ {
+			for j, v := range idx[h] {
+				DATA(4*(32*i+16*h+j), U32(v))
+			}
+		}
+	}
+	return perm
+}
+
+// loadPerms loads a permData table of three stages into Z16..Z21, as permuteStages
+// takes them.
+func loadPerms(perm Mem) []VecPhysical {
+	idxRegs := []VecPhysical{Z16, Z17, Z18, Z19, Z20, Z21}
+	for i, z := range idxRegs {
+		VMOVUPS(perm.Offset(64*i), z)
+	}
+	return idxRegs
 }
 
 // permuteStages emits the permute stages of a layout change of 8 zmm registers, data,
@@ -445,24 +460,13 @@ func permuteStages(data, spare, idx []VecPhysical, stages []int) []VecPhysical {
 // register, two pixels of 8 channels, is stored as one 64-byte vector.
 func packC8x16() {
 	name := "packC8AVX512"
-	perm := GLOBL("packC8Perm", RODATA|NOPTR)
 	stages := []int{2, 1, 0}
-	for i, st := range stages {
-		idx := packPerms(st)
-		for h := 0; h < 2; h++ {
-			for j, v := range idx[h] {
-				DATA(4*(32*i+16*h+j), U32(v))
-			}
-		}
-	}
+	perm := permData("packC8Perm", stages, packPerms)
 	TEXT(name, NOSPLIT, "func(src *float32, srcRow, srcC, w, rows int, scale, shift *float32, bn bool, dst *float32, dstRow int)")
 	Pragma("noescape")
 	Doc(name+" converts rows of 8 channels to the c8 layout, with BN-ReLU when bn (packC8Func),",
 		"16 pixels at a time with AVX-512. w must be a positive multiple of 16.")
-	idxRegs := []VecPhysical{Z16, Z17, Z18, Z19, Z20, Z21}
-	for i, z := range idxRegs {
-		VMOVUPS(perm.Offset(64*i), z)
-	}
+	idxRegs := loadPerms(perm)
 	src := Load(Param("src"), RSI)
 	srcRow := Load(Param("srcRow"), R8)
 	SHLQ(U8(2), srcRow)
