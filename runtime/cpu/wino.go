@@ -62,7 +62,8 @@ type winoSet struct {
 	// pack16 and unpack16 are nil or pack and unpack on a multiple of 16 pixels.
 	pack16   packC8Func
 	unpack16 unpackC8Func
-	rows     gatherRowsC8Func
+	// rows gathers im2row rows from c8 planes (the same ymm code in both x86 families).
+	rows gatherRowsC8Func
 }
 
 // winoFor returns the transforms of a kernel family (the AVX-512 family uses the
